@@ -1,0 +1,45 @@
+/** The VS Code side of STEP-HRL Studio: starts the runtime, shows its state, and hosts the webviews. */
+import * as vscode from 'vscode';
+import { RuntimeClient, type RuntimeState } from './runtime-client';
+import { StatusPanel } from './status-panel';
+
+const STATUS_TEXT: Record<RuntimeState, string> = {
+  starting: '$(loading~spin) STEP-HRL',
+  ready: '$(hubot) STEP-HRL',
+  stopped: '$(debug-disconnect) STEP-HRL',
+  restricted: '$(shield) STEP-HRL',
+  failed: '$(error) STEP-HRL',
+};
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('STEP-HRL', { log: true });
+  const runtime = new RuntimeClient(context.extensionPath, log);
+  const status = vscode.window.createStatusBarItem('stephrl.runtime', vscode.StatusBarAlignment.Left, 10);
+  status.name = 'STEP-HRL Runtime';
+  status.command = 'stephrl.showRuntimeStatus';
+  runtime.onDidChangeState(({ state, message }) => {
+    status.text = STATUS_TEXT[state];
+    status.tooltip = `STEP-HRL runtime: ${message}`;
+    status.backgroundColor = state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  });
+  status.text = STATUS_TEXT.stopped;
+  status.show();
+
+  context.subscriptions.push(
+    log,
+    runtime,
+    status,
+    vscode.commands.registerCommand('stephrl.showLogs', () => log.show()),
+    vscode.commands.registerCommand('stephrl.restartRuntime', () => {
+      if (!vscode.workspace.isTrusted) {
+        return void vscode.window.showWarningMessage('STEP-HRL starts processes only in a trusted workspace.');
+      }
+      runtime.restart();
+    }),
+    vscode.commands.registerCommand('stephrl.showRuntimeStatus', () => StatusPanel.show(context, runtime, log)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
+  );
+  runtime.start();
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,130 @@
+/**
+ * Starts the runtime (`stephrl serve`) with the system `node` (never inside the extension host, whose Electron
+ * ABI cannot load the runtime's native modules), talks JSON-RPC to it over stdio, and restarts it with backoff
+ * when it dies. Pending requests fail with a clear message when that happens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
+import type { RequestName, RequestParams, RequestResult } from '../../runtime/src/protocol/rpc';
+
+export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'restricted' | 'failed';
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class RuntimeClient implements vscode.Disposable {
+  private child: ChildProcess | undefined;
+  private connection: MessageConnection | undefined;
+  private state: RuntimeState = 'stopped';
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private readonly stateEmitter = new vscode.EventEmitter<{ state: RuntimeState; message: string }>();
+  readonly onDidChangeState = this.stateEmitter.event;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get currentState(): RuntimeState {
+    return this.state;
+  }
+
+  private setState(state: RuntimeState, message: string): void {
+    this.state = state;
+    this.stateEmitter.fire({ state, message });
+  }
+
+  start(): void {
+    if (this.disposed || this.child) return;
+    if (!vscode.workspace.isTrusted) {
+      this.setState('restricted', 'The runtime runs executables from settings, so it starts only in a trusted workspace.');
+      return;
+    }
+    const node = vscode.workspace.getConfiguration('stephrl').get<string>('nodePath') || 'node';
+    const cli = path.join(this.extensionPath, 'runtime', 'bin', 'stephrl.js');
+    this.setState('starting', `starting ${node} ${cli} serve`);
+    this.log.info(`starting the runtime: ${node} ${cli} serve`);
+    const child = spawn(node, [cli, 'serve'], {
+      cwd: this.extensionPath,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.pythonEnv() },
+    });
+    this.child = child;
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    this.connection = connection;
+    onNotification(connection, 'runtime/log', ({ level, message }) => this.log[level](message), (m) => this.log.warn(m));
+    child.stderr!.on('data', (data: Buffer) => {
+      for (const line of data.toString().split('\n')) if (line.trim()) this.log.trace(`[runtime] ${line}`);
+    });
+    child.on('error', (error) => {
+      this.log.error(`cannot start the runtime with '${node}': ${error.message}`);
+      this.setState('failed', `Cannot start '${node}': ${error.message}. Set "stephrl.nodePath" to a Node.js 20+ executable.`);
+    });
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    connection.listen();
+    this.request('runtime/health', {}).then(
+      (health) => {
+        this.restarts = 0;
+        const missing = Object.entries(health).filter(([, c]) => typeof c === 'object' && !c.ok);
+        this.setState('ready', missing.length ? `ready; missing: ${missing.map(([n]) => n).join(', ')}` : 'ready');
+      },
+      (error: Error) => this.log.error(`runtime health check failed: ${error.message}`),
+    );
+  }
+
+  private pythonEnv(): NodeJS.ProcessEnv {
+    const config = vscode.workspace.getConfiguration('stephrl');
+    const env: NodeJS.ProcessEnv = {};
+    const python = config.get<string>('pythonPath');
+    const alfworld = config.get<string>('alfworldDataDir');
+    if (python) env.STEPHRL_PYTHON = python;
+    if (alfworld) env.ALFWORLD_DATA = alfworld;
+    return env;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.connection?.dispose();
+    this.connection = undefined;
+    this.child = undefined;
+    if (this.disposed) return;
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.restarts++);
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.log.warn(`the runtime ${how}; restarting in ${delay / 1000} s`);
+    this.setState('stopped', `The runtime ${how}; restarting in ${delay / 1000} s.`);
+    this.restartTimer = setTimeout(() => this.start(), delay);
+  }
+
+  async request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
+    if (!this.connection) throw new Error(`the STEP-HRL runtime is not running (${this.state}); see "STEP-HRL: Show Logs"`);
+    try {
+      return await sendRequest(this.connection, name, params);
+    } catch (error) {
+      if (!this.child) throw new Error(`the STEP-HRL runtime stopped while answering ${name}; it is being restarted`);
+      throw error;
+    }
+  }
+
+  restart(): void {
+    clearTimeout(this.restartTimer);
+    this.restarts = 0;
+    const child = this.child;
+    this.child = undefined;
+    this.connection?.dispose();
+    this.connection = undefined;
+    child?.kill();
+    this.start();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    this.connection?.dispose();
+    this.child?.kill();
+    this.stateEmitter.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+// `npm run setup`: everything a fresh machine needs, idempotent and quick when already done.
+// Steps: npm dependencies, Java, the Python virtual environment, ALFWorld games, the build.
+// Works as root with no standard input (CI); each step skips itself when its inputs have not changed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const stateDir = process.env.STEPHRL_HOME ?? path.join(root, '.stephrl');
+const venv = path.join(stateDir, 'venv');
+const venvPython = path.join(venv, 'bin', 'python');
+const alfworldTarget = path.join(stateDir, 'data', 'alfworld');
+const sharedAlfworld = path.resolve(root, '..', 'shared', 'data', 'alfworld');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+const started = Date.now();
+const log = (message) => console.log(`[setup] ${message}`);
+class SetupError extends Error {}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw new SetupError(`${command} could not start: ${result.error.message}`);
+  if (result.status !== 0) throw new SetupError(`\`${command} ${args.join(' ')}\` failed with code ${result.status}`);
+}
+
+function has(command, args = ['--version']) {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+}
+
+function hashFiles(files) {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(fs.existsSync(f) ? fs.readFileSync(f) : `missing:${f}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Runs `action` only when `key` differs from the stamp left by its last success. */
+function stamped(stampFile, key, action) {
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === key) return false;
+  action();
+  fs.mkdirSync(path.dirname(stampFile), { recursive: true });
+  fs.writeFileSync(stampFile, key);
+  return true;
+}
+
+function npmDependencies() {
+  const lock = path.join(root, 'package-lock.json');
+  const key = hashFiles([lock, path.join(root, 'package.json')]);
+  const did = stamped(path.join(root, 'node_modules', '.stephrl-setup'), key, () => {
+    log('installing npm dependencies (npm ci)');
+    run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+  });
+  if (!did) log('npm dependencies: up to date');
+}
+
+function java() {
+  if (has('java', ['-version'])) return log('java: found');
+  if (isRoot && has('apt-get', ['--version'])) {
+    log('java: missing; installing default-jre-headless with apt-get');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'default-jre-headless'], { env });
+    return;
+  }
+  throw new SetupError(
+    'Java is missing and cannot be installed without root. ScienceWorld runs on the JVM: install OpenJDK 17 ' +
+      '(Debian/Ubuntu: `sudo apt-get install default-jre-headless`; macOS: `brew install openjdk@17`), then run `npm run setup` again.',
+  );
+}
+
+function pythonEnvironment() {
+  const requirements = ['requirements.txt', 'requirements-nodeps.txt'].map((f) => path.join(root, 'runtime', 'python', f));
+  const base = process.env.STEPHRL_PYTHON_BASE ?? 'python3';
+  if (!has(base)) throw new SetupError(`${base} was not found: install Python 3.10 or newer (or set STEPHRL_PYTHON_BASE)`);
+  const baseVersion = execFileSync(base, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).toString().trim();
+  const key = `${hashFiles(requirements)}:${baseVersion}`;
+  const did = stamped(path.join(venv, '.stephrl-setup'), key, () => {
+    if (!fs.existsSync(venvPython)) {
+      log(`creating the Python virtual environment at ${venv} (Python ${baseVersion})`);
+      run(base, ['-m', 'venv', venv]);
+    }
+    log('installing Python requirements (the first time compiles jericho: about a minute in all)');
+    const pip = [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '-q'];
+    run(pip[0], [...pip.slice(1), '-r', requirements[0]]);
+    run(pip[0], [...pip.slice(1), '--no-deps', '-r', requirements[1]]);
+    run(venvPython, ['-c', 'import scienceworld, textworld, alfworld.agents.expert']);
+  });
+  if (!did) log('python environment: up to date');
+}
+
+function alfworldData() {
+  if (process.env.ALFWORLD_DATA) return log(`ALFWorld data: using ALFWORLD_DATA=${process.env.ALFWORLD_DATA}`);
+  if (!fs.existsSync(sharedAlfworld)) {
+    log(`ALFWorld data: ${sharedAlfworld} not found; set ALFWORLD_DATA to an ALFWorld data folder (json_2.1.x/<split>/...)`);
+    return;
+  }
+  const archives = fs.readdirSync(sharedAlfworld).filter((f) => f.endsWith('.tar.gz')).sort();
+  for (const archive of archives) {
+    const file = path.join(sharedAlfworld, archive);
+    const stat = fs.statSync(file);
+    const did = stamped(path.join(alfworldTarget, `.${archive}.unpacked`), `${stat.size}:${stat.mtimeMs}`, () => {
+      log(`unpacking ALFWorld ${archive} into ${alfworldTarget}`);
+      fs.mkdirSync(alfworldTarget, { recursive: true });
+      run('tar', ['-xzf', file, '-C', alfworldTarget]);
+    });
+    if (!did) log(`ALFWorld ${archive}: unpacked`);
+  }
+}
+
+function build() {
+  run(process.execPath, [path.join(root, 'runtime', 'build', 'build.mjs')]);
+}
+
+/** `npx stephrl` from the repository root: npm does not link a package's own bin into its node_modules. */
+function linkCli() {
+  const link = path.join(root, 'node_modules', '.bin', 'stephrl');
+  const target = path.relative(path.dirname(link), path.join(root, 'runtime', 'bin', 'stephrl.js'));
+  try {
+    if (fs.readlinkSync(link) === target) return;
+    fs.unlinkSync(link);
+  } catch {
+    // not there yet
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link);
+}
+
+try {
+  npmDependencies();
+  java();
+  pythonEnvironment();
+  alfworldData();
+  build();
+  linkCli();
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} catch (error) {
+  console.error(`[setup] ${error instanceof SetupError ? error.message : error.stack}`);
+  process.exit(1);
+}

@@ -1,0 +1,40 @@
+/** `stephrl bench <suite>` (also `npm run bench -- <suite>`): machine-readable benchmarks. */
+import type { Command } from 'commander';
+import * as os from 'node:os';
+import { EnvKind } from '../protocol/environment';
+import { benchEnv } from '../bench/env-bench';
+import { parsePositiveInt, UsageError } from './episode-args';
+import { printJson } from './output';
+
+export function registerBenchCommands(program: Command): void {
+  const bench = program.command('bench').description('benchmarks; print JSON');
+  bench
+    .command('env')
+    .description('worker-pool throughput vs a direct Python loop, and 2 workers vs 1, for both environments')
+    .option('--env <list>', 'environments to measure', 'scienceworld,alfworld')
+    .option('--episodes <n>', 'distinct expert episodes per environment', '4')
+    .option('--repeats <n>', 'times each episode is replayed', '2')
+    .action(async (opts: { env: string; episodes: string; repeats: string }) => {
+      const kinds = opts.env.split(',').map((e) => {
+        const parsed = EnvKind.safeParse(e);
+        if (!parsed.success) throw new UsageError(`unknown environment '${e}'`);
+        return parsed.data;
+      });
+      const results = [];
+      for (const kind of kinds) {
+        process.stderr.write(`benchmarking ${kind}...\n`);
+        results.push(
+          await benchEnv(kind, {
+            episodes: parsePositiveInt(opts.episodes, '--episodes'),
+            repeats: parsePositiveInt(opts.repeats, '--repeats'),
+          }),
+        );
+      }
+      printJson({
+        suite: 'env',
+        machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` },
+        targets: { overheadRatio: 0.9, parallelSpeedup: 1.7 },
+        results,
+      });
+    });
+}

@@ -1,0 +1,40 @@
+/** Turns CLI options into a validated episode spec, with messages that say which option is missing. */
+import { EnvKind, EpisodeSpec } from '../protocol/environment';
+
+export interface EpisodeOptions {
+  env: string;
+  task?: string;
+  variation?: string;
+  game?: string;
+  simplifications?: string;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseEnvKind(value: string): EnvKind {
+  const parsed = EnvKind.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--env must be scienceworld or alfworld, not '${value}'`);
+  return parsed.data;
+}
+
+export function parseEpisode(options: EpisodeOptions): EpisodeSpec {
+  const env = parseEnvKind(options.env);
+  if (env === 'scienceworld') {
+    if (!options.task) throw new UsageError('ScienceWorld needs --task NAME (and --variation N, default 0)');
+    const variation = Number(options.variation ?? '0');
+    if (!Number.isInteger(variation) || variation < 0) {
+      throw new UsageError(`--variation must be a non-negative integer, not '${options.variation}'`);
+    }
+    return EpisodeSpec.parse({ env, task: options.task, variation, simplifications: options.simplifications });
+  }
+  if (!options.game) throw new UsageError('ALFWorld needs --game PATH (a game.tw-pddl file or its folder)');
+  return EpisodeSpec.parse({ env, game: options.game });
+}
+
+export function parsePositiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, not '${value}'`);
+  return n;
+}

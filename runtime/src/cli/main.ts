@@ -1,0 +1,40 @@
+/** `stephrl`: the runtime's command line. The extension uses the same services over JSON-RPC (`stephrl serve`). */
+import { Command, CommanderError } from 'commander';
+import { EngineError, WorkerFailure } from '../env/worker-process';
+import { EpisodeFailure } from '../env/pool';
+import { registerEnvCommands } from './env-commands';
+import { registerBenchCommands } from './bench-commands';
+import { registerServeCommand } from './serve-command';
+import { UsageError } from './episode-args';
+import { version } from '../util/version';
+
+export function buildProgram(): Command {
+  const program = new Command('stephrl')
+    .description('STEP-HRL Studio runtime: environments, agents, datasets and training for hierarchical LLM agents')
+    .version(version)
+    .showHelpAfterError();
+  registerEnvCommands(program);
+  registerBenchCommands(program);
+  registerServeCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().exitOverride().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof UsageError) {
+      process.stderr.write(`stephrl: ${error.message}\n`);
+      return 2;
+    }
+    const known = error instanceof EngineError || error instanceof WorkerFailure || error instanceof EpisodeFailure;
+    process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => process.exit(code));
+}

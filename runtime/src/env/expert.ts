@@ -1,0 +1,46 @@
+/** Runs an environment's expert (ScienceWorld gold path, ALFWorld hand-coded expert) through one episode. */
+import type { EpisodeSpec, ExpertTrajectory, TrajectoryStep } from '../protocol/environment';
+import type { Environment, ResetOptions } from './environment';
+
+export async function runExpert(
+  env: Environment,
+  episode: EpisodeSpec,
+  options: ResetOptions = {},
+  onStep?: (step: TrajectoryStep) => void,
+): Promise<ExpertTrajectory> {
+  const started = performance.now();
+  const reset = await env.reset(episode, { ...options, expert: true });
+  const steps: TrajectoryStep[] = [];
+  let stoppedBy: ExpertTrajectory['summary']['stoppedBy'] = 'done';
+  for (;;) {
+    const action = await env.expertAction();
+    if (action === null) {
+      stoppedBy = 'expert_exhausted';
+      break;
+    }
+    const result = await env.step(action);
+    const step = { action, ...result };
+    steps.push(step);
+    onStep?.(step);
+    if (result.done) {
+      stoppedBy = result.truncated ? 'step_cap' : 'done';
+      break;
+    }
+  }
+  const last = steps.at(-1);
+  return {
+    episode,
+    engine: reset.engine,
+    taskDescription: reset.taskDescription,
+    initialObservation: reset.observation,
+    steps,
+    summary: {
+      score: last?.score ?? reset.score,
+      won: last?.won ?? false,
+      steps: steps.length,
+      invalidActions: steps.filter((s) => s.invalid).length,
+      stoppedBy,
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}

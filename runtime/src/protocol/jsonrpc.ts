@@ -1,0 +1,64 @@
+/**
+ * Binds the declared protocol (rpc.ts) to a vscode-jsonrpc connection, validating every message on arrival:
+ * the server checks params before a handler runs and results before they leave; the client checks results.
+ */
+import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import {
+  notifications,
+  requests,
+  type NotificationName,
+  type NotificationParams,
+  type RequestName,
+  type RequestParams,
+  type RequestResult,
+} from './rpc';
+
+/** JSON-RPC error codes for this protocol (the -32000..-32099 range is for servers). */
+export const ErrorCodes = { InvalidParams: -32602, EngineError: -32001, WorkerFailure: -32002, Internal: -32603 } as const;
+
+export type Handlers = { [N in RequestName]?: (params: RequestParams<N>) => Promise<RequestResult<N>> };
+
+export function serveProtocol(connection: MessageConnection, handlers: Handlers): void {
+  for (const name of Object.keys(handlers) as RequestName[]) {
+    const handler = handlers[name] as (params: unknown) => Promise<unknown>;
+    const spec = requests[name];
+    connection.onRequest(name, async (raw: unknown) => {
+      const params = spec.params.safeParse(raw ?? {});
+      if (!params.success) throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${name}: ${params.error.message}`);
+      const result = await handler(params.data);
+      return spec.result.parse(result);
+    });
+  }
+}
+
+export async function sendRequest<N extends RequestName>(
+  connection: MessageConnection,
+  name: N,
+  params: RequestParams<N>,
+): Promise<RequestResult<N>> {
+  const raw = await connection.sendRequest(name, params);
+  const checked = requests[name].result.safeParse(raw);
+  if (!checked.success) throw new Error(`the runtime's answer to ${name} does not match the protocol: ${checked.error.message}`);
+  return checked.data as RequestResult<N>;
+}
+
+export function sendNotification<N extends NotificationName>(
+  connection: MessageConnection,
+  name: N,
+  params: NotificationParams<N>,
+): void {
+  void connection.sendNotification(name, notifications[name].parse(params));
+}
+
+export function onNotification<N extends NotificationName>(
+  connection: MessageConnection,
+  name: N,
+  handler: (params: NotificationParams<N>) => void,
+  onInvalid: (message: string) => void = () => {},
+): void {
+  connection.onNotification(name, (raw: unknown) => {
+    const checked = notifications[name].safeParse(raw);
+    if (checked.success) handler(checked.data as NotificationParams<N>);
+    else onInvalid(`invalid ${name} notification: ${checked.error.message}`);
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The JSON-RPC protocol between the extension (client) and the runtime (`stephrl serve`, server), over stdio.
+ * Each request and notification is declared once, with zod schemas for its params and result; both sides
+ * validate what they receive (see protocol/jsonrpc.ts).
+ */
+import { z } from 'zod';
+import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
+
+export const ToolCheck = z.object({
+  ok: z.boolean(),
+  /** What was found (path and version), or what is wrong. */
+  detail: z.string(),
+  /** How to fix it, when not ok. */
+  fix: z.string().optional(),
+});
+export type ToolCheck = z.infer<typeof ToolCheck>;
+
+export const Health = z.object({
+  runtimeVersion: z.string(),
+  node: ToolCheck,
+  python: ToolCheck,
+  java: ToolCheck,
+  alfworldData: ToolCheck,
+});
+export type Health = z.infer<typeof Health>;
+
+export const requests = {
+  'runtime/health': { params: z.object({}), result: Health },
+  'env/listSplit': {
+    params: z.object({
+      env: EnvKind,
+      split: z.string(),
+      tasks: z.array(z.string()).optional(),
+      data: z.string().optional(),
+    }),
+    result: z.object({ count: z.number().int(), episodes: z.array(SplitEntry) }),
+  },
+  /** Runs the expert through one episode; steps stream as `env/expertStep` notifications with the same token. */
+  'env/runExpert': {
+    params: z.object({ episode: EpisodeSpec, maxSteps: z.number().int().positive().optional(), token: z.string().optional() }),
+    result: ExpertTrajectory,
+  },
+} as const;
+
+export const notifications = {
+  'runtime/log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  'env/expertStep': z.object({ token: z.string(), step: TrajectoryStep }),
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type RequestParams<N extends RequestName> = z.infer<(typeof requests)[N]['params']>;
+export type RequestResult<N extends RequestName> = z.infer<(typeof requests)[N]['result']>;
+export type NotificationName = keyof typeof notifications;
+export type NotificationParams<N extends NotificationName> = z.infer<(typeof notifications)[N]>;

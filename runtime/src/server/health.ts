@@ -1,0 +1,62 @@
+/** Checks the tools the runtime needs, with the fix for each one that is missing. Used by `doctor` and the extension. */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { Health, ToolCheck } from '../protocol/rpc';
+import { resolveAlfworldData, resolvePython } from '../util/paths';
+import { version } from '../util/version';
+
+const run = promisify(execFile);
+const SETUP_FIX = 'run `npm run setup` in the STEP-HRL Studio folder (or the "STEP-HRL: Set Up Runtime" command)';
+
+async function checkPython(explicit?: string): Promise<ToolCheck> {
+  let python: string;
+  try {
+    python = resolvePython(explicit);
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message, fix: SETUP_FIX };
+  }
+  try {
+    const { stdout } = await run(python, ['-c', 'import sys, scienceworld, textworld; print(sys.version.split()[0])'], {
+      timeout: 60_000,
+    });
+    return { ok: true, detail: `${python} (Python ${stdout.trim()}, scienceworld and textworld importable)` };
+  } catch (error) {
+    return { ok: false, detail: `${python} cannot import the environment packages: ${(error as Error).message.split('\n').slice(-2).join(' ')}`, fix: SETUP_FIX };
+  }
+}
+
+async function checkJava(): Promise<ToolCheck> {
+  try {
+    const { stderr, stdout } = await run('java', ['-version'], { timeout: 30_000 });
+    return { ok: true, detail: (stderr || stdout).split('\n')[0]!.trim() };
+  } catch {
+    return {
+      ok: false,
+      detail: 'java was not found on PATH (ScienceWorld runs on the JVM)',
+      fix: 'install OpenJDK 17: `sudo apt-get install default-jre-headless` (Debian/Ubuntu), or `npm run setup` as root',
+    };
+  }
+}
+
+function checkAlfworld(data?: string): ToolCheck {
+  const dir = resolveAlfworldData(data);
+  const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith('json_2.1')) : [];
+  if (found.length === 0) {
+    return { ok: false, detail: `no json_2.1.x folder in ${dir}`, fix: `${SETUP_FIX}, or set ALFWORLD_DATA to an ALFWorld data folder` };
+  }
+  const splits = found.flatMap((j) => fs.readdirSync(path.join(dir, j)).map((s) => `${j}/${s}`));
+  return { ok: true, detail: `${dir}: ${splits.join(', ')}` };
+}
+
+export async function checkHealth(options: { python?: string; alfworldData?: string } = {}): Promise<Health> {
+  const [python, java] = await Promise.all([checkPython(options.python), checkJava()]);
+  return {
+    runtimeVersion: version,
+    node: { ok: true, detail: `${process.execPath} (Node ${process.versions.node})` },
+    python,
+    java,
+    alfworldData: checkAlfworld(options.alfworldData),
+  };
+}
