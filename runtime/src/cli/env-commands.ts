@@ -1,5 +1,5 @@
 /** `stephrl env list|expert|play`: the environments, their splits and their experts, from a terminal. */
-import * as readline from 'node:readline/promises';
+import * as readline from 'node:readline';
 import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, describeEpisode } from '../protocol/environment';
 import { DEFAULT_MAX_STEPS, WorkerEnvironment } from '../env/environment';
@@ -83,7 +83,9 @@ export function registerEnvCommands(program: Command): void {
       const episode = parseEpisode(opts);
       const environment = new WorkerEnvironment(episode.env);
       closeOnSignals(() => environment.close());
-      const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+      const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+      // Iterate from the start so that lines piped in while the episode loads are not lost.
+      const lines = rl[Symbol.asyncIterator]();
       try {
         console.log(`Loading ${describeEpisode(episode)}...`);
         const reset = await environment.reset(episode, {
@@ -92,7 +94,10 @@ export function registerEnvCommands(program: Command): void {
         });
         console.log(`Task: ${reset.taskDescription}\n\n${reset.observation.trim()}\n`);
         for (;;) {
-          const line = (await rl.question('> ')).trim();
+          rl.prompt();
+          const next = await lines.next();
+          if (next.done) break;
+          const line = next.value.trim();
           if (!line) continue;
           if (line === 'quit' || line === 'exit') break;
           if (line === 'valid') {
@@ -110,9 +115,6 @@ export function registerEnvCommands(program: Command): void {
             break;
           }
         }
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ERR_USE_AFTER_CLOSE') return; // stdin closed
-        throw error;
       } finally {
         rl.close();
         await environment.close();

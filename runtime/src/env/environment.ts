@@ -29,6 +29,8 @@ export const DEFAULT_SIMPLIFICATIONS = 'easy';
 /** An Environment backed by its own Python worker process. */
 export class WorkerEnvironment implements Environment {
   readonly worker: EnvWorker;
+  /** Episodes loaded by this worker so far. */
+  episodes = 0;
 
   constructor(
     readonly kind: EnvKind,
@@ -53,6 +55,7 @@ export class WorkerEnvironment implements Environment {
             simplifications: episode.simplifications ?? DEFAULT_SIMPLIFICATIONS,
           }
         : { ...common, game: episode.game, seed: options.seed ?? 0 };
+    this.episodes++;
     return this.worker.call('reset', params);
   }
 

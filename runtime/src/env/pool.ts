@@ -10,7 +10,14 @@ import { WorkerEnvironment } from './environment';
 export interface PoolOptions extends WorkerOptions {
   /** Number of worker processes (parallel episodes). */
   size?: number;
+  /**
+   * Replace a worker after this many episodes. TextWorld keeps a few MB per loaded game alive, so long ALFWorld
+   * runs recycle their workers; ScienceWorld reuses one JVM indefinitely.
+   */
+  maxEpisodesPerWorker?: number;
 }
+
+const DEFAULT_MAX_EPISODES: Record<EnvKind, number> = { scienceworld: Infinity, alfworld: 100 };
 
 export class EpisodeFailure extends Error {
   constructor(
@@ -57,7 +64,8 @@ export class WorkerPool {
   }
 
   private release(env: WorkerEnvironment): void {
-    if (!env.worker.alive || this.closed) {
+    const limit = this.options.maxEpisodesPerWorker ?? DEFAULT_MAX_EPISODES[this.kind];
+    if (!env.worker.alive || this.closed || env.episodes >= limit) {
       this.all.delete(env);
       void env.close();
       // A slot is free again: let a waiter start a fresh worker.

@@ -1,0 +1,82 @@
+/** The `stephrl` CLI as a user runs it: help, split listings, the expert, play, and bad input. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from './helpers';
+
+test('stephrl --help lists the commands', async () => {
+  const { code, stdout } = await runCli(['--help']);
+  assert.equal(code, 0);
+  for (const command of ['env', 'bench', 'serve', 'doctor']) assert.match(stdout, new RegExp(`\\b${command}\\b`));
+});
+
+test('env list: ScienceWorld split counts match the protocol', async () => {
+  for (const [split, count] of [['train', 1404], ['dev', 195], ['test', 211]] as const) {
+    const { code, stdout, stderr } = await runCli(['env', 'list', '--env', 'scienceworld', '--split', split, '--json']);
+    assert.equal(code, 0, stderr);
+    const listed = JSON.parse(stdout);
+    assert.equal(listed.count, count, split);
+    assert.equal(listed.episodes.length, count);
+  }
+});
+
+test('env list: ALFWorld selection counts, from setup data and from --data', async () => {
+  const seen = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen', '--json']);
+  assert.equal(seen.code, 0, seen.stderr);
+  const listed = JSON.parse(seen.stdout);
+  assert.equal(listed.count, 140);
+  assert.ok(listed.episodes.every((e: { taskType: string; game: string }) => e.taskType && e.game.endsWith('game.tw-pddl')));
+  const train = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_train', '--json']);
+  assert.equal(JSON.parse(train.stdout).count, 200);
+  const missing = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen', '--data', '/nonexistent/alfworld']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /\/nonexistent\/alfworld does not exist.*ALFWORLD_DATA/s);
+});
+
+test('env expert: boil variation 0 reaches 100, with the trajectory and a summary', async () => {
+  const { code, stdout, stderr } = await runCli(['env', 'expert', '--env', 'scienceworld', '--task', 'boil', '--variation', '0', '--json']);
+  assert.equal(code, 0, stderr);
+  const trajectory = JSON.parse(stdout);
+  assert.equal(trajectory.summary.score, 100);
+  assert.equal(trajectory.summary.won, true);
+  assert.equal(trajectory.summary.steps, trajectory.steps.length);
+  assert.deepEqual(trajectory.engine, { name: 'scienceworld', version: '1.2.3' });
+  assert.ok(trajectory.steps.every((s: { look?: string; inventory?: string }) => s.look && s.inventory));
+});
+
+test('env expert: an ALFWorld game by its folder', async () => {
+  const listed = JSON.parse((await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen', '--json'])).stdout);
+  const folder = listed.episodes[3].game.replace(/\/game\.tw-pddl$/, '');
+  const { code, stdout, stderr } = await runCli(['env', 'expert', '--env', 'alfworld', '--game', folder, '--json']);
+  assert.equal(code, 0, stderr);
+  const trajectory = JSON.parse(stdout);
+  assert.equal(trajectory.summary.won, true);
+  assert.match(trajectory.engine.version, /alfworld 0\.3\.5; textworld 1\.6\.2/);
+});
+
+test('bad input: each error names the thing and the fix, with no stack trace', async () => {
+  const cases: Array<[string[], RegExp, number]> = [
+    [['env', 'expert', '--env', 'scienceworld', '--task', 'boill'], /unknown ScienceWorld task 'boill'. Known tasks: boil,/, 1],
+    [['env', 'expert', '--env', 'scienceworld', '--task', 'boil', '--variation', '999'], /variation 999 is out of range for task 'boil'/, 1],
+    [['env', 'expert', '--env', 'scienceworld', '--task', 'boil', '--variation', 'x'], /--variation must be a non-negative integer/, 2],
+    [['env', 'expert', '--env', 'alfworld', '--game', '/tmp'], /\/tmp is not an ALFWorld game: expected a game.tw-pddl file/, 1],
+    [['env', 'expert', '--env', 'alfworld'], /ALFWorld needs --game PATH/, 2],
+    [['env', 'list', '--env', 'nethack', '--split', 'train'], /--env must be scienceworld or alfworld/, 2],
+    [['env', 'list', '--env', 'scienceworld', '--split', 'validation'], /unknown ScienceWorld split 'validation'; use one of train, test, dev/, 1],
+  ];
+  for (const [args, message, code] of cases) {
+    const result = await runCli(args);
+    assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('env play: a person types actions, asks for valid ones and quits', async () => {
+  const input = ['valid', 'fly away', 'open door to kitchen', 'quit', ''].join('\n');
+  const { code, stdout, stderr } = await runCli(['env', 'play', '--env', 'scienceworld', '--task', 'boil'], { input });
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /Task: Your task is to boil water/);
+  assert.match(stdout, /look around/); // from `valid`
+  assert.match(stdout, /No known action matches that input\.\n\s+\[score 0, step 1\/50, rejected by the engine\]/);
+  assert.match(stdout, /step 2\/50/);
+});
