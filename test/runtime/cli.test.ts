@@ -1,7 +1,8 @@
 /** The `stephrl` CLI as a user runs it: help, split listings, the expert, play, and bad input. */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { runCli } from './helpers';
+import { cli, groupAlive, root, runCli, waitFor } from './helpers';
 
 test('stephrl --help lists the commands', async () => {
   const { code, stdout } = await runCli(['--help']);
@@ -79,4 +80,18 @@ test('env play: a person types actions, asks for valid ones and quits', async ()
   assert.match(stdout, /look around/); // from `valid`
   assert.match(stdout, /No known action matches that input\.\n\s+\[score 0, step 1\/50, rejected by the engine\]/);
   assert.match(stdout, /step 2\/50/);
+});
+
+test('a CLI killed with SIGKILL mid-episode leaves no worker or JVM behind', async () => {
+  const child = spawn(process.execPath, [cli, 'env', 'play', '--env', 'scienceworld', '--task', 'boil'], { cwd: root });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  assert.ok(await waitFor(() => stdout.includes('Task:'), 120_000), 'the episode did not load');
+  const workers = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n').map(Number);
+  assert.equal(workers.length, 1);
+  const worker = workers[0]!;
+  assert.ok(groupAlive(worker));
+  child.kill('SIGKILL');
+  // The worker sees its stdin close, exits, and py4j's JVM follows it.
+  assert.ok(await waitFor(() => !groupAlive(worker), 20_000), 'processes were left behind');
 });

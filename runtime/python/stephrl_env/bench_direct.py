@@ -1,7 +1,7 @@
 """The benchmark's baseline: the same engine sessions and the same actions, driven in-process with no worker.
 
-stdin: {"env": "scienceworld"|"alfworld", "episodes": [{"episode": {...}, "actions": [...]}], "repeats": n}
-stdout: {"steps": n, "seconds": s, "resetSeconds": s}
+stdin: {"env": "scienceworld"|"alfworld", "episodes": [{"episode": {...}, "actions": [...]}], "repeats": n, "warmup": bool}
+stdout: {"steps": n, "seconds": s, "resetSeconds": s}   (the warm-up pass, when asked for, is not counted)
 """
 import json
 import sys
@@ -21,16 +21,19 @@ def main() -> int:
     steps = 0
     step_seconds = 0.0
     reset_seconds = 0.0
-    for _ in range(job.get("repeats", 1)):
+    passes = job.get("repeats", 1) + (1 if job.get("warmup") else 0)
+    for index in range(passes):
+        timed = index > 0 or not job.get("warmup")
         for item in job["episodes"]:
             t0 = time.perf_counter()
             reset(item["episode"])
             t1 = time.perf_counter()
             for action in item["actions"]:
                 session.step(action)
-                steps += 1
-            reset_seconds += t1 - t0
-            step_seconds += time.perf_counter() - t1
+            if timed:
+                steps += len(item["actions"])
+                reset_seconds += t1 - t0
+                step_seconds += time.perf_counter() - t1
     session.close()
     print(json.dumps({"steps": steps, "seconds": step_seconds, "resetSeconds": reset_seconds}))
     return 0

@@ -13,8 +13,9 @@ export function registerBenchCommands(program: Command): void {
     .description('worker-pool throughput vs a direct Python loop, and 2 workers vs 1, for both environments')
     .option('--env <list>', 'environments to measure', 'scienceworld,alfworld')
     .option('--episodes <n>', 'distinct expert episodes per environment', '4')
-    .option('--repeats <n>', 'times each episode is replayed', '2')
-    .action(async (opts: { env: string; episodes: string; repeats: string }) => {
+    .option('--repeats <n>', 'timed replays of each episode (after one warm-up pass)', '3')
+    .option('--rounds <n>', 'alternating rounds of direct and pooled runs; the best of each is kept', '2')
+    .action(async (opts: { env: string; episodes: string; repeats: string; rounds: string }) => {
       const kinds = opts.env.split(',').map((e) => {
         const parsed = EnvKind.safeParse(e);
         if (!parsed.success) throw new UsageError(`unknown environment '${e}'`);
@@ -27,6 +28,7 @@ export function registerBenchCommands(program: Command): void {
           await benchEnv(kind, {
             episodes: parsePositiveInt(opts.episodes, '--episodes'),
             repeats: parsePositiveInt(opts.repeats, '--repeats'),
+            rounds: parsePositiveInt(opts.rounds, '--rounds'),
           }),
         );
       }

@@ -11,13 +11,13 @@ export interface PoolOptions extends WorkerOptions {
   /** Number of worker processes (parallel episodes). */
   size?: number;
   /**
-   * Replace a worker after this many episodes. TextWorld keeps a few MB per loaded game alive, so long ALFWorld
-   * runs recycle their workers; ScienceWorld reuses one JVM indefinitely.
+   * Replace a worker after this many episodes. A TextWorld process keeps a few MB per loaded game alive and its
+   * steps slow down as it does, so ALFWorld workers are recycled; ScienceWorld reuses one JVM indefinitely.
    */
   maxEpisodesPerWorker?: number;
 }
 
-const DEFAULT_MAX_EPISODES: Record<EnvKind, number> = { scienceworld: Infinity, alfworld: 100 };
+const DEFAULT_MAX_EPISODES: Record<EnvKind, number> = { scienceworld: Infinity, alfworld: 50 };
 
 export class EpisodeFailure extends Error {
   constructor(
