@@ -25,6 +25,7 @@ const targets = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
+    minify: true,
   },
   {
     ...common,
@@ -33,6 +34,7 @@ const targets = [
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
+    minify: true,
   },
 ];
 

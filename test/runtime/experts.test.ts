@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runExpert } from '../../runtime/src/env/expert';
+import { EXPERT_MAX_STEPS, runExpert } from '../../runtime/src/env/expert';
 import { WorkerPool } from '../../runtime/src/env/pool';
 import type { EpisodeSpec } from '../../runtime/src/protocol/environment';
 import { resolveAlfworldData } from '../../runtime/src/util/paths';
 import { root } from './helpers';
 
-const EXPERT_MAX_STEPS = 300;
 
 function saveFigure(name: string, value: unknown): void {
   const dir = path.join(root, 'test-results');

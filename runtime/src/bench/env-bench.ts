@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import type { EnvKind, EpisodeSpec } from '../protocol/environment';
 import { WorkerEnvironment } from '../env/environment';
-import { runExpert } from '../env/expert';
+import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import { pythonSourceDir, resolveAlfworldData, resolvePython } from '../util/paths';
 import { processTreeCpuSeconds } from '../util/proc-cpu';
@@ -53,7 +53,7 @@ async function scriptEpisodes(kind: EnvKind, count: number): Promise<Scripted[]>
     }
     const scripted: Scripted[] = [];
     for (const episode of episodes) {
-      const trajectory = await runExpert(env, episode, { maxSteps: 300 });
+      const trajectory = await runExpert(env, episode, { maxSteps: EXPERT_MAX_STEPS });
       scripted.push({ episode, actions: trajectory.steps.map((s) => s.action) });
     }
     return scripted;

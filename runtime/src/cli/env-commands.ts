@@ -3,13 +3,11 @@ import * as readline from 'node:readline';
 import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, describeEpisode } from '../protocol/environment';
 import { DEFAULT_MAX_STEPS, WorkerEnvironment } from '../env/environment';
-import { runExpert } from '../env/expert';
+import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { resolveAlfworldData } from '../util/paths';
-import { parseEnvKind, parseEpisode, parsePositiveInt, UsageError, type EpisodeOptions } from './episode-args';
+import { parseEnvKind, parseEpisode, parsePositiveInt, type EpisodeOptions } from './episode-args';
 import { closeOnSignals, printJson } from './output';
 
-/** Long enough for every ScienceWorld gold path and ALFWorld's hand-coded expert (which gives up after 200). */
-export const EXPERT_MAX_STEPS = 300;
 
 function episodeOptions(command: Command): Command {
   return command
@@ -122,4 +120,3 @@ export function registerEnvCommands(program: Command): void {
     });
 }
 
-export { UsageError };

@@ -2,6 +2,9 @@
 import type { EpisodeSpec, ExpertTrajectory, TrajectoryStep } from '../protocol/environment';
 import type { Environment, ResetOptions } from './environment';
 
+/** Long enough for every ScienceWorld gold path and ALFWorld's hand-coded expert (which gives up after 200). */
+export const EXPERT_MAX_STEPS = 300;
+
 export async function runExpert(
   env: Environment,
   episode: EpisodeSpec,

@@ -2,14 +2,13 @@
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { sendNotification, type Handlers } from '../protocol/jsonrpc';
 import { WorkerEnvironment } from '../env/environment';
-import { runExpert } from '../env/expert';
+import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import type { EnvKind } from '../protocol/environment';
 import { resolveAlfworldData } from '../util/paths';
 import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 
-const EXPERT_MAX_STEPS = 300;
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
   const pools = new Map<EnvKind, WorkerPool>();
