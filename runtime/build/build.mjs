@@ -16,6 +16,8 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // Native addon: loaded from node_modules at run time, never bundled.
+    external: ['sqlite3'],
   },
   {
     ...common,

@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
-import { cli, isAlive, root, waitFor } from './helpers';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cli, isAlive, root, runCli, waitFor } from './helpers';
 
 const server = spawn(process.execPath, [cli, 'serve'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
 const connection = createMessageConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
@@ -44,6 +47,46 @@ test('expert steps stream as notifications, and engine errors come back as error
     sendRequest(connection, 'env/runExpert', { episode: { env: 'scienceworld', task: 'boill', variation: 0 } }),
     (e: unknown) => e instanceof ResponseError && e.code === -32001 && /unknown ScienceWorld task/.test(e.message),
   );
+});
+
+test('dataset: read an episode, edit its annotations, refused edits and undo', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rpc-'));
+  const db = path.join(dir, 'd.db');
+  try {
+    const demos = await runCli(['demos', '--env', 'alfworld', '--split', 'valid_train', '--limit', '1', '--db', db]);
+    assert.equal(demos.code, 0, demos.stderr);
+    const { episodes } = await sendRequest(connection, 'dataset/listEpisodes', { db, filter: { env: 'alfworld' } });
+    assert.equal(episodes.length, 1);
+    const episode = await sendRequest(connection, 'dataset/getEpisode', { db, episodeId: episodes[0]!.id });
+    const n = episode.steps.length;
+    const set = await sendRequest(connection, 'dataset/editAnnotation', {
+      db,
+      episodeId: episode.id,
+      edit: { op: 'setSubtasks', subtasks: [{ name: 'find it', firstStep: 0, lastStep: 0 }, { name: 'place it', firstStep: 1, lastStep: n - 1 }] },
+      actor: 'user:rpc',
+    });
+    assert.deepEqual(set.subtasks.map((s) => s.name), ['find it', 'place it']);
+    await assert.rejects(
+      sendRequest(connection, 'dataset/editAnnotation', { db, episodeId: episode.id, edit: { op: 'merge', subtask: 1 } }),
+      (e: unknown) => e instanceof ResponseError && e.code === -32003 && /nothing after it to merge with/.test(e.message),
+    );
+    await assert.rejects(
+      connection.sendRequest('dataset/editAnnotation', { db, episodeId: episode.id, edit: { op: 'explode' } }),
+      (e: unknown) => e instanceof ResponseError && e.code === -32602,
+    );
+    const undone = await sendRequest(connection, 'dataset/undoAnnotation', { db, episodeId: episode.id });
+    assert.deepEqual(undone.subtasks, []);
+    const { edits } = await sendRequest(connection, 'dataset/annotationHistory', { db, episodeId: episode.id });
+    assert.deepEqual(edits.map((e) => [e.operation, e.actor]), [['setSubtasks', 'user:rpc'], ['undo', 'user:editor']]);
+    const stats = await sendRequest(connection, 'dataset/stats', { db });
+    assert.equal(stats.episodes.total, 1);
+    await assert.rejects(
+      sendRequest(connection, 'dataset/getEpisode', { db, episodeId: 999 }),
+      (e: unknown) => e instanceof ResponseError && e.code === -32004 && /no episode 999/.test(e.message),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('closing stdin stops the server and its workers', async () => {

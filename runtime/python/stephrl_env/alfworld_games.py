@@ -59,10 +59,14 @@ def read_game(game_path: str) -> Dict:
         raise WorkerError("not_a_game", f"{path} is not an ALFWorld game file ({error})")
     traj_path = os.path.join(os.path.dirname(path), "traj_data.json")
     task_type = None
+    task_params: Dict = {}
     if os.path.isfile(traj_path):
         with open(traj_path, "r", encoding="utf-8") as f:
-            task_type = json.load(f).get("task_type")
-    return {"path": path, "solvable": bool(game.get("solvable")), "taskType": task_type,
+            traj = json.load(f)
+        task_type = traj.get("task_type")
+        # What the task is about (object, receptacle, lamp...): the annotators name subtasks from it.
+        task_params = {k: v for k, v in (traj.get("pddl_params") or {}).items() if isinstance(v, (str, bool))}
+    return {"path": path, "solvable": bool(game.get("solvable")), "taskType": task_type, "taskParams": task_params,
             "hasTrajData": os.path.isfile(traj_path)}
 
 

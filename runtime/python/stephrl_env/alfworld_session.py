@@ -80,6 +80,7 @@ class AlfworldSession:
             "score": 0,
             "maxSteps": max_steps,
             "taskType": info["taskType"],
+            "taskParams": info["taskParams"],
             "engine": engine_info(),
         }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as os from 'node:os';
 import { EnvKind } from '../protocol/environment';
 import { benchEnv } from '../bench/env-bench';
+import { benchStore } from '../bench/store-bench';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
 
@@ -38,5 +39,13 @@ export function registerBenchCommands(program: Command): void {
         targets: { overheadRatio: 0.9, parallelSpeedup: 1.7 },
         results,
       });
+    });
+  bench
+    .command('store')
+    .description('dataset speed: batched step inserts vs row by row, and deriving the ScienceWorld train transitions')
+    .option('--db <path>', 'a dataset holding the ScienceWorld train split (else a replica of real episodes is used)')
+    .action(async (opts: { db?: string }) => {
+      const result = await benchStore(opts.db ? { db: opts.db } : {});
+      printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
     });
 }

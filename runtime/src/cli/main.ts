@@ -5,7 +5,10 @@ import { EpisodeFailure } from '../env/pool';
 import { registerEnvCommands } from './env-commands';
 import { registerBenchCommands } from './bench-commands';
 import { registerServeCommand } from './serve-command';
+import { registerDatasetCommands } from './dataset-commands';
 import { UsageError } from './episode-args';
+import { StoreError } from '../store/sqlite';
+import { ImportError } from '../exchange/types';
 import { version } from '../util/version';
 
 export function buildProgram(): Command {
@@ -14,6 +17,7 @@ export function buildProgram(): Command {
     .version(version)
     .showHelpAfterError();
   registerEnvCommands(program);
+  registerDatasetCommands(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;
@@ -29,7 +33,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stephrl: ${error.message}\n`);
       return 2;
     }
-    const known = error instanceof EngineError || error instanceof WorkerFailure || error instanceof EpisodeFailure;
+    const known =
+      error instanceof EngineError ||
+      error instanceof WorkerFailure ||
+      error instanceof EpisodeFailure ||
+      error instanceof StoreError ||
+      error instanceof ImportError;
     process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
     return 1;
   }

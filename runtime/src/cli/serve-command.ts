@@ -7,6 +7,8 @@ import { EngineError, WorkerFailure } from '../env/worker-process';
 import { EpisodeFailure } from '../env/pool';
 import type { Logger } from '../util/log';
 import { checkHealth } from '../server/health';
+import { StoreError } from '../store/sqlite';
+import { InvalidEdit } from '../store/annotations';
 
 /** Turns runtime errors into JSON-RPC errors whose message a person can act on. */
 function withErrorCodes(handlers: Handlers): Handlers {
@@ -18,7 +20,12 @@ function withErrorCodes(handlers: Handlers): Handlers {
       } catch (error) {
         if (error instanceof ResponseError) throw error;
         const cause = error instanceof EpisodeFailure ? error.cause : error;
-        const code = cause instanceof EngineError ? ErrorCodes.EngineError : cause instanceof WorkerFailure ? ErrorCodes.WorkerFailure : ErrorCodes.Internal;
+        const code =
+          cause instanceof EngineError ? ErrorCodes.EngineError
+          : cause instanceof WorkerFailure ? ErrorCodes.WorkerFailure
+          : cause instanceof InvalidEdit ? ErrorCodes.InvalidEdit
+          : cause instanceof StoreError ? ErrorCodes.StoreError
+          : ErrorCodes.Internal;
         throw new ResponseError(code, (error as Error).message);
       }
     };

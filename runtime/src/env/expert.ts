@@ -36,6 +36,10 @@ export async function runExpert(
     engine: reset.engine,
     taskDescription: reset.taskDescription,
     initialObservation: reset.observation,
+    ...(reset.look !== undefined ? { initialLook: reset.look } : {}),
+    ...(reset.inventory !== undefined ? { initialInventory: reset.inventory } : {}),
+    ...(reset.taskType !== undefined ? { taskType: reset.taskType } : {}),
+    ...(reset.taskParams !== undefined ? { taskParams: reset.taskParams } : {}),
     steps,
     summary: {
       score: last?.score ?? reset.score,

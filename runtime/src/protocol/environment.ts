@@ -40,6 +40,8 @@ export const ResetResult = z.object({
   inventory: z.string().optional(),
   /** ALFWorld: the task type from traj_data.json. */
   taskType: z.string().nullable().optional(),
+  /** ALFWorld: traj_data.json's pddl_params (object_target, parent_target, toggle_target, mrecep_target, object_sliced). */
+  taskParams: z.record(z.string(), z.union([z.string(), z.boolean()])).optional(),
 });
 export type ResetResult = z.infer<typeof ResetResult>;
 
@@ -78,6 +80,10 @@ export const ExpertTrajectory = z.object({
   engine: EngineInfo,
   taskDescription: z.string(),
   initialObservation: z.string(),
+  initialLook: z.string().optional(),
+  initialInventory: z.string().optional(),
+  taskType: z.string().nullable().optional(),
+  taskParams: ResetResult.shape.taskParams,
   steps: z.array(TrajectoryStep),
   summary: z.object({
     score: z.number(),

@@ -14,7 +14,14 @@ import {
 } from './rpc';
 
 /** JSON-RPC error codes for this protocol (the -32000..-32099 range is for servers). */
-export const ErrorCodes = { InvalidParams: -32602, EngineError: -32001, WorkerFailure: -32002, Internal: -32603 } as const;
+export const ErrorCodes = {
+  InvalidParams: -32602,
+  EngineError: -32001,
+  WorkerFailure: -32002,
+  InvalidEdit: -32003,
+  StoreError: -32004,
+  Internal: -32603,
+} as const;
 
 export type Handlers = { [N in RequestName]?: (params: RequestParams<N>) => Promise<RequestResult<N>> };
 

@@ -5,6 +5,13 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
+import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary } from './dataset';
+
+/** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
+const OnDataset = z.object({ db: z.string().optional() });
+const OnEpisode = OnDataset.extend({ episodeId: z.number().int().positive() });
+/** Who edits, kept in the audit trail (e.g. "user:alice"). */
+const Actor = z.string().min(1).max(200);
 
 export const ToolCheck = z.object({
   ok: z.boolean(),
@@ -40,6 +47,19 @@ export const requests = {
     params: z.object({ episode: EpisodeSpec, maxSteps: z.number().int().positive().optional(), token: z.string().optional() }),
     result: ExpertTrajectory,
   },
+  'dataset/stats': { params: OnDataset.extend({ filter: EpisodeQuery.optional() }), result: DatasetStats },
+  'dataset/listEpisodes': {
+    params: OnDataset.extend({ filter: EpisodeQuery.optional() }),
+    result: z.object({ episodes: z.array(EpisodeSummary) }),
+  },
+  'dataset/getEpisode': { params: OnEpisode, result: EpisodeDetail },
+  /** One annotation edit, validated; refused edits change nothing and answer ErrorCodes.InvalidEdit. */
+  'dataset/editAnnotation': {
+    params: OnEpisode.extend({ edit: AnnotationEdit, actor: Actor.optional() }),
+    result: EpisodeAnnotations,
+  },
+  'dataset/undoAnnotation': { params: OnEpisode.extend({ actor: Actor.optional() }), result: EpisodeAnnotations },
+  'dataset/annotationHistory': { params: OnEpisode, result: z.object({ edits: z.array(EditRecord) }) },
 } as const;
 
 export const notifications = {

@@ -8,6 +8,8 @@ import type { EnvKind } from '../protocol/environment';
 import { resolveAlfworldData } from '../util/paths';
 import type { Logger } from '../util/log';
 import { checkHealth } from './health';
+import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
+import { datasetStats } from '../store/stats';
 
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
@@ -17,6 +19,19 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     if (!p) pools.set(kind, (p = new WorkerPool(kind, { size: 1, log })));
     return p;
   };
+
+  // One open store per dataset file, kept for the server's life (WAL lets the CLI and trainer use it meanwhile).
+  const stores = new Map<string, Promise<DatasetStore>>();
+  const store = (db?: string) => {
+    const file = db ?? defaultDatasetPath();
+    let s = stores.get(file);
+    if (!s) {
+      stores.set(file, (s = DatasetStore.open(file)));
+      s.catch(() => stores.delete(file)); // a bad file is reported, and retried on the next request
+    }
+    return s;
+  };
+  const editor = 'user:editor';
 
   const handlers: Handlers = {
     'runtime/health': () => checkHealth(),
@@ -34,6 +49,16 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           }),
         episode,
       ),
+    'dataset/stats': async ({ db, filter }) => datasetStats((await store(db)).db, filter ?? {}),
+    'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await store(db)).episodes.list(filter ?? {}) }),
+    'dataset/getEpisode': async ({ db, episodeId }) => (await store(db)).episodes.get(episodeId),
+    'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
+    'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
+    'dataset/annotationHistory': async ({ db, episodeId }) => ({ edits: await (await store(db)).annotations.history(episodeId) }),
   };
-  return { handlers, dispose: async () => void (await Promise.all([...pools.values()].map((p) => p.close()))) };
+  const dispose = async () => {
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await Promise.all([...stores.values()].map((s) => s.then((opened) => opened.close(), () => undefined)));
+  };
+  return { handlers, dispose };
 }

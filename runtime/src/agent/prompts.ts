@@ -1,0 +1,159 @@
+/**
+ * The three STEP-HRL role prompts, defined once. Training transitions (store/transitions.ts) and the agent at
+ * inference both build their text here, so what the model is trained on is exactly what it sees when it acts.
+ * Every prompt is a fixed role prefix (per role and environment, so its KV cache can be reused across decisions)
+ * followed by the variable state.
+ */
+import type { EnvKind } from '../protocol/environment';
+
+export type Role = 'high' | 'low' | 'progress';
+
+export interface Prompt {
+  role: Role;
+  /** Fixed for a role and environment. */
+  prefix: string;
+  /** The decision's state. */
+  state: string;
+}
+
+export const promptText = (p: Prompt): string => p.prefix + p.state;
+
+/** What "None" means in every prompt: no completed subtask yet, or no progress yet inside a subtask. */
+export const NONE = 'None';
+
+const ACTION_FORMS: Record<EnvKind, string> = {
+  scienceworld:
+    'open OBJ, close OBJ, activate OBJ, deactivate OBJ, connect OBJ to OBJ, disconnect OBJ, use OBJ [on OBJ], ' +
+    'look around, look at OBJ, look in OBJ, read OBJ, move OBJ to OBJ, pick up OBJ, put down OBJ, pour OBJ in OBJ, ' +
+    'dunk OBJ in OBJ, mix OBJ, go to LOC, teleport to LOC, eat OBJ, flush OBJ, focus on OBJ, wait, wait1, inventory',
+  alfworld:
+    'go to RECEP, open RECEP, close RECEP, take OBJ from RECEP, put OBJ in/on RECEP, clean OBJ with RECEP, ' +
+    'heat OBJ with RECEP, cool OBJ with RECEP, use LAMP, examine OBJ, look, inventory',
+};
+
+const ENV_NAMES: Record<EnvKind, string> = { scienceworld: 'ScienceWorld', alfworld: 'ALFWorld' };
+
+const PREFIXES: Record<Role, (env: EnvKind) => string> = {
+  high: (env) =>
+    `You are the high-level planner of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the task, the subtasks completed so far, the progress summary of the last subtask and the current ' +
+    'observation, write the next subtask: one short imperative line, nothing else.\n\n',
+  low: (env) =>
+    `You are the low-level actor of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the current subtask, the progress made in it so far and the current observation, write the next ' +
+    'action and whether the subtask is finished once it is done, as one line: <action>; <True|False>\n' +
+    `Actions: ${ACTION_FORMS[env]}.\n\n`,
+  progress: (env) =>
+    `You keep the local progress of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the current subtask, the previous progress, the last action and the observation it produced, write the ' +
+    'updated progress: a short summary of what matters for this subtask (at most a few sentences). Keep lasting ' +
+    'facts, drop what no longer matters; for a search keep a checked list such as "|| [Checked: drawer 1, shelf 2]", ' +
+    'for a route keep where you went; never claim a place was checked when it was not.\n\n',
+};
+
+/** Builds the fixed prefix once per role and environment. */
+const prefixCache = new Map<string, string>();
+export function rolePrefix(role: Role, env: EnvKind): string {
+  const key = `${role}:${env}`;
+  let prefix = prefixCache.get(key);
+  if (prefix === undefined) prefixCache.set(key, (prefix = PREFIXES[role](env)));
+  return prefix;
+}
+
+export interface HighLevelState {
+  env: EnvKind;
+  taskDescription: string;
+  /** Names of the subtasks generated so far, in order. */
+  subtasks: readonly string[];
+  /** Final local progress of the previous subtask (NONE before the first). */
+  lastProgress: string;
+  observation: string;
+}
+
+export function highLevelPrompt(s: HighLevelState): Prompt {
+  const done = s.subtasks.length ? s.subtasks.map((name, i) => `${i + 1}. ${name}`).join('\n') : NONE;
+  return {
+    role: 'high',
+    prefix: rolePrefix('high', s.env),
+    state:
+      `Task: ${s.taskDescription}\n` +
+      `Completed subtasks:\n${done}\n` +
+      `Progress of the last subtask: ${s.lastProgress}\n` +
+      `Observation:\n${s.observation}\n` +
+      'Next subtask:',
+  };
+}
+
+export interface LowLevelState {
+  env: EnvKind;
+  subtask: string;
+  progress: string;
+  observation: string;
+}
+
+export function lowLevelPrompt(s: LowLevelState): Prompt {
+  return {
+    role: 'low',
+    prefix: rolePrefix('low', s.env),
+    state: `Subtask: ${s.subtask}\nProgress: ${s.progress}\nObservation:\n${s.observation}\nAction:`,
+  };
+}
+
+export interface ProgressState {
+  env: EnvKind;
+  subtask: string;
+  previousProgress: string;
+  action: string;
+  observation: string;
+}
+
+export function progressPrompt(s: ProgressState): Prompt {
+  return {
+    role: 'progress',
+    prefix: rolePrefix('progress', s.env),
+    state:
+      `Subtask: ${s.subtask}\nPrevious progress: ${s.previousProgress}\nLast action: ${s.action}\n` +
+      `Observation:\n${s.observation}\nUpdated progress:`,
+  };
+}
+
+/** The low-level target: `<action>; <True|False>`. */
+export function lowLevelTarget(action: string, subtaskDone: boolean): string {
+  return `${action}; ${subtaskDone ? 'True' : 'False'}`;
+}
+
+/** Parses a low-level output; null when it has no action. A missing or unreadable flag means "not finished". */
+export function parseLowLevelOutput(text: string): { action: string; subtaskDone: boolean } | null {
+  const line = text.trim().split('\n')[0]?.trim() ?? '';
+  const match = /^(.*?)\s*;\s*(true|false)\b/i.exec(line);
+  const action = (match ? match[1]! : line).trim().replace(/^action:\s*/i, '');
+  if (!action) return null;
+  return { action, subtaskDone: match?.[2]?.toLowerCase() === 'true' };
+}
+
+/**
+ * The observation text a decision sees. ScienceWorld: the step's observation, then the free look and inventory.
+ * ALFWorld: the step's observation, then the room's initial description, so receptacle names stay visible.
+ */
+export function observationText(
+  env: EnvKind,
+  step: { observation: string; look?: string | null; inventory?: string | null },
+  episode: { initialObservation: string },
+): string {
+  const observation = step.observation.trim();
+  if (env === 'scienceworld') {
+    const parts = [observation];
+    if (step.look) parts.push(`Room: ${step.look.trim()}`);
+    if (step.inventory) parts.push(`Inventory: ${step.inventory.trim()}`);
+    return parts.join('\n');
+  }
+  const room = alfworldRoomDescription(episode.initialObservation);
+  return room && !observation.includes(room) ? `${observation}\nRoom: ${room}` : observation;
+}
+
+/** ALFWorld's initial observation without its banner and task line: "You are in the middle of a room. ...". */
+export function alfworldRoomDescription(initialObservation: string): string {
+  const start = initialObservation.indexOf('You are in the middle of a room');
+  const text = start >= 0 ? initialObservation.slice(start) : initialObservation;
+  return text.replace(/\n*\s*Your task is to:[\s\S]*$/, '').trim();
+}

@@ -1,0 +1,80 @@
+/** Annotates stored episodes with the local rule annotators (deterministic, no model, no network). */
+import type { EnvKind } from '../protocol/environment';
+import type { EpisodeDetail } from '../protocol/dataset';
+import type { DatasetStore } from '../store/dataset-store';
+import type { EpisodeFilter } from '../store/episodes';
+import type { AnnotatableEpisode, Annotator } from './types';
+import { annotateAlfworld } from './alfworld';
+import { annotateScienceWorld } from './scienceworld';
+
+export const RULE_ANNOTATORS: Record<EnvKind, Annotator> = {
+  scienceworld: annotateScienceWorld,
+  alfworld: annotateAlfworld,
+};
+
+export const RULE_ANNOTATOR_ACTOR = 'rule-annotator';
+
+export function annotatable(e: EpisodeDetail): AnnotatableEpisode {
+  return {
+    env: e.env,
+    task: e.task,
+    taskDescription: e.taskDescription,
+    ...(e.taskParams ? { taskParams: e.taskParams } : {}),
+    initialObservation: e.initialObservation,
+    ...(e.initialLook !== null ? { initialLook: e.initialLook } : {}),
+    ...(e.initialInventory !== null ? { initialInventory: e.initialInventory } : {}),
+    steps: e.steps.map((s) => ({
+      action: s.action,
+      observation: s.observation,
+      ...(s.look !== null ? { look: s.look } : {}),
+      ...(s.inventory !== null ? { inventory: s.inventory } : {}),
+      invalid: s.invalid,
+      reward: s.reward,
+      score: s.score,
+      done: s.done,
+    })),
+  };
+}
+
+export interface AnnotateReport {
+  episodes: number;
+  written: number;
+  keptExisting: number;
+  keptReviewed: number;
+  failed: number;
+  failures: string[];
+  seconds: number;
+}
+
+/** Annotates complete episodes that lack annotations (or, with overwriteUnreviewed, replaces unreviewed ones). */
+export async function annotateStoredEpisodes(
+  store: DatasetStore,
+  options: { filter?: EpisodeFilter; overwriteUnreviewed?: boolean; onEpisode?: (ok: boolean) => void; signal?: AbortSignal } = {},
+): Promise<AnnotateReport> {
+  const started = performance.now();
+  const report: AnnotateReport = { episodes: 0, written: 0, keptExisting: 0, keptReviewed: 0, failed: 0, failures: [], seconds: 0 };
+  const episodes = await store.episodes.list({ status: 'complete', ...options.filter });
+  for (const summary of episodes) {
+    if (options.signal?.aborted) break;
+    report.episodes++;
+    try {
+      const episode = await store.episodes.get(summary.id);
+      const draft = RULE_ANNOTATORS[episode.env](annotatable(episode));
+      const outcome = await store.annotations.applyDraft(episode.id, draft, {
+        provenance: 'rule',
+        actor: RULE_ANNOTATOR_ACTOR,
+        overwriteUnreviewed: options.overwriteUnreviewed ?? false,
+      });
+      if (outcome === 'written') report.written++;
+      else if (outcome === 'kept-existing') report.keptExisting++;
+      else report.keptReviewed++;
+      options.onEpisode?.(true);
+    } catch (error) {
+      report.failed++;
+      report.failures.push(`episode ${summary.id} (${summary.env} ${summary.task}): ${(error as Error).message}`);
+      options.onEpisode?.(false);
+    }
+  }
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}

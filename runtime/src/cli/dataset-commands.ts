@@ -1,0 +1,275 @@
+/**
+ * Dataset commands: `demos` (expert demonstrations), `annotate` (rule annotators) and `dataset`
+ * (stats, show, edit, undo, transitions, export, import).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, type EnvKind } from '../protocol/environment';
+import { AnnotationEdit } from '../protocol/dataset';
+import { collectDemonstrations } from '../collect/demos';
+import { annotateStoredEpisodes } from '../annotate/run';
+import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
+import type { EpisodeFilter } from '../store/episodes';
+import { datasetStats } from '../store/stats';
+import { materializeTransitions, loadTransitionEpisodes, deriveTransitions } from '../store/transitions';
+import { resolveAlfworldData } from '../util/paths';
+import { exportEpisodes, readImport, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
+import { importEpisodes } from '../exchange/import';
+import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
+import { printJson } from './output';
+import { ProgressBar } from './progress-bar';
+
+const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
+
+interface FilterOptions {
+  env?: string;
+  split?: string;
+  source?: string;
+  tasks?: string;
+  ids?: string;
+  wonOnly?: boolean;
+}
+
+function filterOptions(command: Command): Command {
+  return command
+    .option('--env <env>', 'only scienceworld or alfworld episodes')
+    .option('--split <split>', 'only episodes of this split')
+    .option('--source <source>', 'only expert, policy or human episodes')
+    .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
+    .option('--ids <list>', 'only these episode ids, comma-separated')
+    .option('--won-only', 'only episodes that reached the goal');
+}
+
+function parseFilter(o: FilterOptions): EpisodeFilter {
+  const filter: EpisodeFilter = {};
+  if (o.env) filter.env = parseEnvKind(o.env);
+  if (o.split) filter.split = o.split;
+  if (o.source) {
+    if (!['expert', 'policy', 'human'].includes(o.source)) throw new UsageError(`--source must be expert, policy or human, not '${o.source}'`);
+    filter.source = o.source as EpisodeFilter['source'] & string;
+  }
+  if (o.tasks) filter.tasks = o.tasks.split(',').filter(Boolean);
+  if (o.ids) filter.ids = o.ids.split(',').map((id) => parsePositiveInt(id, '--ids'));
+  if (o.wonOnly) filter.wonOnly = true;
+  return filter;
+}
+
+/** Opens the dataset, runs `body`, and closes it, also on Ctrl-C (after `onSignal` stops the work). */
+async function withStore<T>(dbPath: string | undefined, body: (store: DatasetStore, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const store = await DatasetStore.open(path.resolve(dbPath ?? defaultDatasetPath()));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body(store, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+    if (controller.signal.aborted) process.exitCode = 130;
+  }
+}
+
+function parseFormat(value: string): ExchangeFormat {
+  if (!(EXCHANGE_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(`--format must be one of ${EXCHANGE_FORMATS.join(', ')}, not '${value}'`);
+  }
+  return value as ExchangeFormat;
+}
+
+export function registerDatasetCommands(program: Command): void {
+  program
+    .command('demos')
+    .description("run an environment's expert over a split and store the episodes (resumable: done ones are skipped)")
+    .requiredOption('--env <env>', 'scienceworld or alfworld')
+    .requiredOption('--split <split>', `ScienceWorld: ${SCIENCEWORLD_SPLITS.join('|')}; ALFWorld: ${ALFWORLD_SPLITS.join('|')}`)
+    .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
+    .option('--limit <n>', 'only the first N episodes of the split')
+    .option('--per-task <n>', 'only the first N episodes of each task')
+    .option('--parallel <n>', 'environment workers running at once', '1')
+    .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
+    .option(...dbOption)
+    .option('--json', 'print the counts as JSON')
+    .action(async (o: { env: string; split: string; tasks?: string; limit?: string; perTask?: string; parallel: string; data?: string; db?: string; json?: boolean }) => {
+      const env = parseEnvKind(o.env);
+      const report = await withStore(o.db, async (store, signal) => {
+        let bar: ProgressBar | undefined;
+        return collectDemonstrations(store, {
+          env,
+          split: o.split,
+          ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
+          ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
+          ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
+          parallel: parsePositiveInt(o.parallel, '--parallel'),
+          alfworldData: resolveAlfworldData(o.data),
+          signal,
+          onPlan: ({ total, skipped, todo }) => {
+            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already stored, ${todo} to run (${store.file})\n`);
+            if (todo) bar = new ProgressBar(todo, 'demos');
+          },
+          onEpisode: ({ ok, label, error }) => {
+            if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
+            bar?.tick(ok);
+          },
+        }).finally(() => bar?.finish());
+      });
+      if (o.json) printJson(report);
+      else {
+        console.log(
+          `${report.stored} stored, ${report.skipped} already there, ${report.failed} failed` +
+            `${report.interrupted ? ', interrupted (rerun to finish)' : ''}; ${report.won}/${report.stored} won, ${report.steps} steps, ${report.seconds.toFixed(1)} s`,
+        );
+      }
+      if (report.failed) process.exitCode = 1;
+    });
+
+  filterOptions(program.command('annotate'))
+    .description('annotate stored episodes with the local rule annotators (subtasks and local progress)')
+    .option('--overwrite-unreviewed', 'replace annotations nobody reviewed or edited (reviewed ones are never replaced)')
+    .option(...dbOption)
+    .option('--json', 'print the counts as JSON')
+    .action(async (o: FilterOptions & { overwriteUnreviewed?: boolean; db?: string; json?: boolean }) => {
+      const filter = parseFilter(o);
+      const report = await withStore(o.db, async (store, signal) => {
+        const total = (await store.episodes.list({ status: 'complete', ...filter })).length;
+        const bar = new ProgressBar(total, 'annotate');
+        const result = await annotateStoredEpisodes(store, { filter, overwriteUnreviewed: o.overwriteUnreviewed ?? false, signal, onEpisode: (ok) => bar.tick(ok) });
+        bar.finish();
+        return result;
+      });
+      if (o.json) printJson(report);
+      else {
+        console.log(`${report.written} annotated, ${report.keptExisting} kept (already annotated), ${report.keptReviewed} kept (reviewed or edited), ${report.failed} failed`);
+        for (const f of report.failures.slice(0, 10)) console.log(`  ${f}`);
+      }
+      if (report.failed) process.exitCode = 1;
+    });
+
+  const dataset = program.command('dataset').description('inspect, edit, export and import datasets; derive training transitions');
+
+  filterOptions(dataset.command('stats'))
+    .description('episodes, steps, subtasks, transitions per role, annotation coverage and reviewed share')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (o: FilterOptions & { db?: string; json?: boolean }) => {
+      const stats = await withStore(o.db, (store) => datasetStats(store.db, parseFilter(o)));
+      if (o.json) printJson(stats);
+      else {
+        const a = stats.annotation;
+        console.log(`${stats.file} (schema ${stats.schemaVersion})`);
+        console.log(`episodes ${stats.episodes.total} ${JSON.stringify(stats.episodes.byEnv)}, won ${stats.episodes.won}, steps ${stats.steps}, subtasks ${stats.subtasks}`);
+        console.log(`annotated ${a.annotatedEpisodes}/${a.completeEpisodes} complete episodes, progress on ${(a.progressCoverage * 100).toFixed(1)}% of steps, reviewed ${(a.reviewedShare * 100).toFixed(1)}%`);
+        console.log(`transitions: high ${stats.transitions.high}, low ${stats.transitions.low}, progress ${stats.transitions.progress}`);
+      }
+    });
+
+  dataset
+    .command('show <episode>')
+    .description('one episode with its steps, subtasks and local progress')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { db?: string; json?: boolean }) => {
+      const episode = await withStore(o.db, (store) => store.episodes.get(parsePositiveInt(id, 'episode')));
+      if (o.json) return printJson(episode);
+      console.log(`#${episode.id} ${episode.env} ${episode.task}${episode.variation !== null ? ` v${episode.variation}` : ''} ${episode.game ?? ''} [${episode.source}/${episode.agent}] ${episode.status}, score ${episode.score}`);
+      console.log(`task: ${episode.taskDescription}`);
+      const progress = new Map(episode.progress.map((p) => [p.step, p.text]));
+      for (const [k, s] of episode.subtasks.entries()) {
+        console.log(`\n${k + 1}. ${s.name}  (steps ${s.firstStep}-${s.lastStep}, ${s.provenance}${s.reviewed ? ', reviewed' : ''})`);
+        for (let t = s.firstStep; t <= s.lastStep; t++) {
+          console.log(`   ${t}: > ${episode.steps[t]!.action}`);
+          console.log(`      progress: ${progress.get(t) ?? '(none)'}`);
+        }
+      }
+      if (!episode.subtasks.length) for (const s of episode.steps) console.log(`   ${s.idx}: > ${s.action}`);
+    });
+
+  dataset
+    .command('edit <episode> <edit>')
+    .description(
+      'edit an episode\'s annotations; EDIT is JSON, e.g. \'{"op":"rename","subtask":0,"name":"go to the kitchen"}\' ' +
+        '(ops: split, merge, moveBoundary, rename, setProgress, review, setSubtasks)',
+    )
+    .option('--actor <name>', 'who edits (kept in the audit trail)', `user:${process.env.USER ?? 'unknown'}`)
+    .option(...dbOption)
+    .action(async (id: string, text: string, o: { actor: string; db?: string }) => {
+      let edit: AnnotationEdit;
+      try {
+        edit = AnnotationEdit.parse(JSON.parse(text));
+      } catch (error) {
+        throw new UsageError(`EDIT is not a valid edit: ${(error as Error).message}`);
+      }
+      const after = await withStore(o.db, (store) => store.annotations.edit(parsePositiveInt(id, 'episode'), edit, o.actor));
+      printJson(after);
+    });
+
+  dataset
+    .command('undo <episode>')
+    .description("undo the episode's latest annotation edit")
+    .option('--actor <name>', 'who undoes (kept in the audit trail)', `user:${process.env.USER ?? 'unknown'}`)
+    .option(...dbOption)
+    .action(async (id: string, o: { actor: string; db?: string }) => {
+      printJson(await withStore(o.db, (store) => store.annotations.undo(parsePositiveInt(id, 'episode'), o.actor)));
+    });
+
+  filterOptions(dataset.command('transitions'))
+    .description('derive the high, low and progress transition sets and store them for the trainer (or write JSONL)')
+    .option('--name <name>', 'name of the transition set', 'default')
+    .option('--out <file>', 'also write the transitions as JSONL to this file')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (o: FilterOptions & { name: string; out?: string; db?: string; json?: boolean }) => {
+      const filter = parseFilter(o);
+      const result = await withStore(o.db, async (store) => {
+        const started = performance.now();
+        const stored = await materializeTransitions(store.db, o.name, filter);
+        if (o.out) {
+          const episodes = await loadTransitionEpisodes(store.db, filter);
+          const lines = episodes.flatMap(deriveTransitions).map((t) => JSON.stringify(t));
+          fs.writeFileSync(o.out, lines.join('\n') + (lines.length ? '\n' : ''));
+        }
+        return { ...stored, seconds: (performance.now() - started) / 1000 };
+      });
+      if (o.json) printJson(result);
+      else {
+        const c = result.counts;
+        console.log(`transition set ${result.setId} '${o.name}': high ${c.high}, low ${c.low}, progress ${c.progress} from ${c.episodes} episodes (${c.unannotated} left out: not annotated)`);
+      }
+    });
+
+  filterOptions(dataset.command('export'))
+    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (one JSON file per trajectory) or eto')
+    .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
+    .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
+    .option(...dbOption)
+    .action(async (o: FilterOptions & { format: string; out: string; db?: string }) => {
+      const format = parseFormat(o.format);
+      const count = await withStore(o.db, (store) => exportEpisodes(store, parseFilter(o), format, o.out));
+      process.stderr.write(`exported ${count} episodes as ${format} to ${o.out}\n`);
+    });
+
+  dataset
+    .command('import <files...>')
+    .description('import episodes (all or nothing); episodes without annotations are then auto-annotated')
+    .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
+    .option('--env <env>', 'environment of the episodes (steprl-raw needs it; eto infers it when missing)')
+    .option('--task <name>', 'steprl-raw: task name (default: from each file name)')
+    .option('--split <split>', 'steprl-raw: split to record')
+    .option('--no-annotate', 'do not auto-annotate imported episodes that have no annotations')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (files: string[], o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; db?: string; json?: boolean }) => {
+      const format = parseFormat(o.format);
+      const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
+      const episodes = readImport(format, files, { ...(env ? { env } : {}), ...(o.task ? { task: o.task } : {}), ...(o.split ? { split: o.split } : {}) });
+      const result = await withStore(o.db, async (store) => {
+        const imported = await importEpisodes(store, episodes, { format, files: files.map((f) => path.resolve(f)) });
+        const annotated = o.annotate && imported.episodeIds.length ? await annotateStoredEpisodes(store, { filter: { ids: imported.episodeIds } }) : null;
+        return { ...imported, imported: imported.episodeIds.length, annotated: annotated?.written ?? 0, annotationFailures: annotated?.failures ?? [] };
+      });
+      if (o.json) printJson(result);
+      else console.log(`imported ${result.imported} episodes (run ${result.runId}), auto-annotated ${result.annotated}`);
+    });
+}

@@ -1,0 +1,193 @@
+/**
+ * Expert demonstrations: runs an environment's expert over a split through the worker pool and stores every
+ * finished episode in one transaction. Resumable: items that already have a complete expert episode are skipped,
+ * so a run killed at any point loses at most the episodes in flight.
+ */
+import type { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry } from '../protocol/environment';
+import type { EpisodeFields, StepRecord } from '../protocol/dataset';
+import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
+import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
+import { WorkerPool } from '../env/pool';
+import type { DatasetStore } from '../store/dataset-store';
+import { itemKey } from '../store/episodes';
+import { alfworldGameKey } from '../util/alfworld-games';
+
+export const EXPERT_AGENTS: Record<EnvKind, string> = {
+  scienceworld: 'scienceworld-gold-path',
+  alfworld: 'alfworld-handcoded-expert',
+};
+
+export interface DemoOptions {
+  env: EnvKind;
+  split: string;
+  tasks?: string[];
+  limit?: number;
+  /** Only the first N episodes of each task (a sample from every task). */
+  perTaskLimit?: number;
+  parallel?: number;
+  /** ALFWorld data root. */
+  alfworldData: string;
+  simplifications?: string;
+  seed?: number;
+  /** Called as each episode ends (stored or failed). */
+  onEpisode?: (outcome: { ok: boolean; label: string; error?: string }) => void;
+  /** Called once the work list is known. */
+  onPlan?: (plan: { total: number; skipped: number; todo: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoReport {
+  runId: number | null;
+  env: EnvKind;
+  split: string;
+  selected: number;
+  skipped: number;
+  stored: number;
+  failed: number;
+  won: number;
+  steps: number;
+  failures: string[];
+  interrupted: boolean;
+  seconds: number;
+}
+
+interface Item {
+  spec: EpisodeSpec;
+  fields: Pick<EpisodeFields, 'env' | 'task' | 'variation' | 'simplifications' | 'game'>;
+}
+
+function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): Item {
+  if ('task' in entry) {
+    return {
+      spec: { env: 'scienceworld', task: entry.task, variation: entry.variation, simplifications },
+      fields: { env, task: entry.task, variation: entry.variation, simplifications, game: null },
+    };
+  }
+  return {
+    spec: { env: 'alfworld', game: entry.game },
+    fields: { env, task: entry.taskType, variation: null, simplifications: null, game: alfworldGameKey(entry.game, dataRoot) },
+  };
+}
+
+export function stepRecords(trajectory: ExpertTrajectory): StepRecord[] {
+  return trajectory.steps.map((s, idx) => ({
+    idx,
+    action: s.action,
+    observation: s.observation,
+    look: s.look ?? null,
+    inventory: s.inventory ?? null,
+    reward: s.reward,
+    score: s.score,
+    done: s.done,
+    won: s.won,
+    truncated: s.truncated,
+    invalid: s.invalid,
+  }));
+}
+
+export function expertEpisodeFields(
+  trajectory: ExpertTrajectory,
+  item: Item['fields'],
+  split: string | null,
+  startedAt: string,
+): EpisodeFields {
+  return {
+    ...item,
+    task: item.env === 'alfworld' ? trajectory.taskType ?? item.task : item.task,
+    split,
+    taskParams: trajectory.taskParams ?? null,
+    source: 'expert',
+    agent: EXPERT_AGENTS[item.env],
+    model: null,
+    adapter: null,
+    engineName: trajectory.engine.name,
+    engineVersion: trajectory.engine.version,
+    taskDescription: trajectory.taskDescription,
+    initialObservation: trajectory.initialObservation,
+    initialLook: trajectory.initialLook ?? null,
+    initialInventory: trajectory.initialInventory ?? null,
+    maxSteps: EXPERT_MAX_STEPS,
+    status: 'complete',
+    stoppedBy: trajectory.summary.stoppedBy,
+    error: null,
+    score: trajectory.summary.score,
+    won: trajectory.summary.won,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    seconds: trajectory.summary.seconds,
+  };
+}
+
+function firstPerTask(entries: SplitEntry[], perTask?: number): SplitEntry[] {
+  if (!perTask) return entries;
+  const seen = new Map<string, number>();
+  return entries.filter((e) => {
+    const task = 'task' in e ? e.task : e.taskType;
+    const n = seen.get(task) ?? 0;
+    seen.set(task, n + 1);
+    return n < perTask;
+  });
+}
+
+export async function collectDemonstrations(store: DatasetStore, options: DemoOptions): Promise<DemoReport> {
+  const started = performance.now();
+  const { env, split } = options;
+  const simplifications = options.simplifications ?? DEFAULT_SIMPLIFICATIONS;
+  const report: DemoReport = {
+    runId: null, env, split, selected: 0, skipped: 0, stored: 0, failed: 0, won: 0, steps: 0, failures: [], interrupted: false, seconds: 0,
+  };
+  const pool = new WorkerPool(env, { size: options.parallel ?? 1 });
+  const abort = () => void pool.close();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const entries = await pool.use((e) =>
+      e.listSplit(split, { ...(options.tasks?.length ? { tasks: options.tasks } : {}), ...(env === 'alfworld' ? { data: options.alfworldData } : {}) }),
+    );
+    const items = firstPerTask(entries, options.perTaskLimit)
+      .slice(0, options.limit ?? entries.length)
+      .map((e) => toItem(e, env, simplifications, options.alfworldData));
+    const done = await store.episodes.completedItems({ env, source: 'expert', agent: EXPERT_AGENTS[env] });
+    const todo = items.filter((i) => !done.has(itemKey(i.fields)));
+    report.selected = items.length;
+    report.skipped = items.length - todo.length;
+    options.onPlan?.({ total: items.length, skipped: report.skipped, todo: todo.length });
+    if (todo.length === 0 || options.signal?.aborted) return report;
+
+    const runId = await store.runs.start('collect', `${env} ${split} expert demonstrations`, {
+      env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0,
+    });
+    report.runId = runId;
+    await pool.map(
+      todo,
+      async (environment, item) => {
+        const startedAt = new Date().toISOString();
+        const trajectory = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
+        // Written inside the lease: an episode counts as done only once it is in the database.
+        await store.episodes.insert(expertEpisodeFields(trajectory, item.fields, split, startedAt), { steps: stepRecords(trajectory) }, runId);
+        return trajectory;
+      },
+      (item) => item.spec,
+      (settled) => {
+        const label = itemKey(settled.item.fields);
+        if (settled.ok) {
+          report.stored++;
+          report.steps += settled.value.steps.length;
+          if (settled.value.summary.won) report.won++;
+          options.onEpisode?.({ ok: true, label });
+        } else if (!options.signal?.aborted) {
+          report.failed++;
+          report.failures.push(settled.error.message);
+          options.onEpisode?.({ ok: false, label, error: settled.error.message });
+        }
+      },
+    );
+    report.interrupted = Boolean(options.signal?.aborted);
+    const status = report.interrupted ? 'interrupted' : report.failed ? 'failed' : 'complete';
+    await store.runs.finish(runId, status, report.failed ? `${report.failed} episodes failed; rerun to retry them` : null);
+    return report;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    await pool.close();
+    report.seconds = (performance.now() - started) / 1000;
+  }
+}

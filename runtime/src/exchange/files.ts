@@ -1,0 +1,86 @@
+/** Reading import files and writing exports in the three exchange formats. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnvKind } from '../protocol/environment';
+import type { EpisodeDetail } from '../protocol/dataset';
+import type { DatasetStore } from '../store/dataset-store';
+import type { EpisodeFilter } from '../store/episodes';
+import { episodeToJsonl, parseJsonl } from './jsonl';
+import { episodeToStepRlRaw, parseStepRlRawMany } from './steprl-raw';
+import { episodeToEto, parseEto } from './eto';
+import { ImportError, type ImportProblem, type ImportedEpisode } from './types';
+
+export const EXCHANGE_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
+export type ExchangeFormat = (typeof EXCHANGE_FORMATS)[number];
+
+export interface ImportOptions {
+  env?: EnvKind;
+  task?: string;
+  split?: string;
+}
+
+function readText(file: string): string {
+  if (!fs.existsSync(file)) throw new ImportError([{ file, line: 0, message: 'no such file' }]);
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** A folder given to steprl-raw stands for its *.json files, in name order. */
+function expandFiles(files: string[]): string[] {
+  return files.flatMap((f) =>
+    fs.existsSync(f) && fs.statSync(f).isDirectory()
+      ? fs.readdirSync(f).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(f, n))
+      : [f],
+  );
+}
+
+/** Parses every file; any problem in any file fails the whole import with every problem listed. */
+export function readImport(format: ExchangeFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
+  if (format === 'steprl-raw') {
+    if (!options.env) throw new ImportError([{ file: files[0] ?? '', line: 0, message: 'steprl-raw files do not say their environment: pass --env' }]);
+    const inputs = expandFiles(files).map((file) => ({ file, text: readText(file) }));
+    return parseStepRlRawMany(inputs, { env: options.env, ...(options.task ? { task: options.task } : {}), split: options.split ?? null });
+  }
+  const episodes: ImportedEpisode[] = [];
+  const problems: ImportProblem[] = [];
+  for (const file of files) {
+    try {
+      const text = readText(file);
+      episodes.push(...(format === 'jsonl' ? parseJsonl(text, file) : parseEto(text, { file, ...(options.env ? { env: options.env } : {}) })));
+    } catch (error) {
+      if (error instanceof ImportError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  if (problems.length) throw new ImportError(problems);
+  return episodes;
+}
+
+function fileStem(e: EpisodeDetail): string {
+  const item = e.env === 'scienceworld' ? `${e.task}_${e.variation}` : `${e.task}_${path.basename(e.game ?? String(e.id))}`;
+  return `${String(e.id).padStart(6, '0')}_${e.env}_${item}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Writes the selected episodes; returns how many. Episodes are read one at a time to keep memory flat. */
+export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExchangeFormat, out: string): Promise<number> {
+  const summaries = await store.episodes.list(filter);
+  if (format === 'steprl-raw') {
+    if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);
+    fs.mkdirSync(out, { recursive: true });
+    for (const s of summaries) {
+      const episode = await store.episodes.get(s.id);
+      fs.writeFileSync(path.join(out, `${fileStem(episode)}.json`), JSON.stringify(episodeToStepRlRaw(episode), null, 1) + '\n');
+    }
+    return summaries.length;
+  }
+  const stream = out === '-' ? process.stdout : fs.createWriteStream(out);
+  const write = (text: string) => new Promise<void>((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+  if (format === 'eto') await write('[\n');
+  for (const [i, s] of summaries.entries()) {
+    const episode = await store.episodes.get(s.id);
+    if (format === 'jsonl') await write(episodeToJsonl(episode) + '\n');
+    else await write(`${i ? ',\n' : ''}${JSON.stringify(episodeToEto(episode))}`);
+  }
+  if (format === 'eto') await write('\n]\n');
+  if (stream !== process.stdout) await new Promise<void>((resolve) => (stream as fs.WriteStream).end(resolve));
+  return summaries.length;
+}

@@ -1,0 +1,37 @@
+/** What importers produce and how they report bad input. */
+import type { EpisodeFields } from '../protocol/dataset';
+import type { EpisodeChildren } from '../store/episodes';
+
+export interface ImportedEpisode {
+  fields: EpisodeFields;
+  children: EpisodeChildren;
+}
+
+/** One problem in an input file: where (file, line, optional JSON path) and what. */
+export interface ImportProblem {
+  file: string;
+  line: number;
+  path?: string;
+  message: string;
+}
+
+export class ImportError extends Error {
+  constructor(readonly problems: ImportProblem[]) {
+    super(
+      `nothing was imported: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input\n` +
+        problems
+          .slice(0, 20)
+          .map((p) => `  ${p.file}:${p.line}${p.path ? ` (${p.path})` : ''}: ${p.message}`)
+          .join('\n') +
+        (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''),
+    );
+    this.name = 'ImportError';
+  }
+}
+
+/** 1-based line of a character offset in a text. */
+export function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}

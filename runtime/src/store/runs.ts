@@ -1,0 +1,136 @@
+/** Runs (collect, eval, train, annotate, import), their metrics and checkpoints. */
+import * as os from 'node:os';
+import type { RunKind, Status } from './schema';
+import type { SqliteDatabase } from './sqlite';
+import { nowIso } from './rows';
+
+export interface RunRecord {
+  id: number;
+  kind: RunKind;
+  name: string;
+  config: Record<string, unknown>;
+  status: Status;
+  error: string | null;
+  pid: number | null;
+  host: string | null;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface MetricPoint {
+  step: number;
+  name: string;
+  value: number;
+  time: string;
+}
+
+function runFromRow(r: Record<string, unknown>): RunRecord {
+  return {
+    id: r.id as number,
+    kind: r.kind as RunKind,
+    name: r.name as string,
+    config: JSON.parse(r.config as string),
+    status: r.status as Status,
+    error: (r.error as string | null) ?? null,
+    pid: (r.pid as number | null) ?? null,
+    host: (r.host as string | null) ?? null,
+    startedAt: r.started_at as string,
+    updatedAt: r.updated_at as string,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class RunRepository {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async start(kind: RunKind, name: string, config: Record<string, unknown>): Promise<number> {
+    const now = nowIso();
+    const { lastID } = await this.db.write((tx) =>
+      tx.run(
+        `INSERT INTO runs (kind, name, config, status, pid, host, started_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+        [kind, name, JSON.stringify(config), process.pid, os.hostname(), now, now],
+      ),
+    );
+    return lastID;
+  }
+
+  async finish(runId: number, status: Exclude<Status, 'running'>, error: string | null = null): Promise<void> {
+    const now = nowIso();
+    await this.db.write(async (tx) => {
+      await tx.run('UPDATE runs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', [status, error, now, now, runId]);
+      // Live episodes of a run that ends are over too.
+      await tx.run(
+        `UPDATE episodes SET status = 'interrupted', error = coalesce(error, ?), finished_at = coalesce(finished_at, ?)
+         WHERE run_id = ? AND status = 'running'`,
+        [`the run ended (${status}) before the episode finished`, now, runId],
+      );
+    });
+  }
+
+  async get(runId: number): Promise<RunRecord | undefined> {
+    const row = await this.db.get<Record<string, unknown>>('SELECT * FROM runs WHERE id = ?', [runId]);
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async list(kind?: RunKind): Promise<RunRecord[]> {
+    const rows = await this.db.all<Record<string, unknown>>(
+      `SELECT * FROM runs${kind ? ' WHERE kind = ?' : ''} ORDER BY id`,
+      kind ? [kind] : [],
+    );
+    return rows.map(runFromRow);
+  }
+
+  /**
+   * Runs marked running whose process on this host is gone (killed with -9, machine lost power) are marked
+   * interrupted, with their live episodes. Runs of other hosts are left alone: we cannot tell.
+   */
+  async markDeadRunsInterrupted(): Promise<number> {
+    const running = (await this.db.all<Record<string, unknown>>(`SELECT * FROM runs WHERE status = 'running'`)).map(runFromRow);
+    const dead = running.filter((r) => r.host === os.hostname() && r.pid !== null && r.pid !== process.pid && !processAlive(r.pid));
+    for (const run of dead) await this.finish(run.id, 'interrupted', `process ${run.pid} ended without finishing the run`);
+    return dead.length;
+  }
+
+  async addMetrics(runId: number, points: Array<Omit<MetricPoint, 'time'> & { time?: string }>): Promise<void> {
+    if (points.length === 0) return;
+    const now = nowIso();
+    await this.db.write(async (tx) => {
+      await tx.run(
+        `INSERT INTO metrics (run_id, step, name, value, time) SELECT ?1, value->>0, value->>1, value->>2, value->>3 FROM json_each(?2)`,
+        [runId, JSON.stringify(points.map((p) => [p.step, p.name, p.value, p.time ?? now]))],
+      );
+      await tx.run('UPDATE runs SET updated_at = ? WHERE id = ?', [now, runId]);
+    });
+  }
+
+  async metrics(runId: number, sinceStep = -1): Promise<MetricPoint[]> {
+    return this.db.all<MetricPoint>(
+      'SELECT step, name, value, time FROM metrics WHERE run_id = ? AND step > ? ORDER BY step, name',
+      [runId, sinceStep],
+    );
+  }
+
+  async addCheckpoint(runId: number, checkpoint: { step: number; kind: string; path: string; metrics?: Record<string, number> }): Promise<number> {
+    const { lastID } = await this.db.write((tx) =>
+      tx.run('INSERT INTO checkpoints (run_id, step, kind, path, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        runId,
+        checkpoint.step,
+        checkpoint.kind,
+        checkpoint.path,
+        JSON.stringify(checkpoint.metrics ?? {}),
+        nowIso(),
+      ]),
+    );
+    return lastID;
+  }
+}
