@@ -91,6 +91,7 @@ CREATE TABLE episodes (
 CREATE INDEX episodes_by_item ON episodes (env, task, variation, game, source, status);
 CREATE INDEX episodes_by_run ON episodes (run_id);
 
+-- (Tables with long texts keep rowids: WITHOUT ROWID suits only small rows.)
 -- Step idx (0-based) is the idx-th action and what the environment answered. reward: ScienceWorld score delta / 100,
 -- ALFWorld 1 on the winning step. score: 0..100. invalid: the engine rejected the action.
 CREATE TABLE steps (
@@ -107,7 +108,7 @@ CREATE TABLE steps (
   truncated   INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
   invalid     INTEGER NOT NULL CHECK (invalid IN (0, 1)),
   PRIMARY KEY (episode_id, idx)
-) WITHOUT ROWID;
+);
 
 -- Every model call behind an episode: which role, for which step (the step it chose, or the step whose progress
 -- it wrote; NULL for a high-level call made before the subtask's first step is known), tokens counted with the
@@ -211,7 +212,7 @@ CREATE TABLE transitions (
   reward           REAL NOT NULL,
   done             INTEGER NOT NULL CHECK (done IN (0, 1)),
   PRIMARY KEY (set_id, role, ordinal)
-) WITHOUT ROWID;
+);
 `;
 
 /** MIGRATIONS[i] takes a database from schema version i to i + 1. Append; never edit a released migration. */
