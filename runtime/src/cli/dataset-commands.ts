@@ -105,9 +105,9 @@ export function registerDatasetCommands(program: Command): void {
           parallel: parsePositiveInt(o.parallel, '--parallel'),
           alfworldData: resolveAlfworldData(o.data),
           signal,
-          onPlan: ({ total, skipped, todo }) => {
-            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already stored, ${todo} to run (${store.file})\n`);
-            if (todo) bar = new ProgressBar(todo, 'demos');
+          onPlan: ({ total, skipped, pending }) => {
+            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already stored, ${pending} to run (${store.file})\n`);
+            if (pending) bar = new ProgressBar(pending, 'demos');
           },
           onEpisode: ({ ok, label, error }) => {
             if (!ok) process.stderr.write(`\n${label}: ${error}\n`);

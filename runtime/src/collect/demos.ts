@@ -32,7 +32,7 @@ export interface DemoOptions {
   /** Called as each episode ends (stored or failed). */
   onEpisode?: (outcome: { ok: boolean; label: string; error?: string }) => void;
   /** Called once the work list is known. */
-  onPlan?: (plan: { total: number; skipped: number; todo: number }) => void;
+  onPlan?: (plan: { total: number; skipped: number; pending: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -147,18 +147,18 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
       .slice(0, options.limit ?? entries.length)
       .map((e) => toItem(e, env, simplifications, options.alfworldData));
     const done = await store.episodes.completedItems({ env, source: 'expert', agent: EXPERT_AGENTS[env] });
-    const todo = items.filter((i) => !done.has(itemKey(i.fields)));
+    const pending = items.filter((i) => !done.has(itemKey(i.fields)));
     report.selected = items.length;
-    report.skipped = items.length - todo.length;
-    options.onPlan?.({ total: items.length, skipped: report.skipped, todo: todo.length });
-    if (todo.length === 0 || options.signal?.aborted) return report;
+    report.skipped = items.length - pending.length;
+    options.onPlan?.({ total: items.length, skipped: report.skipped, pending: pending.length });
+    if (pending.length === 0 || options.signal?.aborted) return report;
 
     const runId = await store.runs.start('collect', `${env} ${split} expert demonstrations`, {
       env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0,
     });
     report.runId = runId;
     await pool.map(
-      todo,
+      pending,
       async (environment, item) => {
         const startedAt = new Date().toISOString();
         const trajectory = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
