@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { annotatableTrajectory } from '../../runtime/src/annotate/run';
 import { annotateAlfworld } from '../../runtime/src/annotate/alfworld';
 import { type AnnotatableEpisode, type AnnotationDraft, MAX_PROGRESS_CHARS } from '../../runtime/src/annotate/types';
 import { WorkerEnvironment } from '../../runtime/src/env/environment';
@@ -28,16 +29,7 @@ const trajectories = new Map<TaskType, ExpertTrajectory>();
 /** A pick_two game cut short by the step cap, as the expert leaves it when the cap hits. */
 let truncated: ExpertTrajectory;
 
-function annotatable(t: ExpertTrajectory): AnnotatableEpisode {
-  return {
-    env: 'alfworld',
-    task: t.taskType ?? '',
-    taskDescription: t.taskDescription,
-    ...(t.taskParams ? { taskParams: t.taskParams } : {}),
-    initialObservation: t.initialObservation,
-    steps: t.steps.map((s) => ({ action: s.action, observation: s.observation, invalid: s.invalid, reward: s.reward, score: s.score, done: s.done })),
-  };
-}
+const annotatable = annotatableTrajectory;
 
 /** The engine's lowercase name for a pddl parameter ("DeskLamp" → "desklamp"). */
 function param(t: ExpertTrajectory, key: string): string {

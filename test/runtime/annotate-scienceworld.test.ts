@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { annotateScienceWorld } from '../../runtime/src/annotate/scienceworld';
+import { annotatableTrajectory } from '../../runtime/src/annotate/run';
 import { type AnnotatableEpisode, type AnnotationDraft, MAX_PROGRESS_CHARS } from '../../runtime/src/annotate/types';
 import { WorkerEnvironment } from '../../runtime/src/env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../../runtime/src/env/expert';
@@ -20,30 +21,8 @@ const trajectories = new Map<Task, ExpertTrajectory>();
 let withRejection: AnnotatableEpisode;
 const REJECTED_AT = 2;
 
-function annotatable(task: string, description: string, t: Pick<ExpertTrajectory, 'initialObservation' | 'initialLook' | 'initialInventory'>, steps: readonly TrajectoryStep[]): AnnotatableEpisode {
-  return {
-    env: 'scienceworld',
-    task,
-    taskDescription: description,
-    initialObservation: t.initialObservation,
-    ...(t.initialLook !== undefined ? { initialLook: t.initialLook } : {}),
-    ...(t.initialInventory !== undefined ? { initialInventory: t.initialInventory } : {}),
-    steps: steps.map((s) => ({
-      action: s.action,
-      observation: s.observation,
-      ...(s.look !== undefined ? { look: s.look } : {}),
-      ...(s.inventory !== undefined ? { inventory: s.inventory } : {}),
-      invalid: s.invalid,
-      reward: s.reward,
-      score: s.score,
-      done: s.done,
-    })),
-  };
-}
-
 const episodeOf = (task: Task): AnnotatableEpisode => {
-  const t = trajectories.get(task)!;
-  return annotatable(task, t.taskDescription, t, t.steps);
+  return annotatableTrajectory(trajectories.get(task)!);
 };
 
 const isMovement = (action: string): boolean => /^(?:open door to|go to|teleport to) /.test(action);
@@ -129,7 +108,14 @@ before(async () => {
   actions.splice(REJECTED_AT, 0, 'xyzzy');
   const steps: TrajectoryStep[] = [];
   for (const action of actions) steps.push({ action, ...(await env.step(action)) });
-  withRejection = annotatable('boil', reset.taskDescription, { initialObservation: reset.observation, ...(reset.look !== undefined ? { initialLook: reset.look } : {}), ...(reset.inventory !== undefined ? { initialInventory: reset.inventory } : {}) }, steps);
+  withRejection = annotatableTrajectory({
+    episode: boil.episode,
+    taskDescription: reset.taskDescription,
+    initialObservation: reset.observation,
+    initialLook: reset.look,
+    initialInventory: reset.inventory,
+    steps,
+  });
 });
 
 after(() => env.close());

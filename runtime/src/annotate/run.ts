@@ -1,5 +1,5 @@
 /** Annotates stored episodes with the local rule annotators (deterministic, no model, no network). */
-import type { EnvKind } from '../protocol/environment';
+import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
@@ -28,6 +28,31 @@ export function annotatable(e: EpisodeDetail): AnnotatableEpisode {
       observation: s.observation,
       ...(s.look !== null ? { look: s.look } : {}),
       ...(s.inventory !== null ? { inventory: s.inventory } : {}),
+      invalid: s.invalid,
+      reward: s.reward,
+      score: s.score,
+      done: s.done,
+    })),
+  };
+}
+
+/** An expert trajectory straight from an environment (not yet stored), as an annotator sees it. */
+export function annotatableTrajectory(
+  t: Pick<ExpertTrajectory, 'episode' | 'taskDescription' | 'taskType' | 'taskParams' | 'initialObservation' | 'initialLook' | 'initialInventory' | 'steps'>,
+): AnnotatableEpisode {
+  return {
+    env: t.episode.env,
+    task: t.episode.env === 'scienceworld' ? t.episode.task : t.taskType ?? '',
+    taskDescription: t.taskDescription,
+    ...(t.taskParams ? { taskParams: t.taskParams } : {}),
+    initialObservation: t.initialObservation,
+    ...(t.initialLook !== undefined ? { initialLook: t.initialLook } : {}),
+    ...(t.initialInventory !== undefined ? { initialInventory: t.initialInventory } : {}),
+    steps: t.steps.map((s) => ({
+      action: s.action,
+      observation: s.observation,
+      ...(s.look !== undefined ? { look: s.look } : {}),
+      ...(s.inventory !== undefined ? { inventory: s.inventory } : {}),
       invalid: s.invalid,
       reward: s.reward,
       score: s.score,

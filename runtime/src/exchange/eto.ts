@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { EnvKind } from '../protocol/environment';
 import type { EpisodeDetail, EpisodeFields, StepRecord } from '../protocol/dataset';
-import { describeIssue, formatPath, JsonSyntaxError, readJson, syntaxProblem, type JsonLayout } from './json-positions';
+import { describeIssue, formatPath, readJsonOrProblem, type JsonLayout } from './json-positions';
 import { REJECTED_ACTION } from './steprl-raw';
 import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
 
@@ -133,14 +133,8 @@ export function parseEto(content: string, options: EtoOptions): ImportedEpisode[
   const problems: ImportProblem[] = [];
   const problem: Report = (line, message, at) => problems.push({ file: options.file, line, ...(at ? { path: at } : {}), message });
 
-  let parsed: { value: unknown; layout: JsonLayout };
-  try {
-    parsed = readJson(content, 3);
-  } catch (error) {
-    if (!(error instanceof JsonSyntaxError)) throw error;
-    const { line, message } = syntaxProblem(content, error);
-    throw new ImportError([{ file: options.file, line, message }]);
-  }
+  const parsed = readJsonOrProblem(content, 3);
+  if (!parsed.ok) throw new ImportError([{ file: options.file, line: parsed.line, message: parsed.message }]);
   const { value, layout } = parsed;
   if (!Array.isArray(value)) throw new ImportError([{ file: options.file, line: 1, message: 'an ETO file must be a JSON list of conversations ({ "id", "conversations" })' }]);
   if (value.length === 0) throw new ImportError([{ file: options.file, line: 1, message: 'the file holds no conversations (the list is empty)' }]);

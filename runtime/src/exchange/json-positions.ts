@@ -86,6 +86,19 @@ export function syntaxProblem(text: string, error: JsonSyntaxError): { line: num
   return { line: lineOf(text, error.offset), message: `not valid JSON: ${error.message}` };
 }
 
+/** readJson for importers: the parsed value, or the syntax problem's line and message instead of a throw. */
+export function readJsonOrProblem(
+  text: string,
+  maxDepth: number,
+): { ok: true; value: unknown; layout: JsonLayout } | { ok: false; line: number; message: string } {
+  try {
+    return { ok: true, ...readJson(text, maxDepth) };
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    return { ok: false, ...syntaxProblem(text, error) };
+  }
+}
+
 const QUOTE = 34;
 const BACKSLASH = 92;
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { EnvKind } from '../protocol/environment';
 import type { EpisodeDetail, EpisodeFields, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import { segmentationProblem } from '../store/annotations';
-import { describeIssue, formatPath, JsonSyntaxError, readJson, syntaxProblem, type JsonLayout } from './json-positions';
+import { describeIssue, formatPath, readJsonOrProblem } from './json-positions';
 import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
 
 export const STEPRL_RAW_AGENT = 'imported-steprl-raw';
@@ -142,13 +142,9 @@ type Report = (line: number, message: string, at?: string) => void;
 
 /** The validated step objects with their lines, or null after reporting why the file cannot be read. */
 function readSteps(content: string, problem: Report): LocatedStep[] | null {
-  let parsed: { value: unknown; layout: JsonLayout };
-  try {
-    parsed = readJson(content, 1);
-  } catch (error) {
-    if (!(error instanceof JsonSyntaxError)) throw error;
-    const { line, message } = syntaxProblem(content, error);
-    problem(line, message);
+  const parsed = readJsonOrProblem(content, 1);
+  if (!parsed.ok) {
+    problem(parsed.line, parsed.message);
     return null;
   }
   const { value, layout } = parsed;
