@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ALFWORLD_DATA, ROOT
 from stephrl_data import SCHEMA_VERSION, DatasetVersionError, open_dataset, transition_sets, transitions
 
 CLI = os.path.join(ROOT, "runtime", "bin", "stephrl.js")
@@ -20,7 +20,9 @@ def stephrl(*args):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("dataset") / "stephrl.db")
-    stephrl("demos", "--env", "alfworld", "--split", "valid_train", "--per-task", "1", "--db", db, "--json")
+    # Explicit --data: importing alfworld in this pytest process (test_alfworld.py) sets ALFWORLD_DATA to its own default.
+    stephrl("demos", "--env", "alfworld", "--split", "valid_train", "--per-task", "1", "--data", ALFWORLD_DATA,
+            "--db", db, "--json")
     stephrl("annotate", "--db", db, "--json")
     made = stephrl("dataset", "transitions", "--name", "bc", "--db", db, "--json")
     return db, made
