@@ -16,8 +16,8 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // Native addon: loaded from node_modules at run time, never bundled.
-    external: ['sqlite3'],
+    // Native addons (and node-llama-cpp's ES module with its prebuilt binaries): loaded from node_modules at run time.
+    external: ['sqlite3', 'node-llama-cpp'],
   },
   {
     ...common,

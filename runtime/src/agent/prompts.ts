@@ -1,12 +1,14 @@
 /**
- * The three STEP-HRL role prompts, defined once. Training transitions (store/transitions.ts) and the agent at
+ * Every prompt the agents send, defined once: the three STEP-HRL roles, and the two baselines (a flat ReAct-style
+ * agent with the whole history, and a hierarchical agent with the history inside the subtask, as GLIDER).
+ * The three STEP-HRL role prompts: Training transitions (store/transitions.ts) and the agent at
  * inference both build their text here, so what the model is trained on is exactly what it sees when it acts.
  * Every prompt is a fixed role prefix (per role and environment, so its KV cache can be reused across decisions)
  * followed by the variable state.
  */
 import type { EnvKind } from '../protocol/environment';
 
-export type Role = 'high' | 'low' | 'progress';
+export type Role = 'high' | 'low' | 'progress' | 'flat';
 
 export interface Prompt {
   role: Role;
@@ -33,7 +35,7 @@ const ACTION_FORMS: Record<EnvKind, string> = {
 
 const ENV_NAMES: Record<EnvKind, string> = { scienceworld: 'ScienceWorld', alfworld: 'ALFWorld' };
 
-const PREFIXES: Record<Role, (env: EnvKind) => string> = {
+const PREFIXES: Record<Role | 'historyHigh' | 'historyLow', (env: EnvKind) => string> = {
   high: (env) =>
     `You are the high-level planner of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
     'Given the task, the subtasks completed so far, the progress summary of the last subtask and the current ' +
@@ -49,11 +51,24 @@ const PREFIXES: Record<Role, (env: EnvKind) => string> = {
     'updated progress: a short summary of what matters for this subtask (at most a few sentences). Keep lasting ' +
     'facts, drop what no longer matters; for a search keep a checked list such as "|| [Checked: drawer 1, shelf 2]", ' +
     'for a route keep where you went; never claim a place was checked when it was not.\n\n',
+  flat: (env) =>
+    `You are an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the task and everything that happened so far, write the next action, one line, nothing else.\n' +
+    `Actions: ${ACTION_FORMS[env]}.\n\n`,
+  historyHigh: (env) =>
+    `You are the high-level planner of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the task, the subtasks completed so far and the current observation, write the next subtask: one ' +
+    'short imperative line, nothing else.\n\n',
+  historyLow: (env) =>
+    `You are the low-level actor of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
+    'Given the current subtask, what happened in it so far and the current observation, write the next action ' +
+    'and whether the subtask is finished once it is done, as one line: <action>; <True|False>\n' +
+    `Actions: ${ACTION_FORMS[env]}.\n\n`,
 };
 
 /** Builds the fixed prefix once per role and environment. */
 const prefixCache = new Map<string, string>();
-export function rolePrefix(role: Role, env: EnvKind): string {
+export function rolePrefix(role: keyof typeof PREFIXES, env: EnvKind): string {
   const key = `${role}:${env}`;
   let prefix = prefixCache.get(key);
   if (prefix === undefined) prefixCache.set(key, (prefix = PREFIXES[role](env)));
@@ -117,6 +132,89 @@ export function progressPrompt(s: ProgressState): Prompt {
   };
 }
 
+/** One past step as the baselines' histories show it: the action and the observation it produced. */
+export interface HistoryEntry {
+  action: string;
+  observation: string;
+}
+
+const historyText = (entries: readonly HistoryEntry[]): string =>
+  entries.length ? entries.map((e) => `> ${e.action}\n${e.observation.trim()}`).join('\n') : NONE;
+
+export interface FlatState {
+  env: EnvKind;
+  taskDescription: string;
+  initialObservation: string;
+  /** Every step so far, oldest first. */
+  history: readonly HistoryEntry[];
+  observation: string;
+}
+
+/** The flat (ReAct-style) baseline: the whole interaction history in every prompt, so its length grows. */
+export function flatPrompt(s: FlatState): Prompt {
+  return {
+    role: 'flat',
+    prefix: rolePrefix('flat', s.env),
+    state:
+      `Task: ${s.taskDescription}\n` +
+      `Initial observation:\n${s.initialObservation.trim()}\n` +
+      `History:\n${historyText(s.history)}\n` +
+      `Observation:\n${s.observation}\n` +
+      'Action:',
+  };
+}
+
+/** The hierarchical baseline's planner: like STEP-HRL's, without any local progress. */
+export function historyHighPrompt(s: Omit<HighLevelState, 'lastProgress'>): Prompt {
+  const done = s.subtasks.length ? s.subtasks.map((name, i) => `${i + 1}. ${name}`).join('\n') : NONE;
+  return {
+    role: 'high',
+    prefix: rolePrefix('historyHigh', s.env),
+    state: `Task: ${s.taskDescription}\nCompleted subtasks:\n${done}\nObservation:\n${s.observation}\nNext subtask:`,
+  };
+}
+
+export interface HistoryLowState {
+  env: EnvKind;
+  subtask: string;
+  /** The steps taken inside the current subtask, oldest first. */
+  history: readonly HistoryEntry[];
+  observation: string;
+}
+
+/** The hierarchical baseline's actor: the history inside the subtask where STEP-HRL keeps its local progress. */
+export function historyLowPrompt(s: HistoryLowState): Prompt {
+  return {
+    role: 'low',
+    prefix: rolePrefix('historyLow', s.env),
+    state: `Subtask: ${s.subtask}\nSteps in this subtask:\n${historyText(s.history)}\nObservation:\n${s.observation}\nAction:`,
+  };
+}
+
+/** A subtask from the planner's output: its first non-blank line, without numbering or quotes; null if none. */
+export function parseSubtask(text: string): string | null {
+  const line = firstLine(text)
+    .replace(/^(next subtask:|subtask:)\s*/i, '')
+    .replace(/^\d+[.)]\s*/, '')
+    .replace(/^["'`]+|["'`]+$/g, '')
+    .trim();
+  return line || null;
+}
+
+/** A flat agent's action: its first non-blank line; null if none. */
+export function parseFlatAction(text: string): string | null {
+  const line = firstLine(text).replace(/^(action:|>)\s*/i, '').trim();
+  return line || null;
+}
+
+/** Local progress from the progress module's output; blank output keeps the previous progress. */
+export function parseProgress(text: string, previous: string): string {
+  const progress = text.trim().replace(/^updated progress:\s*/i, '').trim();
+  return progress || previous;
+}
+
+const firstLine = (text: string): string => text.split('\n').find((l) => l.trim())?.trim() ?? '';
+
 /** The low-level target: `<action>; <True|False>`. */
 export function lowLevelTarget(action: string, subtaskDone: boolean): string {
   return `${action}; ${subtaskDone ? 'True' : 'False'}`;
@@ -124,7 +222,7 @@ export function lowLevelTarget(action: string, subtaskDone: boolean): string {
 
 /** Parses a low-level output; null when it has no action. A missing or unreadable flag means "not finished". */
 export function parseLowLevelOutput(text: string): { action: string; subtaskDone: boolean } | null {
-  const line = text.trim().split('\n')[0]?.trim() ?? '';
+  const line = firstLine(text);
   const match = /^(.*?)\s*;\s*(true|false)\b/i.exec(line);
   const action = (match ? match[1]! : line).trim().replace(/^action:\s*/i, '');
   if (!action) return null;

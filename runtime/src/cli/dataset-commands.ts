@@ -56,7 +56,7 @@ function parseFilter(o: FilterOptions): EpisodeFilter {
 }
 
 /** Opens the dataset, runs `body`, and closes it, also on Ctrl-C (after `onSignal` stops the work). */
-async function withStore<T>(dbPath: string | undefined, body: (store: DatasetStore, signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withStore<T>(dbPath: string | undefined, body: (store: DatasetStore, signal: AbortSignal) => Promise<T>): Promise<T> {
   const store = await DatasetStore.open(path.resolve(dbPath ?? defaultDatasetPath()));
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -3,14 +3,14 @@
  * finished episode in one transaction. Resumable: items that already have a complete expert episode are skipped,
  * so a run killed at any point loses at most the episodes in flight.
  */
-import type { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry } from '../protocol/environment';
+import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import type { EpisodeFields, StepRecord } from '../protocol/dataset';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
-import { alfworldGameKey } from '../util/alfworld-games';
+import { listSplitItems, type SplitItem } from '../env/split-items';
 
 export const EXPERT_AGENTS: Record<EnvKind, string> = {
   scienceworld: 'scienceworld-gold-path',
@@ -51,24 +51,6 @@ export interface DemoReport {
   seconds: number;
 }
 
-interface Item {
-  spec: EpisodeSpec;
-  fields: Pick<EpisodeFields, 'env' | 'task' | 'variation' | 'simplifications' | 'game'>;
-}
-
-function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): Item {
-  if ('task' in entry) {
-    return {
-      spec: { env: 'scienceworld', task: entry.task, variation: entry.variation, simplifications },
-      fields: { env, task: entry.task, variation: entry.variation, simplifications, game: null },
-    };
-  }
-  return {
-    spec: { env: 'alfworld', game: entry.game },
-    fields: { env, task: entry.taskType, variation: null, simplifications: null, game: alfworldGameKey(entry.game, dataRoot) },
-  };
-}
-
 export function stepRecords(trajectory: ExpertTrajectory): StepRecord[] {
   return trajectory.steps.map((s, idx) => ({
     idx,
@@ -87,7 +69,7 @@ export function stepRecords(trajectory: ExpertTrajectory): StepRecord[] {
 
 export function expertEpisodeFields(
   trajectory: ExpertTrajectory,
-  item: Item['fields'],
+  item: SplitItem['fields'],
   split: string | null,
   startedAt: string,
 ): EpisodeFields {
@@ -118,17 +100,6 @@ export function expertEpisodeFields(
   };
 }
 
-function firstPerTask(entries: SplitEntry[], perTask?: number): SplitEntry[] {
-  if (!perTask) return entries;
-  const seen = new Map<string, number>();
-  return entries.filter((e) => {
-    const task = 'task' in e ? e.task : e.taskType;
-    const n = seen.get(task) ?? 0;
-    seen.set(task, n + 1);
-    return n < perTask;
-  });
-}
-
 export async function collectDemonstrations(store: DatasetStore, options: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
   const { env, split } = options;
@@ -140,12 +111,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   const abort = () => void pool.close();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const entries = await pool.use((e) =>
-      e.listSplit(split, { ...(options.tasks?.length ? { tasks: options.tasks } : {}), ...(env === 'alfworld' ? { data: options.alfworldData } : {}) }),
-    );
-    const items = firstPerTask(entries, options.perTaskLimit)
-      .slice(0, options.limit ?? entries.length)
-      .map((e) => toItem(e, env, simplifications, options.alfworldData));
+    const items = await listSplitItems(pool, { ...options, simplifications });
     const done = await store.episodes.completedItems({ env, source: 'expert', agent: EXPERT_AGENTS[env] });
     const pending = items.filter((i) => !done.has(itemKey(i.fields)));
     report.selected = items.length;

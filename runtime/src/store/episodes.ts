@@ -38,6 +38,9 @@ export interface EpisodeFilter {
   split?: string;
   source?: EpisodeSource;
   agent?: string;
+  /** The model's name (GGUF file name or server model id); null selects episodes with no model. */
+  model?: string | null;
+  adapter?: string | null;
   status?: Status;
   runId?: number;
   tasks?: string[];
@@ -202,6 +205,8 @@ export function episodeWhere(filter: EpisodeFilter): { where: string; params: un
   if (filter.split) add('split = ?', filter.split);
   if (filter.source) add('source = ?', filter.source);
   if (filter.agent) add('agent = ?', filter.agent);
+  if (filter.model !== undefined) add('model IS ?', filter.model);
+  if (filter.adapter !== undefined) add('adapter IS ?', filter.adapter);
   if (filter.status) add('status = ?', filter.status);
   if (filter.runId !== undefined) add('run_id = ?', filter.runId);
   if (filter.tasks?.length) add(`task IN (SELECT value FROM json_each(?))`, JSON.stringify(filter.tasks));

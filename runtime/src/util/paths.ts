@@ -29,3 +29,11 @@ export function resolvePython(explicit?: string): string {
   if (fs.existsSync(venvPython)) return venvPython;
   throw new Error(`the Python environment is not set up (${venvPython} is missing): run \`npm run setup\` first`);
 }
+
+/** The default model installed by `npm run setup` (SmolLM2-135M-Instruct, Q4_1; see runtime/setup/setup.mjs). */
+export const defaultModelPath = path.join(stateDir, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+
+/** The model to use: the explicit path, else $STEPHRL_MODEL, else the default model. */
+export function resolveModelPath(explicit?: string): string {
+  return path.resolve(explicit ?? process.env.STEPHRL_MODEL ?? defaultModelPath);
+}

@@ -1,0 +1,115 @@
+/**
+ * The part every agent shares: asking the model (with accounting), stepping the environment, and writing each step
+ * with the model calls behind it. The agents themselves only decide what to ask.
+ */
+import type { ModelCallRecord, StepRecord } from '../protocol/dataset';
+import type { StepResult } from '../protocol/environment';
+import type { Generation } from '../llm/types';
+import { commandGrammar } from '../llm/grammar';
+import { observationText, promptText, type Prompt } from './prompts';
+import type { AgentEpisode, AgentOutcome } from './types';
+
+/** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
+const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160 } as const;
+
+export class EpisodeDriver {
+  readonly steps: StepRecord[] = [];
+  /** The observation text the next decision sees. */
+  observation: string;
+  private pendingCalls: ModelCallRecord[] = [];
+  private last: StepResult | null = null;
+
+  constructor(private readonly episode: AgentEpisode) {
+    const { reset, kind } = episode;
+    this.observation = observationText(
+      kind,
+      { observation: reset.observation, look: reset.look ?? null, inventory: reset.inventory ?? null },
+      { initialObservation: reset.observation },
+    );
+  }
+
+  get finished(): boolean {
+    return this.last?.done ?? false;
+  }
+
+  /** Asks the model; the call is recorded against the step it decides (or, for progress, the step it follows). */
+  async ask(prompt: Prompt, options: { grammar?: string } = {}): Promise<Generation> {
+    const { session, decoding, signal } = this.episode;
+    const generation = await session.generate({
+      role: prompt.role,
+      prefix: prompt.prefix,
+      state: prompt.state,
+      maxTokens: MAX_TOKENS[prompt.role],
+      temperature: decoding.temperature,
+      stop: ['\n'],
+      ...(decoding.seed !== undefined ? { seed: decoding.seed + this.pendingCalls.length + 1000 * this.steps.length } : {}),
+      ...(options.grammar ? { grammar: options.grammar } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    this.pendingCalls.push({
+      stepIdx: prompt.role === 'progress' ? this.steps.length - 1 : this.steps.length,
+      role: prompt.role,
+      promptTokens: generation.promptTokens,
+      cachedPromptTokens: generation.cachedPromptTokens,
+      completionTokens: generation.completionTokens,
+      latencyMs: generation.latencyMs,
+      prompt: decoding.keepTexts ? promptText(prompt) : null,
+      completion: decoding.keepTexts ? generation.text : null,
+      createdAt: new Date().toISOString(),
+    });
+    return generation;
+  }
+
+  /** The grammar of this step's valid commands when decoding is constrained, else undefined. */
+  async actionGrammar(withSubtaskFlag: boolean): Promise<string | undefined> {
+    if (!this.episode.decoding.constrained) return undefined;
+    const commands = await this.episode.env.validActions();
+    return commands.length ? commandGrammar(commands, { withSubtaskFlag }) : undefined;
+  }
+
+  /**
+   * Sends an action to the environment. A model output with no readable action is sent as written: the engine
+   * rejects it, the step is recorded as invalid, and the episode goes on.
+   */
+  async act(action: string): Promise<{ step: StepRecord; result: StepResult }> {
+    const result = await this.episode.env.step(action);
+    this.last = result;
+    const step: StepRecord = {
+      idx: this.steps.length,
+      action,
+      observation: result.observation,
+      look: result.look ?? null,
+      inventory: result.inventory ?? null,
+      reward: result.reward,
+      score: result.score,
+      done: result.done,
+      won: result.won,
+      truncated: result.truncated,
+      invalid: result.invalid,
+    };
+    this.steps.push(step);
+    this.observation = observationText(this.episode.kind, step, { initialObservation: this.episode.reset.observation });
+    return { step, result };
+  }
+
+  /** Writes a step with the calls made for it (and, STEP-HRL, its progress and the segmentation so far). */
+  async record(update: Omit<Parameters<AgentEpisode['sink']['step']>[0], 'calls'>): Promise<void> {
+    const calls = this.pendingCalls;
+    this.pendingCalls = [];
+    await this.episode.sink.step({ ...update, calls });
+  }
+
+  async outcome(): Promise<AgentOutcome> {
+    if (this.pendingCalls.length) {
+      await this.episode.sink.calls(this.pendingCalls);
+      this.pendingCalls = [];
+    }
+    const last = this.last;
+    return {
+      score: last?.score ?? this.episode.reset.score,
+      won: last?.won ?? false,
+      steps: this.steps.length,
+      stoppedBy: last?.truncated ? 'step_cap' : 'done',
+    };
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * An evaluation's figures, computed from the store (so a resumed run reports every selected item, not only the
+ * episodes it ran itself): mean score (ScienceWorld, 0..100) and success rate, per task; invalid-action rate; tokens
+ * per decision and per episode; decisions per second of the episodes this run played.
+ */
+import type { EnvKind } from '../protocol/environment';
+import type { EpisodeSummary } from '../protocol/dataset';
+import type { SplitItem } from '../env/split-items';
+import type { DatasetStore } from '../store/dataset-store';
+import { itemKey, type EpisodeFilter } from '../store/episodes';
+
+export interface GroupFigures {
+  episodes: number;
+  /** Mean final score, 0..100 (ALFWorld: 100 for a win, else 0). */
+  meanScore: number;
+  successRate: number;
+  invalidActionRate: number;
+  meanSteps: number;
+  promptTokensPerEpisode: number;
+  completionTokensPerEpisode: number;
+}
+
+export interface EvaluationSummary extends GroupFigures {
+  env: EnvKind;
+  split: string;
+  agent: string;
+  model: string | null;
+  adapter: string | null;
+  runId: number | null;
+  selected: number;
+  /** Selected items with no complete episode (failed or not yet run). */
+  missing: number;
+  failures: string[];
+  perTask: Array<GroupFigures & { task: string }>;
+  decisions: number;
+  promptTokensPerDecision: number;
+  cachedPromptTokensPerDecision: number;
+  completionTokensPerDecision: number;
+  /** Model calls per second of wall time in this run (0 when it ran nothing). */
+  decisionsPerSecond: number;
+  seconds: number;
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+function figures(episodes: EpisodeSummary[]): GroupFigures {
+  const steps = episodes.reduce((a, e) => a + e.stepCount, 0);
+  return {
+    episodes: episodes.length,
+    meanScore: round(mean(episodes.map((e) => e.score))),
+    successRate: round(mean(episodes.map((e) => (e.won ? 1 : 0))), 4),
+    invalidActionRate: round(steps ? episodes.reduce((a, e) => a + e.invalidCount, 0) / steps : 0, 4),
+    meanSteps: round(mean(episodes.map((e) => e.stepCount))),
+    promptTokensPerEpisode: round(mean(episodes.map((e) => e.promptTokens)), 1),
+    completionTokensPerEpisode: round(mean(episodes.map((e) => e.completionTokens)), 1),
+  };
+}
+
+export async function summarizeEvaluation(
+  store: DatasetStore,
+  run: {
+    identity: EpisodeFilter & { agent: string; model: string | null; adapter: string | null; env: EnvKind };
+    split: string;
+    items: SplitItem[];
+    runId: number | null;
+    failures: string[];
+    decisions: number;
+    seconds: number;
+  },
+): Promise<EvaluationSummary> {
+  const wanted = new Set(run.items.map((i) => itemKey(i.fields)));
+  // The latest complete episode of each selected item.
+  const latest = new Map<string, EpisodeSummary>();
+  for (const e of await store.episodes.list({ ...run.identity, status: 'complete' })) {
+    const key = itemKey(e);
+    if (wanted.has(key)) latest.set(key, e);
+  }
+  const episodes = [...latest.values()];
+  const byTask = new Map<string, EpisodeSummary[]>();
+  for (const e of episodes) byTask.set(e.task, [...(byTask.get(e.task) ?? []), e]);
+  const calls = episodes.reduce((a, e) => a + e.modelCalls, 0);
+  const perCall = (total: number) => round(calls ? total / calls : 0, 1);
+  return {
+    env: run.identity.env,
+    split: run.split,
+    agent: run.identity.agent,
+    model: run.identity.model,
+    adapter: run.identity.adapter,
+    runId: run.runId,
+    selected: run.items.length,
+    missing: run.items.length - episodes.length,
+    failures: run.failures,
+    ...figures(episodes),
+    perTask: [...byTask.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([task, list]) => ({ task, ...figures(list) })),
+    decisions: calls,
+    promptTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.promptTokens, 0)),
+    cachedPromptTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.cachedPromptTokens, 0)),
+    completionTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.completionTokens, 0)),
+    decisionsPerSecond: round(run.seconds > 0 ? run.decisions / run.seconds : 0),
+    seconds: round(run.seconds, 1),
+  };
+}

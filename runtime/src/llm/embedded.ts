@@ -1,0 +1,370 @@
+/**
+ * The embedded backend: llama.cpp through node-llama-cpp, in the runtime process (never the extension host).
+ *
+ * One loaded model, one context with `sessions × slotsPerSession` sequences. A session leases one sequence per role
+ * it uses; every decision keeps the tokens its sequence already holds up to the first token that differs and
+ * evaluates only the rest, so a role's fixed prefix is evaluated once and then served from the KV cache. Sessions
+ * generate concurrently on their own sequences, and node-llama-cpp batches those evaluations into one decode: the
+ * parallel episodes of an evaluation share one model in memory and one batch on the device.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as NodeLlamaCpp from 'node-llama-cpp';
+import type { ModelRole } from '../store/schema';
+import type { Logger } from '../util/log';
+import { silentLogger } from '../util/log';
+import {
+  ContextOverflowError,
+  ModelError,
+  type FinishReason,
+  type GenerateRequest,
+  type Generation,
+  type LanguageModel,
+  type ModelInfo,
+  type ModelSession,
+} from './types';
+
+type Nlc = typeof NodeLlamaCpp;
+type Sequence = NodeLlamaCpp.LlamaContextSequence;
+type Token = NodeLlamaCpp.Token;
+
+export type GpuMode = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
+
+export interface EmbeddedModelOptions {
+  modelPath: string;
+  /** A LoRA adapter GGUF (what the trainer exports) applied on top of the base model. */
+  adapterPath?: string | null;
+  gpu?: GpuMode;
+  /** CPU threads for evaluation; default: half the cores (the environments need the rest). */
+  threads?: number;
+  /** Tokens each role slot holds (prompt + answer); default 4096, at most the model's training context. */
+  contextSize?: number;
+  /** Sessions open at once (parallel episodes); default 1. */
+  sessions?: number;
+  /** Role slots per session: 3 for STEP-HRL (high, low, progress); default 3. */
+  slotsPerSession?: number;
+  /** Keep the common token prefix between decisions (default). Off: evaluate every prompt from scratch. */
+  prefixReuse?: boolean;
+  batchSize?: number;
+  log?: Logger;
+}
+
+// node-llama-cpp is an ES module and the runtime bundle is CommonJS: load it with a dynamic import (kept as is by
+// esbuild), once per process.
+let nlcModule: Promise<Nlc> | undefined;
+const loadNlc = (): Promise<Nlc> => (nlcModule ??= import('node-llama-cpp'));
+
+/** llama.cpp's own log lines, kept so that a failure can say why ("Failed to load model" alone never does). */
+class LlamaLogTail {
+  private readonly lines: Array<{ n: number; line: string }> = [];
+  total = 0;
+  constructor(private readonly log: Logger) {}
+
+  record(level: string, message: string): void {
+    const line = message.trim();
+    if (!line) return;
+    this.lines.push({ n: ++this.total, line });
+    if (this.lines.length > 40) this.lines.shift();
+    this.log(level === 'error' || level === 'fatal' ? 'warn' : 'debug', `llama.cpp: ${line}`);
+  }
+
+  /** The lines logged after `mark` (a value of `total`). */
+  since(mark: number): string {
+    return this.lines
+      .filter((l) => l.n > mark)
+      .map((l) => l.line)
+      .join(' | ');
+  }
+}
+
+interface LlamaHandle {
+  llama: NodeLlamaCpp.Llama;
+  tail: LlamaLogTail;
+}
+const llamas = new Map<string, Promise<LlamaHandle>>();
+
+async function getLlamaHandle(gpu: GpuMode, log: Logger): Promise<LlamaHandle> {
+  const key = String(gpu);
+  let handle = llamas.get(key);
+  if (!handle) {
+    handle = (async () => {
+      const nlc = await loadNlc();
+      const tail = new LlamaLogTail(log);
+      // build 'never': use the prebuilt binaries that npm installed; never compile or download at run time.
+      const llama = await nlc.getLlama({
+        gpu,
+        build: 'never',
+        logLevel: nlc.LlamaLogLevel.warn,
+        logger: (level, message) => tail.record(level, message),
+      });
+      return { llama, tail };
+    })();
+    llamas.set(key, handle);
+    handle.catch(() => llamas.delete(key));
+  }
+  return handle;
+}
+
+function checkGgufFile(file: string, what: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ModelError(`${what} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
+  }
+  try {
+    const header = Buffer.alloc(8);
+    const n = fs.readSync(fd, header, 0, 8, 0);
+    if (n < 8 || header.toString('latin1', 0, 4) !== 'GGUF') {
+      throw new ModelError(`${what} ${file} is not a GGUF file (it does not start with "GGUF"): convert it to GGUF first`);
+    }
+    const version = header.readUInt32LE(4);
+    if (version < 2 || version > 3) {
+      throw new ModelError(`${what} ${file} is corrupt or of an unknown GGUF version (${version}; llama.cpp reads 2 and 3)`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export const defaultThreads = (): number => Math.max(1, Math.floor(os.availableParallelism() / 2));
+const DEFAULT_CONTEXT = 4096;
+
+export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<LanguageModel> {
+  const log = options.log ?? silentLogger;
+  const modelPath = path.resolve(options.modelPath);
+  checkGgufFile(modelPath, 'the model');
+  const adapterPath = options.adapterPath ? path.resolve(options.adapterPath) : null;
+  if (adapterPath) checkGgufFile(adapterPath, 'the adapter');
+
+  const { llama, tail } = await getLlamaHandle(options.gpu ?? 'auto', log);
+  let mark = tail.total;
+  let model: NodeLlamaCpp.LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath });
+  } catch (error) {
+    throw new ModelError(`could not load the model ${modelPath}: ${reason(error, tail.since(mark))}`);
+  }
+  const sessions = Math.max(1, options.sessions ?? 1);
+  const slotsPerSession = Math.max(1, options.slotsPerSession ?? 3);
+  const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT, model.trainContextSize);
+  mark = tail.total;
+  let context: NodeLlamaCpp.LlamaContext;
+  try {
+    context = await model.createContext({
+      contextSize,
+      sequences: sessions * slotsPerSession,
+      threads: options.threads ?? defaultThreads(),
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
+    });
+  } catch (error) {
+    await model.dispose();
+    const what = adapterPath ? `the adapter ${adapterPath} with the model ${modelPath}` : `a context for ${modelPath}`;
+    throw new ModelError(`could not set up ${what}: ${reason(error, tail.since(mark))}`);
+  }
+  return new EmbeddedModel(
+    llama,
+    model,
+    context,
+    {
+      backend: 'embedded',
+      name: path.basename(modelPath),
+      location: modelPath,
+      adapter: adapterPath,
+      device: llama.gpu || 'cpu',
+      contextSize: context.contextSize,
+    },
+    options.prefixReuse ?? true,
+  );
+}
+
+/** Only the tokenizer of a GGUF (no weights in memory): token counts for replays and benchmarks. */
+export async function loadTokenizer(modelPath: string): Promise<{ count(text: string): number; close(): Promise<void> }> {
+  checkGgufFile(path.resolve(modelPath), 'the model');
+  const { llama, tail } = await getLlamaHandle(false, silentLogger);
+  const mark = tail.total;
+  let model: NodeLlamaCpp.LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: path.resolve(modelPath), vocabOnly: true });
+  } catch (error) {
+    throw new ModelError(`could not load the tokenizer of ${modelPath}: ${reason(error, tail.since(mark))}`);
+  }
+  const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? 1 : 0;
+  return { count: (text) => bos + model.tokenize(text).length, close: () => model.dispose() };
+}
+
+function reason(error: unknown, llamaLog: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return llamaLog ? `${message} (llama.cpp: ${llamaLog})` : message;
+}
+
+/** A sequence with the role it last served: a session prefers a slot whose cache already holds its role's prefix. */
+interface Slot {
+  sequence: Sequence;
+  role: ModelRole | null;
+}
+
+class EmbeddedModel implements LanguageModel {
+  private readonly free: Slot[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly grammars = new Map<string, Promise<NodeLlamaCpp.LlamaGrammar>>();
+  private created = 0;
+  private closed = false;
+
+  constructor(
+    private readonly llama: NodeLlamaCpp.Llama,
+    private readonly model: NodeLlamaCpp.LlamaModel,
+    private readonly context: NodeLlamaCpp.LlamaContext,
+    readonly info: ModelInfo,
+    private readonly prefixReuse: boolean,
+  ) {}
+
+  async countTokens(text: string): Promise<number> {
+    return this.tokenize(text).length;
+  }
+
+  tokenize(text: string): Token[] {
+    const tokens = this.model.tokenize(text);
+    const bos = this.model.tokens.bos;
+    return this.model.tokens.shouldPrependBosToken && bos !== null ? [bos, ...tokens] : tokens;
+  }
+
+  async openSession(roles: readonly ModelRole[]): Promise<ModelSession> {
+    const unique = [...new Set(roles)];
+    if (unique.length > this.context.totalSequences) {
+      throw new ModelError(`a session needs ${unique.length} slots but the context has ${this.context.totalSequences}`);
+    }
+    const slots = new Map<ModelRole, Slot>();
+    for (const role of unique) slots.set(role, await this.lease(role));
+    return new EmbeddedSession(this, slots);
+  }
+
+  private async lease(role: ModelRole): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new ModelError('the model is closed');
+      // Prefer a slot that last served this role (its prefix is cached), then an unused one, then any.
+      let index = this.free.findIndex((s) => s.role === role);
+      if (index < 0) index = this.free.findIndex((s) => s.role === null);
+      if (index < 0 && this.free.length) index = 0;
+      if (index >= 0) return this.free.splice(index, 1)[0]!;
+      if (this.created < this.context.totalSequences) {
+        this.created++;
+        return { sequence: this.context.getSequence(), role: null };
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  release(slots: Iterable<Slot>): void {
+    for (const slot of slots) this.free.push(slot);
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  grammar(text: string): Promise<NodeLlamaCpp.LlamaGrammar> {
+    let grammar = this.grammars.get(text);
+    if (!grammar) {
+      grammar = this.llama.createGrammar({ grammar: text });
+      grammar.catch(() => this.grammars.delete(text));
+      // Per-step action grammars differ every step: keep only the recent ones.
+      if (this.grammars.size >= 16) this.grammars.delete(this.grammars.keys().next().value!);
+      this.grammars.set(text, grammar);
+    }
+    return grammar;
+  }
+
+  async generate(slot: Slot, request: GenerateRequest): Promise<Generation> {
+    const started = performance.now();
+    const { sequence } = slot;
+    slot.role = request.role;
+    const prompt = this.tokenize(request.prefix + request.state);
+    if (prompt.length + request.maxTokens > sequence.contextSize) {
+      throw new ContextOverflowError(prompt.length, sequence.contextSize - request.maxTokens, request.role);
+    }
+    // Keep what the sequence already holds up to the first differing token; the last prompt token is always
+    // evaluated again, since its logits are what the first answer token is sampled from.
+    let keep = this.prefixReuse ? sequence.compareContextTokens(prompt).firstDifferentIndex : 0;
+    keep = Math.min(keep, prompt.length - 1);
+    if (keep < sequence.nextTokenIndex) {
+      await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    }
+    const nlc = await loadNlc();
+    const grammarEvaluationState = request.grammar
+      ? new nlc.LlamaGrammarEvaluationState({ model: this.model, grammar: await this.grammar(request.grammar) })
+      : undefined;
+
+    const answer: Token[] = [];
+    let text = '';
+    let finish: FinishReason = 'eos'; // the generator ends by itself only at an end-of-generation token
+    for await (const token of sequence.evaluate(prompt.slice(keep), {
+      temperature: request.temperature,
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      ...(grammarEvaluationState ? { grammarEvaluationState } : {}),
+    })) {
+      if (request.signal?.aborted) throw request.signal.reason ?? new Error('generation was cancelled');
+      answer.push(token);
+      text = this.model.detokenize(answer);
+      const cut = stopIndex(text, request.stop);
+      if (cut >= 0) {
+        text = text.slice(0, cut);
+        finish = 'stop';
+        break;
+      }
+      if (answer.length >= request.maxTokens) {
+        finish = 'length';
+        break;
+      }
+    }
+    return {
+      text,
+      promptTokens: prompt.length,
+      cachedPromptTokens: keep,
+      completionTokens: answer.length,
+      latencyMs: performance.now() - started,
+      finish,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+class EmbeddedSession implements ModelSession {
+  private closed = false;
+  constructor(
+    private readonly owner: EmbeddedModel,
+    private readonly slots: Map<ModelRole, Slot>,
+  ) {}
+
+  generate(request: GenerateRequest): Promise<Generation> {
+    const slot = this.slots.get(request.role);
+    if (this.closed) return Promise.reject(new ModelError('the model session is closed'));
+    if (!slot) return Promise.reject(new ModelError(`this session has no slot for the ${request.role} role`));
+    return this.owner.generate(slot, request);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.owner.release(this.slots.values());
+  }
+}
+
+/** Where the answer ends: the first stop string found after the first non-blank character, or -1. */
+export function stopIndex(text: string, stops: readonly string[]): number {
+  const start = text.search(/\S/);
+  if (start < 0) return -1;
+  let cut = -1;
+  for (const stop of stops) {
+    const at = text.indexOf(stop, start);
+    if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+  }
+  return cut;
+}

@@ -1,0 +1,90 @@
+/**
+ * The language-model interface every agent, the annotator and the benchmarks use. Two backends implement it: the
+ * embedded llama.cpp (node-llama-cpp, in this process) and an OpenAI-compatible HTTP server (vLLM, llama.cpp server).
+ *
+ * A session is one stream of decisions (one episode at a time). It keeps one KV-cache slot per role, so the fixed
+ * role prefix of a step-level prompt is evaluated once and reused by every later decision of that role.
+ */
+import type { ModelRole } from '../store/schema';
+
+export interface GenerateRequest {
+  role: ModelRole;
+  /** The fixed part of the prompt (the same for every decision of a role). */
+  prefix: string;
+  /** The variable part: the decision's state. */
+  state: string;
+  maxTokens: number;
+  /** 0 is greedy decoding. */
+  temperature: number;
+  /** Generation ends before the first of these strings that appears after some non-blank text. */
+  stop: readonly string[];
+  /** A GBNF grammar the completion must follow (constrained decoding), or undefined for free text. */
+  grammar?: string;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export type FinishReason = 'stop' | 'eos' | 'length';
+
+export interface Generation {
+  text: string;
+  /** Prompt tokens, counted with the model's own tokenizer. */
+  promptTokens: number;
+  /** Prompt tokens served from the KV cache instead of being evaluated. */
+  cachedPromptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  finish: FinishReason;
+}
+
+export type Backend = 'embedded' | 'openai';
+
+export interface ModelInfo {
+  backend: Backend;
+  /** What episodes record as their model: the GGUF file name, or the server's model id. */
+  name: string;
+  /** GGUF path (embedded) or base URL (openai). */
+  location: string;
+  adapter: string | null;
+  /** cpu, cuda, vulkan, metal; "remote" for a server. */
+  device: string;
+  /** Tokens one session's role slot can hold. */
+  contextSize: number;
+}
+
+export interface ModelSession {
+  generate(request: GenerateRequest): Promise<Generation>;
+  /** Returns the session's slots to the model. */
+  close(): Promise<void>;
+}
+
+export interface LanguageModel {
+  readonly info: ModelInfo;
+  /** A session with slots for the given roles; at most `sessions` (see the backend's options) open at once. */
+  openSession(roles: readonly ModelRole[]): Promise<ModelSession>;
+  countTokens(text: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A model that cannot be used: a missing or corrupt file, an adapter that does not fit, a server that fails. */
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+/** A prompt longer than the context a slot holds. */
+export class ContextOverflowError extends ModelError {
+  constructor(
+    readonly promptTokens: number,
+    readonly contextSize: number,
+    role: ModelRole,
+  ) {
+    super(
+      `the ${role} prompt has ${promptTokens} tokens but the context holds ${contextSize} (with room for the answer): ` +
+        'raise --context-size or use a model with a longer context',
+    );
+    this.name = 'ContextOverflowError';
+  }
+}
