@@ -6,9 +6,12 @@ import { registerEnvCommands } from './env-commands';
 import { registerBenchCommands } from './bench-commands';
 import { registerServeCommand } from './serve-command';
 import { registerDatasetCommands } from './dataset-commands';
+import { registerAgentCommands } from './agent-commands';
+import { registerLlmCommands } from './llm-commands';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ImportError } from '../exchange/types';
+import { ModelError } from '../llm/types';
 import { version } from '../util/version';
 
 export function buildProgram(): Command {
@@ -18,6 +21,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerEnvCommands(program);
   registerDatasetCommands(program);
+  registerAgentCommands(program);
+  registerLlmCommands(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;
@@ -38,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof WorkerFailure ||
       error instanceof EpisodeFailure ||
       error instanceof StoreError ||
+      error instanceof ModelError ||
       error instanceof ImportError;
     process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
     return 1;

@@ -145,6 +145,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
   try {
     model = await llama.loadModel({ modelPath });
   } catch (error) {
+    await logsSettled();
     throw new ModelError(`could not load the model ${modelPath}: ${reason(error, tail.since(mark))}`);
   }
   const sessions = Math.max(1, options.sessions ?? 1);
@@ -161,7 +162,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
     });
   } catch (error) {
-    await model.dispose();
+    await Promise.all([model.dispose(), logsSettled()]);
     const what = adapterPath ? `the adapter ${adapterPath} with the model ${modelPath}` : `a context for ${modelPath}`;
     throw new ModelError(`could not set up ${what}: ${reason(error, tail.since(mark))}`);
   }
@@ -190,11 +191,15 @@ export async function loadTokenizer(modelPath: string): Promise<{ count(text: st
   try {
     model = await llama.loadModel({ modelPath: path.resolve(modelPath), vocabOnly: true });
   } catch (error) {
+    await logsSettled();
     throw new ModelError(`could not load the tokenizer of ${modelPath}: ${reason(error, tail.since(mark))}`);
   }
   const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? 1 : 0;
   return { count: (text) => bos + model.tokenize(text).length, close: () => model.dispose() };
 }
+
+/** llama.cpp's log lines reach JavaScript a moment after the call that failed: give them that moment. */
+const logsSettled = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 function reason(error: unknown, llamaLog: string): string {
   const message = error instanceof Error ? error.message : String(error);

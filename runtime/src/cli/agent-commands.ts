@@ -1,0 +1,129 @@
+/** `stephrl eval`: run an agent with a model over a split and record everything (resumable). */
+import type { Command } from 'commander';
+import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
+import { AGENT_KINDS, AGENT_ROLES, type AgentKind } from '../agent/types';
+import { runEvaluation } from '../evaluate/evaluation';
+import type { EvaluationSummary } from '../evaluate/summary';
+import { resolveAlfworldData } from '../util/paths';
+import { stderrLogger } from '../util/log';
+import { withStore } from './dataset-commands';
+import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
+import { addModelOptions, openModel, type ModelCliOptions } from './model-options';
+import { printJson } from './output';
+import { ProgressBar } from './progress-bar';
+
+interface EvalCliOptions extends ModelCliOptions {
+  env: string;
+  split: string;
+  agent: string;
+  tasks?: string;
+  limit?: string;
+  perTask?: string;
+  parallel: string;
+  maxSteps: string;
+  temperature: string;
+  seed?: string;
+  constrained?: boolean;
+  keepTexts: boolean;
+  data?: string;
+  db?: string;
+  json?: boolean;
+}
+
+/** Baselines keep histories, so they get the model's whole context (up to this); STEP-HRL prompts stay short. */
+const BASELINE_CONTEXT = 16384;
+
+function parseAgent(value: string): AgentKind {
+  if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
+  return value as AgentKind;
+}
+
+function parseTemperature(value: string): number {
+  const t = Number(value);
+  if (!Number.isFinite(t) || t < 0 || t > 5) throw new UsageError(`--temperature must be a number from 0 to 5, not '${value}'`);
+  return t;
+}
+
+function printSummary(s: EvaluationSummary): void {
+  const headline = s.env === 'scienceworld' ? `mean score ${s.meanScore.toFixed(2)}` : `success rate ${(s.successRate * 100).toFixed(1)}%`;
+  console.log(`${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episodes` + (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''));
+  console.log(`invalid actions ${(s.invalidActionRate * 100).toFixed(1)}%, ${s.meanSteps} steps per episode`);
+  console.log(
+    `tokens per decision: prompt ${s.promptTokensPerDecision} (${s.cachedPromptTokensPerDecision} from cache), completion ${s.completionTokensPerDecision}; ` +
+      `per episode: prompt ${s.promptTokensPerEpisode}, completion ${s.completionTokensPerEpisode}`,
+  );
+  if (s.decisionsPerSecond) console.log(`${s.decisionsPerSecond} decisions/s over ${s.seconds} s`);
+  const rows = s.perTask.map((t) => `  ${t.task.padEnd(48)} ${String(t.episodes).padStart(4)}  score ${t.meanScore.toFixed(1).padStart(6)}  success ${(t.successRate * 100).toFixed(0).padStart(3)}%  invalid ${(t.invalidActionRate * 100).toFixed(0).padStart(3)}%`);
+  if (rows.length > 1) console.log(['per task:', ...rows].join('\n'));
+}
+
+export function registerAgentCommands(program: Command): void {
+  addModelOptions(
+    program
+      .command('eval')
+      .description('run an agent with a model over a split; every episode, step, subtask, progress and model call is stored as it happens (resumable)')
+      .requiredOption('--env <env>', 'scienceworld or alfworld')
+      .requiredOption('--split <split>', `ScienceWorld: ${SCIENCEWORLD_SPLITS.join('|')}; ALFWorld: ${ALFWORLD_SPLITS.join('|')}`)
+      .option('--agent <agent>', AGENT_KINDS.join(', '), 'stephrl')
+      .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
+      .option('--limit <n>', 'only the first N episodes of the split')
+      .option('--per-task <n>', 'only the first N episodes of each task')
+      .option('--parallel <n>', 'episodes at once (environment workers and model sessions)', '1')
+      .option('--max-steps <n>', 'environment steps per episode', '50')
+      .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
+      .option('--seed <n>', 'sampling seed (with a temperature above 0)')
+      .option('--constrained', "restrict actions to the environment's valid commands (grammar-constrained decoding)")
+      .option('--no-keep-texts', 'store token counts but not prompt and completion texts')
+      .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
+      .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (o: EvalCliOptions) => {
+    const env = parseEnvKind(o.env);
+    const agent = parseAgent(o.agent);
+    const parallel = parsePositiveInt(o.parallel, '--parallel');
+    const summary = await withStore(o.db, async (store, signal) => {
+      const model = await openModel(
+        o,
+        { sessions: parallel, slotsPerSession: AGENT_ROLES[agent].length, ...(agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
+        stderrLogger('warn'),
+      );
+      process.stderr.write(`model: ${model.info.name} (${model.info.backend}, ${model.info.device}, context ${model.info.contextSize})\n`);
+      let bar: ProgressBar | undefined;
+      try {
+        return await runEvaluation(store, {
+          env,
+          split: o.split,
+          agent,
+          model,
+          decoding: {
+            temperature: parseTemperature(o.temperature),
+            constrained: Boolean(o.constrained),
+            keepTexts: o.keepTexts,
+            ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
+          },
+          ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
+          ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
+          ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
+          parallel,
+          maxSteps: parsePositiveInt(o.maxSteps, '--max-steps'),
+          alfworldData: resolveAlfworldData(o.data),
+          signal,
+          onPlan: ({ total, skipped, pending, runId }) => {
+            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
+            if (pending) bar = new ProgressBar(pending, 'eval');
+          },
+          onEpisode: ({ ok, label, error }) => {
+            if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
+            bar?.tick(ok);
+          },
+        });
+      } finally {
+        bar?.finish();
+        await model.close();
+      }
+    });
+    if (o.json) printJson(summary);
+    else printSummary(summary);
+    if (summary.failures.length) process.exitCode = 1;
+  });
+}
