@@ -6,7 +6,7 @@ import type { ModelCallRecord, StepRecord } from '../protocol/dataset';
 import type { StepResult } from '../protocol/environment';
 import type { Generation } from '../llm/types';
 import { commandGrammar } from '../llm/grammar';
-import { observationText, promptText, type Prompt } from './prompts';
+import { actionResultText, observationText, promptText, type Prompt } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
 
 /** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
@@ -16,6 +16,8 @@ export class EpisodeDriver {
   readonly steps: StepRecord[] = [];
   /** The observation text the next decision sees. */
   observation: string;
+  /** What the last action produced, as the local-progress module sees it. */
+  actionResult = '';
   private pendingCalls: ModelCallRecord[] = [];
   private last: StepResult | null = null;
 
@@ -87,6 +89,8 @@ export class EpisodeDriver {
       truncated: result.truncated,
       invalid: result.invalid,
     };
+    const before = this.steps.at(-1) ?? { look: this.episode.reset.look ?? null, inventory: this.episode.reset.inventory ?? null };
+    this.actionResult = actionResultText(this.episode.kind, step, before);
     this.steps.push(step);
     this.observation = observationText(this.episode.kind, step, { initialObservation: this.episode.reset.observation });
     return { step, result };

@@ -249,6 +249,24 @@ export function observationText(
   return room && !observation.includes(room) ? `${observation}\nRoom: ${room}` : observation;
 }
 
+/**
+ * What an action produced, as the local-progress module sees it: the step's observation, and (ScienceWorld) the room
+ * and inventory texts only where the action changed them. The progress text carries what lasts; re-reading an
+ * unchanged room description at every step would only repeat it. ALFWorld's room never changes: the step alone.
+ */
+export function actionResultText(
+  env: EnvKind,
+  step: { observation: string; look?: string | null; inventory?: string | null },
+  before: { look?: string | null; inventory?: string | null },
+): string {
+  const parts = [step.observation.trim()];
+  if (env === 'scienceworld') {
+    if (step.look && step.look.trim() !== before.look?.trim()) parts.push(`Room: ${step.look.trim()}`);
+    if (step.inventory && step.inventory.trim() !== before.inventory?.trim()) parts.push(`Inventory: ${step.inventory.trim()}`);
+  }
+  return parts.join('\n');
+}
+
 /** ALFWorld's initial observation without its banner and task line: "You are in the middle of a room. ...". */
 export function alfworldRoomDescription(initialObservation: string): string {
   const start = initialObservation.indexOf('You are in the middle of a room');

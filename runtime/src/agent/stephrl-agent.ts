@@ -51,7 +51,7 @@ export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutco
       subtask.lastStep = step.idx;
 
       const update = await driver.ask(
-        progressPrompt({ env, subtask: subtask.name, previousProgress: progress, action: step.action, observation: driver.observation }),
+        progressPrompt({ env, subtask: subtask.name, previousProgress: progress, action: step.action, observation: driver.actionResult }),
       );
       progress = parseProgress(update.text, progress);
       const record: ProgressRecord = { step: step.idx, text: progress, provenance: 'policy', reviewed: false };

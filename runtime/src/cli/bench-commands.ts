@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import { EnvKind } from '../protocol/environment';
 import { benchEnv } from '../bench/env-bench';
 import { benchStore } from '../bench/store-bench';
+import { benchAgent } from '../bench/agent-bench';
+import { resolveModelPath } from '../util/paths';
+import { parseGpu } from './model-options';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
 
@@ -46,6 +49,27 @@ export function registerBenchCommands(program: Command): void {
     .option('--db <path>', 'a dataset holding the ScienceWorld train split (else a replica of real episodes is used)')
     .action(async (opts: { db?: string }) => {
       const result = await benchStore(opts.db ? { db: opts.db } : {});
+      printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
+    });
+  bench
+    .command('agent')
+    .description('prompt tokens per agent on replayed expert episodes, prefix-reuse latency and parallel-episode throughput')
+    .option('--model <path>', 'GGUF model (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
+    .option('--threads <n>', 'CPU threads for the model (default: half the cores)')
+    .option('--token-episodes <n>', 'episodes per environment in the token replay (default: ScienceWorld test 211, ALFWorld seen 140)')
+    .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '24')
+    .option('--rounds <n>', 'alternating rounds of each variant; the best of each is kept', '2')
+    .action(async (opts: { model?: string; gpu: string; threads?: string; tokenEpisodes?: string; decisions: string; rounds: string }) => {
+      const result = await benchAgent({
+        modelPath: resolveModelPath(opts.model),
+        gpu: parseGpu(opts.gpu),
+        decisions: parsePositiveInt(opts.decisions, '--decisions'),
+        rounds: parsePositiveInt(opts.rounds, '--rounds'),
+        log: (line) => process.stderr.write(`${line}\n`),
+        ...(opts.threads ? { threads: parsePositiveInt(opts.threads, '--threads') } : {}),
+        ...(opts.tokenEpisodes ? { tokenEpisodes: parsePositiveInt(opts.tokenEpisodes, '--token-episodes') } : {}),
+      });
       printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
     });
 }

@@ -8,6 +8,7 @@ import { registerServeCommand } from './serve-command';
 import { registerDatasetCommands } from './dataset-commands';
 import { registerAgentCommands } from './agent-commands';
 import { registerLlmCommands } from './llm-commands';
+import { registerTokensCommand } from './tokens-command';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ImportError } from '../exchange/types';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDatasetCommands(program);
   registerAgentCommands(program);
   registerLlmCommands(program);
+  registerTokensCommand(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;

@@ -16,6 +16,7 @@ import {
   lowLevelPrompt,
   lowLevelTarget,
   observationText,
+  actionResultText,
   progressPrompt,
   promptText,
 } from '../agent/prompts';
@@ -70,6 +71,9 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
   const afterCache: string[] = [];
   const after = (t: number) => (afterCache[t] ??= observationText(e.env, e.steps[t]!, source));
   const progressAfter = (t: number) => e.progress[t]!;
+  // What step u's action produced, as the progress module sees it (changes to the room and inventory only).
+  const result = (u: number) =>
+    actionResultText(e.env, e.steps[u]!, u === 0 ? { look: e.initialLook, inventory: e.initialInventory } : e.steps[u - 1]!);
   const out: Transition[] = [];
   const names = e.subtasks.map((s) => s.name);
   const base = { episodeId: e.id };
@@ -113,7 +117,7 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
         done: last,
       });
       const progressState = (u: number, previous: string) =>
-        promptText(progressPrompt({ env: e.env, subtask: name, previousProgress: previous, action: e.steps[u]!.action, observation: after(u) }));
+        promptText(progressPrompt({ env: e.env, subtask: name, previousProgress: previous, action: e.steps[u]!.action, observation: result(u) }));
       const state = progressState(t, progressBefore);
       out.push({
         ...base,

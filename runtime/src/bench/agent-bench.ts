@@ -1,0 +1,206 @@
+/**
+ * `stephrl bench agent`: what step-level prompts buy at inference, measured in one run on the same prompts and model.
+ * - tokens: prompt tokens per decision and per episode of each agent on replayed expert trajectories (token-measure);
+ * - latency: per-decision time of the STEP-HRL calls with the role prefix's KV cache reused vs evaluated every time;
+ * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time.
+ * The decisions replayed are the exact calls the STEP-HRL agent makes on real expert episodes (rule-annotated), so
+ * the prompts have their real sizes; each asks for as many tokens as the expert's answer has.
+ */
+import { RULE_ANNOTATORS, annotatableTrajectory } from '../annotate/run';
+import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
+import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
+import { WorkerPool } from '../env/pool';
+import { listSplitItems } from '../env/split-items';
+import { loadEmbeddedModel, type GpuMode } from '../llm/embedded';
+import type { LanguageModel } from '../llm/types';
+import { measureTokens, type TokenReport } from '../agent/token-measure';
+import { replayCalls, transitionEpisode, type ReplayCall } from '../agent/token-replay';
+import type { EnvKind } from '../protocol/environment';
+import { resolveAlfworldData } from '../util/paths';
+
+export interface AgentBenchOptions {
+  modelPath: string;
+  gpu: GpuMode;
+  threads?: number;
+  /** Episodes per environment for the token replay (default: the whole evaluation split). */
+  tokenEpisodes?: number;
+  /** Decisions per episode stream in the latency and throughput runs. */
+  decisions: number;
+  /** Alternating rounds of each variant; the best of each is kept. */
+  rounds: number;
+  log: (line: string) => void;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+/** The STEP-HRL calls of the first `episodes` ScienceWorld test episodes (one per task), in the agent's order. */
+async function decisionStreams(episodes: number, decisions: number): Promise<ReplayCall[][]> {
+  const env: EnvKind = 'scienceworld';
+  const pool = new WorkerPool(env, { size: 1 });
+  try {
+    const items = await listSplitItems(pool, {
+      env, split: 'test', perTaskLimit: 1, limit: episodes, simplifications: DEFAULT_SIMPLIFICATIONS, alfworldData: resolveAlfworldData(),
+    });
+    const streams: ReplayCall[][] = [];
+    for (const item of items) {
+      const trajectory = await pool.use((e) => runExpert(e, item.spec, { maxSteps: EXPERT_MAX_STEPS }));
+      const episode = annotatableTrajectory(trajectory);
+      streams.push(replayCalls(transitionEpisode(episode, RULE_ANNOTATORS[env](episode))).stephrl.slice(0, decisions));
+    }
+    return streams;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Plays one stream of decisions in one session; returns each decision's latency in ms. */
+async function playStream(model: LanguageModel, stream: ReplayCall[], answerTokens: (c: ReplayCall) => number): Promise<number[]> {
+  const session = await model.openSession(['high', 'low', 'progress']);
+  try {
+    const latencies: number[] = [];
+    for (const call of stream) {
+      const role = call.role === 'flat' ? 'low' : call.role;
+      const g = await session.generate({ role, prefix: '', state: call.prompt, maxTokens: answerTokens(call), temperature: 0, stop: [] });
+      latencies.push(g.latencyMs);
+    }
+    return latencies;
+  } finally {
+    await session.close();
+  }
+}
+
+export interface AgentBenchResult {
+  suite: 'agent';
+  model: string;
+  device: string;
+  threads: number | null;
+  tokens: Record<EnvKind, Omit<TokenReport, 'perEpisode'>>;
+  latency: {
+    decisions: number;
+    medianMsWithPrefixReuse: number;
+    medianMsWithoutPrefixReuse: number;
+    meanCachedShareOfPrompt: number;
+    speedup: number;
+  };
+  throughput: {
+    streams: number;
+    decisionsPerStream: number;
+    decisionsPerSecondSequential: number;
+    decisionsPerSecondParallel: number;
+    speedup: number;
+  };
+  targets: { stephrlOverReactTokensPerEpisode: number; withinEpisodeP95OverMedian: number; prefixReuseSpeedup: number; parallelSpeedup: number };
+  met: Record<'tokens' | 'flatness' | 'prefixReuse' | 'parallel', boolean>;
+}
+
+export async function benchAgent(options: AgentBenchOptions): Promise<AgentBenchResult> {
+  const { log } = options;
+  const tokens = {} as AgentBenchResult['tokens'];
+  for (const env of ['scienceworld', 'alfworld'] as const) {
+    log(`tokens: replaying ${env} expert episodes through every agent's prompts...`);
+    const { perEpisode: _perEpisode, ...report } = await measureTokens({
+      env, modelPath: options.modelPath, parallel: 2, ...(options.tokenEpisodes ? { limit: options.tokenEpisodes } : {}),
+    });
+    tokens[env] = report;
+  }
+
+  log('latency and throughput: recording STEP-HRL decision streams from ScienceWorld expert episodes...');
+  const streams = await decisionStreams(4, options.decisions);
+  const load = (prefixReuse: boolean, sessions: number) =>
+    loadEmbeddedModel({
+      modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse,
+      ...(options.threads ? { threads: options.threads } : {}),
+    });
+  // Answer lengths are the expert's own (in tokens of this model), so both variants generate the same amounts.
+  const counter = await load(true, 1);
+  const lengths = new Map<ReplayCall, number>();
+  for (const stream of streams) for (const c of stream) lengths.set(c, Math.max(1, Math.min(48, (await counter.countTokens(c.completion)) + 1)));
+  await counter.close();
+  const answerTokens = (c: ReplayCall) => lengths.get(c)!;
+
+  const withReuse = await load(true, 1);
+  const withoutReuse = await load(false, 1);
+  const device = withReuse.info.device;
+  const best = { reuse: Infinity, scratch: Infinity };
+  let cachedShare = 0;
+  try {
+    const stream = streams[0]!;
+    await playStream(withReuse, stream.slice(0, 3), answerTokens); // warm-up
+    await playStream(withoutReuse, stream.slice(0, 3), answerTokens);
+    for (let r = 0; r < options.rounds; r++) {
+      log(`latency round ${r + 1}/${options.rounds}`);
+      best.reuse = Math.min(best.reuse, median(await playStream(withReuse, stream, answerTokens)));
+      best.scratch = Math.min(best.scratch, median(await playStream(withoutReuse, stream, answerTokens)));
+    }
+    // The share of prompt tokens the cache served, for the record.
+    const session = await withReuse.openSession(['high', 'low', 'progress']);
+    let cached = 0;
+    let prompt = 0;
+    for (const call of stream) {
+      const g = await session.generate({ role: call.role === 'flat' ? 'low' : call.role, prefix: '', state: call.prompt, maxTokens: 1, temperature: 0, stop: [] });
+      cached += g.cachedPromptTokens;
+      prompt += g.promptTokens;
+    }
+    await session.close();
+    cachedShare = prompt ? cached / prompt : 0;
+  } finally {
+    await withReuse.close();
+    await withoutReuse.close();
+  }
+
+  const decisions = streams.reduce((n, s) => n + s.length, 0);
+  const bestRate = { sequential: 0, parallel: 0 };
+  const one = await load(true, 1);
+  const four = await load(true, streams.length);
+  try {
+    for (let r = 0; r < options.rounds; r++) {
+      log(`throughput round ${r + 1}/${options.rounds}`);
+      let started = performance.now();
+      for (const stream of streams) await playStream(one, stream, answerTokens);
+      bestRate.sequential = Math.max(bestRate.sequential, decisions / ((performance.now() - started) / 1000));
+      started = performance.now();
+      await Promise.all(streams.map((stream) => playStream(four, stream, answerTokens)));
+      bestRate.parallel = Math.max(bestRate.parallel, decisions / ((performance.now() - started) / 1000));
+    }
+  } finally {
+    await one.close();
+    await four.close();
+  }
+
+  const targets = { stephrlOverReactTokensPerEpisode: 1 / 3, withinEpisodeP95OverMedian: 2, prefixReuseSpeedup: 1.5, parallelSpeedup: 2 };
+  const latencySpeedup = best.scratch / best.reuse;
+  const parallelSpeedup = bestRate.parallel / bestRate.sequential;
+  const sw = tokens.scienceworld.targets;
+  return {
+    suite: 'agent',
+    model: options.modelPath,
+    device,
+    threads: options.threads ?? null,
+    tokens,
+    latency: {
+      decisions: streams[0]!.length,
+      medianMsWithPrefixReuse: round(best.reuse),
+      medianMsWithoutPrefixReuse: round(best.scratch),
+      meanCachedShareOfPrompt: round(cachedShare, 3),
+      speedup: round(latencySpeedup),
+    },
+    throughput: {
+      streams: streams.length,
+      decisionsPerStream: streams[0]!.length,
+      decisionsPerSecondSequential: round(bestRate.sequential),
+      decisionsPerSecondParallel: round(bestRate.parallel),
+      speedup: round(parallelSpeedup),
+    },
+    targets,
+    met: {
+      tokens: sw.stephrlOverReactPerEpisode.met,
+      flatness: sw.withinEpisodeP95OverMedian.met,
+      prefixReuse: latencySpeedup >= targets.prefixReuseSpeedup,
+      parallel: parallelSpeedup >= targets.parallelSpeedup,
+    },
+  };
+}
