@@ -3,6 +3,7 @@
  * pool, annotates each trajectory in memory with the rule annotator (nothing is stored), replays it through every
  * agent's prompt builders and counts the tokens with the model's own tokenizer.
  */
+import * as path from 'node:path';
 import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import { describeEpisode } from '../protocol/environment';
 import { RULE_ANNOTATORS, annotatableTrajectory } from '../annotate/run';
