@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
-import type { RequestName, RequestParams, RequestResult } from '../../runtime/src/protocol/rpc';
+import type { RequestInput, RequestName, RequestResult } from '../../runtime/src/protocol/rpc';
 
 export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'restricted' | 'failed';
 
@@ -99,7 +99,7 @@ export class RuntimeClient implements vscode.Disposable {
     this.restartTimer = setTimeout(() => this.start(), delay);
   }
 
-  async request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
+  async request<N extends RequestName>(name: N, params: RequestInput<N>): Promise<RequestResult<N>> {
     if (!this.connection) throw new Error(`the STEP-HRL runtime is not running (${this.state}); see "STEP-HRL: Show Logs"`);
     try {
       return await sendRequest(this.connection, name, params);

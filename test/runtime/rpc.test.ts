@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -87,6 +87,44 @@ test('dataset: read an episode, edit its annotations, refused edits and undo', a
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('agent/evaluate runs an agent with progress notifications; cancelling interrupts it and the same request resumes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rpc-eval-'));
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  const modelPath = path.join(dir, 'tiny.gguf');
+  writeTinyLlamaGguf(modelPath, { nCtx: 8192 });
+  const db = path.join(dir, 'eval.db');
+  const request = {
+    db, env: 'alfworld' as const, split: 'valid_seen', agent: 'stephrl' as const, limit: 3, maxSteps: 3,
+    model: { path: modelPath, gpu: 'cpu' as const, threads: 1, contextSize: 4096, prefixReuse: true },
+  };
+  const seen: Array<{ token: string; done: number; total: number }> = [];
+  const source = new CancellationTokenSource();
+  onNotification(connection, 'agent/evaluationProgress', (p) => {
+    seen.push(p);
+    if (p.token === 'first' && p.done === 1) source.cancel();
+  });
+  const first = await sendRequest(connection, 'agent/evaluate', { ...request, token: 'first' }, source.token).then(
+    () => 'finished',
+    (e: unknown) => (e instanceof ResponseError ? `error ${e.code}` : String(e)),
+  );
+  assert.match(first, /error -32800|finished/, 'a cancelled request ends');
+  await waitFor(() => false, 1500); // let the runtime finish marking what was in flight
+  const summary = await sendRequest(connection, 'agent/evaluate', { ...request, token: 'second' });
+  assert.equal(summary.episodes, 3);
+  assert.equal(summary.missing, 0);
+  assert.equal(summary.agent, 'stephrl');
+  const second = seen.filter((p) => p.token === 'second');
+  assert.ok(second.length >= 1 && second.at(-1)!.done === second[0]!.total, 'progress counts up to the plan');
+  assert.ok(second[0]!.total <= 2, 'the resumed run plays only what the cancelled one did not finish');
+  const episodes = await sendRequest(connection, 'dataset/listEpisodes', { db, filter: { source: 'policy' } });
+  assert.ok(episodes.episodes.some((e) => e.status === 'interrupted'), 'the episode in flight when cancelled is marked interrupted');
+
+  await assert.rejects(
+    sendRequest(connection, 'agent/evaluate', { ...request, model: { ...request.model, path: path.join(dir, 'missing.gguf') } }),
+    (e: unknown) => e instanceof ResponseError && e.code === -32005 && /missing\.gguf does not exist/.test(e.message),
+  );
 });
 
 test('closing stdin stops the server and its workers', async () => {

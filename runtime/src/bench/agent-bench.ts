@@ -6,6 +6,7 @@
  * The decisions replayed are the exact calls the STEP-HRL agent makes on real expert episodes (rule-annotated), so
  * the prompts have their real sizes; each asks for as many tokens as the expert's answer has.
  */
+import * as os from 'node:os';
 import { RULE_ANNOTATORS, annotatableTrajectory } from '../annotate/run';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
@@ -21,6 +22,7 @@ import { resolveAlfworldData } from '../util/paths';
 export interface AgentBenchOptions {
   modelPath: string;
   gpu: GpuMode;
+  /** CPU threads; default all cores (no environment runs while the model is timed). */
   threads?: number;
   /** Episodes per environment for the token replay (default: the whole evaluation split). */
   tokenEpisodes?: number;
@@ -77,7 +79,7 @@ export interface AgentBenchResult {
   suite: 'agent';
   model: string;
   device: string;
-  threads: number | null;
+  threads: number;
   tokens: Record<EnvKind, Omit<TokenReport, 'perEpisode'>>;
   latency: {
     decisions: number;
@@ -110,11 +112,9 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
 
   log('latency and throughput: recording STEP-HRL decision streams from ScienceWorld expert episodes...');
   const streams = await decisionStreams(4, options.decisions);
+  const threads = options.threads ?? os.availableParallelism();
   const load = (prefixReuse: boolean, sessions: number) =>
-    loadEmbeddedModel({
-      modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse,
-      ...(options.threads ? { threads: options.threads } : {}),
-    });
+    loadEmbeddedModel({ modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse, threads });
   // Answer lengths are the expert's own (in tokens of this model), so both variants generate the same amounts.
   const counter = await load(true, 1);
   const lengths = new Map<ReplayCall, number>();
@@ -179,7 +179,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     suite: 'agent',
     model: options.modelPath,
     device,
-    threads: options.threads ?? null,
+    threads,
     tokens,
     latency: {
       decisions: streams[0]!.length,

@@ -8,7 +8,8 @@ import { resolveAlfworldData } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
 import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
-import { addModelOptions, openModel, type ModelCliOptions } from './model-options';
+import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
+import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { printJson } from './output';
 import { ProgressBar } from './progress-bar';
 
@@ -29,9 +30,6 @@ interface EvalCliOptions extends ModelCliOptions {
   db?: string;
   json?: boolean;
 }
-
-/** Baselines keep histories, so they get the model's whole context (up to this); STEP-HRL prompts stay short. */
-const BASELINE_CONTEXT = 16384;
 
 function parseAgent(value: string): AgentKind {
   if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
@@ -83,7 +81,7 @@ export function registerAgentCommands(program: Command): void {
     const parallel = parsePositiveInt(o.parallel, '--parallel');
     const summary = await withStore(o.db, async (store, signal) => {
       const model = await openModel(
-        o,
+        modelChoice(o),
         { sessions: parallel, slotsPerSession: AGENT_ROLES[agent].length, ...(agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
         stderrLogger('warn'),
       );

@@ -56,9 +56,9 @@ export function registerBenchCommands(program: Command): void {
     .description('prompt tokens per agent on replayed expert episodes, prefix-reuse latency and parallel-episode throughput')
     .option('--model <path>', 'GGUF model (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
-    .option('--threads <n>', 'CPU threads for the model (default: half the cores)')
+    .option('--threads <n>', 'CPU threads for the model (default: all cores)')
     .option('--token-episodes <n>', 'episodes per environment in the token replay (default: ScienceWorld test 211, ALFWorld seen 140)')
-    .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '24')
+    .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '16')
     .option('--rounds <n>', 'alternating rounds of each variant; the best of each is kept', '2')
     .action(async (opts: { model?: string; gpu: string; threads?: string; tokenEpisodes?: string; decisions: string; rounds: string }) => {
       const result = await benchAgent({

@@ -1,10 +1,7 @@
 /** The options that choose and configure a model, shared by every command that runs one. */
 import type { Command } from 'commander';
-import { loadEmbeddedModel, type GpuMode } from '../llm/embedded';
-import { connectOpenAiModel } from '../llm/openai';
-import type { LanguageModel } from '../llm/types';
-import type { Logger } from '../util/log';
-import { resolveModelPath } from '../util/paths';
+import type { GpuMode } from '../llm/embedded';
+import type { ModelChoice } from '../protocol/agent';
 import { parsePositiveInt, UsageError } from './episode-args';
 
 export interface ModelCliOptions {
@@ -36,32 +33,17 @@ export function parseGpu(value: string): GpuMode {
   throw new UsageError(`--gpu must be auto, cpu, cuda, vulkan or metal, not '${value}'`);
 }
 
-/** Loads the embedded model, or connects to the server, with room for `sessions` sessions of `slotsPerSession` roles. */
-export async function openModel(
-  o: ModelCliOptions,
-  shape: { sessions: number; slotsPerSession: number; defaultContextSize?: number },
-  log?: Logger,
-): Promise<LanguageModel> {
-  const contextSize = o.contextSize ? parsePositiveInt(o.contextSize, '--context-size') : shape.defaultContextSize;
-  if (o.endpoint) {
-    if (o.adapter) throw new UsageError('--adapter applies to the embedded model; load adapters on the server instead');
-    return connectOpenAiModel({
-      baseUrl: o.endpoint,
-      sessions: shape.sessions,
-      ...(o.serverModel ? { model: o.serverModel } : {}),
-      ...(contextSize ? { contextSize } : {}),
-      ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}),
-    });
-  }
-  return loadEmbeddedModel({
-    modelPath: resolveModelPath(o.model),
-    adapterPath: o.adapter ?? null,
-    gpu: parseGpu(o.gpu),
-    sessions: shape.sessions,
-    slotsPerSession: shape.slotsPerSession,
+/** The CLI's model options as the ModelChoice every service takes. */
+export function modelChoice(o: ModelCliOptions): ModelChoice {
+  const gpu = parseGpu(o.gpu);
+  return {
+    gpu: gpu === false ? 'cpu' : gpu,
     prefixReuse: o.prefixReuse,
+    ...(o.model ? { path: o.model } : {}),
+    ...(o.adapter ? { adapter: o.adapter } : {}),
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.serverModel ? { serverModel: o.serverModel } : {}),
     ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}),
-    ...(contextSize ? { contextSize } : {}),
-    ...(log ? { log } : {}),
-  });
+    ...(o.contextSize ? { contextSize: parsePositiveInt(o.contextSize, '--context-size') } : {}),
+  };
 }

@@ -9,14 +9,15 @@ import type { Logger } from '../util/log';
 import { checkHealth } from '../server/health';
 import { StoreError } from '../store/sqlite';
 import { InvalidEdit } from '../store/annotations';
+import { ModelError } from '../llm/types';
 
 /** Turns runtime errors into JSON-RPC errors whose message a person can act on. */
 function withErrorCodes(handlers: Handlers): Handlers {
-  const wrapped: Record<string, (params: unknown) => Promise<unknown>> = {};
-  for (const [name, handler] of Object.entries(handlers) as Array<[string, (p: unknown) => Promise<unknown>]>) {
-    wrapped[name] = async (params) => {
+  const wrapped: Record<string, (params: unknown, signal: AbortSignal) => Promise<unknown>> = {};
+  for (const [name, handler] of Object.entries(handlers) as Array<[string, (p: unknown, s: AbortSignal) => Promise<unknown>]>) {
+    wrapped[name] = async (params, signal) => {
       try {
-        return await handler(params);
+        return await handler(params, signal);
       } catch (error) {
         if (error instanceof ResponseError) throw error;
         const cause = error instanceof EpisodeFailure ? error.cause : error;
@@ -25,6 +26,7 @@ function withErrorCodes(handlers: Handlers): Handlers {
           : cause instanceof WorkerFailure ? ErrorCodes.WorkerFailure
           : cause instanceof InvalidEdit ? ErrorCodes.InvalidEdit
           : cause instanceof StoreError ? ErrorCodes.StoreError
+          : cause instanceof ModelError ? ErrorCodes.ModelError
           : ErrorCodes.Internal;
         throw new ResponseError(code, (error as Error).message);
       }

@@ -3,43 +3,13 @@
  * episodes it ran itself): mean score (ScienceWorld, 0..100) and success rate, per task; invalid-action rate; tokens
  * per decision and per episode; decisions per second of the episodes this run played.
  */
+export type { EvaluationSummary };
 import type { EnvKind } from '../protocol/environment';
+import type { EvaluationSummary, GroupFigures } from '../protocol/agent';
 import type { EpisodeSummary } from '../protocol/dataset';
 import type { SplitItem } from '../env/split-items';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey, type EpisodeFilter } from '../store/episodes';
-
-export interface GroupFigures {
-  episodes: number;
-  /** Mean final score, 0..100 (ALFWorld: 100 for a win, else 0). */
-  meanScore: number;
-  successRate: number;
-  invalidActionRate: number;
-  meanSteps: number;
-  promptTokensPerEpisode: number;
-  completionTokensPerEpisode: number;
-}
-
-export interface EvaluationSummary extends GroupFigures {
-  env: EnvKind;
-  split: string;
-  agent: string;
-  model: string | null;
-  adapter: string | null;
-  runId: number | null;
-  selected: number;
-  /** Selected items with no complete episode (failed or not yet run). */
-  missing: number;
-  failures: string[];
-  perTask: Array<GroupFigures & { task: string }>;
-  decisions: number;
-  promptTokensPerDecision: number;
-  cachedPromptTokensPerDecision: number;
-  completionTokensPerDecision: number;
-  /** Model calls per second of wall time in this run (0 when it ran nothing). */
-  decisionsPerSecond: number;
-  seconds: number;
-}
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));

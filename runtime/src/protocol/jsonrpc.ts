@@ -2,12 +2,13 @@
  * Binds the declared protocol (rpc.ts) to a vscode-jsonrpc connection, validating every message on arrival:
  * the server checks params before a handler runs and results before they leave; the client checks results.
  */
-import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import {
   notifications,
   requests,
   type NotificationName,
   type NotificationParams,
+  type RequestInput,
   type RequestName,
   type RequestParams,
   type RequestResult,
@@ -20,20 +21,29 @@ export const ErrorCodes = {
   WorkerFailure: -32002,
   InvalidEdit: -32003,
   StoreError: -32004,
+  ModelError: -32005,
+  Cancelled: -32800,
   Internal: -32603,
 } as const;
 
-export type Handlers = { [N in RequestName]?: (params: RequestParams<N>) => Promise<RequestResult<N>> };
+/** A handler gets the validated params and a signal that fires when the client cancels the request. */
+export type Handlers = { [N in RequestName]?: (params: RequestParams<N>, signal: AbortSignal) => Promise<RequestResult<N>> };
 
 export function serveProtocol(connection: MessageConnection, handlers: Handlers): void {
   for (const name of Object.keys(handlers) as RequestName[]) {
-    const handler = handlers[name] as (params: unknown) => Promise<unknown>;
+    const handler = handlers[name] as (params: unknown, signal: AbortSignal) => Promise<unknown>;
     const spec = requests[name];
-    connection.onRequest(name, async (raw: unknown) => {
+    connection.onRequest(name, async (raw: unknown, cancel: CancellationToken) => {
       const params = spec.params.safeParse(raw ?? {});
       if (!params.success) throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${name}: ${params.error.message}`);
-      const result = await handler(params.data);
-      return spec.result.parse(result);
+      const controller = new AbortController();
+      const subscription = cancel.onCancellationRequested(() => controller.abort());
+      try {
+        const result = await handler(params.data, controller.signal);
+        return spec.result.parse(result);
+      } finally {
+        subscription.dispose();
+      }
     });
   }
 }
@@ -41,9 +51,11 @@ export function serveProtocol(connection: MessageConnection, handlers: Handlers)
 export async function sendRequest<N extends RequestName>(
   connection: MessageConnection,
   name: N,
-  params: RequestParams<N>,
+  params: RequestInput<N>,
+  cancel?: CancellationToken,
 ): Promise<RequestResult<N>> {
-  const raw = await connection.sendRequest(name, params);
+  // vscode-jsonrpc takes every extra argument as a parameter unless it is a token: pass one only when there is one.
+  const raw = await (cancel ? connection.sendRequest(name, params, cancel) : connection.sendRequest(name, params));
   const checked = requests[name].result.safeParse(raw);
   if (!checked.success) throw new Error(`the runtime's answer to ${name} does not match the protocol: ${checked.error.message}`);
   return checked.data as RequestResult<N>;

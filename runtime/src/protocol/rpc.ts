@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
+import { EvaluationProgress, EvaluationRequest, EvaluationSummary } from './agent';
 import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
@@ -60,15 +61,24 @@ export const requests = {
   },
   'dataset/undoAnnotation': { params: OnEpisode.extend({ actor: Actor.optional() }), result: EpisodeAnnotations },
   'dataset/annotationHistory': { params: OnEpisode, result: z.object({ edits: z.array(EditRecord) }) },
+  /**
+   * Runs an agent over a split (as `stephrl eval`), recording everything in the dataset as it happens; progress comes
+   * as `agent/evaluationProgress` notifications with the same token. Cancelling the request stops the run: finished
+   * episodes stay, the ones in flight are marked interrupted, and the same request later resumes it.
+   */
+  'agent/evaluate': { params: OnDataset.extend(EvaluationRequest.shape).extend({ token: z.string().optional() }), result: EvaluationSummary },
 } as const;
 
 export const notifications = {
   'runtime/log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
   'env/expertStep': z.object({ token: z.string(), step: TrajectoryStep }),
+  'agent/evaluationProgress': EvaluationProgress,
 } as const;
 
 export type RequestName = keyof typeof requests;
+/** Params as a handler sees them (defaults filled in) and as a caller may send them (defaults optional). */
 export type RequestParams<N extends RequestName> = z.infer<(typeof requests)[N]['params']>;
+export type RequestInput<N extends RequestName> = z.input<(typeof requests)[N]['params']>;
 export type RequestResult<N extends RequestName> = z.infer<(typeof requests)[N]['result']>;
 export type NotificationName = keyof typeof notifications;
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof notifications)[N]>;

@@ -10,6 +10,9 @@ import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
 import { datasetStats } from '../store/stats';
+import { runEvaluation } from '../evaluate/evaluation';
+import { AGENT_ROLES } from '../agent/types';
+import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
@@ -55,6 +58,50 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
     'dataset/annotationHistory': async ({ db, episodeId }) => ({ edits: await (await store(db)).annotations.history(episodeId) }),
+    'agent/evaluate': async (request, signal) => {
+      const dataset = await store(request.db);
+      const model = await openModel(
+        request.model,
+        { sessions: request.parallel, slotsPerSession: AGENT_ROLES[request.agent].length, ...(request.agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
+        log,
+      );
+      const progress = { total: 0, done: 0, failed: 0, runId: null as number | null };
+      const notify = (extra: { label?: string; score?: number; won?: boolean; error?: string } = {}) => {
+        if (request.token) sendNotification(connection, 'agent/evaluationProgress', { token: request.token, ...progress, ...extra });
+      };
+      try {
+        return await runEvaluation(dataset, {
+          env: request.env,
+          split: request.split,
+          agent: request.agent,
+          model,
+          decoding: {
+            temperature: request.temperature,
+            constrained: request.constrained,
+            keepTexts: request.keepTexts,
+            ...(request.seed !== undefined ? { seed: request.seed } : {}),
+          },
+          parallel: request.parallel,
+          maxSteps: request.maxSteps,
+          alfworldData: resolveAlfworldData(request.alfworldData),
+          ...(request.tasks ? { tasks: request.tasks } : {}),
+          ...(request.limit ? { limit: request.limit } : {}),
+          ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
+          signal,
+          onPlan: ({ pending, runId }) => {
+            Object.assign(progress, { total: pending, runId });
+            notify();
+          },
+          onEpisode: ({ ok, label, score, won, error }) => {
+            progress.done++;
+            if (!ok) progress.failed++;
+            notify({ label, ...(score !== undefined ? { score } : {}), ...(won !== undefined ? { won } : {}), ...(error ? { error } : {}) });
+          },
+        });
+      } finally {
+        await model.close();
+      }
+    },
   };
   const dispose = async () => {
     await Promise.all([...pools.values()].map((p) => p.close()));

@@ -1,0 +1,83 @@
+/** What crosses a boundary for agent runs: the evaluation request's options and its summary. */
+import { z } from 'zod';
+import { EnvKind } from './environment';
+
+export const AgentKindSchema = z.enum(['stephrl', 'react', 'hrl-history']);
+
+/** Which model runs the agent: an embedded GGUF (default: the one set up) or an OpenAI-compatible server. */
+export const ModelChoice = z.object({
+  path: z.string().optional(),
+  adapter: z.string().optional(),
+  endpoint: z.string().url().optional(),
+  serverModel: z.string().optional(),
+  gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
+  threads: z.number().int().positive().optional(),
+  contextSize: z.number().int().positive().optional(),
+  prefixReuse: z.boolean().default(true),
+});
+export type ModelChoice = z.infer<typeof ModelChoice>;
+
+export const EvaluationRequest = z.object({
+  env: EnvKind,
+  split: z.string().min(1),
+  agent: AgentKindSchema.default('stephrl'),
+  model: ModelChoice.default({ gpu: 'auto', prefixReuse: true }),
+  tasks: z.array(z.string()).optional(),
+  limit: z.number().int().positive().optional(),
+  perTask: z.number().int().positive().optional(),
+  parallel: z.number().int().positive().max(64).default(1),
+  maxSteps: z.number().int().positive().max(1000).default(50),
+  temperature: z.number().min(0).max(5).default(0),
+  seed: z.number().int().nonnegative().optional(),
+  constrained: z.boolean().default(false),
+  keepTexts: z.boolean().default(true),
+  alfworldData: z.string().optional(),
+});
+export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
+
+const GroupFigures = z.object({
+  episodes: z.number().int(),
+  meanScore: z.number(),
+  successRate: z.number(),
+  invalidActionRate: z.number(),
+  meanSteps: z.number(),
+  promptTokensPerEpisode: z.number(),
+  completionTokensPerEpisode: z.number(),
+});
+export type GroupFigures = z.infer<typeof GroupFigures>;
+
+export const EvaluationSummary = GroupFigures.extend({
+  env: EnvKind,
+  split: z.string(),
+  agent: z.string(),
+  model: z.string().nullable(),
+  adapter: z.string().nullable(),
+  runId: z.number().int().nullable(),
+  selected: z.number().int(),
+  /** Selected items with no complete episode (failed or not yet run). */
+  missing: z.number().int(),
+  failures: z.array(z.string()),
+  perTask: z.array(GroupFigures.extend({ task: z.string() })),
+  decisions: z.number().int(),
+  promptTokensPerDecision: z.number(),
+  cachedPromptTokensPerDecision: z.number(),
+  completionTokensPerDecision: z.number(),
+  /** Model calls per second of wall time in this run (0 when it ran nothing). */
+  decisionsPerSecond: z.number(),
+  seconds: z.number(),
+});
+export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
+
+export const EvaluationProgress = z.object({
+  token: z.string(),
+  runId: z.number().int().nullable(),
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  /** The episode that just ended. */
+  label: z.string().optional(),
+  score: z.number().optional(),
+  won: z.boolean().optional(),
+  error: z.string().optional(),
+});
+export type EvaluationProgress = z.infer<typeof EvaluationProgress>;
