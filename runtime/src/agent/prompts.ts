@@ -110,7 +110,9 @@ export function lowLevelPrompt(s: LowLevelState): Prompt {
   return {
     role: 'low',
     prefix: rolePrefix('low', s.env),
-    state: `Subtask: ${s.subtask}\nProgress: ${s.progress}\nObservation:\n${s.observation}\nAction:`,
+    // Slow-changing parts first (subtask, then the room and inventory opening the observation), the progress that
+    // changes at every step last: consecutive decisions then share the longest token prefix in the KV cache.
+    state: `Subtask: ${s.subtask}\nObservation:\n${s.observation}\nProgress: ${s.progress}\nAction:`,
   };
 }
 
@@ -230,8 +232,9 @@ export function parseLowLevelOutput(text: string): { action: string; subtaskDone
 }
 
 /**
- * The observation text a decision sees. ScienceWorld: the step's observation, then the free look and inventory.
- * ALFWorld: the step's observation, then the room's initial description, so receptacle names stay visible.
+ * The observation text a decision sees: the room first (it changes least), then the inventory, then what the last
+ * step said. ScienceWorld: the free look and inventory texts, then the step's observation. ALFWorld: the room's
+ * initial description (so receptacle names stay visible), then the step's observation.
  */
 export function observationText(
   env: EnvKind,
@@ -240,13 +243,14 @@ export function observationText(
 ): string {
   const observation = step.observation.trim();
   if (env === 'scienceworld') {
-    const parts = [observation];
+    const parts: string[] = [];
     if (step.look) parts.push(`Room: ${step.look.trim()}`);
     if (step.inventory) parts.push(`Inventory: ${step.inventory.trim()}`);
+    parts.push(observation);
     return parts.join('\n');
   }
   const room = alfworldRoomDescription(episode.initialObservation);
-  return room && !observation.includes(room) ? `${observation}\nRoom: ${room}` : observation;
+  return room && !observation.includes(room) ? `Room: ${room}\n${observation}` : observation;
 }
 
 /**

@@ -30,8 +30,13 @@ export interface AgentBenchOptions {
   decisions: number;
   /** Alternating rounds of each variant; the best of each is kept. */
   rounds: number;
+  /** Which measurements to make (default all). */
+  parts: ReadonlySet<BenchPart>;
   log: (line: string) => void;
 }
+
+export const BENCH_PARTS = ['tokens', 'latency', 'throughput'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,15 +85,15 @@ export interface AgentBenchResult {
   model: string;
   device: string;
   threads: number;
-  tokens: Record<EnvKind, Omit<TokenReport, 'perEpisode'>>;
-  latency: {
+  tokens?: Record<EnvKind, Omit<TokenReport, 'perEpisode'>>;
+  latency?: {
     decisions: number;
     medianMsWithPrefixReuse: number;
     medianMsWithoutPrefixReuse: number;
     meanCachedShareOfPrompt: number;
     speedup: number;
   };
-  throughput: {
+  throughput?: {
     streams: number;
     decisionsPerStream: number;
     decisionsPerSecondSequential: number;
@@ -96,111 +101,110 @@ export interface AgentBenchResult {
     speedup: number;
   };
   targets: { stephrlOverReactTokensPerEpisode: number; withinEpisodeP95OverMedian: number; prefixReuseSpeedup: number; parallelSpeedup: number };
-  met: Record<'tokens' | 'flatness' | 'prefixReuse' | 'parallel', boolean>;
+  met: Partial<Record<'tokens' | 'flatness' | 'prefixReuse' | 'parallel', boolean>>;
 }
 
 export async function benchAgent(options: AgentBenchOptions): Promise<AgentBenchResult> {
-  const { log } = options;
-  const tokens = {} as AgentBenchResult['tokens'];
-  for (const env of ['scienceworld', 'alfworld'] as const) {
-    log(`tokens: replaying ${env} expert episodes through every agent's prompts...`);
-    const { perEpisode: _perEpisode, ...report } = await measureTokens({
-      env, modelPath: options.modelPath, parallel: 2, ...(options.tokenEpisodes ? { limit: options.tokenEpisodes } : {}),
-    });
-    tokens[env] = report;
+  const { log, parts } = options;
+  const targets = { stephrlOverReactTokensPerEpisode: 1 / 3, withinEpisodeP95OverMedian: 2, prefixReuseSpeedup: 1.5, parallelSpeedup: 2 };
+  const threads = options.threads ?? os.availableParallelism();
+  const result: AgentBenchResult = { suite: 'agent', model: options.modelPath, device: 'cpu', threads, targets, met: {} };
+
+  if (parts.has('tokens')) {
+    const tokens = {} as NonNullable<AgentBenchResult['tokens']>;
+    for (const env of ['scienceworld', 'alfworld'] as const) {
+      log(`tokens: replaying ${env} expert episodes through every agent's prompts...`);
+      const { perEpisode: _perEpisode, ...report } = await measureTokens({
+        env, modelPath: options.modelPath, parallel: 2, ...(options.tokenEpisodes ? { limit: options.tokenEpisodes } : {}),
+      });
+      tokens[env] = report;
+    }
+    result.tokens = tokens;
+    result.met.tokens = tokens.scienceworld.targets.stephrlOverReactPerEpisode.met;
+    result.met.flatness = tokens.scienceworld.targets.withinEpisodeP95OverMedian.met;
   }
+  if (!parts.has('latency') && !parts.has('throughput')) return result;
 
   log('latency and throughput: recording STEP-HRL decision streams from ScienceWorld expert episodes...');
   const streams = await decisionStreams(4, options.decisions);
-  const threads = options.threads ?? os.availableParallelism();
   const load = (prefixReuse: boolean, sessions: number) =>
     loadEmbeddedModel({ modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse, threads });
   // Answer lengths are the expert's own (in tokens of this model), so both variants generate the same amounts.
   const counter = await load(true, 1);
+  result.device = counter.info.device;
   const lengths = new Map<ReplayCall, number>();
   for (const stream of streams) for (const c of stream) lengths.set(c, Math.max(1, Math.min(48, (await counter.countTokens(c.completion)) + 1)));
   await counter.close();
   const answerTokens = (c: ReplayCall) => lengths.get(c)!;
 
-  const withReuse = await load(true, 1);
-  const withoutReuse = await load(false, 1);
-  const device = withReuse.info.device;
-  const best = { reuse: Infinity, scratch: Infinity };
-  let cachedShare = 0;
-  try {
+  if (parts.has('latency')) {
+    const withReuse = await load(true, 1);
+    const withoutReuse = await load(false, 1);
+    const best = { reuse: Infinity, scratch: Infinity };
+    let cachedShare = 0;
     const stream = streams[0]!;
-    await playStream(withReuse, stream.slice(0, 3), answerTokens); // warm-up
-    await playStream(withoutReuse, stream.slice(0, 3), answerTokens);
-    for (let r = 0; r < options.rounds; r++) {
-      log(`latency round ${r + 1}/${options.rounds}`);
-      best.reuse = Math.min(best.reuse, median(await playStream(withReuse, stream, answerTokens)));
-      best.scratch = Math.min(best.scratch, median(await playStream(withoutReuse, stream, answerTokens)));
+    try {
+      await playStream(withReuse, stream.slice(0, 3), answerTokens); // warm-up
+      await playStream(withoutReuse, stream.slice(0, 3), answerTokens);
+      for (let r = 0; r < options.rounds; r++) {
+        log(`latency round ${r + 1}/${options.rounds}`);
+        best.reuse = Math.min(best.reuse, median(await playStream(withReuse, stream, answerTokens)));
+        best.scratch = Math.min(best.scratch, median(await playStream(withoutReuse, stream, answerTokens)));
+      }
+      // The share of prompt tokens the cache served, for the record.
+      const session = await withReuse.openSession(['high', 'low', 'progress']);
+      let cached = 0;
+      let prompt = 0;
+      for (const call of stream) {
+        const g = await session.generate({ role: call.role === 'flat' ? 'low' : call.role, prefix: '', state: call.prompt, maxTokens: 1, temperature: 0, stop: [] });
+        cached += g.cachedPromptTokens;
+        prompt += g.promptTokens;
+      }
+      await session.close();
+      cachedShare = prompt ? cached / prompt : 0;
+    } finally {
+      await withReuse.close();
+      await withoutReuse.close();
     }
-    // The share of prompt tokens the cache served, for the record.
-    const session = await withReuse.openSession(['high', 'low', 'progress']);
-    let cached = 0;
-    let prompt = 0;
-    for (const call of stream) {
-      const g = await session.generate({ role: call.role === 'flat' ? 'low' : call.role, prefix: '', state: call.prompt, maxTokens: 1, temperature: 0, stop: [] });
-      cached += g.cachedPromptTokens;
-      prompt += g.promptTokens;
-    }
-    await session.close();
-    cachedShare = prompt ? cached / prompt : 0;
-  } finally {
-    await withReuse.close();
-    await withoutReuse.close();
-  }
-
-  const decisions = streams.reduce((n, s) => n + s.length, 0);
-  const bestRate = { sequential: 0, parallel: 0 };
-  const one = await load(true, 1);
-  const four = await load(true, streams.length);
-  try {
-    for (let r = 0; r < options.rounds; r++) {
-      log(`throughput round ${r + 1}/${options.rounds}`);
-      let started = performance.now();
-      for (const stream of streams) await playStream(one, stream, answerTokens);
-      bestRate.sequential = Math.max(bestRate.sequential, decisions / ((performance.now() - started) / 1000));
-      started = performance.now();
-      await Promise.all(streams.map((stream) => playStream(four, stream, answerTokens)));
-      bestRate.parallel = Math.max(bestRate.parallel, decisions / ((performance.now() - started) / 1000));
-    }
-  } finally {
-    await one.close();
-    await four.close();
-  }
-
-  const targets = { stephrlOverReactTokensPerEpisode: 1 / 3, withinEpisodeP95OverMedian: 2, prefixReuseSpeedup: 1.5, parallelSpeedup: 2 };
-  const latencySpeedup = best.scratch / best.reuse;
-  const parallelSpeedup = bestRate.parallel / bestRate.sequential;
-  const sw = tokens.scienceworld.targets;
-  return {
-    suite: 'agent',
-    model: options.modelPath,
-    device,
-    threads,
-    tokens,
-    latency: {
-      decisions: streams[0]!.length,
+    const speedup = best.scratch / best.reuse;
+    result.latency = {
+      decisions: stream.length,
       medianMsWithPrefixReuse: round(best.reuse),
       medianMsWithoutPrefixReuse: round(best.scratch),
       meanCachedShareOfPrompt: round(cachedShare, 3),
-      speedup: round(latencySpeedup),
-    },
-    throughput: {
+      speedup: round(speedup),
+    };
+    result.met.prefixReuse = speedup >= targets.prefixReuseSpeedup;
+  }
+
+  if (parts.has('throughput')) {
+    const decisions = streams.reduce((n, s) => n + s.length, 0);
+    const bestRate = { sequential: 0, parallel: 0 };
+    const one = await load(true, 1);
+    const four = await load(true, streams.length);
+    try {
+      for (let r = 0; r < options.rounds; r++) {
+        log(`throughput round ${r + 1}/${options.rounds}`);
+        let started = performance.now();
+        for (const stream of streams) await playStream(one, stream, answerTokens);
+        bestRate.sequential = Math.max(bestRate.sequential, decisions / ((performance.now() - started) / 1000));
+        started = performance.now();
+        await Promise.all(streams.map((stream) => playStream(four, stream, answerTokens)));
+        bestRate.parallel = Math.max(bestRate.parallel, decisions / ((performance.now() - started) / 1000));
+      }
+    } finally {
+      await one.close();
+      await four.close();
+    }
+    const speedup = bestRate.parallel / bestRate.sequential;
+    result.throughput = {
       streams: streams.length,
       decisionsPerStream: streams[0]!.length,
       decisionsPerSecondSequential: round(bestRate.sequential),
       decisionsPerSecondParallel: round(bestRate.parallel),
-      speedup: round(parallelSpeedup),
-    },
-    targets,
-    met: {
-      tokens: sw.stephrlOverReactPerEpisode.met,
-      flatness: sw.withinEpisodeP95OverMedian.met,
-      prefixReuse: latencySpeedup >= targets.prefixReuseSpeedup,
-      parallel: parallelSpeedup >= targets.parallelSpeedup,
-    },
-  };
+      speedup: round(speedup),
+    };
+    result.met.parallel = speedup >= targets.parallelSpeedup;
+  }
+  return result;
 }

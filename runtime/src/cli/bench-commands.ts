@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { EnvKind } from '../protocol/environment';
 import { benchEnv } from '../bench/env-bench';
 import { benchStore } from '../bench/store-bench';
-import { benchAgent } from '../bench/agent-bench';
+import { BENCH_PARTS, benchAgent, type BenchPart } from '../bench/agent-bench';
 import { resolveModelPath } from '../util/paths';
 import { parseGpu } from './model-options';
 import { parsePositiveInt, UsageError } from './episode-args';
@@ -60,8 +60,14 @@ export function registerBenchCommands(program: Command): void {
     .option('--token-episodes <n>', 'episodes per environment in the token replay (default: ScienceWorld test 211, ALFWorld seen 140)')
     .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '16')
     .option('--rounds <n>', 'alternating rounds of each variant; the best of each is kept', '2')
-    .action(async (opts: { model?: string; gpu: string; threads?: string; tokenEpisodes?: string; decisions: string; rounds: string }) => {
+    .option('--only <list>', `measure only some of ${BENCH_PARTS.join(', ')}`, BENCH_PARTS.join(','))
+    .action(async (opts: { model?: string; gpu: string; threads?: string; tokenEpisodes?: string; decisions: string; rounds: string; only: string }) => {
+      const parts = opts.only.split(',').map((p) => {
+        if (!(BENCH_PARTS as readonly string[]).includes(p)) throw new UsageError(`--only takes ${BENCH_PARTS.join(', ')}, not '${p}'`);
+        return p as BenchPart;
+      });
       const result = await benchAgent({
+        parts: new Set(parts),
         modelPath: resolveModelPath(opts.model),
         gpu: parseGpu(opts.gpu),
         decisions: parsePositiveInt(opts.decisions, '--decisions'),
