@@ -10,7 +10,7 @@ import { actionResultText, observationText, promptText, type Prompt } from './pr
 import type { AgentEpisode, AgentOutcome } from './types';
 
 /** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
-const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160 } as const;
+const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160, annotator: 256 } as const;
 
 export class EpisodeDriver {
   readonly steps: StepRecord[] = [];

@@ -8,7 +8,7 @@
  */
 import type { EnvKind } from '../protocol/environment';
 
-export type Role = 'high' | 'low' | 'progress' | 'flat';
+export type Role = 'high' | 'low' | 'progress' | 'flat' | 'annotator';
 
 export interface Prompt {
   role: Role;
@@ -35,7 +35,7 @@ const ACTION_FORMS: Record<EnvKind, string> = {
 
 const ENV_NAMES: Record<EnvKind, string> = { scienceworld: 'ScienceWorld', alfworld: 'ALFWorld' };
 
-const PREFIXES: Record<Role | 'historyHigh' | 'historyLow', (env: EnvKind) => string> = {
+const PREFIXES: Record<Exclude<Role, 'annotator'> | 'historyHigh' | 'historyLow', (env: EnvKind) => string> = {
   high: (env) =>
     `You are the high-level planner of an agent acting in ${ENV_NAMES[env]}, a text environment.\n` +
     'Given the task, the subtasks completed so far, the progress summary of the last subtask and the current ' +
@@ -131,6 +131,23 @@ export function progressPrompt(s: ProgressState): Prompt {
     state:
       `Subtask: ${s.subtask}\nPrevious progress: ${s.previousProgress}\nLast action: ${s.action}\n` +
       `Observation:\n${s.observation}\nUpdated progress:`,
+  };
+}
+
+/**
+ * The model annotator's naming prompt: the task and the segments the rule annotator cut (each with its actions);
+ * the answer is a JSON array with one name per segment, held to that shape by a grammar.
+ */
+export function subtaskNamesPrompt(s: { env: EnvKind; taskDescription: string; segments: ReadonlyArray<{ actions: readonly string[]; ruleName: string }> }): Prompt {
+  const lines = s.segments.map((seg, i) => `${i + 1}. ${seg.actions.join('; ')} (draft name: ${seg.ruleName})`);
+  return {
+    role: 'annotator',
+    prefix:
+      `You annotate expert demonstrations of an agent acting in ${ENV_NAMES[s.env]}, a text environment.\n` +
+      'The actions are cut into consecutive subtasks. Give each subtask a short imperative name a person would ' +
+      'write (for example "go to the kitchen", "find and take the apple"), as a JSON array of strings, one per ' +
+      'subtask, in order.\n\n',
+    state: `Task: ${s.taskDescription}\nSubtasks:\n${lines.join('\n')}\nNames:`,
   };
 }
 

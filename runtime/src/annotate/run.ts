@@ -1,9 +1,13 @@
-/** Annotates stored episodes with the local rule annotators (deterministic, no model, no network). */
+/**
+ * Annotates stored episodes: with the local rule annotators (deterministic, no model, no network) by default, or
+ * with any other annotator (the model annotator) that returns the same draft.
+ */
 import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
-import type { AnnotatableEpisode, Annotator } from './types';
+import type { Provenance } from '../protocol/dataset';
+import type { AnnotatableEpisode, AnnotationDraft, Annotator } from './types';
 import { annotateAlfworld } from './alfworld';
 import { annotateScienceWorld } from './scienceworld';
 
@@ -71,11 +75,31 @@ export interface AnnotateReport {
   seconds: number;
 }
 
+/** Who annotates: a function from an episode to a draft, with the provenance and actor its records carry. */
+export interface AnnotatorChoice {
+  annotate: (episode: AnnotatableEpisode) => AnnotationDraft | Promise<AnnotationDraft>;
+  provenance: Provenance;
+  actor: string;
+}
+
+export const RULE_ANNOTATOR: AnnotatorChoice = {
+  annotate: (episode) => RULE_ANNOTATORS[episode.env](episode),
+  provenance: 'rule',
+  actor: RULE_ANNOTATOR_ACTOR,
+};
+
 /** Annotates complete episodes that lack annotations (or, with overwriteUnreviewed, replaces unreviewed ones). */
 export async function annotateStoredEpisodes(
   store: DatasetStore,
-  options: { filter?: EpisodeFilter; overwriteUnreviewed?: boolean; onEpisode?: (ok: boolean) => void; signal?: AbortSignal } = {},
+  options: {
+    filter?: EpisodeFilter;
+    overwriteUnreviewed?: boolean;
+    annotator?: AnnotatorChoice;
+    onEpisode?: (ok: boolean) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<AnnotateReport> {
+  const annotator = options.annotator ?? RULE_ANNOTATOR;
   const started = performance.now();
   const report: AnnotateReport = { episodes: 0, written: 0, keptExisting: 0, keptReviewed: 0, failed: 0, failures: [], seconds: 0 };
   const episodes = await store.episodes.list({ status: 'complete', ...options.filter });
@@ -84,10 +108,10 @@ export async function annotateStoredEpisodes(
     report.episodes++;
     try {
       const episode = await store.episodes.get(summary.id);
-      const draft = RULE_ANNOTATORS[episode.env](annotatable(episode));
+      const draft = await annotator.annotate(annotatable(episode));
       const outcome = await store.annotations.applyDraft(episode.id, draft, {
-        provenance: 'rule',
-        actor: RULE_ANNOTATOR_ACTOR,
+        provenance: annotator.provenance,
+        actor: annotator.actor,
         overwriteUnreviewed: options.overwriteUnreviewed ?? false,
       });
       if (outcome === 'written') report.written++;

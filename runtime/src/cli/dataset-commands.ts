@@ -8,7 +8,11 @@ import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, type EnvKind } from '../protocol/environment';
 import { AnnotationEdit } from '../protocol/dataset';
 import { collectDemonstrations } from '../collect/demos';
-import { annotateStoredEpisodes } from '../annotate/run';
+import { RULE_ANNOTATOR, RULE_ANNOTATORS, annotateStoredEpisodes, type AnnotatorChoice } from '../annotate/run';
+import { MODEL_ANNOTATOR_ROLES, annotateWithModel } from '../annotate/model-annotator';
+import { openModel } from '../llm/open-model';
+import { stderrLogger } from '../util/log';
+import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
 import { datasetStats } from '../store/stats';
@@ -125,19 +129,30 @@ export function registerDatasetCommands(program: Command): void {
       if (report.failed) process.exitCode = 1;
     });
 
-  filterOptions(program.command('annotate'))
-    .description('annotate stored episodes with the local rule annotators (subtasks and local progress)')
+  addModelOptions(filterOptions(program.command('annotate')))
+    .description('annotate stored episodes (subtasks and local progress): the local rule annotators, or --annotator model to have the model refine their draft')
+    .option('--annotator <kind>', 'rule (deterministic, no model) or model (names and progress written by the model)', 'rule')
     .option('--overwrite-unreviewed', 'replace annotations nobody reviewed or edited (reviewed ones are never replaced)')
     .option(...dbOption)
     .option('--json', 'print the counts as JSON')
-    .action(async (o: FilterOptions & { overwriteUnreviewed?: boolean; db?: string; json?: boolean }) => {
+    .action(async (o: FilterOptions & ModelCliOptions & { annotator: string; overwriteUnreviewed?: boolean; db?: string; json?: boolean }) => {
       const filter = parseFilter(o);
+      if (!['rule', 'model'].includes(o.annotator)) throw new UsageError(`--annotator must be rule or model, not '${o.annotator}'`);
       const report = await withStore(o.db, async (store, signal) => {
         const total = (await store.episodes.list({ status: 'complete', ...filter })).length;
-        const bar = new ProgressBar(total, 'annotate');
-        const result = await annotateStoredEpisodes(store, { filter, overwriteUnreviewed: o.overwriteUnreviewed ?? false, signal, onEpisode: (ok) => bar.tick(ok) });
-        bar.finish();
-        return result;
+        const model = o.annotator === 'model' ? await openModel(modelChoice(o), { sessions: 1, slotsPerSession: MODEL_ANNOTATOR_ROLES.length }, stderrLogger('warn')) : null;
+        try {
+          const session = model ? await model.openSession(MODEL_ANNOTATOR_ROLES) : null;
+          const annotator: AnnotatorChoice = session && model
+            ? { annotate: (e) => annotateWithModel(e, session, RULE_ANNOTATORS[e.env]), provenance: 'model', actor: `model-annotator:${model.info.name}` }
+            : RULE_ANNOTATOR;
+          const bar = new ProgressBar(total, 'annotate');
+          const result = await annotateStoredEpisodes(store, { filter, annotator, overwriteUnreviewed: o.overwriteUnreviewed ?? false, signal, onEpisode: (ok) => bar.tick(ok) });
+          bar.finish();
+          return result;
+        } finally {
+          await model?.close();
+        }
       });
       if (o.json) printJson(report);
       else {
