@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { RuntimeClient, type RuntimeState } from './runtime-client';
 import { StatusPanel } from './status-panel';
+import { evaluateCommand } from './commands/evaluate';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
       runtime.restart();
     }),
     vscode.commands.registerCommand('stephrl.showRuntimeStatus', () => StatusPanel.show(context, runtime, log)),
+    vscode.commands.registerCommand('stephrl.evaluate', () => evaluateCommand(runtime, log)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
   );
   runtime.start();

@@ -6,9 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import {
+  CancellationTokenSource,
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
-import type { RequestInput, RequestName, RequestResult } from '../../runtime/src/protocol/rpc';
+import type { NotificationParams, RequestInput, RequestName, RequestResult } from '../../runtime/src/protocol/rpc';
 
 export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'restricted' | 'failed';
 
@@ -23,6 +29,9 @@ export class RuntimeClient implements vscode.Disposable {
   private disposed = false;
   private readonly stateEmitter = new vscode.EventEmitter<{ state: RuntimeState; message: string }>();
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly evaluationProgressEmitter = new vscode.EventEmitter<NotificationParams<'agent/evaluationProgress'>>();
+  /** Progress of `agent/evaluate` requests (match the token you sent). */
+  readonly onEvaluationProgress = this.evaluationProgressEmitter.event;
 
   constructor(
     private readonly extensionPath: string,
@@ -57,6 +66,7 @@ export class RuntimeClient implements vscode.Disposable {
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     this.connection = connection;
     onNotification(connection, 'runtime/log', ({ level, message }) => this.log[level](message), (m) => this.log.warn(m));
+    onNotification(connection, 'agent/evaluationProgress', (p) => this.evaluationProgressEmitter.fire(p), (m) => this.log.warn(m));
     child.stderr!.on('data', (data: Buffer) => {
       for (const line of data.toString().split('\n')) if (line.trim()) this.log.trace(`[runtime] ${line}`);
     });
@@ -99,13 +109,19 @@ export class RuntimeClient implements vscode.Disposable {
     this.restartTimer = setTimeout(() => this.start(), delay);
   }
 
-  async request<N extends RequestName>(name: N, params: RequestInput<N>): Promise<RequestResult<N>> {
+  /** Sends a request; cancelling `cancel` asks the runtime to stop the work (long jobs end cleanly there). */
+  async request<N extends RequestName>(name: N, params: RequestInput<N>, cancel?: vscode.CancellationToken): Promise<RequestResult<N>> {
     if (!this.connection) throw new Error(`the STEP-HRL runtime is not running (${this.state}); see "STEP-HRL: Show Logs"`);
+    const source = cancel ? new CancellationTokenSource() : undefined;
+    const subscription = cancel?.onCancellationRequested(() => source?.cancel());
     try {
-      return await sendRequest(this.connection, name, params);
+      return await sendRequest(this.connection, name, params, source?.token);
     } catch (error) {
       if (!this.child) throw new Error(`the STEP-HRL runtime stopped while answering ${name}; it is being restarted`);
       throw error;
+    } finally {
+      subscription?.dispose();
+      source?.dispose();
     }
   }
 
@@ -126,5 +142,6 @@ export class RuntimeClient implements vscode.Disposable {
     this.connection?.dispose();
     this.child?.kill();
     this.stateEmitter.dispose();
+    this.evaluationProgressEmitter.dispose();
   }
 }

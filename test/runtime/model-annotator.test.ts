@@ -10,7 +10,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { namesGrammar, parseNames } from '../../runtime/src/annotate/model-annotator';
 import { RULE_ANNOTATORS, annotatable } from '../../runtime/src/annotate/run';
-import { loadEmbeddedModel } from '../../runtime/src/llm/embedded';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { runCli } from './helpers';
 

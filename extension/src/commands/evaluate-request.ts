@@ -1,0 +1,58 @@
+/** The `agent/evaluate` request the Evaluate command sends: the user's picks over the extension's settings. */
+import type { RequestInput } from '../../../runtime/src/protocol/rpc';
+
+export interface ModelSettings {
+  modelPath: string;
+  adapterPath: string;
+  modelEndpoint: string;
+  gpu: 'auto' | 'cpu' | 'cuda' | 'vulkan' | 'metal';
+  threads: number;
+  parallelEnvironments: number;
+  databasePath: string;
+}
+
+export interface EvaluationPicks {
+  env: 'scienceworld' | 'alfworld';
+  split: string;
+  agent: 'stephrl' | 'react' | 'hrl-history';
+  /** Empty: the whole split. */
+  limit?: number;
+  constrained: boolean;
+}
+
+export function evaluationRequest(picks: EvaluationPicks, settings: ModelSettings, token: string): RequestInput<'agent/evaluate'> {
+  return {
+    env: picks.env,
+    split: picks.split,
+    agent: picks.agent,
+    constrained: picks.constrained,
+    parallel: Math.max(1, settings.parallelEnvironments),
+    token,
+    ...(picks.limit ? { limit: picks.limit } : {}),
+    ...(settings.databasePath.trim() ? { db: settings.databasePath.trim() } : {}),
+    model: {
+      gpu: settings.gpu,
+      prefixReuse: true,
+      ...(settings.modelEndpoint.trim() ? { endpoint: settings.modelEndpoint.trim() } : {}),
+      ...(settings.modelPath.trim() && !settings.modelEndpoint.trim() ? { path: settings.modelPath.trim() } : {}),
+      ...(settings.adapterPath.trim() && !settings.modelEndpoint.trim() ? { adapter: settings.adapterPath.trim() } : {}),
+      ...(settings.threads > 0 ? { threads: settings.threads } : {}),
+    },
+  };
+}
+
+/** A one-line result for a notification. */
+export function describeSummary(s: {
+  env: string;
+  split: string;
+  agent: string;
+  episodes: number;
+  meanScore: number;
+  successRate: number;
+  promptTokensPerEpisode: number;
+  missing: number;
+}): string {
+  const headline = s.env === 'scienceworld' ? `mean score ${s.meanScore.toFixed(1)}` : `success ${(s.successRate * 100).toFixed(1)}%`;
+  const missing = s.missing ? `; ${s.missing} not finished (run it again to resume)` : '';
+  return `${s.agent} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episodes, ${Math.round(s.promptTokensPerEpisode)} prompt tokens per episode${missing}`;
+}
