@@ -2,12 +2,16 @@
  * The part every agent shares: asking the model (with accounting), stepping the environment, and writing each step
  * with the model calls behind it. The agents themselves only decide what to ask.
  */
-import type { ModelCallRecord, StepRecord } from '../protocol/dataset';
+import type { ModelCallRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
+import { stepRecord } from '../store/step-record';
 import type { StepResult } from '../protocol/environment';
 import type { Generation } from '../llm/types';
 import { commandGrammar } from '../llm/grammar';
-import { actionResultText, observationText, promptText, type Prompt } from './prompts';
+import { actionResultText, observationText, parseSubtask, promptText, type Prompt } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
+
+/** What a subtask is called when the planner wrote nothing readable. */
+export const UNREADABLE_SUBTASK = '(no readable subtask)';
 
 /** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
 const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160, annotator: 256 } as const;
@@ -62,6 +66,12 @@ export class EpisodeDriver {
     return generation;
   }
 
+  /** A new subtask from the planner's answer, starting at the next step (its raw answer stays in the model call). */
+  startSubtask(plannerText: string): SubtaskRecord {
+    const at = this.steps.length;
+    return { name: parseSubtask(plannerText) ?? UNREADABLE_SUBTASK, firstStep: at, lastStep: at, provenance: 'policy', reviewed: false };
+  }
+
   /** The grammar of this step's valid commands when decoding is constrained, else undefined. */
   async actionGrammar(withSubtaskFlag: boolean): Promise<string | undefined> {
     if (!this.episode.decoding.constrained) return undefined;
@@ -76,19 +86,7 @@ export class EpisodeDriver {
   async act(action: string): Promise<{ step: StepRecord; result: StepResult }> {
     const result = await this.episode.env.step(action);
     this.last = result;
-    const step: StepRecord = {
-      idx: this.steps.length,
-      action,
-      observation: result.observation,
-      look: result.look ?? null,
-      inventory: result.inventory ?? null,
-      reward: result.reward,
-      score: result.score,
-      done: result.done,
-      won: result.won,
-      truncated: result.truncated,
-      invalid: result.invalid,
-    };
+    const step = stepRecord(this.steps.length, action, result);
     const before = this.steps.at(-1) ?? { look: this.episode.reset.look ?? null, inventory: this.episode.reset.inventory ?? null };
     this.actionResult = actionResultText(this.episode.kind, step, before);
     this.steps.push(step);

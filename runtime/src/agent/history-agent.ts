@@ -4,8 +4,7 @@
  */
 import type { SubtaskRecord } from '../protocol/dataset';
 import { EpisodeDriver } from './episode-driver';
-import { historyHighPrompt, historyLowPrompt, parseLowLevelOutput, parseSubtask, type HistoryEntry } from './prompts';
-import { UNREADABLE_SUBTASK } from './stephrl-agent';
+import { historyHighPrompt, historyLowPrompt, parseLowLevelOutput, type HistoryEntry } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
 
 export async function runHistoryAgent(episode: AgentEpisode): Promise<AgentOutcome> {
@@ -17,13 +16,7 @@ export async function runHistoryAgent(episode: AgentEpisode): Promise<AgentOutco
     const plan = await driver.ask(
       historyHighPrompt({ env, taskDescription: episode.reset.taskDescription, subtasks: subtasks.map((s) => s.name), observation: driver.observation }),
     );
-    const subtask: SubtaskRecord = {
-      name: parseSubtask(plan.text) ?? UNREADABLE_SUBTASK,
-      firstStep: driver.steps.length,
-      lastStep: driver.steps.length,
-      provenance: 'policy',
-      reviewed: false,
-    };
+    const subtask = driver.startSubtask(plan.text);
     subtasks.push(subtask);
     const history: HistoryEntry[] = [];
 

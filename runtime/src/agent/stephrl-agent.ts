@@ -12,13 +12,9 @@ import {
   lowLevelPrompt,
   parseLowLevelOutput,
   parseProgress,
-  parseSubtask,
   progressPrompt,
 } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
-
-/** What a subtask is called when the planner wrote nothing readable (its raw output stays in the model call). */
-export const UNREADABLE_SUBTASK = '(no readable subtask)';
 
 export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutcome> {
   const driver = new EpisodeDriver(episode);
@@ -31,13 +27,7 @@ export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutco
     const plan = await driver.ask(
       highLevelPrompt({ env, taskDescription: task, subtasks: subtasks.map((s) => s.name), lastProgress, observation: driver.observation }),
     );
-    const subtask: SubtaskRecord = {
-      name: parseSubtask(plan.text) ?? UNREADABLE_SUBTASK,
-      firstStep: driver.steps.length,
-      lastStep: driver.steps.length,
-      provenance: 'policy',
-      reviewed: false,
-    };
+    const subtask = driver.startSubtask(plan.text);
     subtasks.push(subtask);
     let progress = NONE;
 

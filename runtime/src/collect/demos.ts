@@ -4,6 +4,7 @@
  * so a run killed at any point loses at most the episodes in flight.
  */
 import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
+import { stepRecord } from '../store/step-record';
 import type { EpisodeFields, StepRecord } from '../protocol/dataset';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
@@ -52,19 +53,7 @@ export interface DemoReport {
 }
 
 export function stepRecords(trajectory: ExpertTrajectory): StepRecord[] {
-  return trajectory.steps.map((s, idx) => ({
-    idx,
-    action: s.action,
-    observation: s.observation,
-    look: s.look ?? null,
-    inventory: s.inventory ?? null,
-    reward: s.reward,
-    score: s.score,
-    done: s.done,
-    won: s.won,
-    truncated: s.truncated,
-    invalid: s.invalid,
-  }));
+  return trajectory.steps.map((s, idx) => stepRecord(idx, s.action, s));
 }
 
 export function expertEpisodeFields(
