@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { RuntimeClient, type RuntimeState } from './runtime-client';
 import { StatusPanel } from './status-panel';
 import { evaluateCommand } from './commands/evaluate';
+import { RunsView } from './views/runs-view';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -26,8 +27,12 @@ export function activate(context: vscode.ExtensionContext): void {
   status.text = STATUS_TEXT.stopped;
   status.show();
 
+  const runs = new RunsView(runtime, log);
   context.subscriptions.push(
     log,
+    runs,
+    vscode.window.registerTreeDataProvider('stephrl.runs', runs),
+    vscode.commands.registerCommand('stephrl.refreshRuns', () => runs.refresh()),
     runtime,
     status,
     vscode.commands.registerCommand('stephrl.showLogs', () => log.show()),

@@ -113,6 +113,14 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
     assert.equal(summary.episodes, 2);
     assert.equal(summary.agent, 'stephrl+grammar');
     assert.equal(summary.invalidActionRate, 0, 'constrained actions are always valid commands');
+    const store = await DatasetStore.open(db);
+    const metrics = await store.runs.metrics(summary.runId!);
+    await store.close();
+    assert.deepEqual(
+      Object.fromEntries(metrics.filter((m) => ['eval/episodes', 'eval/successRate'].includes(m.name)).map((m) => [m.name, m.value])),
+      { 'eval/episodes': 2, 'eval/successRate': summary.successRate },
+      'the run records its figures as metrics',
+    );
     for (const e of episodes) {
       assert.equal(e.status, 'complete');
       assert.ok(e.stepCount >= 1 && e.stepCount <= 12);

@@ -123,6 +123,11 @@ test('agent/evaluate runs an agent with progress notifications; cancelling inter
   assert.ok(episodes.episodes.every((e) => e.status === 'complete' || e.status === 'interrupted'));
   assert.equal(episodes.episodes.filter((e) => e.status === 'complete').length, 3);
 
+  const { runs } = await sendRequest(connection, 'dataset/listRuns', { db, kind: 'eval' });
+  assert.deepEqual(runs.map((r) => r.status), ['complete', 'interrupted'], 'newest first: the resumed run, then the cancelled one');
+  assert.equal(runs[0]!.metrics['eval/episodes'], 3);
+  assert.equal(runs[0]!.metrics['eval/successRate'], summary.successRate);
+
   await assert.rejects(
     sendRequest(connection, 'agent/evaluate', { ...request, model: { ...request.model, path: path.join(dir, 'missing.gguf') } }),
     (e: unknown) => e instanceof ResponseError && e.code === -32005 && /missing\.gguf does not exist/.test(e.message),

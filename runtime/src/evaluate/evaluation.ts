@@ -40,6 +40,17 @@ export interface EvaluationOptions {
   signal?: AbortSignal;
 }
 
+/** The figures an evaluation run records as metrics (step 0). */
+export const EVAL_METRICS: Record<string, (s: EvaluationSummary) => number> = {
+  'eval/episodes': (s) => s.episodes,
+  'eval/meanScore': (s) => s.meanScore,
+  'eval/successRate': (s) => s.successRate,
+  'eval/invalidActionRate': (s) => s.invalidActionRate,
+  'eval/promptTokensPerEpisode': (s) => s.promptTokensPerEpisode,
+  'eval/promptTokensPerDecision': (s) => s.promptTokensPerDecision,
+  'eval/decisionsPerSecond': (s) => s.decisionsPerSecond,
+};
+
 /** What episodes record as their agent: the kind, and "+grammar" when actions were constrained. */
 export function agentLabel(kind: AgentKind, decoding: Pick<DecodingSettings, 'constrained'>): string {
   return decoding.constrained ? `${kind}+grammar` : kind;
@@ -168,11 +179,14 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         }
       },
     );
-    const status = options.signal?.aborted ? 'interrupted' : failures.length ? 'failed' : 'complete';
-    await store.runs.finish(runId, status, failures.length ? `${failures.length} episodes failed; rerun to retry them` : null);
-    return await summarizeEvaluation(store, {
+    const summary = await summarizeEvaluation(store, {
       identity, split, items, runId, failures, decisions, seconds: (performance.now() - started) / 1000,
     });
+    // The run's figures, where the extension's Runs view and later pipeline stages read them.
+    await store.runs.addMetrics(runId, Object.entries(EVAL_METRICS).map(([name, pick]) => ({ step: 0, name, value: pick(summary) })));
+    const status = options.signal?.aborted ? 'interrupted' : failures.length ? 'failed' : 'complete';
+    await store.runs.finish(runId, status, failures.length ? `${failures.length} episodes failed; rerun to retry them` : null);
+    return summary;
   } finally {
     options.signal?.removeEventListener('abort', abort);
     await pool.close();

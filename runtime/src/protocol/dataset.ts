@@ -182,3 +182,18 @@ export const DatasetStats = z.object({
   transitions: z.object({ high: z.number(), low: z.number(), progress: z.number() }),
   runs: Counts,
 });
+
+/** A run (collect, eval, train, annotate, import) as the Runs view lists it, with the latest value of each metric. */
+export const RunSummary = z.object({
+  id: z.number().int(),
+  kind: z.enum(['collect', 'eval', 'train', 'annotate', 'import']),
+  name: z.string(),
+  status: Status,
+  error: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  metrics: z.record(z.string(), z.number()),
+});
+export type RunSummary = z.infer<typeof RunSummary>;

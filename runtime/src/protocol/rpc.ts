@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary } from './agent';
-import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary } from './dataset';
+import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
 const OnDataset = z.object({ db: z.string().optional() });
@@ -61,6 +61,11 @@ export const requests = {
   },
   'dataset/undoAnnotation': { params: OnEpisode.extend({ actor: Actor.optional() }), result: EpisodeAnnotations },
   'dataset/annotationHistory': { params: OnEpisode, result: z.object({ edits: z.array(EditRecord) }) },
+  /** Runs, newest first, with the latest value of each metric. */
+  'dataset/listRuns': {
+    params: OnDataset.extend({ kind: RunSummary.shape.kind.optional(), limit: z.number().int().positive().max(1000).default(100) }),
+    result: z.object({ runs: z.array(RunSummary) }),
+  },
   /**
    * Runs an agent over a split (as `stephrl eval`), recording everything in the dataset as it happens; progress comes
    * as `agent/evaluationProgress` notifications with the same token. Cancelling the request stops the run: finished

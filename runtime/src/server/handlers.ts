@@ -58,6 +58,11 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
     'dataset/annotationHistory': async ({ db, episodeId }) => ({ edits: await (await store(db)).annotations.history(episodeId) }),
+    'dataset/listRuns': async ({ db, kind, limit }) => {
+      const dataset = await store(db);
+      const runs = (await dataset.runs.list(kind)).sort((a, b) => b.id - a.id).slice(0, limit);
+      return { runs: await Promise.all(runs.map(async (r) => ({ ...r, metrics: await dataset.runs.latestMetrics(r.id) }))) };
+    },
     'agent/evaluate': async (request, signal) => {
       const dataset = await store(request.db);
       const model = await openModel(

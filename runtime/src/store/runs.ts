@@ -113,6 +113,16 @@ export class RunRepository {
     });
   }
 
+  /** The latest value of each of a run's metrics. */
+  async latestMetrics(runId: number): Promise<Record<string, number>> {
+    // SQLite takes the bare column `value` from the row where max(step) is found.
+    const rows = await this.db.all<{ name: string; value: number }>(
+      'SELECT name, value, max(step) FROM metrics WHERE run_id = ? GROUP BY name ORDER BY name',
+      [runId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+  }
+
   async metrics(runId: number, sinceStep = -1): Promise<MetricPoint[]> {
     return this.db.all<MetricPoint>(
       'SELECT step, name, value, time FROM metrics WHERE run_id = ? AND step > ? ORDER BY step, name',

@@ -1,0 +1,71 @@
+/**
+ * A runtime killed mid-evaluation (SIGKILL, no chance to clean up) loses nothing: the finished episodes stay, the
+ * episode in flight and its run read as interrupted when the dataset is next opened, the database is sound, and the
+ * same command finishes the rest.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatasetStore } from '../../runtime/src/store/dataset-store';
+import { cli, root, runCli } from './helpers';
+
+async function countByStatus(db: string): Promise<Record<string, number>> {
+  if (!fs.existsSync(db)) return {};
+  const store = await DatasetStore.open(db, { readonly: true });
+  try {
+    const counts: Record<string, number> = {};
+    for (const e of await store.episodes.list({ source: 'policy' })) counts[e.status] = (counts[e.status] ?? 0) + 1;
+    return counts;
+  } catch {
+    return {}; // the schema may not be written yet
+  } finally {
+    await store.close();
+  }
+}
+
+test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun finishes the split', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-eval-kill-'));
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  const model = path.join(dir, 'tiny.gguf');
+  writeTinyLlamaGguf(model, { nCtx: 8192 });
+  const db = path.join(dir, 'eval.db');
+  const args = ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '4', '--max-steps', '6', '--model', model, '--gpu', 'cpu', '--threads', '1', '--db', db];
+
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const end = Date.now() + 180_000;
+  let counts: Record<string, number> = {};
+  // Kill once one episode is complete and the next one is being played (its steps are in the store).
+  while (Date.now() < end && child.exitCode === null) {
+    counts = await countByStatus(db);
+    if ((counts.complete ?? 0) >= 1 && (counts.running ?? 0) >= 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok((counts.complete ?? 0) >= 1 && child.exitCode === null, `the run got too little done before the kill\n${stderr}`);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  const completeBefore = (await countByStatus(db)).complete ?? 0;
+
+  const store = await DatasetStore.open(db); // opening marks the dead run and its live episode interrupted
+  try {
+    assert.deepEqual(await store.integrityProblems(), []);
+    const [run] = await store.runs.list('eval');
+    assert.equal(run!.status, 'interrupted');
+    const episodes = await store.episodes.list({ source: 'policy' });
+    assert.ok(episodes.some((e) => e.status === 'interrupted' && e.stepCount >= 0), 'the episode in flight reads as interrupted');
+    assert.ok(episodes.every((e) => e.status !== 'running'));
+  } finally {
+    await store.close();
+  }
+
+  const rerun = await runCli([...args, '--json']);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const summary = JSON.parse(rerun.stdout);
+  assert.equal(summary.episodes, 4);
+  assert.equal(summary.missing, 0);
+  assert.match(rerun.stderr, new RegExp(`${completeBefore} already evaluated, ${4 - completeBefore} to run`));
+});
