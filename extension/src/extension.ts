@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { RuntimeClient, type RuntimeState } from './runtime-client';
 import { StatusPanel } from './status-panel';
 import { evaluateCommand } from './commands/evaluate';
+import { annotateCommand, collectDemonstrationsCommand } from './commands/dataset-jobs';
 import { RunsView } from './views/runs-view';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
@@ -44,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('stephrl.showRuntimeStatus', () => StatusPanel.show(context, runtime, log)),
     vscode.commands.registerCommand('stephrl.evaluate', () => evaluateCommand(runtime, log)),
+    vscode.commands.registerCommand('stephrl.collectDemonstrations', () => collectDemonstrationsCommand(runtime, log)),
+    vscode.commands.registerCommand('stephrl.annotate', () => annotateCommand(runtime, log)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
   );
   runtime.start();

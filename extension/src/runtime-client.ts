@@ -32,6 +32,9 @@ export class RuntimeClient implements vscode.Disposable {
   private readonly evaluationProgressEmitter = new vscode.EventEmitter<NotificationParams<'agent/evaluationProgress'>>();
   /** Progress of `agent/evaluate` requests (match the token you sent). */
   readonly onEvaluationProgress = this.evaluationProgressEmitter.event;
+  private readonly jobProgressEmitter = new vscode.EventEmitter<NotificationParams<'job/progress'>>();
+  /** Progress of demonstration and annotation jobs (match the token you sent). */
+  readonly onJobProgress = this.jobProgressEmitter.event;
 
   constructor(
     private readonly extensionPath: string,
@@ -67,6 +70,7 @@ export class RuntimeClient implements vscode.Disposable {
     this.connection = connection;
     onNotification(connection, 'runtime/log', ({ level, message }) => this.log[level](message), (m) => this.log.warn(m));
     onNotification(connection, 'agent/evaluationProgress', (p) => this.evaluationProgressEmitter.fire(p), (m) => this.log.warn(m));
+    onNotification(connection, 'job/progress', (p) => this.jobProgressEmitter.fire(p), (m) => this.log.warn(m));
     child.stderr!.on('data', (data: Buffer) => {
       for (const line of data.toString().split('\n')) if (line.trim()) this.log.trace(`[runtime] ${line}`);
     });
@@ -143,5 +147,6 @@ export class RuntimeClient implements vscode.Disposable {
     this.child?.kill();
     this.stateEmitter.dispose();
     this.evaluationProgressEmitter.dispose();
+    this.jobProgressEmitter.dispose();
   }
 }

@@ -134,6 +134,25 @@ test('agent/evaluate runs an agent with progress notifications; cancelling inter
   );
 });
 
+test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs with progress, as the CLI does', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rpc-jobs-'));
+  const db = path.join(dir, 'jobs.db');
+  const ticks: Array<{ token: string; done: number; total: number }> = [];
+  onNotification(connection, 'job/progress', (p) => ticks.push(p));
+  const demos = await sendRequest(connection, 'dataset/collectDemonstrations', { db, env: 'alfworld', split: 'valid_seen', limit: 2, token: 'demos' });
+  assert.deepEqual([demos.stored, demos.failed, demos.interrupted], [2, 0, false]);
+  assert.deepEqual(ticks.filter((t) => t.token === 'demos').map((t) => `${t.done}/${t.total}`), ['0/2', '1/2', '2/2']);
+  const again = await sendRequest(connection, 'dataset/collectDemonstrations', { db, env: 'alfworld', split: 'valid_seen', limit: 2 });
+  assert.equal(again.skipped, 2, 'stored demonstrations are skipped');
+  const annotated = await sendRequest(connection, 'dataset/annotate', { db, filter: { env: 'alfworld' }, token: 'annotate' });
+  assert.deepEqual([annotated.written, annotated.failed], [2, 0]);
+  assert.equal(ticks.filter((t) => t.token === 'annotate').at(-1)?.done, 2);
+  await assert.rejects(
+    sendRequest(connection, 'dataset/annotate', { db, annotator: 'model', model: { path: path.join(dir, 'none.gguf'), gpu: 'cpu', prefixReuse: true } }),
+    (e: unknown) => e instanceof ResponseError && e.code === -32005,
+  );
+});
+
 test('closing stdin stops the server and its workers', async () => {
   connection.dispose();
   server.stdin.end();

@@ -3,17 +3,17 @@
  * in the runtime with a cancellable progress notification. Every episode lands in the dataset as it runs;
  * cancelling stops the run cleanly and running it again resumes it.
  */
-import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
 import { describeSummary, evaluationRequest, type EvaluationPicks, type ModelSettings } from './evaluate-request';
+import { reportJob, runJob } from './job';
 
-const SPLITS: Record<EvaluationPicks['env'], string[]> = {
+export const SPLITS: Record<EvaluationPicks['env'], string[]> = {
   scienceworld: ['test', 'dev', 'train'],
   alfworld: ['valid_seen', 'valid_unseen', 'valid_train', 'train'],
 };
 
-function modelSettings(): ModelSettings {
+export function modelSettings(): ModelSettings {
   const c = vscode.workspace.getConfiguration('stephrl');
   return {
     modelPath: c.get<string>('modelPath', ''),
@@ -26,16 +26,31 @@ function modelSettings(): ModelSettings {
   };
 }
 
-async function pickEvaluation(): Promise<EvaluationPicks | undefined> {
+export async function pickEnvironment(title: string): Promise<EvaluationPicks['env'] | undefined> {
   const env = await vscode.window.showQuickPick(
     [
       { label: 'scienceworld', description: 'ScienceWorld: science experiments, scored 0-100' },
       { label: 'alfworld', description: 'ALFWorld: household tasks, success rate' },
     ],
-    { title: 'Evaluate: environment', ignoreFocusOut: true },
+    { title: `${title}: environment`, ignoreFocusOut: true },
   );
-  if (!env) return undefined;
-  const kind = env.label as EvaluationPicks['env'];
+  return env?.label as EvaluationPicks['env'] | undefined;
+}
+
+/** How many episodes from the start of the split: a number, '' for all of them, or undefined when dismissed. */
+export function pickCount(title: string, value: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: `${title}: episodes`,
+    prompt: 'How many episodes from the start of the split (empty: all of them)',
+    value,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() === '' || /^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive whole number, or empty for the whole split'),
+  });
+}
+
+async function pickEvaluation(): Promise<EvaluationPicks | undefined> {
+  const kind = await pickEnvironment('Evaluate');
+  if (!kind) return undefined;
   const split = await vscode.window.showQuickPick(SPLITS[kind], { title: 'Evaluate: split', ignoreFocusOut: true });
   if (!split) return undefined;
   const agent = await vscode.window.showQuickPick(
@@ -47,13 +62,7 @@ async function pickEvaluation(): Promise<EvaluationPicks | undefined> {
     { title: 'Evaluate: agent', ignoreFocusOut: true },
   );
   if (!agent) return undefined;
-  const limit = await vscode.window.showInputBox({
-    title: 'Evaluate: episodes',
-    prompt: 'How many episodes from the start of the split (empty: all of them)',
-    value: '5',
-    ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() === '' || /^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive whole number, or empty for the whole split'),
-  });
+  const limit = await pickCount('Evaluate', '5');
   if (limit === undefined) return undefined;
   const decoding = await vscode.window.showQuickPick(
     [
@@ -79,38 +88,15 @@ export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOut
   }
   const picks = await pickEvaluation();
   if (!picks) return;
-  const token = randomUUID();
-  const request = evaluationRequest(picks, modelSettings(), token);
-  log.info(`evaluate: ${JSON.stringify(request)}`);
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Evaluating ${picks.agent} on ${picks.env} ${picks.split}`, cancellable: true },
-    async (progress, cancel) => {
-      let reported = 0;
-      const listener = runtime.onEvaluationProgress((p) => {
-        if (p.token !== token || p.total === 0) return;
-        const share = (100 * p.done) / p.total;
-        const last = p.label ? `; last: ${p.label}${p.error ? ' failed' : p.score !== undefined ? ` score ${p.score}` : ''}` : '';
-        progress.report({ increment: share - reported, message: `${p.done}/${p.total} episodes${p.failed ? `, ${p.failed} failed` : ''}${last}` });
-        reported = share;
-      });
-      try {
-        const summary = await runtime.request('agent/evaluate', request, cancel);
-        const message = describeSummary(summary);
-        log.info(`evaluate: ${message}`);
-        if (cancel.isCancellationRequested) void vscode.window.showInformationMessage(`Evaluation stopped. ${message}`);
-        else if (summary.failures.length) {
-          for (const failure of summary.failures) log.error(failure);
-          void vscode.window.showWarningMessage(`${message}. ${summary.failures.length} episodes failed (see the log).`, 'Show Logs').then((a) => a && log.show());
-        } else void vscode.window.showInformationMessage(message);
-      } catch (error) {
-        const message = (error as Error).message;
-        log.error(`evaluate failed: ${message}`);
-        if (!cancel.isCancellationRequested) {
-          void vscode.window.showErrorMessage(`Evaluation failed: ${message}`, 'Show Logs').then((a) => a && log.show());
-        }
-      } finally {
-        listener.dispose();
-      }
+  const { result, cancelled } = await runJob(
+    `Evaluating ${picks.agent} on ${picks.env} ${picks.split}`,
+    runtime.onEvaluationProgress,
+    (token, cancel) => {
+      const request = evaluationRequest(picks, modelSettings(), token);
+      log.info(`evaluate: ${JSON.stringify(request)}`);
+      return runtime.request('agent/evaluate', request, cancel);
     },
+    log,
   );
+  if (result) reportJob(describeSummary(result), result.failures, cancelled, log);
 }

@@ -6,7 +6,7 @@ import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
-import type { Provenance } from '../protocol/dataset';
+import type { AnnotateReport, Provenance } from '../protocol/dataset';
 import type { AnnotatableEpisode, AnnotationDraft, Annotator } from './types';
 import { annotateAlfworld } from './alfworld';
 import { annotateScienceWorld } from './scienceworld';
@@ -65,15 +65,7 @@ export function annotatableTrajectory(
   };
 }
 
-export interface AnnotateReport {
-  episodes: number;
-  written: number;
-  keptExisting: number;
-  keptReviewed: number;
-  failed: number;
-  failures: string[];
-  seconds: number;
-}
+export type { AnnotateReport };
 
 /** Who annotates: a function from an episode to a draft, with the provenance and actor its records carry. */
 export interface AnnotatorChoice {

@@ -8,9 +8,8 @@ import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, type EnvKind } from '../protocol/environment';
 import { AnnotationEdit } from '../protocol/dataset';
 import { collectDemonstrations } from '../collect/demos';
-import { RULE_ANNOTATOR, RULE_ANNOTATORS, annotateStoredEpisodes, type AnnotatorChoice } from '../annotate/run';
-import { MODEL_ANNOTATOR_ROLES, annotateWithModel } from '../annotate/model-annotator';
-import { openModel } from '../llm/open-model';
+import { annotateStoredEpisodes } from '../annotate/run';
+import { openAnnotator } from '../annotate/choose';
 import { stderrLogger } from '../util/log';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
@@ -140,18 +139,14 @@ export function registerDatasetCommands(program: Command): void {
       if (!['rule', 'model'].includes(o.annotator)) throw new UsageError(`--annotator must be rule or model, not '${o.annotator}'`);
       const report = await withStore(o.db, async (store, signal) => {
         const total = (await store.episodes.list({ status: 'complete', ...filter })).length;
-        const model = o.annotator === 'model' ? await openModel(modelChoice(o), { sessions: 1, slotsPerSession: MODEL_ANNOTATOR_ROLES.length }, stderrLogger('warn')) : null;
+        const { annotator, close } = await openAnnotator(o.annotator as 'rule' | 'model', modelChoice(o), stderrLogger('warn'));
         try {
-          const session = model ? await model.openSession(MODEL_ANNOTATOR_ROLES) : null;
-          const annotator: AnnotatorChoice = session && model
-            ? { annotate: (e) => annotateWithModel(e, session, RULE_ANNOTATORS[e.env]), provenance: 'model', actor: `model-annotator:${model.info.name}` }
-            : RULE_ANNOTATOR;
           const bar = new ProgressBar(total, 'annotate');
           const result = await annotateStoredEpisodes(store, { filter, annotator, overwriteUnreviewed: o.overwriteUnreviewed ?? false, signal, onEpisode: (ok) => bar.tick(ok) });
           bar.finish();
           return result;
         } finally {
-          await model?.close();
+          await close();
         }
       });
       if (o.json) printJson(report);

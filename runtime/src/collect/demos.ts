@@ -5,7 +5,7 @@
  */
 import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
 import { stepRecord } from '../store/step-record';
-import type { EpisodeFields, StepRecord } from '../protocol/dataset';
+import type { DemoReport, EpisodeFields, StepRecord } from '../protocol/dataset';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
@@ -37,20 +37,7 @@ export interface DemoOptions {
   signal?: AbortSignal;
 }
 
-export interface DemoReport {
-  runId: number | null;
-  env: EnvKind;
-  split: string;
-  selected: number;
-  skipped: number;
-  stored: number;
-  failed: number;
-  won: number;
-  steps: number;
-  failures: string[];
-  interrupted: boolean;
-  seconds: number;
-}
+export type { DemoReport };
 
 export function stepRecords(trajectory: ExpertTrajectory): StepRecord[] {
   return trajectory.steps.map((s, idx) => stepRecord(idx, s.action, s));

@@ -197,3 +197,43 @@ export const RunSummary = z.object({
   metrics: z.record(z.string(), z.number()),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+/** What `demos` did: episodes selected, already stored (skipped), stored now, failed, won. */
+export const DemoReport = z.object({
+  runId: z.number().int().nullable(),
+  env: EnvKind,
+  split: z.string(),
+  selected: z.number().int(),
+  skipped: z.number().int(),
+  stored: z.number().int(),
+  failed: z.number().int(),
+  won: z.number().int(),
+  steps: z.number().int(),
+  failures: z.array(z.string()),
+  interrupted: z.boolean(),
+  seconds: z.number(),
+});
+export type DemoReport = z.infer<typeof DemoReport>;
+
+/** What an annotation pass did: written, kept (already annotated, or reviewed/edited), failed. */
+export const AnnotateReport = z.object({
+  episodes: z.number().int(),
+  written: z.number().int(),
+  keptExisting: z.number().int(),
+  keptReviewed: z.number().int(),
+  failed: z.number().int(),
+  failures: z.array(z.string()),
+  seconds: z.number(),
+});
+export type AnnotateReport = z.infer<typeof AnnotateReport>;
+
+/** Progress of a long job (demonstrations, annotation) started over JSON-RPC with a token. */
+export const JobProgress = z.object({
+  token: z.string(),
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  label: z.string().optional(),
+  error: z.string().optional(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
-import { EvaluationProgress, EvaluationRequest, EvaluationSummary } from './agent';
-import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary } from './dataset';
+import { EvaluationProgress, EvaluationRequest, EvaluationSummary, ModelChoice } from './agent';
+import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, AnnotateReport, JobProgress } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
 const OnDataset = z.object({ db: z.string().optional() });
@@ -61,6 +61,34 @@ export const requests = {
   },
   'dataset/undoAnnotation': { params: OnEpisode.extend({ actor: Actor.optional() }), result: EpisodeAnnotations },
   'dataset/annotationHistory': { params: OnEpisode, result: z.object({ edits: z.array(EditRecord) }) },
+  /**
+   * Runs an environment's expert over a split and stores the episodes (as `stephrl demos`; resumable); progress as
+   * `job/progress` with the token; cancelling stops it, keeping every stored episode.
+   */
+  'dataset/collectDemonstrations': {
+    params: OnDataset.extend({
+      env: EnvKind,
+      split: z.string().min(1),
+      tasks: z.array(z.string()).optional(),
+      limit: z.number().int().positive().optional(),
+      perTask: z.number().int().positive().optional(),
+      parallel: z.number().int().positive().max(64).default(1),
+      alfworldData: z.string().optional(),
+      token: z.string().optional(),
+    }),
+    result: DemoReport,
+  },
+  /** Annotates stored episodes that lack annotations (as `stephrl annotate`), with the rule or the model annotator. */
+  'dataset/annotate': {
+    params: OnDataset.extend({
+      filter: EpisodeQuery.optional(),
+      annotator: z.enum(['rule', 'model']).default('rule'),
+      model: ModelChoice.default({ gpu: 'auto', prefixReuse: true }),
+      overwriteUnreviewed: z.boolean().default(false),
+      token: z.string().optional(),
+    }),
+    result: AnnotateReport,
+  },
   /** Runs, newest first, with the latest value of each metric. */
   'dataset/listRuns': {
     params: OnDataset.extend({ kind: RunSummary.shape.kind.optional(), limit: z.number().int().positive().max(1000).default(100) }),
@@ -78,6 +106,7 @@ export const notifications = {
   'runtime/log': z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
   'env/expertStep': z.object({ token: z.string(), step: TrajectoryStep }),
   'agent/evaluationProgress': EvaluationProgress,
+  'job/progress': JobProgress,
 } as const;
 
 export type RequestName = keyof typeof requests;

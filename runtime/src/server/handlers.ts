@@ -13,6 +13,9 @@ import { datasetStats } from '../store/stats';
 import { runEvaluation } from '../evaluate/evaluation';
 import { AGENT_ROLES } from '../agent/types';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
+import { collectDemonstrations } from '../collect/demos';
+import { annotateStoredEpisodes } from '../annotate/run';
+import { openAnnotator } from '../annotate/choose';
 
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
@@ -58,6 +61,52 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
     'dataset/annotationHistory': async ({ db, episodeId }) => ({ edits: await (await store(db)).annotations.history(episodeId) }),
+    'dataset/collectDemonstrations': async (request, signal) => {
+      const progress = { total: 0, done: 0, failed: 0 };
+      const notify = (extra: { label?: string; error?: string } = {}) => {
+        if (request.token) sendNotification(connection, 'job/progress', { token: request.token, ...progress, ...extra });
+      };
+      return collectDemonstrations(await store(request.db), {
+        env: request.env,
+        split: request.split,
+        parallel: request.parallel,
+        alfworldData: resolveAlfworldData(request.alfworldData),
+        ...(request.tasks ? { tasks: request.tasks } : {}),
+        ...(request.limit ? { limit: request.limit } : {}),
+        ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
+        signal,
+        onPlan: ({ pending }) => {
+          progress.total = pending;
+          notify();
+        },
+        onEpisode: ({ ok, label, error }) => {
+          progress.done++;
+          if (!ok) progress.failed++;
+          notify({ label, ...(error ? { error } : {}) });
+        },
+      });
+    },
+    'dataset/annotate': async (request, signal) => {
+      const dataset = await store(request.db);
+      const filter = request.filter ?? {};
+      const progress = { total: (await dataset.episodes.list({ status: 'complete', ...filter })).length, done: 0, failed: 0 };
+      const { annotator, close } = await openAnnotator(request.annotator, request.model, log);
+      try {
+        return await annotateStoredEpisodes(dataset, {
+          filter,
+          overwriteUnreviewed: request.overwriteUnreviewed,
+          annotator,
+          signal,
+          onEpisode: (ok) => {
+            progress.done++;
+            if (!ok) progress.failed++;
+            if (request.token) sendNotification(connection, 'job/progress', { token: request.token, ...progress });
+          },
+        });
+      } finally {
+        await close();
+      }
+    },
     'dataset/listRuns': async ({ db, kind, limit }) => {
       const dataset = await store(db);
       const runs = (await dataset.runs.list(kind)).sort((a, b) => b.id - a.id).slice(0, limit);
