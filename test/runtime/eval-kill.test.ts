@@ -69,3 +69,38 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
   assert.equal(summary.missing, 0);
   assert.match(rerun.stderr, new RegExp(`${completeBefore} already evaluated, ${4 - completeBefore} to run`));
 });
+
+test('Ctrl-C stops stephrl eval cleanly: the episode in flight and the run read as interrupted, exit code 130', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-eval-sigint-'));
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  const model = path.join(dir, 'tiny.gguf');
+  writeTinyLlamaGguf(model, { nCtx: 8192 });
+  const db = path.join(dir, 'eval.db');
+  const child = spawn(
+    process.execPath,
+    [cli, 'eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '4', '--max-steps', '6', '--model', model, '--gpu', 'cpu', '--threads', '1', '--db', db],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  const end = Date.now() + 180_000;
+  while (Date.now() < end && child.exitCode === null) {
+    const counts = await countByStatus(db);
+    if ((counts.complete ?? 0) >= 1 && (counts.running ?? 0) >= 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  assert.equal(code, 130);
+  assert.match(stdout, /missing: rerun to finish/, 'the summary of what was done is still printed');
+  const store = await DatasetStore.open(db, { readonly: true });
+  try {
+    const [run] = await store.runs.list('eval');
+    assert.equal(run!.status, 'interrupted', 'the run itself recorded the interruption');
+    const episodes = await store.episodes.list({ source: 'policy' });
+    assert.ok(episodes.some((e) => e.status === 'interrupted' && e.stoppedBy === 'cancelled'));
+    assert.ok(episodes.every((e) => e.status !== 'running'));
+  } finally {
+    await store.close();
+  }
+});

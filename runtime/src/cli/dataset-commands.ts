@@ -20,7 +20,7 @@ import { resolveAlfworldData } from '../util/paths';
 import { exportEpisodes, readImport, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
 import { importEpisodes } from '../exchange/import';
 import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
-import { printJson } from './output';
+import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 
 const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
@@ -62,14 +62,11 @@ function parseFilter(o: FilterOptions): EpisodeFilter {
 export async function withStore<T>(dbPath: string | undefined, body: (store: DatasetStore, signal: AbortSignal) => Promise<T>): Promise<T> {
   const store = await DatasetStore.open(path.resolve(dbPath ?? defaultDatasetPath()));
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onStopSignals(() => controller.abort());
   try {
     return await body(store, controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await store.close();
     if (controller.signal.aborted) process.exitCode = 130;
   }

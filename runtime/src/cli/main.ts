@@ -33,7 +33,8 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().exitOverride().parseAsync(argv);
-    return 0;
+    // Commands report partial failure (1) or an interruption (130) through process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof UsageError) {

@@ -7,6 +7,7 @@ import { EngineError, WorkerFailure } from '../env/worker-process';
 import { EpisodeFailure } from '../env/pool';
 import type { Logger } from '../util/log';
 import { checkHealth } from '../server/health';
+import { onStopSignals } from './output';
 import { StoreError } from '../store/sqlite';
 import { InvalidEdit } from '../store/annotations';
 import { ModelError } from '../llm/types';
@@ -54,8 +55,7 @@ export function registerServeCommand(program: Command): void {
         process.exit(0);
       };
       connection.onClose(() => void stop());
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
+      onStopSignals(() => void stop());
       connection.listen();
       log('info', `runtime ${process.pid} ready (Node ${process.versions.node})`);
       await new Promise(() => {}); // served until the connection closes

@@ -8,7 +8,7 @@ import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
 import { DEFAULT_TOKEN_MODEL, DEFAULT_TOKEN_SPLITS, measureTokens, type TokenReport } from '../agent/token-measure';
 import { TOKEN_AGENTS } from '../agent/token-replay';
 import { parseEnvKind, parsePositiveInt } from './episode-args';
-import { printJson } from './output';
+import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 
 interface TokensOptions {
@@ -43,9 +43,7 @@ export function registerTokensCommand(program: Command): void {
     .action(async (o: TokensOptions) => {
       const env = parseEnvKind(o.env);
       const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const stopListening = onStopSignals(() => controller.abort());
       let bar: ProgressBar | undefined;
       let report: TokenReport;
       try {
@@ -70,8 +68,7 @@ export function registerTokensCommand(program: Command): void {
         });
       } finally {
         bar?.finish();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopListening();
       }
       // The per-episode token lists stay out of the output: they are for callers of measureTokens.
       const { perEpisode: _perEpisode, ...figures } = report;
