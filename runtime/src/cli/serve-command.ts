@@ -63,10 +63,10 @@ export function registerServeCommand(program: Command): void {
 
   program
     .command('doctor')
-    .description('check Node, Python, Java and the ALFWorld data, and say how to fix what is missing')
+    .description('check Node, Python, Java, the ALFWorld data and the default model, and say how to fix what is missing')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-            const { runtimeVersion, ...checks } = await checkHealth();
+      const { runtimeVersion, ...checks } = await checkHealth();
       if (opts.json) process.stdout.write(JSON.stringify({ runtimeVersion, ...checks }, null, 2) + '\n');
       else {
         process.stdout.write(`stephrl ${runtimeVersion}\n`);

@@ -29,6 +29,8 @@ export const Health = z.object({
   python: ToolCheck,
   java: ToolCheck,
   alfworldData: ToolCheck,
+  /** The default model (setup's, or $STEPHRL_MODEL). */
+  model: ToolCheck,
 });
 export type Health = z.infer<typeof Health>;
 

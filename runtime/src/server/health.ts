@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Health, ToolCheck } from '../protocol/rpc';
-import { resolveAlfworldData, resolvePython } from '../util/paths';
+import { resolveAlfworldData, resolveModelPath, resolvePython } from '../util/paths';
 import { version } from '../util/version';
 
 const run = promisify(execFile);
@@ -50,6 +50,25 @@ function checkAlfworld(data?: string): ToolCheck {
   return { ok: true, detail: `${dir}: ${splits.join(', ')}` };
 }
 
+/** The model agents use by default: present and a GGUF file (loading it is left to the first run). */
+function checkModel(): ToolCheck {
+  const file = resolveModelPath();
+  const fix = `${SETUP_FIX} (it installs the default model), or set STEPHRL_MODEL to a GGUF file`;
+  try {
+    const header = Buffer.alloc(4);
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, header, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (header.toString('latin1') !== 'GGUF') return { ok: false, detail: `${file} is not a GGUF file`, fix };
+    return { ok: true, detail: `${file} (${(fs.statSync(file).size / 2 ** 20).toFixed(0)} MiB)` };
+  } catch {
+    return { ok: false, detail: `the model ${file} is missing`, fix };
+  }
+}
+
 export async function checkHealth(options: { python?: string; alfworldData?: string } = {}): Promise<Health> {
   const [python, java] = await Promise.all([checkPython(options.python), checkJava()]);
   return {
@@ -58,5 +77,6 @@ export async function checkHealth(options: { python?: string; alfworldData?: str
     python,
     java,
     alfworldData: checkAlfworld(options.alfworldData),
+    model: checkModel(),
   };
 }
