@@ -125,6 +125,22 @@ test('a completion over HTTP is the embedded model’s own answer, with its toke
   await assert.rejects(session.generate(ask()), ModelError);
 });
 
+test('alternating prompt kinds each reuse their own session cache (prefix affinity)', async () => {
+  const client = await connectOpenAiModel({ baseUrl: server.url });
+  const session = await client.openSession(['flat']);
+  const kinds = ['You are the planner. Write the next subtask.\n\n', 'You are the actor. Write the next action.\n\n'];
+  const cached: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const kind of kinds) {
+      const g = await session.generate(ask({ prefix: kind, state: `round ${round}:`, maxTokens: 2, stop: [] }));
+      if (round > 0) cached.push(g.cachedPromptTokens / g.promptTokens);
+    }
+  }
+  // From the second round on, each prompt lands on the session that last served its kind: most of it is cached.
+  assert.ok(cached.every((share) => share > 0.7), `cached shares ${cached.map((c) => c.toFixed(2))}`);
+  await session.close();
+});
+
 test('max_tokens ends the answer with finish "length"', async () => {
   const client = await connectOpenAiModel({ baseUrl: server.url });
   const session = await client.openSession(['flat']);

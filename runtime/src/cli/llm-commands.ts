@@ -38,7 +38,7 @@ export function registerLlmCommands(program: Command): void {
     .option('--host <host>', 'loopback address to bind (127.0.0.1, ::1 or localhost)', '127.0.0.1')
     .option('--threads <n>', 'CPU threads for evaluation (default: half the cores)')
     .option('--context-size <n>', "tokens each request may hold, prompt and answer (default 4096, at most the model's training context)")
-    .option('--parallel <n>', 'requests generated at once', '1')
+    .option('--parallel <n>', 'requests generated at once, each in its own KV cache; a request goes to the one whose last prompt it shares most with (3 keep the three STEP-HRL roles cached)', '3')
     .action(async (opts: ServeOptions) => {
       // Checked before the model loads, which can take a while.
       if (!isLoopbackHost(opts.host)) throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1, localhost), not '${opts.host}'`);

@@ -67,21 +67,48 @@ class HttpError extends Error {
   }
 }
 
-/** Sessions opened on first need, reused after, at most `size` in use. */
+/**
+ * Sessions opened on first need, reused after, at most `size` in use. A request goes to the idle session whose last
+ * prompt shares the longest beginning with its own, so a client that alternates prompt kinds (STEP-HRL's three roles)
+ * keeps each kind's prefix in the KV cache of its own session.
+ */
 class SessionPool {
-  private readonly idle: ModelSession[] = [];
+  private readonly idle: Array<{ session: ModelSession; lastPrompt: string }> = [];
   private readonly slots: Semaphore;
+  /** Sessions open now (idle or in use). */
+  private opened = 0;
 
   constructor(
     private readonly model: LanguageModel,
-    size: number,
+    private readonly size: number,
   ) {
     this.slots = new Semaphore(size);
   }
 
-  async use<T>(fn: (session: ModelSession) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /** The idle session sharing the longest beginning with the prompt, unless a new one would serve it better. */
+  private async take(prompt: string): Promise<ModelSession> {
+    let best = -1;
+    let bestShared = -1;
+    this.idle.forEach(({ lastPrompt }, i) => {
+      const shared = sharedPrefixLength(lastPrompt, prompt);
+      if (shared > bestShared) [best, bestShared] = [i, shared];
+    });
+    if (best >= 0 && bestShared >= prompt.length / 2) return this.idle.splice(best, 1)[0]!.session;
+    // A prompt unlike every cached one gets a session of its own while there is room, else the least recently used
+    // one (idle sessions are kept oldest first): the other kinds' prefixes stay cached.
+    if (this.opened >= this.size && this.idle.length) return this.idle.shift()!.session;
+    this.opened++;
+    try {
+      return await this.model.openSession(['flat']);
+    } catch (error) {
+      this.opened--;
+      throw error;
+    }
+  }
+
+  async use<T>(prompt: string, fn: (session: ModelSession) => Promise<T>, signal: AbortSignal): Promise<T> {
     return this.slots.use(async () => {
-      const session = this.idle.pop() ?? (await this.model.openSession(['flat']));
+      const session = await this.take(prompt);
       let healthy = false;
       try {
         const result = await fn(session);
@@ -89,15 +116,26 @@ class SessionPool {
         return result;
       } finally {
         // A session whose generation failed or was cut short may be in any state: close it, open a fresh one later.
-        if (healthy) this.idle.push(session);
-        else await session.close().catch(() => {});
+        if (healthy) this.idle.push({ session, lastPrompt: prompt });
+        else {
+          this.opened--;
+          await session.close().catch(() => {});
+        }
       }
     }, signal);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.idle.splice(0).map((s) => s.close()));
+    this.opened = 0;
+    await Promise.all(this.idle.splice(0).map((s) => s.session.close()));
   }
+}
+
+function sharedPrefixLength(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {
@@ -159,6 +197,7 @@ export async function serveOpenAi(model: LanguageModel, options: OpenAiServerOpt
     const body = await readJson(request, CompletionRequest);
     const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
     const generation = await pool.use(
+      body.prompt,
       (session) =>
         session.generate({
           role: 'flat',
