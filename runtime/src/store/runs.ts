@@ -77,6 +77,32 @@ export class RunRepository {
     });
   }
 
+  /** A resumed run: running again, owned by this process. */
+  async reopen(runId: number): Promise<void> {
+    const now = nowIso();
+    await this.db.write((tx) =>
+      tx.run(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?, host = ?, updated_at = ? WHERE id = ?`, [
+        process.pid,
+        os.hostname(),
+        now,
+        runId,
+      ]),
+    );
+  }
+
+  /** Drops metrics logged after `step`: a run resumed from a checkpoint at `step` logs those steps again. */
+  async deleteMetricsAfter(runId: number, step: number): Promise<void> {
+    await this.db.write((tx) => tx.run('DELETE FROM metrics WHERE run_id = ? AND step > ?', [runId, step]));
+  }
+
+  async checkpoints(runId: number): Promise<Array<{ id: number; step: number; kind: string; path: string; metrics: Record<string, number> }>> {
+    const rows = await this.db.all<{ id: number; step: number; kind: string; path: string; metrics: string }>(
+      'SELECT id, step, kind, path, metrics FROM checkpoints WHERE run_id = ? ORDER BY step, id',
+      [runId],
+    );
+    return rows.map((r) => ({ ...r, metrics: JSON.parse(r.metrics) }));
+  }
+
   async get(runId: number): Promise<RunRecord | undefined> {
     const row = await this.db.get<Record<string, unknown>>('SELECT * FROM runs WHERE id = ?', [runId]);
     return row ? runFromRow(row) : undefined;

@@ -1,0 +1,94 @@
+"""Command line of the trainer (the runtime starts it; `accelerate launch -m stephrl_train ...` scales it out).
+
+  python -m stephrl_train bc|rl --db D --model M --out DIR [--preset P] [--set K] [--steps N] [--config JSON]
+                                [--init-adapter DIR] [--cpu] [--no-export]
+  python -m stephrl_train export --adapter DIR --model M --out FILE
+  python -m stephrl_train greedy --model M [--adapter DIR] --texts FILE.json
+
+Events go to stdout as JSON lines (events.py); logs to stderr. Exit code 2: bad input (the error event says why).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+
+from .events import Events
+
+# Library notices that say nothing to a user of this trainer.
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", message="Could not find a config file")
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="stephrl_train")
+    sub = p.add_subparsers(dest="command", required=True)
+    for kind in ("bc", "rl"):
+        t = sub.add_parser(kind)
+        t.add_argument("--db", required=True)
+        t.add_argument("--model", required=True)
+        t.add_argument("--out", required=True)
+        t.add_argument("--preset", default="cpu-small")
+        t.add_argument("--set", type=int, help="transition set id (default: the newest)")
+        t.add_argument("--steps", type=int, help="optimizer steps (overrides the epochs)")
+        t.add_argument("--config", default="{}", help="JSON object of settings over the preset")
+        t.add_argument("--init-adapter", help="start from this adapter (e.g. the BC result for rl)")
+        t.add_argument("--cpu", action="store_true", help="train on the CPU even where a GPU is present")
+        t.add_argument("--no-export", action="store_true", help="skip writing adapter.gguf for llama.cpp")
+        t.add_argument("--stop-after", type=int, help=argparse.SUPPRESS)  # tests: end as a kill would, after N steps
+    e = sub.add_parser("export")
+    e.add_argument("--adapter", required=True)
+    e.add_argument("--model", required=True)
+    e.add_argument("--out", required=True)
+    e.add_argument("--dtype", default="f32", choices=["f32", "f16"])
+    g = sub.add_parser("greedy")
+    g.add_argument("--model", required=True)
+    g.add_argument("--adapter")
+    g.add_argument("--texts", required=True)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(argv if argv is not None else sys.argv[1:])
+    events = Events(enabled=int(os.environ.get("RANK", "0")) == 0)
+    from .backbone import BackboneError
+    from .export_gguf import ExportError, export_adapter
+    from stephrl_data.dataset import DatasetVersionError
+    try:
+        if args.command == "export":
+            events.emit("exported", **export_adapter(args.adapter, args.model, args.out, args.dtype))
+            return 0
+        if args.command == "greedy":
+            from .parity import main as greedy
+            greedy(args)
+            return 0
+        from .config import preset
+        from .session import install_stop_handler
+        install_stop_handler()
+        overrides = json.loads(args.config)
+        if args.set is not None:
+            overrides["transition_set"] = args.set
+        if args.steps is not None:
+            overrides["max_steps"] = args.steps
+        cfg = preset(args.preset, overrides)
+        if args.command == "bc":
+            from .bc import train_bc as train
+        else:
+            from .offline_rl import train_rl as train
+        final = train(cfg, args.db, args.model, args.out, args.init_adapter, args.cpu, args.stop_after)
+        if not final:
+            return 143 if args.stop_after is None else 0
+        if final and not args.no_export and events.enabled:
+            out = os.path.join(final, "adapter.gguf")
+            events.emit("exported", **export_adapter(os.path.join(final, "adapter"), args.model, out))
+        return 0
+    except (BackboneError, ExportError, DatasetVersionError, ValueError, FileNotFoundError) as error:
+        events.emit("error", message=str(error))
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Stage 1, behaviour cloning on annotated expert transitions (STEP-HRL.md, "Training").
+
+Every optimizer step: loss_bc_low + loss_bc_progress, plus loss_bc_high every `high_level_interval`-th step; each
+term is the negative mean per-token log-likelihood of the role's targets (which end with EOS).
+"""
+from __future__ import annotations
+
+import torch
+
+from . import checkpoint
+from .session import Session, finish, open_session
+
+
+def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
+             stop_after=None) -> str:
+    s = open_session("bc", cfg, db, model_path, out_dir, init_adapter, cpu)
+    optimizer = torch.optim.AdamW([p for p in s.model.parameters() if p.requires_grad], lr=s.cfg.bc_lr,
+                                  weight_decay=s.cfg.weight_decay)
+    s.model, optimizer = s.accelerator.prepare(s.model, optimizer)
+    if s.resumed_state:
+        optimizer.load_state_dict(s.resumed_state["optimizer"])
+
+    def state(step: int) -> dict:
+        return {"kind": "bc", "step": step, "config": s.cfg.to_dict(), "set_id": s.set_id,
+                "streams": s.stream_state(), "rng": checkpoint.rng_state(), "optimizer": optimizer.state_dict()}
+
+    s.model.train()
+    for step in range(s.start_step, s.total_steps):
+        values = {}
+        for role in s.roles_at(step):
+            micro = s.local_micro_batches(role)
+            local = sum(len(b.indices) for b in micro)
+            total = 0.0
+            for i, batch in enumerate(micro):
+                # Gradients are averaged across processes once, on the last backward of the step.
+                ll = s.log_likelihood(batch)
+                loss = -ll.sum() / local
+                s.backward(loss, last=role == s.roles_at(step)[-1] and i == len(micro) - 1)
+                total += float(loss.detach())
+            values[f"loss_bc_{role}"] = total
+        values = s.mean_across_processes(values)
+        values["loss"] = sum(values.values())
+        values["grad_norm"] = s.clip_gradients()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        done = step + 1
+        if done % s.cfg.log_every == 0 or done == s.total_steps:
+            s.events.metrics(done, {**values, "lr": optimizer.param_groups[0]["lr"], **s.system_metrics()})
+        if done % s.cfg.checkpoint_every == 0 and done < s.total_steps:
+            s.accelerator.wait_for_everyone()
+            if s.accelerator.is_main_process:
+                path = checkpoint.save(s.out_dir, done, s.unwrapped(), state(done), s.cfg.keep_checkpoints)
+                s.events.emit("checkpoint", step=done, path=path)
+        if s.stop_now(done, stop_after, lambda n: checkpoint.save(s.out_dir, n, s.unwrapped(), state(n), s.cfg.keep_checkpoints)):
+            return ""
+    return finish(s, "bc", state)

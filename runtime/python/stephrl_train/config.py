@@ -1,0 +1,110 @@
+"""Every training hyperparameter in one typed config, with presets (STEP-HRL.md, "Training").
+
+`paper` is the reference setup; `cpu-small` is what a 2-core CPU finishes in minutes on the default 135M model.
+A run's config is stored with its checkpoints, so a resumed run trains with exactly the settings it started with.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Literal, Optional
+
+Algorithm = Literal["bc", "rl"]
+ActorWeighting = Literal["awr", "advantage"]
+
+
+@dataclass
+class LoraConfig:
+    r: int = 16
+    alpha: float = 32.0
+    dropout: float = 0.05
+    target_modules: List[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+
+@dataclass
+class TrainConfig:
+    # Data
+    transition_set: Optional[int] = None  # None: the newest set in the store
+    max_length: int = 2048  # state + target tokens; longer transitions are dropped (counted in the log)
+    # Optimisation (shared)
+    epochs: float = 5.0
+    max_steps: Optional[int] = None  # optimizer steps; overrides epochs when set
+    micro_batch_size: int = 4  # per process, per forward pass
+    global_batch_size: int = 128  # micro batch x accumulation x processes
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    precision: Literal["no", "bf16", "fp16"] = "bf16"
+    seed: int = 0
+    high_level_interval: int = 4  # the high-level loss joins every k-th optimizer step
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    # Behaviour cloning
+    bc_lr: float = 1e-4
+    # Offline RL (IQL critics + advantage-weighted actor)
+    actor_lr: float = 1e-5
+    critic_lr: float = 1e-4
+    rl_epochs: float = 3.0
+    gamma: float = 0.99
+    expectile_tau: float = 0.95
+    awr_beta: float = 1.0
+    awr_clip: float = 20.0
+    actor_weighting: ActorWeighting = "awr"
+    target_update_rate: float = 0.2
+    critic_warmup_steps: int = 100
+    critic_hidden: int = 1024
+    # Checkpoints and logging
+    checkpoint_every: int = 200  # optimizer steps
+    log_every: int = 1
+    keep_checkpoints: int = 2
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(values: Dict[str, Any]) -> "TrainConfig":
+        values = dict(values)
+        lora = LoraConfig(**values.pop("lora", {}))
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        return TrainConfig(lora=lora, **values)
+
+    def accumulation_steps(self, processes: int) -> int:
+        per_step = self.micro_batch_size * processes
+        if self.global_batch_size % per_step:
+            raise ValueError(
+                f"global_batch_size {self.global_batch_size} is not a multiple of micro_batch_size x processes ({per_step})")
+        return self.global_batch_size // per_step
+
+
+PRESETS: Dict[str, Dict[str, Any]] = {
+    "paper": {},
+    # 2 cores, SmolLM2-135M: short sequences, small batches, a few hundred steps at most.
+    "cpu-small": {
+        "max_length": 1024,
+        "epochs": 1.0,
+        "rl_epochs": 1.0,
+        "micro_batch_size": 2,
+        "global_batch_size": 8,
+        "precision": "no",
+        "bc_lr": 3e-4,
+        "actor_lr": 5e-5,
+        "critic_lr": 3e-4,
+        "critic_warmup_steps": 10,
+        "critic_hidden": 256,
+        "checkpoint_every": 20,
+        "lora": {"r": 8, "alpha": 16.0, "dropout": 0.05},
+    },
+}
+
+
+def preset(name: str, overrides: Optional[Dict[str, Any]] = None) -> TrainConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    values: Dict[str, Any] = {**PRESETS[name]}
+    for key, value in (overrides or {}).items():
+        if key == "lora" and isinstance(value, dict):
+            values["lora"] = {**values.get("lora", {}), **value}
+        else:
+            values[key] = value
+    return TrainConfig.from_dict(values)

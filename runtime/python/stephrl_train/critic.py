@@ -1,0 +1,74 @@
+"""Per-role critics: V and Q heads (small MLPs) on the frozen backbone's last hidden state, V read at the state's
+last token and Q at the utterance's last token, each with a target copy."""
+from __future__ import annotations
+
+import copy
+from typing import Dict, Tuple
+
+import torch
+from torch import nn
+
+from .data import Batch
+
+
+def head(width: int, hidden: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
+class Critic(nn.Module):
+    def __init__(self, width: int, hidden: int):
+        super().__init__()
+        self.v_head = head(width, hidden)
+        self.q_head = head(width, hidden)
+
+    def v(self, features: torch.Tensor) -> torch.Tensor:
+        return self.v_head(features).squeeze(-1)
+
+    def q(self, features: torch.Tensor) -> torch.Tensor:
+        return self.q_head(features).squeeze(-1)
+
+
+class Critics(nn.Module):
+    """One critic per role, plus frozen target copies updated by Polyak averaging."""
+
+    def __init__(self, roles, width: int, hidden: int):
+        super().__init__()
+        self.online = nn.ModuleDict({role: Critic(width, hidden) for role in roles})
+        self.target = copy.deepcopy(self.online)
+        self.target.requires_grad_(False)
+
+
+def gather_last(hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    return hidden[torch.arange(hidden.shape[0], device=hidden.device), positions]
+
+
+class FeatureCache:
+    """The backbone is frozen for the critics (adapter off), so each transition's features never change: compute them
+    once and keep them (float32, on CPU) for the later epochs."""
+
+    def __init__(self):
+        self.store: Dict[Tuple[str, int], Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    @torch.no_grad()
+    def features(self, base_model, role: str, batch: Batch) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(state feature for V(s), utterance feature for Q(s,a), next-state feature for V(s')) of a batch."""
+        missing = [i for i, idx in enumerate(batch.indices) if (role, idx) not in self.store]
+        if missing:
+            sel = torch.tensor(missing, device=batch.input_ids.device)
+            was_training = base_model.training
+            base_model.eval()  # no dropout, no random draws: features (and a resumed run) stay deterministic
+            with base_model.disable_adapter():
+                out = base_model(input_ids=batch.input_ids[sel], attention_mask=batch.attention_mask[sel],
+                                 output_hidden_states=True)
+                last = out.hidden_states[-1].float()
+                nxt = base_model(input_ids=batch.next_input_ids[sel], attention_mask=batch.next_attention_mask[sel],
+                                 output_hidden_states=True).hidden_states[-1].float()
+            base_model.train(was_training)
+            fs = gather_last(last, batch.state_last[sel]).cpu()
+            fu = gather_last(last, batch.utterance_last[sel]).cpu()
+            fn = gather_last(nxt, batch.next_last[sel]).cpu()
+            for k, i in enumerate(missing):
+                self.store[(role, batch.indices[i])] = (fs[k], fu[k], fn[k])
+        rows = [self.store[(role, idx)] for idx in batch.indices]
+        device = batch.input_ids.device
+        return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))  # type: ignore[return-value]

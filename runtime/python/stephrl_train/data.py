@@ -1,0 +1,174 @@
+"""Training data: the store's transitions, tokenized the way llama.cpp sees them at inference, and a deterministic
+per-role order that a checkpoint can resume exactly.
+
+A prompt is tokenized alone (with BOS where the model wants one) and the target after it (then EOS), so the tokens
+the trainer learns to emit are the ones the runtime samples after the same prompt.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+from stephrl_data.dataset import ROLES, open_dataset, transitions
+
+IGNORE = -100
+
+
+@dataclass
+class Example:
+    role: str
+    state_ids: List[int]
+    target_ids: List[int]  # ends with EOS
+    next_state_ids: List[int]
+    reward: float
+    done: bool
+
+
+@dataclass
+class Batch:
+    input_ids: torch.Tensor  # [B, T] state + target, right-padded
+    attention_mask: torch.Tensor
+    labels: torch.Tensor  # IGNORE on the state and on padding
+    state_last: torch.Tensor  # [B] index of the state's last token (V(s) is read there)
+    utterance_last: torch.Tensor  # [B] index of the target's last token (Q(s,a) is read there)
+    next_input_ids: torch.Tensor  # [B, T'] next state alone
+    next_attention_mask: torch.Tensor
+    next_last: torch.Tensor
+    reward: torch.Tensor
+    done: torch.Tensor
+    indices: List[int]  # positions in the role's example list (feature cache keys)
+
+    def to(self, device) -> "Batch":
+        moved = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
+        return Batch(**moved)
+
+
+def latest_set_id(db_path: str) -> int:
+    conn = open_dataset(db_path)
+    try:
+        row = conn.execute("SELECT id FROM transition_sets ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise ValueError(f"{db_path} has no transition set: derive one first (`stephrl dataset transitions`)")
+    return int(row[0])
+
+
+def load_examples(db_path: str, set_id: int, tokenizer, max_length: int, log=print) -> Dict[str, List[Example]]:
+    conn = open_dataset(db_path)
+    try:
+        if conn.execute("SELECT 1 FROM transition_sets WHERE id = ?", (set_id,)).fetchone() is None:
+            raise ValueError(f"{db_path} has no transition set {set_id}")
+        rows = list(transitions(conn, set_id))
+    finally:
+        conn.close()
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ValueError("the model's tokenizer has no end-of-sequence token: targets could never end")
+    cache: Dict[str, List[int]] = {}
+
+    def encode_prompt(text: str) -> List[int]:
+        ids = cache.get(text)
+        if ids is None:
+            ids = cache[text] = tokenizer(text, add_special_tokens=True)["input_ids"]
+        return ids
+
+    examples: Dict[str, List[Example]] = {role: [] for role in ROLES}
+    dropped = {role: 0 for role in ROLES}
+    for t in rows:
+        state = encode_prompt(t.state)
+        target = tokenizer(t.target, add_special_tokens=False)["input_ids"] + [eos]
+        if len(state) + len(target) > max_length:
+            dropped[t.role] += 1
+            continue
+        examples[t.role].append(Example(t.role, state, target, encode_prompt(t.next_state), t.reward, t.done))
+    for role in ROLES:
+        if dropped[role]:
+            log(f"{dropped[role]} {role} transitions are longer than {max_length} tokens and were left out")
+    if not examples["low"]:
+        raise ValueError(f"transition set {set_id} has no usable low-level transitions")
+    return examples
+
+
+def collate(examples: Sequence[Example], indices: Sequence[int], pad_id: int) -> Batch:
+    seqs = [e.state_ids + e.target_ids for e in examples]
+    width = max(len(s) for s in seqs)
+    input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(seqs), width), dtype=torch.long)
+    labels = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
+    for i, (e, s) in enumerate(zip(examples, seqs)):
+        input_ids[i, : len(s)] = torch.tensor(s)
+        attention[i, : len(s)] = 1
+        labels[i, len(e.state_ids): len(s)] = torch.tensor(e.target_ids)
+    next_width = max(len(e.next_state_ids) for e in examples)
+    next_ids = torch.full((len(seqs), next_width), pad_id, dtype=torch.long)
+    next_attention = torch.zeros((len(seqs), next_width), dtype=torch.long)
+    for i, e in enumerate(examples):
+        next_ids[i, : len(e.next_state_ids)] = torch.tensor(e.next_state_ids)
+        next_attention[i, : len(e.next_state_ids)] = 1
+    return Batch(
+        input_ids=input_ids,
+        attention_mask=attention,
+        labels=labels,
+        state_last=torch.tensor([len(e.state_ids) - 1 for e in examples]),
+        utterance_last=torch.tensor([len(s) - 1 for s in seqs]),
+        next_input_ids=next_ids,
+        next_attention_mask=next_attention,
+        next_last=torch.tensor([len(e.next_state_ids) - 1 for e in examples]),
+        reward=torch.tensor([e.reward for e in examples], dtype=torch.float32),
+        done=torch.tensor([e.done for e in examples], dtype=torch.float32),
+        indices=list(indices),
+    )
+
+
+class RoleStream:
+    """An endless, seeded, epoch-by-epoch shuffled order over one role's examples. Its position (epoch, cursor) is
+    saved in checkpoints, so a resumed run sees exactly the batches an uninterrupted one would."""
+
+    def __init__(self, size: int, seed: int, salt: int, epoch: int = 0, cursor: int = 0):
+        if size <= 0:
+            raise ValueError("a role stream needs at least one example")
+        self.size, self.seed, self.salt = size, seed, salt
+        self.epoch, self.cursor = epoch, cursor
+        self._order = self._permutation(epoch)
+
+    def _permutation(self, epoch: int) -> List[int]:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.salt * 10_007 + epoch)
+        return torch.randperm(self.size, generator=generator).tolist()
+
+    def take(self, count: int) -> List[int]:
+        out: List[int] = []
+        while len(out) < count:
+            if self.cursor >= self.size:
+                self.epoch += 1
+                self.cursor = 0
+                self._order = self._permutation(self.epoch)
+            n = min(count - len(out), self.size - self.cursor)
+            out.extend(self._order[self.cursor: self.cursor + n])
+            self.cursor += n
+        return out
+
+    def state(self) -> Dict[str, int]:
+        return {"epoch": self.epoch, "cursor": self.cursor}
+
+
+def make_streams(examples: Dict[str, List[Example]], seed: int, position: Optional[Dict[str, Dict[str, int]]] = None):
+    streams = {}
+    for salt, role in enumerate(ROLES):
+        if not examples[role]:
+            continue
+        p = (position or {}).get(role, {"epoch": 0, "cursor": 0})
+        streams[role] = RoleStream(len(examples[role]), seed, salt, p["epoch"], p["cursor"])
+    return streams
+
+
+def shard(indices: List[int], rank: int, world: int) -> List[int]:
+    """This process's share of a global batch (every process draws the same global order)."""
+    return indices[rank::world]
+
+
+def eprint(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)

@@ -1,0 +1,119 @@
+"""Stage 2, step-level offline RL on expert + collected transitions (STEP-HRL.md, "Training"): IQL critics per role
+and an advantage-weighted actor, all on the one shared LoRA adapter.
+
+Per optimizer step and active role (progress and low every step, high every k-th):
+  loss_q     = (Q(s,a) - (r + gamma (1 - done) V_target(s')))^2
+  loss_v     = expectile_tau(Q_target(s,a) - V(s))
+  loss_actor = - mean(w * log pi(a|s)),  A = Q(s,a) - V(s) detached,
+               w = exp(A / beta) clipped and normalised ('awr', default) or w = A ('advantage', the released code)
+The actor stays still for the first `critic_warmup_steps`; target heads follow by soft updates every step.
+"""
+from __future__ import annotations
+
+import torch
+
+from . import checkpoint
+from .critic import Critics, FeatureCache
+from .losses import actor_loss, q_loss, soft_update, td_target, v_loss
+from .session import finish, open_session
+
+
+def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
+             stop_after=None) -> str:
+    s = open_session("rl", cfg, db, model_path, out_dir, init_adapter, cpu)
+    c = s.cfg
+    base = s.model  # the peft model; its adapter is switched off to read the frozen backbone's features
+    width = base.config.hidden_size
+    critics = Critics(list(s.streams), width, c.critic_hidden).to(s.device)
+    actor_opt = torch.optim.AdamW([p for p in s.model.parameters() if p.requires_grad], lr=c.actor_lr,
+                                  weight_decay=c.weight_decay)
+    critic_opt = torch.optim.AdamW(critics.online.parameters(), lr=c.critic_lr, weight_decay=c.weight_decay)
+    if s.resumed_state:
+        critics.load_state_dict(s.resumed_state["critics"])
+    # The critics are small: each process keeps a full copy and their gradients are averaged by hand before the step.
+    s.model, actor_opt = s.accelerator.prepare(s.model, actor_opt)
+    if s.resumed_state:
+        actor_opt.load_state_dict(s.resumed_state["actor_optimizer"])
+        critic_opt.load_state_dict(s.resumed_state["critic_optimizer"])
+    plain = critics
+    cache = FeatureCache()
+
+    def state(step: int) -> dict:
+        return {"kind": "rl", "step": step, "config": c.to_dict(), "set_id": s.set_id, "streams": s.stream_state(),
+                "rng": checkpoint.rng_state(), "critics": plain.state_dict(),
+                "actor_optimizer": actor_opt.state_dict(), "critic_optimizer": critic_opt.state_dict()}
+
+    def save_rl(step: int) -> str:
+        path = checkpoint.save(s.out_dir, step, s.unwrapped(), state(step), c.keep_checkpoints)
+        torch.save(plain.state_dict(), f"{path}/critics.pt")  # the inspector reads V, Q and advantages from it
+        return path
+
+    s.model.train()
+    for step in range(s.start_step, s.total_steps):
+        actor_on = step >= c.critic_warmup_steps
+        values = {}
+        roles = s.roles_at(step)
+        for role in roles:
+            micro = s.local_micro_batches(role)
+            local = sum(len(b.indices) for b in micro)
+            feats = [cache.features(s.unwrapped(), role, b) for b in micro]
+            critic = plain.online[role]
+            target = plain.target[role]
+            # Critics: one loss over this process's whole share of the batch (small heads, cached features).
+            f_s = torch.cat([f[0] for f in feats]); f_u = torch.cat([f[1] for f in feats]); f_n = torch.cat([f[2] for f in feats])
+            reward = torch.cat([b.reward for b in micro]); done = torch.cat([b.done for b in micro])
+            with torch.no_grad():
+                v_target_next = target.v(f_n)
+                q_target = target.q(f_u)
+            q = critic.q(f_u)
+            v = critic.v(f_s)
+            loss_q = q_loss(q, td_target(reward, done, v_target_next, c.gamma))
+            loss_v = v_loss(v, q_target, c.expectile_tau)
+            (loss_q + loss_v).backward()  # the critics are plain modules (see above)
+            advantage = (q - v).detach()
+            values.update({f"loss_q_{role}": float(loss_q.detach()), f"loss_v_{role}": float(loss_v.detach()),
+                           f"q_mean_{role}": float(q.detach().mean()), f"v_mean_{role}": float(v.detach().mean()),
+                           f"advantage_mean_{role}": float(advantage.mean()),
+                           f"advantage_std_{role}": float(advantage.std()) if len(advantage) > 1 else 0.0})
+            if not actor_on:
+                continue
+            # Actor: weights over the whole share, then micro-batched log-likelihoods.
+            _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
+            total, offset = 0.0, 0
+            for i, batch in enumerate(micro):
+                n = len(batch.indices)
+                ll = s.log_likelihood(batch)
+                loss = -(weights[offset:offset + n] * ll).sum() / local
+                s.backward(loss, last=role == roles[-1] and i == len(micro) - 1)
+                total += float(loss.detach())
+                offset += n
+            values[f"loss_actor_{role}"] = total
+            values[f"weight_mean_{role}"] = float(weights.mean())
+            values[f"weight_max_{role}"] = float(weights.max())
+        if s.accelerator.num_processes > 1:
+            for p in plain.online.parameters():
+                if p.grad is not None:
+                    p.grad = s.accelerator.reduce(p.grad, reduction="mean")
+        critic_opt.step()
+        critic_opt.zero_grad(set_to_none=True)
+        values = s.mean_across_processes(values)
+        if actor_on:
+            values["grad_norm"] = s.clip_gradients()
+            actor_opt.step()
+            actor_opt.zero_grad(set_to_none=True)
+        soft_update(plain.target, plain.online, c.target_update_rate)
+        done_steps = step + 1
+        values["actor_active"] = 1.0 if actor_on else 0.0
+        if done_steps % c.log_every == 0 or done_steps == s.total_steps:
+            s.events.metrics(done_steps, {**values, "lr": actor_opt.param_groups[0]["lr"], **s.system_metrics()})
+        if done_steps % c.checkpoint_every == 0 and done_steps < s.total_steps:
+            s.accelerator.wait_for_everyone()
+            if s.accelerator.is_main_process:
+                path = save_rl(done_steps)
+                s.events.emit("checkpoint", step=done_steps, path=path)
+        if s.stop_now(done_steps, stop_after, save_rl):
+            return ""
+    final = finish(s, "rl", state)
+    if s.accelerator.is_main_process:
+        torch.save(plain.state_dict(), f"{final}/critics.pt")
+    return final

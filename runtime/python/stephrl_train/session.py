@@ -1,0 +1,199 @@
+"""What both algorithms share: the accelerator, the backbone with its adapter, the data, checkpoint resume, and the
+step schedule (which roles train at a step, their batches split into micro batches for this process)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import signal
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import torch
+from accelerate.utils import DistributedType
+
+from . import checkpoint
+from .backbone import add_lora, load_backbone, precision_dtype, trainable_parameters
+from .config import TrainConfig
+from .data import Batch, Example, collate, latest_set_id, load_examples, make_streams, shard
+from .events import Events
+from .losses import token_log_likelihood
+
+
+def active_roles(step: int, high_level_interval: int, available) -> List[str]:
+    """The roles whose loss joins optimizer step `step` (0-based): progress and low level every step, the high level
+    every k-th step (steps k-1, 2k-1, ...)."""
+    roles = [r for r in ("low", "progress") if r in available]
+    if "high" in available and (step + 1) % high_level_interval == 0:
+        roles.append("high")
+    return roles
+
+
+@dataclass
+class Session:
+    cfg: TrainConfig
+    accelerator: object
+    model: object  # the (prepared) peft model
+    tokenizer: object
+    examples: Dict[str, List[Example]]
+    streams: Dict[str, object]
+    events: Events
+    out_dir: str
+    set_id: int
+    start_step: int = 0
+    resumed_state: Optional[dict] = None
+    total_steps: int = 0
+    accumulation: int = 1
+    tokens_seen: int = 0
+    started: float = field(default_factory=time.time)
+
+    @property
+    def device(self) -> torch.device:
+        return self.accelerator.device
+
+    def unwrapped(self):
+        return self.accelerator.unwrap_model(self.model)
+
+    def roles_at(self, step: int) -> List[str]:
+        return active_roles(step, self.cfg.high_level_interval, self.streams)
+
+    def local_micro_batches(self, role: str) -> List[Batch]:
+        """Draws this step's global batch of a role (every process draws the same), keeps this process's share and
+        cuts it into micro batches."""
+        indices = self.streams[role].take(self.cfg.global_batch_size)
+        mine = shard(indices, self.accelerator.process_index, self.accelerator.num_processes)
+        pad = self.tokenizer.pad_token_id
+        size = self.cfg.micro_batch_size
+        examples = self.examples[role]
+        return [collate([examples[i] for i in mine[k:k + size]], mine[k:k + size], pad).to(self.device)
+                for k in range(0, len(mine), size)]
+
+    def log_likelihood(self, batch: Batch) -> torch.Tensor:
+        self.tokens_seen += int(batch.attention_mask.sum())
+        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+        return token_log_likelihood(out.logits, batch.labels)
+
+    def stop_now(self, done: int, stop_after: Optional[int], save) -> bool:
+        """After a finished step: on SIGTERM/SIGINT (a cancel) or a test's stop_after, keep a checkpoint of this step
+        so nothing is lost, and tell the loop to end."""
+        if not (STOP["requested"] or (stop_after is not None and done >= stop_after)):
+            return False
+        if STOP["requested"]:
+            self.accelerator.wait_for_everyone()
+            if self.accelerator.is_main_process:
+                path = save(done)
+                self.events.emit("stopped", step=done, path=path)
+        return True
+
+    def backward(self, loss: torch.Tensor, last: bool) -> None:
+        """Accumulates gradients over a step's micro batches; they are averaged across processes once, on the step's
+        last backward. DeepSpeed runs its own optimizer step inside the synced backward."""
+        acc = self.accelerator
+        if acc.distributed_type == DistributedType.DEEPSPEED:
+            acc.gradient_state._set_sync_gradients(last)
+            acc.backward(loss)
+            return
+        with nullcontext() if last else acc.no_sync(self.model):
+            acc.backward(loss)
+
+    def clip_gradients(self) -> float:
+        norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        return float(norm) if norm is not None else float("nan")  # DeepSpeed clips by its config and reports none
+
+    def mean_across_processes(self, values: Dict[str, float]) -> Dict[str, float]:
+        """Step metrics averaged over processes (each computed them on its own share of the batch)."""
+        if self.accelerator.num_processes == 1:
+            return values
+        keys = sorted(values)
+        tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=self.device)
+        reduced = self.accelerator.reduce(tensor, reduction="mean").tolist()
+        return dict(zip(keys, reduced))
+
+    def stream_state(self) -> Dict[str, Dict[str, int]]:
+        return {role: s.state() for role, s in self.streams.items()}
+
+    def system_metrics(self) -> Dict[str, float]:
+        elapsed = max(time.time() - self.started, 1e-9)
+        values = {"tokens_per_second": self.tokens_seen * self.accelerator.num_processes / elapsed,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        if self.device.type == "cuda":
+            values["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2 ** 20
+        return values
+
+
+STOP = {"requested": False}
+
+
+def install_stop_handler() -> None:
+    """The first SIGTERM/SIGINT asks the loop to stop after the current step (and checkpoint); a second one ends
+    the process at once."""
+    def handler(signum, _frame):
+        if STOP["requested"]:
+            raise SystemExit(128 + signum)
+        STOP["requested"] = True
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir: str,
+                 init_adapter: Optional[str] = None, cpu: bool = False) -> Session:
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(mixed_precision="no" if cpu else cfg.precision, cpu=cpu)
+    events = Events(enabled=accelerator.is_main_process)
+    os.makedirs(out_dir, exist_ok=True)
+    resume_from = checkpoint.latest(out_dir)
+    resumed_state = None
+    if resume_from:
+        resumed_state = checkpoint.load_state(resume_from)
+        if resumed_state["kind"] != kind:
+            raise ValueError(f"{out_dir} holds a {resumed_state['kind']} run, not {kind}: choose another output folder")
+        cfg = TrainConfig.from_dict(resumed_state["config"])  # a resumed run keeps the settings it started with
+        events.log(f"resuming from {resume_from} (step {resumed_state['step']})")
+    torch.manual_seed(cfg.seed)
+
+    dtype = precision_dtype(cfg.precision, accelerator.device)
+    base, tokenizer = load_backbone(model_path, dtype)
+    adapter = os.path.join(resume_from, "adapter") if resume_from else init_adapter
+    model = add_lora(base, cfg.lora, adapter)
+    set_id = resumed_state["set_id"] if resumed_state else (cfg.transition_set or latest_set_id(db))
+    examples = load_examples(db, set_id, tokenizer, cfg.max_length, log=events.log)
+    streams = make_streams(examples, cfg.seed, resumed_state["streams"] if resumed_state else None)
+    if resumed_state:
+        checkpoint.set_rng_state(resumed_state["rng"])
+
+    epochs = cfg.epochs if kind == "bc" else cfg.rl_epochs
+    total = cfg.max_steps or max(1, math.ceil(epochs * len(examples["low"]) / cfg.global_batch_size))
+    session = Session(cfg=cfg, accelerator=accelerator, model=model, tokenizer=tokenizer, examples=examples,
+                      streams=streams, events=events, out_dir=out_dir, set_id=set_id,
+                      start_step=resumed_state["step"] if resumed_state else 0, resumed_state=resumed_state,
+                      total_steps=total, accumulation=cfg.accumulation_steps(accelerator.num_processes))
+    trainable, params = trainable_parameters(model)
+    events.emit("start", kind=kind, set_id=set_id, device=str(accelerator.device), processes=accelerator.num_processes,
+                examples={r: len(v) for r, v in examples.items()}, total_steps=total, start_step=session.start_step,
+                trainable_parameters=trainable, parameters=params, config=cfg.to_dict(),
+                resumed_from=resume_from)
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump({"kind": kind, "model": model_path, "db": db, "set_id": set_id, "config": cfg.to_dict()}, f, indent=2)
+    return session
+
+
+def finish(session: Session, kind: str, extra_state) -> str:
+    """Saves the final adapter next to the checkpoints and reports it."""
+    session.accelerator.wait_for_everyone()
+    final = os.path.join(session.out_dir, "final")
+    if session.accelerator.is_main_process:
+        path = checkpoint.save(session.out_dir, session.total_steps, session.unwrapped(),
+                               extra_state(session.total_steps), session.cfg.keep_checkpoints)
+        partial = final + ".partial"
+        import shutil
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(path, partial)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(partial, final)
+        session.events.emit("done", step=session.total_steps, path=final, adapter=os.path.join(final, "adapter"))
+    session.accelerator.wait_for_everyone()
+    return final

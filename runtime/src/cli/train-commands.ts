@@ -1,0 +1,107 @@
+/** `stephrl train bc|rl` and `stephrl train export`: the Python trainer, recorded in the store (resumable). */
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { TRAIN_KINDS, TRAIN_PRESETS, type TrainKind, type TrainPreset } from '../protocol/trainer';
+import { runTraining, type TrainingResult } from '../train/training';
+import { resolveModelPath } from '../util/paths';
+import { stderrLogger } from '../util/log';
+import { withStore } from './dataset-commands';
+import { parsePositiveInt, UsageError } from './episode-args';
+import { printJson } from './output';
+
+interface TrainCliOptions {
+  db?: string;
+  model?: string;
+  preset: string;
+  set?: string;
+  steps?: string;
+  out?: string;
+  config?: string;
+  initAdapter?: string;
+  cpu?: boolean;
+  export: boolean;
+  acceleratorConfig?: string;
+  processes?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+function parsePreset(value: string): TrainPreset {
+  if (!(TRAIN_PRESETS as readonly string[]).includes(value)) throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}, not '${value}'`);
+  return value as TrainPreset;
+}
+
+function parseConfig(value: string | undefined): Record<string, unknown> {
+  if (!value) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new UsageError(`--config must be a JSON object of trainer settings, e.g. '{"bc_lr": 0.0002}'`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--config must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function printResult(r: TrainingResult): void {
+  const loss = Object.entries(r.finalMetrics).filter(([n]) => n.startsWith('loss')).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ');
+  console.log(`training run ${r.runId}: ${r.status} at step ${r.steps}${r.totalSteps ? ` of ${r.totalSteps}` : ''}${r.resumed ? ' (resumed)' : ''}`);
+  if (loss) console.log(loss);
+  if (r.adapterGguf) console.log(`adapter for llama.cpp: ${r.adapterGguf}\n  evaluate it: npx stephrl eval --adapter ${r.adapterGguf} ...`);
+  if (r.status === 'interrupted') console.log(`run the same command again to resume from the last checkpoint in ${r.out}`);
+  if (r.error && r.status === 'failed') console.error(r.error);
+}
+
+export function registerTrainCommands(program: Command): void {
+  const train = program.command('train').description('train the STEP-HRL policy: behaviour cloning (bc) or step-level offline RL (rl)');
+  for (const kind of TRAIN_KINDS) {
+    train
+      .command(kind)
+      .description(kind === 'bc' ? 'behaviour cloning on annotated expert transitions' : 'offline RL (IQL critics + advantage-weighted actor) on expert and collected transitions')
+      .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
+      .option('--model <path>', 'base model: a GGUF file or a Hugging Face model folder (default: the default model)')
+      .option('--preset <name>', `hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
+      .option('--set <id>', 'transition set (default: the newest)')
+      .option('--steps <n>', 'optimizer steps (default: from the preset epochs)')
+      .option('--out <dir>', 'output folder (default: .stephrl/training/<kind>-<model>-set<id>-<preset>); the same folder resumes')
+      .option('--config <json>', 'settings over the preset, as JSON (names as in runtime/python/stephrl_train/config.py)')
+      .option('--init-adapter <dir>', kind === 'rl' ? 'start from this adapter folder (the BC result)' : 'start from this adapter folder')
+      .option('--cpu', 'train on the CPU even where a GPU is present')
+      .option('--no-export', 'do not write adapter.gguf for llama.cpp')
+      .option('--accelerate-config <file>', 'run under `accelerate launch` with this config (e.g. runtime/python/accelerate/deepspeed-zero2.yaml)')
+      .option('--processes <n>', 'training processes on this machine (data parallel; with --accelerate-config, its process count)')
+      .option('--verbose', 'show the trainer log')
+      .option('--json', 'print the result as JSON')
+      .action(async (o: TrainCliOptions) => {
+        const preset = parsePreset(o.preset);
+        const processes = o.processes ? parsePositiveInt(o.processes, '--processes') : undefined;
+        await withStore(o.db, async (store, signal) => {
+          const result = await runTraining(store, {
+            kind: kind as TrainKind,
+            model: resolveModelPath(o.model),
+            preset,
+            ...(o.set ? { setId: parsePositiveInt(o.set, '--set') } : {}),
+            ...(o.steps ? { steps: parsePositiveInt(o.steps, '--steps') } : {}),
+            ...(o.out ? { out: path.resolve(o.out) } : {}),
+            config: parseConfig(o.config),
+            ...(o.initAdapter ? { initAdapter: path.resolve(o.initAdapter) } : {}),
+            cpu: Boolean(o.cpu),
+            exportGguf: o.export,
+            ...(o.acceleratorConfig || processes ? { accelerate: { configFile: o.acceleratorConfig, processes } } : {}),
+            log: stderrLogger(o.verbose ? 'debug' : 'info'),
+            signal,
+            onEvent: (event) => {
+              if (event.event === 'metrics') {
+                const loss = event.values.loss ?? event.values.loss_q_low;
+                process.stderr.write(`step ${event.step}${loss != null ? `: ${event.values.loss != null ? 'loss' : 'loss_q_low'} ${loss.toFixed(4)}` : ''}\n`);
+              }
+            },
+          });
+          if (o.json) printJson(result);
+          else printResult(result);
+          if (result.status === 'failed') process.exitCode = 1;
+          else if (result.status === 'interrupted') process.exitCode = 130;
+        });
+      });
+  }
+}

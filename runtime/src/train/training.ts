@@ -1,0 +1,164 @@
+/**
+ * A training run: one `train` run in the store per output folder. The trainer's metrics land in the metrics table as
+ * they arrive (live curves), its checkpoints in the checkpoints table. Running the same training again resumes it
+ * from its last checkpoint (same run, metrics past that checkpoint replaced); a finished one is returned as it is.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DatasetStore } from '../store/dataset-store';
+import type { RunRecord } from '../store/runs';
+import type { TrainerEvent, TrainKind, TrainPreset } from '../protocol/trainer';
+import { stateDir } from '../util/paths';
+import { silentLogger, type Logger } from '../util/log';
+import { runTrainerProcess, TrainerError, type TrainerLaunch } from './trainer-process';
+
+export interface TrainingOptions extends Omit<TrainerLaunch, 'db' | 'out' | 'log' | 'signal'> {
+  out?: string;
+  log?: Logger;
+  signal?: AbortSignal;
+  onEvent?: (event: TrainerEvent, runId: number) => void;
+}
+
+export interface TrainingResult {
+  runId: number;
+  status: 'complete' | 'interrupted' | 'failed';
+  out: string;
+  /** The trained adapter: peft folder and the GGUF that llama.cpp loads (null until the run completes). */
+  adapterDir: string | null;
+  adapterGguf: string | null;
+  steps: number;
+  totalSteps: number | null;
+  finalMetrics: Record<string, number>;
+  resumed: boolean;
+  error: string | null;
+}
+
+export async function latestTransitionSet(store: DatasetStore): Promise<number> {
+  const row = await store.db.get<{ id: number }>('SELECT id FROM transition_sets ORDER BY id DESC LIMIT 1');
+  if (!row) throw new TrainerError(`${store.file} has no transition set: run \`stephrl annotate\` and \`stephrl dataset transitions\` first`);
+  return row.id;
+}
+
+export function defaultOutDir(kind: TrainKind, preset: TrainPreset, setId: number, model: string): string {
+  const base = path.basename(model).replace(/\.gguf$/i, '').replace(/[^\w.-]+/g, '_');
+  return path.join(stateDir, 'training', `${kind}-${base}-set${setId}-${preset}`);
+}
+
+async function previousRun(store: DatasetStore, out: string): Promise<RunRecord | undefined> {
+  const runs = await store.runs.list('train');
+  return runs.reverse().find((r) => r.config.out === out);
+}
+
+export async function runTraining(store: DatasetStore, options: TrainingOptions): Promise<TrainingResult> {
+  const log = options.log ?? silentLogger;
+  const setId = options.setId ?? (await latestTransitionSet(store));
+  const model = path.resolve(options.model);
+  const out = path.resolve(options.out ?? defaultOutDir(options.kind, options.preset, setId, model));
+  const finalDir = path.join(out, 'final');
+  const previous = await previousRun(store, out);
+
+  if (previous?.status === 'complete' && fs.existsSync(path.join(finalDir, 'adapter'))) {
+    log('info', `training run ${previous.id} in ${out} is already complete`);
+    return resultOf(store, previous.id, 'complete', out, false, null);
+  }
+  if (previous?.status === 'running') {
+    throw new TrainerError(`training run ${previous.id} is already writing to ${out} (process ${previous.pid} on ${previous.host})`);
+  }
+  const config = {
+    kind: options.kind, preset: options.preset, model, setId, out, steps: options.steps ?? null,
+    overrides: options.config ?? {}, initAdapter: options.initAdapter ?? null, accelerate: options.accelerate ?? null,
+  };
+  let runId: number;
+  if (previous) {
+    runId = previous.id;
+    await store.runs.reopen(runId);
+    log('info', `resuming training run ${runId} from ${out}`);
+  } else {
+    runId = await store.runs.start('train', `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId} (${options.preset})`, config);
+  }
+
+  let errorMessage: string | null = null;
+  let totalSteps: number | null = null;
+  let finished = false;
+  let stopped = false;
+  const onEvent = async (event: TrainerEvent) => {
+    switch (event.event) {
+      case 'start':
+        totalSteps = event.total_steps;
+        if (event.start_step > 0 || previous) await store.runs.deleteMetricsAfter(runId, event.start_step);
+        log('info', `training ${event.kind} on ${event.device} (${event.processes} process${event.processes > 1 ? 'es' : ''}): ` +
+          `${Object.entries(event.examples).map(([r, n]) => `${n} ${r}`).join(', ')} transitions, steps ${event.start_step}..${event.total_steps}, ` +
+          `${event.trainable_parameters} trainable of ${event.parameters} parameters`);
+        break;
+      case 'metrics': {
+        const points = Object.entries(event.values).flatMap(([name, value]) => (value === null ? [] : [{ step: event.step, name, value }]));
+        const diverged = Object.entries(event.values).filter(([, v]) => v === null).map(([n]) => n);
+        if (diverged.length) log('warn', `step ${event.step}: ${diverged.join(', ')} not finite`);
+        await store.runs.addMetrics(runId, points);
+        break;
+      }
+      case 'checkpoint':
+      case 'stopped':
+        await store.runs.addCheckpoint(runId, { step: event.step, kind: 'checkpoint', path: event.path });
+        stopped ||= event.event === 'stopped';
+        break;
+      case 'done':
+        finished = true;
+        await store.runs.addCheckpoint(runId, { step: event.step, kind: 'adapter', path: event.adapter, metrics: await store.runs.latestMetrics(runId) });
+        break;
+      case 'exported':
+        await store.runs.addCheckpoint(runId, { step: -1, kind: 'gguf-adapter', path: event.path });
+        break;
+      case 'error':
+        errorMessage = event.message;
+        break;
+    }
+    options.onEvent?.(event, runId);
+  };
+
+  let status: TrainingResult['status'];
+  try {
+    const exit = await runTrainerProcess({ ...options, model, out, setId, db: store.file, log }, onEvent);
+    if (exit.code === 0 && finished) status = 'complete';
+    else if (exit.code === 0 && options.stopAfter !== undefined) status = 'interrupted';
+    else if (exit.cancelled || stopped) status = 'interrupted';
+    else {
+      status = 'failed';
+      errorMessage ??= `the trainer ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}` +
+        (exit.stderrTail ? `; its last output:\n${exit.stderrTail.split('\n').slice(-8).join('\n')}` : '');
+    }
+  } catch (error) {
+    status = 'failed';
+    errorMessage = error instanceof Error ? error.message : String(error);
+  }
+  await store.runs.finish(runId, status, status === 'interrupted' ? 'stopped before the end: run the same training again to resume' : errorMessage);
+  return resultOf(store, runId, status, out, Boolean(previous), errorMessage, totalSteps);
+}
+
+async function resultOf(
+  store: DatasetStore,
+  runId: number,
+  status: TrainingResult['status'],
+  out: string,
+  resumed: boolean,
+  error: string | null,
+  totalSteps: number | null = null,
+): Promise<TrainingResult> {
+  const checkpoints = await store.runs.checkpoints(runId);
+  const adapter = checkpoints.filter((c) => c.kind === 'adapter').at(-1);
+  const gguf = checkpoints.filter((c) => c.kind === 'gguf-adapter').at(-1);
+  const metrics = await store.runs.metrics(runId);
+  const steps = metrics.reduce((m, p) => Math.max(m, p.step), 0);
+  return {
+    runId,
+    status,
+    out,
+    adapterDir: status === 'complete' ? adapter?.path ?? null : null,
+    adapterGguf: status === 'complete' ? gguf?.path ?? null : null,
+    steps,
+    totalSteps: totalSteps ?? (status === 'complete' ? steps : null),
+    finalMetrics: await store.runs.latestMetrics(runId),
+    resumed,
+    error,
+  };
+}

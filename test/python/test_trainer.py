@@ -1,0 +1,234 @@
+"""The trainer on a tiny random GGUF model and a real dataset (ALFWorld expert episodes, rule-annotated, through the
+real CLI): loss terms against hand-computed values, learning, the high-level interval, kill -9 + resume equality,
+offline RL, accelerate with two CPU processes, and clear errors for bad input."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import ALFWORLD_DATA, ROOT
+from stephrl_train import losses
+from stephrl_train.config import PRESETS, TrainConfig, preset
+from stephrl_train.session import active_roles
+
+CLI = os.path.join(ROOT, "runtime", "bin", "stephrl.js")
+TINY = os.path.join(ROOT, "test", "fixtures", "tinygguf.mjs")
+ENV = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "runtime", "python"), "PYTHONUNBUFFERED": "1"}
+# Byte-level tiny vocabulary: prompts are long in tokens, so allow them all; small steps keep it fast.
+SMALL = {"max_length": 4096, "micro_batch_size": 2, "global_batch_size": 4, "checkpoint_every": 3}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    d = tmp_path_factory.mktemp("trainer")
+    model = str(d / "tiny.gguf")
+    subprocess.run(["node", TINY, model], check=True, capture_output=True)
+    db = str(d / "stephrl.db")
+    for args in (["demos", "--env", "alfworld", "--split", "valid_train", "--limit", "2", "--data", ALFWORLD_DATA],
+                 ["annotate"], ["dataset", "transitions"]):
+        r = subprocess.run(["node", CLI, *args, "--db", db, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+    return {"dir": d, "model": model, "db": db}
+
+
+def trainer(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "stephrl_train", *args], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def events(stdout):
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+# ---- loss terms, by hand ----
+
+def test_expectile_loss_weights_the_two_sides_by_tau():
+    diff = torch.tensor([2.0, -1.0])
+    # 0.9 * 4 and 0.1 * 1, averaged
+    assert losses.expectile_loss(diff, 0.9).item() == pytest.approx((0.9 * 4 + 0.1 * 1) / 2)
+    v = torch.tensor([1.0, 1.0])
+    q_target = torch.tensor([3.0, 0.0])  # diff = q_target - v = [2, -1]
+    assert losses.v_loss(v, q_target, 0.9).item() == pytest.approx((0.9 * 4 + 0.1 * 1) / 2)
+
+
+def test_td_target_does_not_bootstrap_past_done():
+    r = torch.tensor([1.0, 0.0, -1.0])
+    done = torch.tensor([1.0, 0.0, 0.0])
+    v_next = torch.tensor([5.0, 2.0, 3.0])
+    target = losses.td_target(r, done, v_next, 0.9)
+    assert target.tolist() == pytest.approx([1.0, 1.8, 1.7])
+    q = torch.tensor([0.0, 1.8, 2.7])
+    assert losses.q_loss(q, target).item() == pytest.approx((1.0 + 0.0 + 1.0) / 3)
+
+
+def test_awr_weights_are_exponentiated_clipped_and_normalised():
+    adv = torch.tensor([0.0, 1.0, 10.0])
+    w = losses.awr_weights(adv, beta=1.0, clip=5.0)
+    raw = torch.tensor([1.0, 2.718281828, 5.0])  # exp(10) clipped at 5
+    assert w.tolist() == pytest.approx((raw / raw.mean()).tolist(), rel=1e-5)
+    ll = torch.tensor([-1.0, -2.0, -3.0])
+    loss, weights = losses.actor_loss(ll, adv, "awr", 1.0, 5.0)
+    assert loss.item() == pytest.approx(-(weights * ll).mean().item())
+    loss_adv, w_adv = losses.actor_loss(ll, adv, "advantage", 1.0, 5.0)
+    assert w_adv.tolist() == adv.tolist()
+    assert loss_adv.item() == pytest.approx(-(0 * -1 + 1 * -2 + 10 * -3) / 3)
+
+
+def test_token_log_likelihood_averages_only_target_tokens():
+    logits = torch.zeros(1, 3, 4)
+    logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty
+    labels = torch.tensor([[-100, 2, -100]])
+    ll = losses.token_log_likelihood(logits, labels)
+    assert ll.item() == pytest.approx(torch.log_softmax(logits[0, 0], -1)[2].item())
+
+
+def test_soft_update_moves_targets_by_the_rate():
+    online, target = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        online.weight.fill_(1.0)
+        target.weight.fill_(0.0)
+    losses.soft_update(target, online, 0.2)
+    assert target.weight.item() == pytest.approx(0.2)
+
+
+def test_high_level_loss_joins_every_kth_step():
+    roles = [active_roles(step, 4, {"high", "low", "progress"}) for step in range(8)]
+    assert [("high" in r) for r in roles] == [False, False, False, True, False, False, False, True]
+    assert all({"low", "progress"} <= set(r) for r in roles)
+
+
+def test_presets_and_config_checks():
+    assert preset("paper").bc_lr == 1e-4 and preset("paper").lora.r == 16 and preset("paper").expectile_tau == 0.95
+    assert preset("cpu-small", {"lora": {"r": 4}}).lora.alpha == PRESETS["cpu-small"]["lora"]["alpha"]
+    with pytest.raises(ValueError, match="unknown training settings: bogus"):
+        preset("paper", {"bogus": 1})
+    with pytest.raises(ValueError, match="not a multiple"):
+        TrainConfig(micro_batch_size=3, global_batch_size=128).accumulation_steps(1)
+
+
+# ---- learning and resuming on the tiny model ----
+
+def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace):
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.data import collate, load_examples
+
+    torch.manual_seed(0)
+    model, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(model, LoraConfig(r=8, alpha=16, dropout=0.0))
+    examples = load_examples(workspace["db"], 1, tokenizer, 4096)["low"][:4]
+    batch = collate(examples, list(range(4)), tokenizer.pad_token_id)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    history = []
+    for _ in range(15):
+        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+        loss = losses.bc_loss(losses.token_log_likelihood(out.logits, batch.labels))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    assert history[-1] < history[0] * 0.8, history
+
+
+def adapter_weights(path):
+    return load_file(os.path.join(path, "adapter_model.safetensors"))
+
+
+def test_kill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(workspace):
+    d = workspace["dir"]
+    common = ["--db", workspace["db"], "--model", workspace["model"], "--steps", "6", "--config", json.dumps(SMALL),
+              "--no-export"]
+    straight = trainer("bc", *common, "--out", str(d / "straight"))
+    assert straight.returncode == 0, straight.stderr
+
+    killed_out = str(d / "killed")
+    proc = subprocess.Popen([sys.executable, "-m", "stephrl_train", "bc", *common, "--out", killed_out], cwd=ROOT,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:  # kill -9 right after the step-3 checkpoint is reported
+        if '"checkpoint"' in line:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not os.path.exists(os.path.join(killed_out, "final"))
+    resumed = trainer("bc", *common, "--out", killed_out)
+    assert resumed.returncode == 0, resumed.stderr
+    start = events(resumed.stdout)[0]
+    assert start["event"] == "start" and start["start_step"] == 3 and start["resumed_from"].endswith("step-0000003")
+
+    a = adapter_weights(str(d / "straight" / "final" / "adapter"))
+    b = adapter_weights(os.path.join(killed_out, "final", "adapter"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_sigterm_checkpoints_the_current_step_and_exits(workspace):
+    out = str(workspace["dir"] / "cancelled")
+    proc = subprocess.Popen([sys.executable, "-m", "stephrl_train", "bc", "--db", workspace["db"], "--model",
+                             workspace["model"], "--steps", "50", "--config", json.dumps(SMALL), "--out", out],
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(json.loads(line))
+        if seen[-1]["event"] == "metrics" and seen[-1]["step"] == 1:
+            proc.send_signal(signal.SIGTERM)
+    proc.wait()
+    assert proc.returncode == 143
+    stopped = [e for e in seen if e["event"] == "stopped"]
+    assert len(stopped) == 1 and os.path.exists(os.path.join(stopped[0]["path"], "COMPLETE"))
+    assert stopped[0]["step"] < 50
+
+
+def test_offline_rl_trains_critics_then_the_actor(workspace):
+    out = str(workspace["dir"] / "rl")
+    r = trainer("rl", "--db", workspace["db"], "--model", workspace["model"], "--steps", "4", "--out", out,
+                "--config", json.dumps({**SMALL, "critic_warmup_steps": 2}))
+    assert r.returncode == 0, r.stderr
+    metrics = [e for e in events(r.stdout) if e["event"] == "metrics"]
+    assert [m["values"]["actor_active"] for m in metrics] == [0.0, 0.0, 1.0, 1.0]
+    assert "loss_actor_low" not in metrics[0]["values"] and "loss_actor_low" in metrics[2]["values"]
+    for name in ("loss_q_low", "loss_v_low", "loss_q_progress", "q_mean_low", "advantage_mean_low", "tokens_per_second"):
+        assert name in metrics[-1]["values"], name
+    assert "loss_q_high" in metrics[3]["values"]  # the fourth step is a high-level step
+    critics = torch.load(os.path.join(out, "final", "critics.pt"))
+    assert any(k.startswith("online.low.q_head") for k in critics) and any(k.startswith("target.high.v_head") for k in critics)
+    assert os.path.getsize(os.path.join(out, "final", "adapter.gguf")) > 0
+
+
+def test_two_cpu_processes_train_as_one_data_parallel_run(workspace):
+    # As `stephrl train --processes 2 --cpu` starts it: torchrun, picked up by accelerate (gloo).
+    out = str(workspace["dir"] / "ddp")
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stephrl_train", "bc", "--db", workspace["db"], "--model", workspace["model"], "--steps", "2",
+                        "--out", out, "--cpu", "--no-export", "--config", json.dumps(SMALL)],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    evs = events(r.stdout)
+    assert evs[0]["processes"] == 2
+    assert [e["step"] for e in evs if e["event"] == "metrics"] == [1, 2]  # only the main process reports
+    assert os.path.exists(os.path.join(out, "final", "adapter", "adapter_model.safetensors"))
+
+
+def test_accelerate_configs_load():
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    folder = os.path.join(ROOT, "runtime", "python", "accelerate")
+    kinds = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".yaml"):
+            kinds[name] = str(load_config_from_file(os.path.join(folder, name)).distributed_type)
+    assert "DEEPSPEED" in kinds["deepspeed-zero2.yaml"]
+    assert "FSDP" in kinds["fsdp.yaml"]
+
+
+def test_bad_model_file_is_a_clear_error(workspace):
+    bad = workspace["dir"] / "broken.gguf"
+    bad.write_bytes(b"not a model at all")
+    r = trainer("bc", "--db", workspace["db"], "--model", str(bad), "--steps", "1", "--out", str(workspace["dir"] / "bad"))
+    assert r.returncode == 2
+    assert "is not a GGUF file" in events(r.stdout)[-1]["message"]

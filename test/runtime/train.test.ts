@@ -1,0 +1,122 @@
+/**
+ * Training through the runtime: `stephrl train` records the run, its live metrics and its checkpoints in the store;
+ * the exported adapter loads in llama.cpp and agrees with PyTorch; a cancelled run resumes to the same end.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatasetStore } from '../../runtime/src/store/dataset-store';
+import { measureExportParity } from '../../runtime/src/train/export-parity';
+import { resolvePython } from '../../runtime/src/util/paths';
+import { cli, root, runCli } from './helpers';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-train-'));
+const model = path.join(dir, 'tiny.gguf');
+const db = path.join(dir, 'train.db');
+// The tiny model's vocabulary is bytes: prompts are long in tokens. Small batches keep CPU steps quick.
+const small = JSON.stringify({ max_length: 4096, micro_batch_size: 2, global_batch_size: 4, checkpoint_every: 2 });
+
+async function cliOk(args: string[]): Promise<string> {
+  const r = await runCli(args, { timeoutMs: 600_000 });
+  assert.equal(r.code, 0, `stephrl ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+before(async () => {
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  writeTinyLlamaGguf(model, { nCtx: 8192 });
+  await cliOk(['demos', '--env', 'alfworld', '--split', 'valid_train', '--limit', '2', '--db', db, '--json']);
+  await cliOk(['annotate', '--db', db, '--json']);
+  await cliOk(['dataset', 'transitions', '--db', db, '--json']);
+});
+
+async function withStore<T>(body: (store: DatasetStore) => Promise<T>): Promise<T> {
+  const store = await DatasetStore.open(db);
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+test('stephrl train bc records the run, a metric row per step and its checkpoints; the adapter plays in llama.cpp', async () => {
+  const out = path.join(dir, 'bc');
+  const result = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '4', '--out', out, '--config', small, '--json']));
+  assert.equal(result.status, 'complete');
+  assert.equal(result.steps, 4);
+  assert.ok(fs.existsSync(result.adapterGguf), 'adapter.gguf was written');
+  await withStore(async (store) => {
+    const run = (await store.runs.get(result.runId))!;
+    assert.equal(run.kind, 'train');
+    assert.equal(run.status, 'complete');
+    assert.equal(run.config.out, out);
+    const metrics = await store.runs.metrics(result.runId);
+    const lowLoss = metrics.filter((m) => m.name === 'loss_bc_low');
+    assert.deepEqual(lowLoss.map((m) => m.step), [1, 2, 3, 4]);
+    assert.deepEqual(metrics.filter((m) => m.name === 'loss_bc_high').map((m) => m.step), [4]); // every 4th step
+    const kinds = (await store.runs.checkpoints(result.runId)).map((c) => `${c.kind}@${c.step}`);
+    assert.deepEqual(kinds, ['gguf-adapter@-1', 'checkpoint@2', 'adapter@4']);
+  });
+  // The same command again: already complete, nothing retrained.
+  const again = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '4', '--out', out, '--config', small, '--json']));
+  assert.equal(again.runId, result.runId);
+  assert.equal(again.status, 'complete');
+  // The exported adapter loads with the base GGUF and plays an episode.
+  const evalOut = JSON.parse(await cliOk(['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '1', '--max-steps', '3', '--model', model,
+    '--adapter', result.adapterGguf, '--gpu', 'cpu', '--threads', '1', '--db', db, '--json']));
+  assert.equal(evalOut.episodes, 1);
+  assert.equal(evalOut.adapter, result.adapterGguf);
+});
+
+test('export parity: llama.cpp with the exported adapter picks the same greedy tokens as PyTorch', async () => {
+  const adapterDir = path.join(dir, 'random-adapter');
+  // Large random LoRA weights: a freshly trained adapter is almost zero and would hide a wrong export.
+  execFileSync(resolvePython(), [path.join(root, 'test', 'fixtures', 'random_adapter.py'), model, adapterDir, '0', '0.2'], { stdio: 'ignore' });
+  const gguf = path.join(adapterDir, 'adapter.gguf');
+  execFileSync(resolvePython(), ['-m', 'stephrl_train', 'export', '--adapter', adapterDir, '--model', model, '--out', gguf], {
+    env: { ...process.env, PYTHONPATH: path.join(root, 'runtime', 'python') },
+    stdio: 'ignore',
+  });
+  const texts = [
+    'You are the low-level actor. Subtask: take the mug from the countertop.\nObservation: You are in the middle of a room.',
+    'the hello world a the world hello',
+    'Progress so far: None\nAction: go to countertop 1\nResult: On the countertop 1, you see a mug 1.',
+  ];
+  const report = await measureExportParity({ model, adapterDir, adapterGguf: gguf, texts });
+  console.log(`export parity (F32 tiny model): ${report.agreement}/${report.positions} positions; the adapter changed ${report.adapterChanged}`);
+  assert.ok(report.positions > 100);
+  assert.ok(report.adapterChanged > report.positions * 0.3, 'the adapter must change most greedy choices for the check to mean anything');
+  assert.ok(report.agreement >= 0.95 * report.positions, `agreement ${report.agreement}/${report.positions}`);
+});
+
+test('a cancelled training run is interrupted with a checkpoint, and the same command resumes it to the end', async () => {
+  const out = path.join(dir, 'cancel');
+  const args = ['train', 'bc', '--db', db, '--model', model, '--steps', '12', '--out', out, '--config', small, '--json'];
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (/^step 3\b/m.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+  });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const code = await new Promise<number | null>((r) => child.once('close', r));
+  assert.equal(code, 130, stderr);
+  const first = JSON.parse(stdout);
+  assert.equal(first.status, 'interrupted');
+  assert.ok(first.steps >= 3 && first.steps < 12, `stopped at step ${first.steps}`);
+
+  const second = JSON.parse(await cliOk(args));
+  assert.equal(second.runId, first.runId);
+  assert.equal(second.status, 'complete');
+  assert.ok(second.resumed);
+  await withStore(async (store) => {
+    const steps = (await store.runs.metrics(first.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
+    assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'one metric row per step, none twice');
+    const stopped = (await store.runs.checkpoints(first.runId)).filter((c) => c.kind === 'checkpoint');
+    assert.ok(stopped.some((c) => c.step === first.steps), 'the stop left a checkpoint at the step it ended on');
+  });
+});
