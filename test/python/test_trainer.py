@@ -79,6 +79,27 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
     assert loss_adv.item() == pytest.approx(-(0 * -1 + 1 * -2 + 10 * -3) / 3)
 
 
+def test_left_padded_batches_score_like_single_sequences(workspace):
+    # Padding, positions and the logits kept for the targets must not change what a transition scores.
+    from stephrl_train.backbone import load_backbone
+    from stephrl_train.data import collate, load_examples
+
+    model, tokenizer = load_backbone(workspace["model"])
+    model.eval()
+    examples = load_examples(workspace["db"], 1, tokenizer, 4096)["progress"][:3]
+    with torch.no_grad():
+        batch = collate(examples, [0, 1, 2], tokenizer.pad_token_id)
+        keep = batch.target_span + 1
+        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
+                    logits_to_keep=keep)
+        together = losses.token_log_likelihood(out.logits, batch.labels[:, -keep:])
+        for i, e in enumerate(examples):
+            ids = torch.tensor([e.state_ids + e.target_ids])
+            labels = torch.tensor([[-100] * len(e.state_ids) + e.target_ids])
+            alone = losses.token_log_likelihood(model(input_ids=ids).logits, labels)
+            assert together[i].item() == pytest.approx(alone.item(), abs=1e-4)
+
+
 def test_token_log_likelihood_averages_only_target_tokens():
     logits = torch.zeros(1, 3, 4)
     logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty
@@ -126,7 +147,7 @@ def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace):
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     history = []
     for _ in range(15):
-        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids)
         loss = losses.bc_loss(losses.token_log_likelihood(out.logits, batch.labels))
         opt.zero_grad()
         loss.backward()

@@ -47,6 +47,14 @@ def parse(argv):
     g.add_argument("--model", required=True)
     g.add_argument("--adapter")
     g.add_argument("--texts", required=True)
+    b = sub.add_parser("bench")
+    b.add_argument("--db", required=True)
+    b.add_argument("--model", required=True)
+    b.add_argument("--preset", default="cpu-small")
+    b.add_argument("--steps", type=int, default=8)
+    b.add_argument("--config", default="{}")
+    b.add_argument("--kinds", default="bc,rl")
+    b.add_argument("--cpu", action="store_true")
     return p.parse_args(argv)
 
 
@@ -59,6 +67,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "export":
             events.emit("exported", **export_adapter(args.adapter, args.model, args.out, args.dtype))
+            return 0
+        if args.command == "bench":
+            from .bench import main as bench
+            bench(args)
             return 0
         if args.command == "greedy":
             from .parity import main as greedy

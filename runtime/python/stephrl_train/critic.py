@@ -59,10 +59,11 @@ class FeatureCache:
             base_model.eval()  # no dropout, no random draws: features (and a resumed run) stay deterministic
             with base_model.disable_adapter():
                 out = base_model(input_ids=batch.input_ids[sel], attention_mask=batch.attention_mask[sel],
-                                 output_hidden_states=True)
+                                 position_ids=batch.position_ids[sel], output_hidden_states=True, logits_to_keep=1)
                 last = out.hidden_states[-1].float()
                 nxt = base_model(input_ids=batch.next_input_ids[sel], attention_mask=batch.next_attention_mask[sel],
-                                 output_hidden_states=True).hidden_states[-1].float()
+                                 position_ids=batch.next_position_ids[sel], output_hidden_states=True,
+                                 logits_to_keep=1).hidden_states[-1].float()
             base_model.train(was_training)
             fs = gather_last(last, batch.state_last[sel]).cpu()
             fu = gather_last(last, batch.utterance_last[sel]).cpu()

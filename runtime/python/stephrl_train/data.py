@@ -29,16 +29,19 @@ class Example:
 
 @dataclass
 class Batch:
-    input_ids: torch.Tensor  # [B, T] state + target, right-padded
+    input_ids: torch.Tensor  # [B, T] state + target, left-padded
     attention_mask: torch.Tensor
+    position_ids: torch.Tensor
     labels: torch.Tensor  # IGNORE on the state and on padding
     state_last: torch.Tensor  # [B] index of the state's last token (V(s) is read there)
     utterance_last: torch.Tensor  # [B] index of the target's last token (Q(s,a) is read there)
     next_input_ids: torch.Tensor  # [B, T'] next state alone
     next_attention_mask: torch.Tensor
+    next_position_ids: torch.Tensor
     next_last: torch.Tensor
     reward: torch.Tensor
     done: torch.Tensor
+    target_span: int  # the longest target (with EOS): only the last target_span + 1 columns need logits
     indices: List[int]  # positions in the role's example list (feature cache keys)
 
     def to(self, device) -> "Batch":
@@ -93,33 +96,41 @@ def load_examples(db_path: str, set_id: int, tokenizer, max_length: int, log=pri
     return examples
 
 
+def left_pad(seqs: Sequence[List[int]], pad_id: int):
+    """Left padding: every row ends at the last column, so the targets of a batch all sit in its last columns and
+    only those columns need logits. Positions count real tokens only, so a row means what it means unpadded."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, width - len(s):] = torch.tensor(s)
+        mask[i, width - len(s):] = 1
+    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    return ids, mask, positions
+
+
 def collate(examples: Sequence[Example], indices: Sequence[int], pad_id: int) -> Batch:
     seqs = [e.state_ids + e.target_ids for e in examples]
-    width = max(len(s) for s in seqs)
-    input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(seqs), width), dtype=torch.long)
-    labels = torch.full((len(seqs), width), IGNORE, dtype=torch.long)
-    for i, (e, s) in enumerate(zip(examples, seqs)):
-        input_ids[i, : len(s)] = torch.tensor(s)
-        attention[i, : len(s)] = 1
-        labels[i, len(e.state_ids): len(s)] = torch.tensor(e.target_ids)
-    next_width = max(len(e.next_state_ids) for e in examples)
-    next_ids = torch.full((len(seqs), next_width), pad_id, dtype=torch.long)
-    next_attention = torch.zeros((len(seqs), next_width), dtype=torch.long)
+    input_ids, attention, positions = left_pad(seqs, pad_id)
+    width = input_ids.shape[1]
+    labels = torch.full_like(input_ids, IGNORE)
     for i, e in enumerate(examples):
-        next_ids[i, : len(e.next_state_ids)] = torch.tensor(e.next_state_ids)
-        next_attention[i, : len(e.next_state_ids)] = 1
+        labels[i, width - len(e.target_ids):] = torch.tensor(e.target_ids)
+    next_ids, next_attention, next_positions = left_pad([e.next_state_ids for e in examples], pad_id)
     return Batch(
         input_ids=input_ids,
         attention_mask=attention,
+        position_ids=positions,
         labels=labels,
-        state_last=torch.tensor([len(e.state_ids) - 1 for e in examples]),
-        utterance_last=torch.tensor([len(s) - 1 for s in seqs]),
+        state_last=torch.tensor([width - 1 - len(e.target_ids) for e in examples]),
+        utterance_last=torch.full((len(examples),), width - 1),
         next_input_ids=next_ids,
         next_attention_mask=next_attention,
-        next_last=torch.tensor([len(e.next_state_ids) - 1 for e in examples]),
+        next_position_ids=next_positions,
+        next_last=torch.full((len(examples),), next_ids.shape[1] - 1),
         reward=torch.tensor([e.reward for e in examples], dtype=torch.float32),
         done=torch.tensor([e.done for e in examples], dtype=torch.float32),
+        target_span=max(len(e.target_ids) for e in examples),
         indices=list(indices),
     )
 

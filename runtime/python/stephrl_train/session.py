@@ -73,8 +73,10 @@ class Session:
 
     def log_likelihood(self, batch: Batch) -> torch.Tensor:
         self.tokens_seen += int(batch.attention_mask.sum())
-        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
-        return token_log_likelihood(out.logits, batch.labels)
+        keep = batch.target_span + 1  # logits only where targets are predicted: the vocabulary projection is costly
+        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                         position_ids=batch.position_ids, logits_to_keep=keep)
+        return token_log_likelihood(out.logits, batch.labels[:, -keep:])
 
     def stop_now(self, done: int, stop_after: Optional[int], save) -> bool:
         """After a finished step: on SIGTERM/SIGINT (a cancel) or a test's stop_after, keep a checkpoint of this step
@@ -117,7 +119,8 @@ class Session:
 
     def system_metrics(self) -> Dict[str, float]:
         elapsed = max(time.time() - self.started, 1e-9)
-        values = {"tokens_per_second": self.tokens_seen * self.accelerator.num_processes / elapsed,
+        values = {"tokens": self.tokens_seen * self.accelerator.num_processes,
+                  "tokens_per_second": self.tokens_seen * self.accelerator.num_processes / elapsed,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         if self.device.type == "cuda":
             values["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2 ** 20

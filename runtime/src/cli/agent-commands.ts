@@ -11,9 +11,10 @@ import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { printJson } from './output';
+import { resolveCheckpoint } from '../train/checkpoint-path';
 import { ProgressBar } from './progress-bar';
 
-interface EvalCliOptions extends ModelCliOptions {
+export interface EvalCliOptions extends ModelCliOptions {
   env: string;
   split: string;
   agent: string;
@@ -55,6 +56,55 @@ function printSummary(s: EvaluationSummary): void {
   if (rows.length > 1) console.log(['per task:', ...rows].join('\n'));
 }
 
+/** Runs a policy over a split and records it: `eval` (greedy by default) and `collect` (sampled rollouts). */
+export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect'): Promise<EvaluationSummary> {
+  const env = parseEnvKind(o.env);
+  const agent = parseAgent(o.agent);
+  const parallel = parsePositiveInt(o.parallel, '--parallel');
+  return withStore(o.db, async (store, signal) => {
+    const model = await openModel(
+      modelChoice(o),
+      { sessions: parallel, slotsPerSession: AGENT_ROLES[agent].length, ...(agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
+      stderrLogger('warn'),
+    );
+    process.stderr.write(`model: ${model.info.name} (${model.info.backend}, ${model.info.device}, context ${model.info.contextSize})\n`);
+    let bar: ProgressBar | undefined;
+    try {
+      return await runEvaluation(store, {
+        env,
+        split: o.split,
+        agent,
+        model,
+        decoding: {
+          temperature: parseTemperature(o.temperature),
+          constrained: Boolean(o.constrained),
+          keepTexts: o.keepTexts,
+          ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
+        },
+        ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
+        ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
+        ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
+        parallel,
+        maxSteps: parsePositiveInt(o.maxSteps, '--max-steps'),
+        alfworldData: resolveAlfworldData(o.data),
+        runKind,
+        signal,
+        onPlan: ({ total, skipped, pending, runId }) => {
+          process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
+          if (pending) bar = new ProgressBar(pending, runKind);
+        },
+        onEpisode: ({ ok, label, error }) => {
+          if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
+          bar?.tick(ok);
+        },
+      });
+    } finally {
+      bar?.finish();
+      await model.close();
+    }
+  });
+}
+
 export function registerAgentCommands(program: Command): void {
   addModelOptions(
     program
@@ -76,50 +126,43 @@ export function registerAgentCommands(program: Command): void {
       .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
       .option('--json', 'print the summary as JSON'),
   ).action(async (o: EvalCliOptions) => {
-    const env = parseEnvKind(o.env);
-    const agent = parseAgent(o.agent);
-    const parallel = parsePositiveInt(o.parallel, '--parallel');
-    const summary = await withStore(o.db, async (store, signal) => {
-      const model = await openModel(
-        modelChoice(o),
-        { sessions: parallel, slotsPerSession: AGENT_ROLES[agent].length, ...(agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
-        stderrLogger('warn'),
-      );
-      process.stderr.write(`model: ${model.info.name} (${model.info.backend}, ${model.info.device}, context ${model.info.contextSize})\n`);
-      let bar: ProgressBar | undefined;
+    const summary = await playPolicy(o, 'eval');
+    if (o.json) printJson(summary);
+    else printSummary(summary);
+    if (summary.failures.length) process.exitCode = 1;
+  });
+
+  addModelOptions(
+    program
+      .command('collect')
+      .description("sample rollouts of a trained STEP-HRL policy for offline RL: temperature 1, 50-step cap, stored with source 'policy' and the policy's own subtasks and progress (resumable)")
+      .requiredOption('--env <env>', 'scienceworld or alfworld')
+      .option('--checkpoint <path>', 'the adapter to sample from: its adapter.gguf or the training output folder (default: --adapter, or the base model alone)')
+      .option('--split <split>', 'split to sample from', 'train')
+      .option('--episodes <n>', 'only the first N episodes of the split')
+      .option('--tasks <list>', 'only these tasks, comma-separated')
+      .option('--per-task <n>', 'only the first N episodes of each task')
+      .option('--parallel <n>', 'episodes at once', '1')
+      .option('--max-steps <n>', 'environment steps per episode', '50')
+      .option('--temperature <t>', 'sampling temperature', '1')
+      .option('--seed <n>', 'sampling seed')
+      .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
+      .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
+    let { model, adapter } = o;
+    if (o.checkpoint) {
+      let resolved;
       try {
-        return await runEvaluation(store, {
-          env,
-          split: o.split,
-          agent,
-          model,
-          decoding: {
-            temperature: parseTemperature(o.temperature),
-            constrained: Boolean(o.constrained),
-            keepTexts: o.keepTexts,
-            ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
-          },
-          ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
-          ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
-          ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-          parallel,
-          maxSteps: parsePositiveInt(o.maxSteps, '--max-steps'),
-          alfworldData: resolveAlfworldData(o.data),
-          signal,
-          onPlan: ({ total, skipped, pending, runId }) => {
-            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
-            if (pending) bar = new ProgressBar(pending, 'eval');
-          },
-          onEpisode: ({ ok, label, error }) => {
-            if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
-            bar?.tick(ok);
-          },
-        });
-      } finally {
-        bar?.finish();
-        await model.close();
+        resolved = resolveCheckpoint(o.checkpoint);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
       }
-    });
+      adapter = resolved.adapterGguf;
+      model ??= resolved.baseModel ?? undefined;
+    }
+    const { episodes, checkpoint: _checkpoint, ...rest } = o;
+    const summary = await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect');
     if (o.json) printJson(summary);
     else printSummary(summary);
     if (summary.failures.length) process.exitCode = 1;

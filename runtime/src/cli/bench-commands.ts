@@ -6,6 +6,7 @@ import { benchEnv } from '../bench/env-bench';
 import { benchStore } from '../bench/store-bench';
 import { BENCH_PARTS, benchAgent, type BenchPart } from '../bench/agent-bench';
 import { resolveModelPath } from '../util/paths';
+import { benchTrain } from '../bench/train-bench';
 import { parseGpu } from './model-options';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
@@ -77,5 +78,26 @@ export function registerBenchCommands(program: Command): void {
         ...(opts.tokenEpisodes ? { tokenEpisodes: parsePositiveInt(opts.tokenEpisodes, '--token-episodes') } : {}),
       });
       printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
+    });
+  bench
+    .command('train')
+    .description('training tokens per second and peak memory, behaviour cloning and offline RL (GPU utilisation where there is one)')
+    .option('--model <path>', 'base model, GGUF or Hugging Face folder (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--db <path>', 'dataset with a transition set (default: a small one made from real expert episodes)')
+    .option('--steps <n>', 'optimizer steps per algorithm (the first is not timed)', '6')
+    .option('--preset <name>', 'trainer preset', 'cpu-small')
+    .option('--config <json>', 'trainer settings over the preset', '{}')
+    .option('--cpu', 'measure on the CPU even where a GPU is present')
+    .action(async (opts: { model?: string; db?: string; steps: string; preset: string; config: string; cpu?: boolean }) => {
+      const result = await benchTrain({
+        model: resolveModelPath(opts.model),
+        steps: parsePositiveInt(opts.steps, '--steps'),
+        preset: opts.preset,
+        config: JSON.parse(opts.config) as Record<string, unknown>,
+        cpu: Boolean(opts.cpu),
+        log: (line) => process.stderr.write(`${line}\n`),
+        ...(opts.db ? { db: opts.db } : {}),
+      });
+      printJson(result);
     });
 }

@@ -10,6 +10,7 @@ import { registerAgentCommands } from './agent-commands';
 import { registerLlmCommands } from './llm-commands';
 import { registerTokensCommand } from './tokens-command';
 import { registerTrainCommands } from './train-commands';
+import { registerPipelineCommand } from './pipeline-command';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ImportError } from '../exchange/types';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerLlmCommands(program);
   registerTokensCommand(program);
   registerTrainCommands(program);
+  registerPipelineCommand(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;

@@ -51,9 +51,12 @@ export const EVAL_METRICS: Record<string, (s: EvaluationSummary) => number> = {
   'eval/decisionsPerSecond': (s) => s.decisionsPerSecond,
 };
 
-/** What episodes record as their agent: the kind, and "+grammar" when actions were constrained. */
-export function agentLabel(kind: AgentKind, decoding: Pick<DecodingSettings, 'constrained'>): string {
-  return decoding.constrained ? `${kind}+grammar` : kind;
+/**
+ * What episodes record as their agent: the kind, "+grammar" when actions were constrained, "@t<T>" when sampled
+ * (collected rollouts are a different agent from the greedy one, so neither run skips the other's episodes).
+ */
+export function agentLabel(kind: AgentKind, decoding: Pick<DecodingSettings, 'constrained'> & { temperature?: number }): string {
+  return `${kind}${decoding.constrained ? '+grammar' : ''}${decoding.temperature ? `@t${decoding.temperature}` : ''}`;
 }
 
 function policyFields(

@@ -1,0 +1,102 @@
+/** `stephrl pipeline`: the whole STEP-HRL recipe in one resumable command (the README's main job runs it). */
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { EnvKind } from '../protocol/environment';
+import { TRAIN_PRESETS, type TrainPreset } from '../protocol/trainer';
+import { PIPELINE_SLICES, pipelineTable, runPipeline, PipelineCancelled } from '../pipeline/pipeline';
+import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
+import { stderrLogger } from '../util/log';
+import { withStore } from './dataset-commands';
+import { parsePositiveInt, UsageError } from './episode-args';
+import { parseGpu } from './model-options';
+import { printJson } from './output';
+
+interface PipelineCliOptions {
+  env: string;
+  preset: string;
+  slice: string;
+  model?: string;
+  db?: string;
+  out?: string;
+  data?: string;
+  parallel: string;
+  gpu: string;
+  threads?: string;
+  bcSteps?: string;
+  rlSteps?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export function registerPipelineCommand(program: Command): void {
+  program
+    .command('pipeline')
+    .description('demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)')
+    .option('--env <env>', 'scienceworld, alfworld or both', 'both')
+    .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
+    .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
+    .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
+    .option('--out <dir>', 'checkpoints folder (default: .stephrl/pipeline/<model>-<preset>-<slice>)')
+    .option('--data <dir>', 'ALFWorld data directory')
+    .option('--parallel <n>', 'episodes at once', '1')
+    .option('--gpu <mode>', 'inference: auto, cpu, cuda, vulkan or metal; cpu also keeps training on the CPU', 'auto')
+    .option('--threads <n>', 'CPU threads for inference')
+    .option('--bc-steps <n>', 'behaviour cloning steps (default: the slice, else the preset)')
+    .option('--rl-steps <n>', 'offline RL steps (default: the slice, else the preset)')
+    .option('--config <json>', 'trainer settings over the preset')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: PipelineCliOptions) => {
+      const envs: EnvKind[] = o.env === 'both' ? [...EnvKind.options] : EnvKind.safeParse(o.env).success ? [o.env as EnvKind] : [];
+      if (!envs.length) throw new UsageError(`--env must be scienceworld, alfworld or both, not '${o.env}'`);
+      if (!(TRAIN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}`);
+      if (o.slice !== 'quick' && o.slice !== 'full') throw new UsageError(`--slice must be quick or full, not '${o.slice}'`);
+      const modelPath = resolveModelPath(o.model);
+      const gpu = parseGpu(o.gpu);
+      const out = path.resolve(o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${o.slice}`));
+      let trainerConfig: Record<string, unknown> = {};
+      if (o.config) {
+        try {
+          trainerConfig = JSON.parse(o.config) as Record<string, unknown>;
+        } catch {
+          throw new UsageError('--config must be a JSON object of trainer settings');
+        }
+      }
+      const log = stderrLogger('info');
+      const started = Date.now();
+      await withStore(o.db, async (store, signal) => {
+        try {
+          const result = await runPipeline(store, {
+            envs,
+            preset: o.preset as TrainPreset,
+            slice: PIPELINE_SLICES[o.slice as 'quick' | 'full'],
+            modelPath,
+            model: { gpu: gpu === false ? 'cpu' : gpu, prefixReuse: true, ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}) },
+            out,
+            alfworldData: resolveAlfworldData(o.data),
+            parallel: parsePositiveInt(o.parallel, '--parallel'),
+            trainerConfig,
+            trainSteps: {
+              ...(o.bcSteps ? { bc: parsePositiveInt(o.bcSteps, '--bc-steps') } : {}),
+              ...(o.rlSteps ? { rl: parsePositiveInt(o.rlSteps, '--rl-steps') } : {}),
+            },
+            log,
+            signal,
+          });
+          if (o.json) return printJson(result);
+          console.log(`\n${pipelineTable(result)}\n`);
+          console.log(`score: ScienceWorld mean score (0-100); success: share of episodes won; tokens: prompt + completion per episode.`);
+          console.log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min. Adapters: ${result.bc.adapterGguf} (BC), ${result.rl.adapterGguf} (BC + offline RL).`);
+          console.log(`See it in VS Code: install the extension (npm run package, then "Extensions: Install from VSIX..."), open this folder,`);
+          console.log(`and use the STEP-HRL view: the Runs list holds every stage; set "stephrl.databasePath" to ${store.file} if you used --db.`);
+        } catch (error) {
+          if (error instanceof PipelineCancelled) {
+            process.stderr.write(`stephrl: ${error.message}\n`);
+            process.exitCode = 130;
+            return;
+          }
+          throw error;
+        }
+      });
+    });
+}
