@@ -4,6 +4,7 @@ import { RuntimeClient, type RuntimeState } from './runtime-client';
 import { StatusPanel } from './status-panel';
 import { evaluateCommand } from './commands/evaluate';
 import { annotateCommand, collectDemonstrationsCommand } from './commands/dataset-jobs';
+import { pipelineCommand, trainCommand } from './commands/train';
 import { RunsView } from './views/runs-view';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
@@ -47,6 +48,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('stephrl.evaluate', () => evaluateCommand(runtime, log)),
     vscode.commands.registerCommand('stephrl.collectDemonstrations', () => collectDemonstrationsCommand(runtime, log)),
     vscode.commands.registerCommand('stephrl.annotate', () => annotateCommand(runtime, log)),
+    vscode.commands.registerCommand('stephrl.trainBehaviourCloning', () => trainCommand(runtime, log, 'bc')),
+    vscode.commands.registerCommand('stephrl.trainOfflineRl', () => trainCommand(runtime, log, 'rl')),
+    vscode.commands.registerCommand('stephrl.runPipeline', () => pipelineCommand(runtime, log)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
   );
   runtime.start();

@@ -28,5 +28,7 @@ test('running runs spin and count time up to now; failed ones show the error; tr
   assert.equal(failed.icon, 'error');
   assert.match(failed.tooltip, /error: 2 episodes failed/);
   assert.equal(keyMetric(run({ kind: 'train', metrics: { 'bc/loss': 1.23456, 'lr': 0.0001 } })), 'loss 1.2346');
+  assert.equal(keyMetric(run({ kind: 'train', metrics: { loss: 2.5, loss_bc_low: 1.25 } })), 'loss 2.5000');
+  assert.equal(keyMetric(run({ kind: 'train', metrics: { loss_q_low: 0.5, loss_actor_low: 3 } })), 'loss_actor_low 3.0000');
   assert.equal(keyMetric(run({ kind: 'collect', metrics: {} })), null);
 });

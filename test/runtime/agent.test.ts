@@ -15,7 +15,9 @@ import { ContextOverflowError, ModelError, type LanguageModel } from '../../runt
 import { runEvaluation } from '../../runtime/src/evaluate/evaluation';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { NONE, parseFlatAction, parseLowLevelOutput, parseProgress, parseSubtask } from '../../runtime/src/agent/prompts';
-import { AGENT_ROLES, type AgentKind } from '../../runtime/src/agent/types';
+import { AGENT_ROLES, type AgentKind, type EpisodeSink } from '../../runtime/src/agent/types';
+import { EpisodeDriver, NO_ACTION } from '../../runtime/src/agent/episode-driver';
+import { WorkerPool } from '../../runtime/src/env/pool';
 import { defaultModelPath, resolveAlfworldData } from '../../runtime/src/util/paths';
 import type { EnvKind } from '../../runtime/src/protocol/environment';
 
@@ -215,6 +217,30 @@ test('parallel episodes share one model; history-HRL keeps the history inside th
       }
     }
   } finally {
+    await model.close();
+  }
+});
+
+test('an empty model output is an invalid step sent as "(no action)", not a failed episode', async () => {
+  const model = await tiny();
+  const pool = new WorkerPool('alfworld', { size: 1 });
+  try {
+    const session = await model.openSession(AGENT_ROLES.stephrl);
+    await pool.use(async (env) => {
+      const [item] = await env.listSplit('valid_seen', { data: alfworldData });
+      const reset = await env.reset({ env: 'alfworld', game: (item as { game: string }).game }, { maxSteps: 5 });
+      const driver = new EpisodeDriver({
+        env, kind: 'alfworld', reset, session, decoding: { temperature: 0, constrained: false, keepTexts: true },
+        sink: { step: async () => {}, subtask: async () => {} } as unknown as EpisodeSink,
+      });
+      const { step } = await driver.act('  \n');
+      assert.equal(step.action, NO_ACTION);
+      assert.equal(step.invalid, true);
+      assert.equal(step.observation, 'Nothing happens.');
+    });
+    await session.close();
+  } finally {
+    await pool.close();
     await model.close();
   }
 });

@@ -154,6 +154,38 @@ test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs wi
   );
 });
 
+test('train/run trains with step progress, records the run, and a cancelled run resumes with the same request', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rpc-train-'));
+  const db = path.join(dir, 'train.db');
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  const model = path.join(dir, 'tiny.gguf');
+  writeTinyLlamaGguf(model, { nCtx: 8192 });
+  for (const args of [['demos', '--env', 'alfworld', '--split', 'valid_train', '--limit', '1'], ['annotate'], ['dataset', 'transitions']]) {
+    const r = await runCli([...args, '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const ticks: Array<{ token: string; done: number; total: number; label?: string }> = [];
+  onNotification(connection, 'job/progress', (p) => ticks.push(p));
+  const request = { db, kind: 'bc' as const, model, steps: 6, out: path.join(dir, 'bc'), cpu: true, config: { max_length: 4096, global_batch_size: 2, micro_batch_size: 2 } };
+  const source = new CancellationTokenSource();
+  const stopped = sendRequest(connection, 'train/run', { ...request, token: 'train' }, source.token);
+  assert.ok(await waitFor(() => ticks.some((t) => t.token === 'train' && t.done >= 2), 120_000), 'training reported steps');
+  source.cancel();
+  // A cancelled request answers either the cancellation error or its (interrupted) result.
+  const first = await stopped.then((r) => r.status, (e: unknown) => (e instanceof ResponseError && e.code === -32800 ? 'cancelled' : String(e)));
+  assert.ok(['interrupted', 'cancelled'].includes(first), first);
+  const [interrupted] = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs;
+  assert.equal(interrupted!.status, 'interrupted');
+  assert.match(ticks.find((t) => t.token === 'train')!.label ?? '', /^step 1, loss \d/);
+  assert.equal(ticks.find((t) => t.token === 'train')!.total, 6);
+  const second = await sendRequest(connection, 'train/run', { ...request, token: 'train-2' });
+  assert.deepEqual([second.runId, second.status, second.steps, second.resumed], [interrupted!.id, 'complete', 6, true]);
+  assert.ok(second.adapterGguf && fs.existsSync(second.adapterGguf));
+  const { runs } = await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' });
+  assert.equal(runs.length, 1);
+  assert.ok(runs[0]!.metrics.loss_bc_low! > 0);
+});
+
 test('closing stdin stops the server and its workers', async () => {
   connection.dispose();
   server.stdin.end();

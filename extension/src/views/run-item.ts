@@ -32,8 +32,9 @@ export function keyMetric(run: RunSummary): string | null {
     const figure = env === 'scienceworld' ? `score ${m['eval/meanScore']!.toFixed(1)}` : `success ${(100 * m['eval/successRate']!).toFixed(1)}%`;
     return `${figure} (${m['eval/episodes']} episodes)`;
   }
-  const loss = Object.keys(m).find((name) => /(^|\/)loss$/.test(name));
-  return loss ? `loss ${m[loss]!.toFixed(4)}` : null;
+  // Behaviour cloning reports a total loss; offline RL its actor and critic terms (the low level's are the busiest).
+  const loss = Object.keys(m).find((name) => /(^|\/)loss$/.test(name)) ?? ['loss_actor_low', 'loss_q_low'].find((n) => m[n] !== undefined);
+  return loss ? `${loss.replace(/^.*\//, '')} ${m[loss]!.toFixed(4)}` : null;
 }
 
 export function runItemView(run: RunSummary, now = new Date()): RunItemView {

@@ -16,6 +16,9 @@ export const UNREADABLE_SUBTASK = '(no readable subtask)';
 /** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
 const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160, annotator: 256 } as const;
 
+/** What an empty model output is recorded and sent as (ScienceWorld: "No known action matches that input."). */
+export const NO_ACTION = '(no action)';
+
 export class EpisodeDriver {
   readonly steps: StepRecord[] = [];
   /** The observation text the next decision sees. */
@@ -81,9 +84,11 @@ export class EpisodeDriver {
 
   /**
    * Sends an action to the environment. A model output with no readable action is sent as written: the engine
-   * rejects it, the step is recorded as invalid, and the episode goes on.
+   * rejects it, the step is recorded as invalid, and the episode goes on. An empty output (the model ended at once)
+   * is sent as NO_ACTION, which both engines reject the same way, so it costs a step as any invalid action does.
    */
-  async act(action: string): Promise<{ step: StepRecord; result: StepResult }> {
+  async act(written: string): Promise<{ step: StepRecord; result: StepResult }> {
+    const action = written.trim() || NO_ACTION;
     const result = await this.episode.env.step(action);
     this.last = result;
     const step = stepRecord(this.steps.length, action, result);

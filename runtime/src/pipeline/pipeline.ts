@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
 import type { ModelChoice } from '../protocol/agent';
-import type { TrainPreset } from '../protocol/trainer';
+import type { z } from 'zod';
+import type { TrainPreset, PipelineRow as PipelineRowSchema, PipelineResult as PipelineResultSchema } from '../protocol/trainer';
 import { collectDemonstrations } from '../collect/demos';
 import { annotateStoredEpisodes } from '../annotate/run';
 import { runEvaluation, agentLabel } from '../evaluate/evaluation';
@@ -64,31 +65,11 @@ export interface PipelineOptions {
   trainSteps?: { bc?: number; rl?: number };
   log?: Logger;
   signal?: AbortSignal;
-  onStage?: (stage: string) => void;
+  onStage?: (stage: string, index: number, total: number) => void;
 }
 
-export interface PipelineRow {
-  label: string;
-  env: EnvKind;
-  agent: string;
-  adapter: string | null;
-  episodes: number;
-  meanScore: number;
-  successRate: number;
-  promptTokensPerEpisode: number;
-  completionTokensPerEpisode: number;
-  runId: number | null;
-}
-
-export interface PipelineResult {
-  rows: PipelineRow[];
-  bc: TrainingResult;
-  rl: TrainingResult;
-  transitionSets: { bc: number; rl: number };
-  db: string;
-  out: string;
-  seconds: number;
-}
+export type PipelineRow = z.infer<typeof PipelineRowSchema>;
+export type PipelineResult = z.infer<typeof PipelineResultSchema>;
 
 const TRAIN_SPLITS: Record<EnvKind, (alfworldData: string) => string> = {
   scienceworld: () => 'train',
@@ -103,10 +84,12 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const { slice, envs } = options;
+  const totalStages = 6 * envs.length + 3; // demos, evaluations x4 and collection per environment; annotation, BC, RL
+  let stageIndex = 0;
   const stage = (name: string) => {
     if (options.signal?.aborted) throw new PipelineCancelled('the pipeline was cancelled; run it again to continue');
     log('info', `pipeline: ${name}`);
-    options.onStage?.(name);
+    options.onStage?.(name, stageIndex++, totalStages);
   };
   fs.mkdirSync(options.out, { recursive: true });
 
@@ -179,6 +162,11 @@ async function train(store: DatasetStore, options: PipelineOptions, kind: 'bc' |
     config: { ...options.slice.trainerConfig, ...options.trainerConfig }, ...(initAdapter ? { initAdapter } : {}),
     ...((options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind]) ? { steps: options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind] } : {}),
     cpu: options.model.gpu === 'cpu', log: options.log ?? silentLogger, ...(options.signal ? { signal: options.signal } : {}),
+    onEvent: (event) => {
+      if (event.event !== 'metrics') return;
+      const loss = event.values.loss ?? event.values.loss_actor_low ?? event.values.loss_q_low;
+      options.log?.('info', `${kind} step ${event.step}${loss != null ? `: loss ${loss.toFixed(4)}` : ''}`);
+    },
   });
   if (result.status !== 'complete' || !result.adapterGguf) {
     if (result.status === 'interrupted') throw new PipelineCancelled(`${kind} training stopped at step ${result.steps}; run the pipeline again to resume it`);

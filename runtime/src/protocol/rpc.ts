@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary, ModelChoice } from './agent';
+import { PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
 import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, AnnotateReport, JobProgress } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
@@ -102,6 +103,13 @@ export const requests = {
    * episodes stay, the ones in flight are marked interrupted, and the same request later resumes it.
    */
   'agent/evaluate': { params: OnDataset.extend(EvaluationRequest.shape).extend({ token: z.string().optional() }), result: EvaluationSummary },
+  /**
+   * Trains with the Python trainer (as `stephrl train`); metrics land in the store as they come (live curves) and
+   * steps as `job/progress`. Cancelling stops after the current step with a checkpoint; the same request resumes.
+   */
+  'train/run': { params: TrainingRequest, result: TrainingResult },
+  /** The whole pipeline (as `stephrl pipeline`); stages as `job/progress`; cancel, then the same request resumes. */
+  'train/pipeline': { params: PipelineRequest, result: PipelineResult },
 } as const;
 
 export const notifications = {

@@ -40,3 +40,71 @@ export const TrainerEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('error'), message: z.string() }),
 ]);
 export type TrainerEvent = z.infer<typeof TrainerEvent>;
+
+/** `train/run`: one training stage, as `stephrl train bc|rl` (resumable: the same out folder continues). */
+export const TrainingRequest = z.object({
+  db: z.string().optional(),
+  kind: z.enum(TRAIN_KINDS),
+  preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
+  /** Base model (GGUF or Hugging Face folder); default: the runtime's default model. */
+  model: z.string().optional(),
+  setId: z.number().int().positive().optional(),
+  steps: z.number().int().positive().optional(),
+  out: z.string().optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+  initAdapter: z.string().optional(),
+  cpu: z.boolean().default(false),
+  token: z.string().optional(),
+});
+
+export const TrainingResult = z.object({
+  runId: z.number().int(),
+  status: z.enum(['complete', 'interrupted', 'failed']),
+  out: z.string(),
+  adapterDir: z.string().nullable(),
+  adapterGguf: z.string().nullable(),
+  steps: z.number().int(),
+  totalSteps: z.number().int().nullable(),
+  finalMetrics: z.record(z.string(), z.number()),
+  resumed: z.boolean(),
+  error: z.string().nullable(),
+});
+export type TrainingResult = z.infer<typeof TrainingResult>;
+
+/** `train/pipeline`: demonstrations to offline RL, as `stephrl pipeline` (resumable stage by stage). */
+export const PipelineRequest = z.object({
+  db: z.string().optional(),
+  envs: z.array(z.enum(['scienceworld', 'alfworld'])).min(1).default(['scienceworld', 'alfworld']),
+  preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
+  slice: z.enum(['quick', 'full']).default('quick'),
+  model: z.string().optional(),
+  gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
+  threads: z.number().int().positive().optional(),
+  parallel: z.number().int().positive().max(64).default(1),
+  alfworldData: z.string().optional(),
+  out: z.string().optional(),
+  token: z.string().optional(),
+});
+
+export const PipelineRow = z.object({
+  label: z.string(),
+  env: z.enum(['scienceworld', 'alfworld']),
+  agent: z.string(),
+  adapter: z.string().nullable(),
+  episodes: z.number().int(),
+  meanScore: z.number(),
+  successRate: z.number(),
+  promptTokensPerEpisode: z.number(),
+  completionTokensPerEpisode: z.number(),
+  runId: z.number().int().nullable(),
+});
+
+export const PipelineResult = z.object({
+  rows: z.array(PipelineRow),
+  bc: TrainingResult,
+  rl: TrainingResult,
+  transitionSets: z.object({ bc: z.number().int(), rl: z.number().int() }),
+  db: z.string(),
+  out: z.string(),
+  seconds: z.number(),
+});

@@ -5,7 +5,10 @@ import { WorkerEnvironment } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import type { EnvKind } from '../protocol/environment';
-import { resolveAlfworldData } from '../util/paths';
+import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
+import * as path from 'node:path';
+import { runTraining } from '../train/training';
+import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
 import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
@@ -155,6 +158,50 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       } finally {
         await model.close();
       }
+    },
+    'train/run': async (request, signal) => {
+      let totalSteps = 0;
+      return runTraining(await store(request.db), {
+        kind: request.kind,
+        preset: request.preset,
+        model: resolveModelPath(request.model),
+        config: request.config,
+        cpu: request.cpu,
+        log,
+        signal,
+        ...(request.setId ? { setId: request.setId } : {}),
+        ...(request.steps ? { steps: request.steps } : {}),
+        ...(request.out ? { out: request.out } : {}),
+        ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),
+        onEvent: (event) => {
+          if (!request.token) return;
+          if (event.event === 'start') totalSteps = event.total_steps;
+          if (event.event !== 'metrics') return;
+          const loss = event.values.loss ?? event.values.loss_actor_low ?? event.values.loss_q_low;
+          sendNotification(connection, 'job/progress', {
+            token: request.token, total: Math.max(totalSteps, event.step), done: event.step, failed: 0,
+            ...(loss != null ? { label: `step ${event.step}, loss ${loss.toFixed(4)}` } : {}),
+          });
+        },
+      });
+    },
+    'train/pipeline': async (request, signal) => {
+      const modelPath = resolveModelPath(request.model);
+      return runPipeline(await store(request.db), {
+        envs: request.envs,
+        preset: request.preset,
+        slice: PIPELINE_SLICES[request.slice],
+        modelPath,
+        model: { gpu: request.gpu, prefixReuse: true, ...(request.threads ? { threads: request.threads } : {}) },
+        out: request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
+        alfworldData: resolveAlfworldData(request.alfworldData),
+        parallel: request.parallel,
+        log,
+        signal,
+        onStage: (label, index, total) => {
+          if (request.token) sendNotification(connection, 'job/progress', { token: request.token, total, done: index, failed: 0, label });
+        },
+      });
     },
   };
   const dispose = async () => {

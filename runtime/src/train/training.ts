@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetStore } from '../store/dataset-store';
 import type { RunRecord } from '../store/runs';
-import type { TrainerEvent, TrainKind, TrainPreset } from '../protocol/trainer';
+import type { TrainerEvent, TrainingResult, TrainKind, TrainPreset } from '../protocol/trainer';
 import { stateDir } from '../util/paths';
 import { silentLogger, type Logger } from '../util/log';
 import { runTrainerProcess, TrainerError, type TrainerLaunch } from './trainer-process';
@@ -19,19 +19,7 @@ export interface TrainingOptions extends Omit<TrainerLaunch, 'db' | 'out' | 'log
   onEvent?: (event: TrainerEvent, runId: number) => void;
 }
 
-export interface TrainingResult {
-  runId: number;
-  status: 'complete' | 'interrupted' | 'failed';
-  out: string;
-  /** The trained adapter: peft folder and the GGUF that llama.cpp loads (null until the run completes). */
-  adapterDir: string | null;
-  adapterGguf: string | null;
-  steps: number;
-  totalSteps: number | null;
-  finalMetrics: Record<string, number>;
-  resumed: boolean;
-  error: string | null;
-}
+export type { TrainingResult };
 
 export async function latestTransitionSet(store: DatasetStore): Promise<number> {
   const row = await store.db.get<{ id: number }>('SELECT id FROM transition_sets ORDER BY id DESC LIMIT 1');

@@ -1,0 +1,84 @@
+/**
+ * The pipeline end to end on the tiny model and real ALFWorld games: every stage lands in the store, the offline-RL
+ * set holds the collected rollouts, and running it again redoes nothing. `stephrl collect` samples from a training
+ * folder's adapter with the base model that folder names.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatasetStore } from '../../runtime/src/store/dataset-store';
+import { runCli } from './helpers';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-pipeline-'));
+const model = path.join(dir, 'tiny.gguf');
+const db = path.join(dir, 'pipeline.db');
+const out = path.join(dir, 'out');
+const args = ['pipeline', '--env', 'alfworld', '--model', model, '--db', db, '--out', out, '--gpu', 'cpu', '--threads', '1',
+  '--bc-steps', '2', '--rl-steps', '2', '--config', JSON.stringify({ max_length: 4096 }), '--json'];
+
+before(async () => {
+  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
+  writeTinyLlamaGguf(model, { nCtx: 8192 });
+});
+
+async function runs(): Promise<Array<{ id: number; kind: string; status: string }>> {
+  const store = await DatasetStore.open(db);
+  try {
+    return (await store.runs.list()).map((r) => ({ id: r.id, kind: r.kind, status: r.status }));
+  } finally {
+    await store.close();
+  }
+}
+
+test('stephrl pipeline runs every stage into the store, and a second run redoes nothing', async () => {
+  const first = await runCli(args, { timeoutMs: 900_000 });
+  assert.equal(first.code, 0, first.stderr);
+  const result = JSON.parse(first.stdout);
+  assert.deepEqual(result.rows.map((r: { label: string }) => r.label), ['base model, ReAct', 'base model, STEP-HRL', 'after BC', 'after BC + offline RL']);
+  assert.equal(result.rows[0].agent, 'react');
+  assert.equal(result.rows[2].adapter, result.bc.adapterGguf);
+  assert.equal(result.rows[3].adapter, result.rl.adapterGguf);
+  for (const row of result.rows) assert.equal(row.episodes, 2);
+  assert.equal(result.bc.status, 'complete');
+  assert.equal(result.rl.status, 'complete');
+  assert.ok(fs.existsSync(path.join(out, 'pipeline.json')));
+
+  const store = await DatasetStore.open(db);
+  try {
+    const sets = await store.db.all<{ id: number; counts: string }>('SELECT id, counts FROM transition_sets ORDER BY id');
+    const [bcCounts, rlCounts] = sets.map((s) => JSON.parse(s.counts) as { episodes: number; low: number });
+    assert.ok(rlCounts!.episodes > bcCounts!.episodes, 'the offline RL set adds the collected rollouts to the expert episodes');
+    const collected = await store.episodes.list({ source: 'policy', adapter: result.bc.adapterGguf, agent: 'stephrl@t1' });
+    assert.equal(collected.length, 2);
+    assert.ok(collected.every((e) => e.split === 'valid_train' && e.stepCount <= 15));
+  } finally {
+    await store.close();
+  }
+  const count = (all: Array<{ kind: string; status: string }>, kind: string) => all.filter((r) => r.kind === kind && r.status === 'complete').length;
+  const all = await runs();
+  assert.equal(count(all, 'eval'), 4); // base ReAct, base STEP-HRL, after BC, after BC + RL
+  assert.equal(count(all, 'train'), 2);
+  assert.ok(all.every((r) => r.status === 'complete'), JSON.stringify(all));
+
+  const before = await runs();
+  const second = await runCli(args, { timeoutMs: 300_000 });
+  assert.equal(second.code, 0, second.stderr);
+  const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ runId: _runId, ...rest }) => rest);
+  assert.deepEqual(strip(JSON.parse(second.stdout).rows), strip(result.rows));
+  assert.equal((await runs()).length, before.length, 'nothing was run again');
+});
+
+test('stephrl collect samples from a training folder with the base model it names', async () => {
+  const bcDir = fs.readdirSync(out).find((d) => d.startsWith('bc-'))!;
+  const r = await runCli(['collect', '--env', 'alfworld', '--checkpoint', path.join(out, bcDir), '--split', 'valid_seen', '--episodes', '1',
+    '--max-steps', '3', '--gpu', 'cpu', '--threads', '1', '--db', db, '--json'], { timeoutMs: 300_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.agent, 'stephrl@t1');
+  assert.equal(summary.model, 'tiny.gguf');
+  assert.ok(summary.adapter.endsWith(path.join('final', 'adapter.gguf')));
+  const kinds = (await runs()).map((x) => x.kind);
+  assert.equal(kinds.at(-1), 'collect');
+});
