@@ -247,6 +247,13 @@ def test_accelerate_configs_load():
     assert "FSDP" in kinds["fsdp.yaml"]
 
 
+def test_gradient_checkpointing_trains(workspace):
+    r = trainer("bc", "--db", workspace["db"], "--model", workspace["model"], "--steps", "1", "--no-export",
+                "--out", str(workspace["dir"] / "checkpointing"), "--config", json.dumps({**SMALL, "gradient_checkpointing": True}))
+    assert r.returncode == 0, r.stderr
+    assert [e["event"] for e in events(r.stdout)] == ["start", "metrics", "done"]
+
+
 def test_bad_model_file_is_a_clear_error(workspace):
     bad = workspace["dir"] / "broken.gguf"
     bad.write_bytes(b"not a model at all")

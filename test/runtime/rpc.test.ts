@@ -26,6 +26,7 @@ test('health reports Node, Python, Java and the ALFWorld data', async () => {
   assert.equal(health.java.ok, true, health.java.detail);
   assert.equal(health.alfworldData.ok, true, health.alfworldData.detail);
   assert.equal(health.model.ok, true, health.model.detail);
+  assert.equal(health.trainer.ok, true, health.trainer.detail);
 });
 
 test('invalid params are refused before any handler runs', async () => {

@@ -36,6 +36,7 @@ class TrainConfig:
     precision: Literal["no", "bf16", "fp16"] = "bf16"
     seed: int = 0
     high_level_interval: int = 4  # the high-level loss joins every k-th optimizer step
+    gradient_checkpointing: bool = False  # recompute activations in backward: less memory for 7B models, ~30% slower
     lora: LoraConfig = field(default_factory=LoraConfig)
     # Behaviour cloning
     bc_lr: float = 1e-4

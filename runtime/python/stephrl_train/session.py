@@ -162,6 +162,9 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     base, tokenizer = load_backbone(model_path, dtype)
     adapter = os.path.join(resume_from, "adapter") if resume_from else init_adapter
     model = add_lora(base, cfg.lora, adapter)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
     set_id = resumed_state["set_id"] if resumed_state else (cfg.transition_set or latest_set_id(db))
     examples = load_examples(db, set_id, tokenizer, cfg.max_length, log=events.log)
     streams = make_streams(examples, cfg.seed, resumed_state["streams"] if resumed_state else None)

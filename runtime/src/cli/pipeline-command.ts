@@ -87,8 +87,8 @@ export function registerPipelineCommand(program: Command): void {
           console.log(`\n${pipelineTable(result)}\n`);
           console.log(`score: ScienceWorld mean score (0-100); success: share of episodes won; tokens: prompt + completion per episode.`);
           console.log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min. Adapters: ${result.bc.adapterGguf} (BC), ${result.rl.adapterGguf} (BC + offline RL).`);
-          console.log(`See it in VS Code: install the extension (npm run package, then "Extensions: Install from VSIX..."), open this folder,`);
-          console.log(`and use the STEP-HRL view: the Runs list holds every stage; set "stephrl.databasePath" to ${store.file} if you used --db.`);
+          console.log(`See it in VS Code: with the STEP-HRL Studio extension (README, "VS Code extension"), open this folder; the STEP-HRL`);
+          console.log(`view's Runs list holds every stage${o.db ? ` (set "stephrl.databasePath" to ${store.file})` : ''}.`);
         } catch (error) {
           if (error instanceof PipelineCancelled) {
             process.stderr.write(`stephrl: ${error.message}\n`);

@@ -8,6 +8,7 @@ import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
+import { measureExportParity } from '../train/export-parity';
 
 interface TrainCliOptions {
   db?: string;
@@ -104,4 +105,30 @@ export function registerTrainCommands(program: Command): void {
         });
       });
   }
+  train
+    .command('parity')
+    .description('check an exported adapter: greedy next tokens of llama.cpp (base + adapter.gguf) vs PyTorch (base + adapter) on stored transitions')
+    .requiredOption('--adapter <dir>', 'the trained adapter folder (e.g. .../final/adapter); its adapter.gguf is looked for beside it')
+    .option('--gguf <file>', 'the exported adapter GGUF (default: adapter.gguf next to the adapter folder)')
+    .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--db <path>', 'dataset whose newest transition set supplies the texts')
+    .option('--texts <n>', 'transitions to check (state + target each)', '8')
+    .option('--json', 'print JSON')
+    .action(async (o: { adapter: string; gguf?: string; model?: string; db?: string; texts: string; json?: boolean }) => {
+      const adapterDir = path.resolve(o.adapter);
+      const gguf = path.resolve(o.gguf ?? path.join(path.dirname(adapterDir), 'adapter.gguf'));
+      const count = parsePositiveInt(o.texts, '--texts');
+      const texts = await withStore(o.db, async (store) => {
+        const rows = await store.db.all<{ state: string; target: string }>(
+          `SELECT state, target FROM transitions WHERE set_id = (SELECT max(id) FROM transition_sets) ORDER BY role, ordinal LIMIT ?`,
+          [count],
+        );
+        return rows.map((r) => r.state + r.target);
+      });
+      if (!texts.length) throw new UsageError('the dataset has no transitions to check with: derive a set first (`stephrl dataset transitions`)');
+      const report = await measureExportParity({ model: resolveModelPath(o.model), adapterDir, adapterGguf: gguf, texts });
+      if (o.json) return printJson({ ...report, rate: report.agreement / report.positions });
+      console.log(`${report.agreement}/${report.positions} positions agree (${((100 * report.agreement) / report.positions).toFixed(1)}%); ` +
+        `the adapter changed PyTorch's greedy token at ${report.adapterChanged} of them`);
+    });
 }

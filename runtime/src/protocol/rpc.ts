@@ -32,6 +32,8 @@ export const Health = z.object({
   alfworldData: ToolCheck,
   /** The default model (setup's, or $STEPHRL_MODEL). */
   model: ToolCheck,
+  /** PyTorch, transformers, peft, accelerate and gguf in the Python environment. */
+  trainer: ToolCheck,
 });
 export type Health = z.infer<typeof Health>;
 

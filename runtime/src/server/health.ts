@@ -27,6 +27,25 @@ async function checkPython(explicit?: string): Promise<ToolCheck> {
   }
 }
 
+/** The trainer's stack (PyTorch, transformers, peft, accelerate, gguf): needed to train, not to run agents. */
+async function checkTrainer(explicit?: string): Promise<ToolCheck> {
+  const fix = `${SETUP_FIX} (without STEPHRL_SKIP_TRAINER=1); it is needed only for training`;
+  let python: string;
+  try {
+    python = resolvePython(explicit);
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message, fix };
+  }
+  try {
+    const script = 'import torch, transformers, peft, accelerate, gguf; print(torch.__version__, transformers.__version__, peft.__version__, torch.cuda.is_available())';
+    const { stdout } = await run(python, ['-c', script], { timeout: 120_000 });
+    const [torch, transformers, peft, cuda] = stdout.trim().split(' ');
+    return { ok: true, detail: `PyTorch ${torch} (${cuda === 'True' ? 'CUDA available' : 'CPU only'}), transformers ${transformers}, peft ${peft}` };
+  } catch (error) {
+    return { ok: false, detail: `the trainer's packages are not importable: ${(error as Error).message.split('\n').filter(Boolean).slice(-1).join(' ')}`, fix };
+  }
+}
+
 async function checkJava(): Promise<ToolCheck> {
   try {
     const { stderr, stdout } = await run('java', ['-version'], { timeout: 30_000 });
@@ -70,7 +89,7 @@ function checkModel(): ToolCheck {
 }
 
 export async function checkHealth(options: { python?: string; alfworldData?: string } = {}): Promise<Health> {
-  const [python, java] = await Promise.all([checkPython(options.python), checkJava()]);
+  const [python, java, trainer] = await Promise.all([checkPython(options.python), checkJava(), checkTrainer(options.python)]);
   return {
     runtimeVersion: version,
     node: { ok: true, detail: `${process.execPath} (Node ${process.versions.node})` },
@@ -78,5 +97,6 @@ export async function checkHealth(options: { python?: string; alfworldData?: str
     java,
     alfworldData: checkAlfworld(options.alfworldData),
     model: checkModel(),
+    trainer,
   };
 }
