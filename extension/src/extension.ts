@@ -6,6 +6,9 @@ import { evaluateCommand } from './commands/evaluate';
 import { annotateCommand, collectDemonstrationsCommand } from './commands/dataset-jobs';
 import { pipelineCommand, trainCommand } from './commands/train';
 import { RunsView } from './views/runs-view';
+import { ModelsView } from './views/models-view';
+import type { ModelNode } from './views/model-item';
+import type { RunSummary } from '../../runtime/src/protocol/dataset';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -30,11 +33,34 @@ export function activate(context: vscode.ExtensionContext): void {
   status.show();
 
   const runs = new RunsView(runtime, log);
+  const models = new ModelsView(runtime, log);
+  const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
   context.subscriptions.push(
     log,
     runs,
+    models,
     vscode.window.registerTreeDataProvider('stephrl.runs', runs),
-    vscode.commands.registerCommand('stephrl.refreshRuns', () => runs.refresh()),
+    vscode.window.registerTreeDataProvider('stephrl.models', models),
+    vscode.commands.registerCommand('stephrl.refreshRuns', () => {
+      runs.refresh();
+      models.refresh();
+    }),
+    vscode.commands.registerCommand('stephrl.refreshModels', () => models.refresh()),
+    vscode.commands.registerCommand('stephrl.evaluateWithAdapter', (node?: ModelNode) => {
+      if (node?.type !== 'adapter') return evaluateCommand(runtime, log);
+      return evaluateCommand(runtime, log, { adapter: node.adapter.path, ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}) });
+    }),
+    vscode.commands.registerCommand('stephrl.stopRun', async (run?: RunSummary) => {
+      if (!run) return void vscode.window.showInformationMessage('Stop Run works on a running run in the Runs view.');
+      try {
+        const { how } = await runtime.request('runs/stop', { runId: run.id, ...(databasePath() ? { db: databasePath() } : {}) });
+        log.info(`run ${run.id}: stop requested (${how}); it stops after the current step or episode and keeps what is done`);
+        void vscode.window.showInformationMessage(`Stopping run ${run.id} after its current step; run the same job again to resume it.`);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Could not stop run ${run.id}: ${(error as Error).message}`);
+      }
+      runs.refresh();
+    }),
     runtime,
     status,
     vscode.commands.registerCommand('stephrl.showLogs', () => log.show()),

@@ -185,6 +185,28 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   const { runs } = await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' });
   assert.equal(runs.length, 1);
   assert.ok(runs[0]!.metrics.loss_bc_low! > 0);
+
+  // The Models view's list: the base model passed in, and the exported adapter with its run.
+  const models = await sendRequest(connection, 'models/list', { db, extra: [model] });
+  assert.ok(models.baseModels.some((m) => m.path === model && m.name === 'tiny.gguf'));
+  assert.deepEqual(models.adapters.map((a) => [a.path, a.runId, a.kind]), [[second.adapterGguf, second.runId, 'bc']]);
+
+  // Stop Run: a run of this runtime is cancelled; a CLI run on this machine gets SIGTERM; both end interrupted.
+  const longer = { ...request, steps: 40, out: path.join(dir, 'bc-long') };
+  const inRuntime = sendRequest(connection, 'train/run', { ...longer, token: 'long' });
+  assert.ok(await waitFor(() => ticks.some((t) => t.token === 'long' && t.done >= 1), 120_000));
+  const live = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs.find((r) => r.status === 'running')!;
+  assert.deepEqual(await sendRequest(connection, 'runs/stop', { db, runId: live.id }), { how: 'cancelled' });
+  assert.equal((await inRuntime).status, 'interrupted');
+  const cli = spawn(process.execPath, [path.join(root, 'runtime', 'bin', 'stephrl.js'), 'train', 'bc', '--db', db, '--model', model, '--steps', '40',
+    '--out', path.join(dir, 'bc-cli'), '--cpu', '--config', JSON.stringify(request.config)], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let cliErr = '';
+  cli.stderr.on('data', (d) => (cliErr += d));
+  assert.ok(await waitFor(() => /^step 1\b/m.test(cliErr), 120_000), cliErr);
+  const cliRun = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs.find((r) => r.status === 'running')!;
+  assert.deepEqual(await sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }), { how: 'signalled' });
+  assert.equal(await new Promise((r) => cli.once('close', r)), 130);
+  await assert.rejects(sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }), /is not running \(interrupted\)/);
 });
 
 test('closing stdin stops the server and its workers', async () => {

@@ -81,7 +81,8 @@ async function pickEvaluation(): Promise<EvaluationPicks | undefined> {
   };
 }
 
-export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
+/** `with`: a trained adapter (and the base model it was trained on) chosen in the Models view, over the settings. */
+export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, withModel: { adapter?: string; model?: string } = {}): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('STEP-HRL runs models and environments only in a trusted workspace.');
     return;
@@ -89,10 +90,15 @@ export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOut
   const picks = await pickEvaluation();
   if (!picks) return;
   const { result, cancelled } = await runJob(
-    `Evaluating ${picks.agent} on ${picks.env} ${picks.split}`,
+    `Evaluating ${picks.agent}${withModel.adapter ? ' with the adapter' : ''} on ${picks.env} ${picks.split}`,
     runtime.onEvaluationProgress,
     (token, cancel) => {
-      const request = evaluationRequest(picks, modelSettings(), token);
+      const settings = modelSettings();
+      const request = evaluationRequest(picks, {
+        ...settings,
+        ...(withModel.adapter ? { adapterPath: withModel.adapter, modelEndpoint: '' } : {}),
+        ...(withModel.model ? { modelPath: withModel.model } : {}),
+      }, token);
       log.info(`evaluate: ${JSON.stringify(request)}`);
       return runtime.request('agent/evaluate', request, cancel);
     },

@@ -40,7 +40,7 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
             values[f"loss_bc_{role}"] = total
         values = s.mean_across_processes(values)
         values["loss"] = sum(values.values())
-        values["grad_norm"] = s.clip_gradients()
+        values.update(s.clip_gradients())
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         done = step + 1

@@ -98,7 +98,7 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         critic_opt.zero_grad(set_to_none=True)
         values = s.mean_across_processes(values)
         if actor_on:
-            values["grad_norm"] = s.clip_gradients()
+            values.update(s.clip_gradients())
             actor_opt.step()
             actor_opt.zero_grad(set_to_none=True)
         soft_update(plain.target, plain.online, c.target_update_rate)

@@ -101,9 +101,10 @@ class Session:
         with nullcontext() if last else acc.no_sync(self.model):
             acc.backward(loss)
 
-    def clip_gradients(self) -> float:
+    def clip_gradients(self) -> Dict[str, float]:
+        """Clips to grad_clip; the norm before clipping as a metric (DeepSpeed clips by its own config, reports none)."""
         norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        return float(norm) if norm is not None else float("nan")  # DeepSpeed clips by its config and reports none
+        return {"grad_norm": float(norm)} if norm is not None else {}
 
     def mean_across_processes(self, values: Dict[str, float]) -> Dict[str, float]:
         """Step metrics averaged over processes (each computed them on its own share of the batch)."""

@@ -66,6 +66,8 @@ export interface PipelineOptions {
   log?: Logger;
   signal?: AbortSignal;
   onStage?: (stage: string, index: number, total: number) => void;
+  /** Each run a stage starts (evaluations, collections, training), as it starts. */
+  onRun?: (runId: number) => void;
 }
 
 export type PipelineRow = z.infer<typeof PipelineRowSchema>;
@@ -162,7 +164,8 @@ async function train(store: DatasetStore, options: PipelineOptions, kind: 'bc' |
     config: { ...options.slice.trainerConfig, ...options.trainerConfig }, ...(initAdapter ? { initAdapter } : {}),
     ...((options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind]) ? { steps: options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind] } : {}),
     cpu: options.model.gpu === 'cpu', log: options.log ?? silentLogger, ...(options.signal ? { signal: options.signal } : {}),
-    onEvent: (event) => {
+    onEvent: (event, runId) => {
+      if (event.event === 'start') options.onRun?.(runId);
       if (event.event !== 'metrics') return;
       const loss = event.values.loss ?? event.values.loss_actor_low ?? event.values.loss_q_low;
       options.log?.('info', `${kind} step ${event.step}${loss != null ? `: loss ${loss.toFixed(4)}` : ''}`);
@@ -190,6 +193,7 @@ async function play(
     const summary = await runEvaluation(store, {
       env: p.env, split: p.split, agent: p.agent, model, decoding: { temperature: p.temperature, constrained: false, keepTexts: true },
       perTaskLimit: p.perTask, limit: p.limit, parallel, maxSteps: options.slice.maxSteps, alfworldData: options.alfworldData, runKind: p.runKind,
+      onPlan: ({ runId }) => runId !== null && options.onRun?.(runId),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (options.signal?.aborted) throw new PipelineCancelled('the pipeline was cancelled; run it again to continue');

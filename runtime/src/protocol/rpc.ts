@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary, ModelChoice } from './agent';
-import { PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
+import { ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
 import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, AnnotateReport, JobProgress } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
@@ -112,6 +112,16 @@ export const requests = {
   'train/run': { params: TrainingRequest, result: TrainingResult },
   /** The whole pipeline (as `stephrl pipeline`); stages as `job/progress`; cancel, then the same request resumes. */
   'train/pipeline': { params: PipelineRequest, result: PipelineResult },
+  /** Base models (the models folder, $STEPHRL_MODEL and `extra`) and the adapters training runs exported. */
+  'models/list': { params: OnDataset.extend({ extra: z.array(z.string()).default([]) }), result: ModelList },
+  /**
+   * Stops a running run: one this runtime is running is cancelled as its request would be; one of another process on
+   * this machine (a CLI run) gets SIGTERM, which it handles the same way (finish the step, keep everything).
+   */
+  'runs/stop': {
+    params: OnDataset.extend({ runId: z.number().int().positive() }),
+    result: z.object({ how: z.enum(['cancelled', 'signalled']) }),
+  },
 } as const;
 
 export const notifications = {

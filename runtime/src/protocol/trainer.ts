@@ -108,3 +108,21 @@ export const PipelineResult = z.object({
   out: z.string(),
   seconds: z.number(),
 });
+
+/** `models/list`: base models and the adapters training exported. */
+export const ModelList = z.object({
+  baseModels: z.array(z.object({ path: z.string(), name: z.string(), sizeMb: z.number(), isDefault: z.boolean() })),
+  adapters: z.array(
+    z.object({
+      path: z.string(),
+      runId: z.number().int(),
+      runName: z.string(),
+      runStatus: z.string(),
+      kind: z.enum(TRAIN_KINDS),
+      baseModel: z.string().nullable(),
+      createdAt: z.string(),
+      metrics: z.record(z.string(), z.number()),
+    }),
+  ),
+});
+export type ModelList = z.infer<typeof ModelList>;

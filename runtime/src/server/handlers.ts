@@ -9,6 +9,10 @@ import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
 import * as path from 'node:path';
 import { runTraining } from '../train/training';
 import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
+import { listModels } from '../train/models';
+import * as os from 'node:os';
+import { ResponseError } from 'vscode-jsonrpc';
+import { ErrorCodes } from '../protocol/jsonrpc';
 import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
@@ -41,6 +45,21 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     return s;
   };
   const editor = 'user:editor';
+
+  // Runs this runtime is running, with the controller that stops each: `runs/stop` uses it.
+  const running = new Map<number, AbortController>();
+  const job = async <T>(signal: AbortSignal, body: (signal: AbortSignal, track: (runId: number | null) => void) => Promise<T>): Promise<T> => {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await body(controller.signal, (runId) => runId !== null && running.set(runId, controller));
+    } finally {
+      signal.removeEventListener('abort', abort);
+      for (const [runId, c] of running) if (c === controller) running.delete(runId);
+    }
+  };
 
   const handlers: Handlers = {
     'runtime/health': () => checkHealth(),
@@ -115,7 +134,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       const runs = (await dataset.runs.list(kind)).sort((a, b) => b.id - a.id).slice(0, limit);
       return { runs: await Promise.all(runs.map(async (r) => ({ ...r, metrics: await dataset.runs.latestMetrics(r.id) }))) };
     },
-    'agent/evaluate': async (request, signal) => {
+    'agent/evaluate': (request, requestSignal) => job(requestSignal, async (signal, track) => {
       const dataset = await store(request.db);
       const model = await openModel(
         request.model,
@@ -146,6 +165,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
           signal,
           onPlan: ({ pending, runId }) => {
+            track(runId);
             Object.assign(progress, { total: pending, runId });
             notify();
           },
@@ -158,8 +178,8 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       } finally {
         await model.close();
       }
-    },
-    'train/run': async (request, signal) => {
+    }),
+    'train/run': (request, requestSignal) => job(requestSignal, async (signal, track) => {
       let totalSteps = 0;
       return runTraining(await store(request.db), {
         kind: request.kind,
@@ -173,7 +193,8 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         ...(request.steps ? { steps: request.steps } : {}),
         ...(request.out ? { out: request.out } : {}),
         ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),
-        onEvent: (event) => {
+        onEvent: (event, runId) => {
+          track(runId);
           if (!request.token) return;
           if (event.event === 'start') totalSteps = event.total_steps;
           if (event.event !== 'metrics') return;
@@ -184,8 +205,8 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           });
         },
       });
-    },
-    'train/pipeline': async (request, signal) => {
+    }),
+    'train/pipeline': (request, requestSignal) => job(requestSignal, async (signal, track) => {
       const modelPath = resolveModelPath(request.model);
       return runPipeline(await store(request.db), {
         envs: request.envs,
@@ -201,7 +222,28 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         onStage: (label, index, total) => {
           if (request.token) sendNotification(connection, 'job/progress', { token: request.token, total, done: index, failed: 0, label });
         },
+        onRun: track,
       });
+    }),
+    'models/list': async ({ db, extra }) => listModels(await store(db), extra),
+    'runs/stop': async ({ db, runId }) => {
+      const controller = running.get(runId);
+      if (controller) {
+        controller.abort();
+        return { how: 'cancelled' as const };
+      }
+      const run = await (await store(db)).runs.get(runId);
+      if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `there is no run ${runId}`);
+      if (run.status !== 'running') throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is not running (${run.status})`);
+      if (run.host !== os.hostname() || !run.pid || run.pid === process.pid) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} belongs to process ${run.pid} on ${run.host}: stop it there`);
+      }
+      try {
+        process.kill(run.pid, 'SIGTERM'); // the CLI stops after the current step or episode and keeps everything
+      } catch (error) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId}'s process ${run.pid} could not be signalled: ${(error as Error).message}`);
+      }
+      return { how: 'signalled' as const };
     },
   };
   const dispose = async () => {

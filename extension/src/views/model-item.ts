@@ -1,0 +1,73 @@
+/** How models show in the Models view; no VS Code types, so it is testable. */
+import type { ModelList } from '../../../runtime/src/protocol/trainer';
+
+export type BaseModel = ModelList['baseModels'][number];
+export type Adapter = ModelList['adapters'][number];
+
+export type ModelNode =
+  | { type: 'group'; group: 'base' | 'adapters'; count: number }
+  | { type: 'base'; model: BaseModel }
+  | { type: 'adapter'; adapter: Adapter };
+
+export interface ModelItemView {
+  label: string;
+  description: string;
+  icon: string;
+  tooltip: string;
+  contextValue: string;
+  expandable: boolean;
+}
+
+/** The last loss a run reported: the BC total, else the RL actor's. */
+function lastLoss(metrics: Record<string, number>): string | null {
+  const name = ['loss', 'loss_actor_low', 'loss_q_low'].find((n) => metrics[n] !== undefined);
+  return name ? `${name} ${metrics[name]!.toFixed(3)}` : null;
+}
+
+export function modelItemView(node: ModelNode): ModelItemView {
+  switch (node.type) {
+    case 'group':
+      return {
+        label: node.group === 'base' ? 'Base models' : 'Adapters',
+        description: String(node.count),
+        icon: node.group === 'base' ? 'database' : 'layers',
+        tooltip: node.group === 'base' ? 'GGUF models the agents and the trainer run on' : 'LoRA adapters exported by training runs (GGUF for llama.cpp)',
+        contextValue: `modelGroup.${node.group}`,
+        expandable: true,
+      };
+    case 'base':
+      return {
+        label: node.model.name,
+        description: `${node.model.sizeMb} MiB${node.model.isDefault ? ' · default' : ''}`,
+        icon: 'file-binary',
+        tooltip: node.model.path,
+        contextValue: 'model.base',
+        expandable: false,
+      };
+    case 'adapter': {
+      const a = node.adapter;
+      const loss = lastLoss(a.metrics);
+      return {
+        label: `${a.kind === 'rl' ? 'BC + offline RL' : 'BC'} · run ${a.runId}`,
+        description: [a.baseModel ? a.baseModel.split(/[\\/]/).pop() : null, loss].filter(Boolean).join(' · '),
+        icon: a.kind === 'rl' ? 'graph-line' : 'mortar-board',
+        tooltip: [a.runName, a.path, `exported ${a.createdAt}`, ...(loss ? [loss] : [])].join('\n'),
+        contextValue: 'model.adapter',
+        expandable: false,
+      };
+    }
+  }
+}
+
+export function modelChildren(list: ModelList, parent?: ModelNode): ModelNode[] {
+  if (!parent) {
+    return [
+      { type: 'group', group: 'base', count: list.baseModels.length },
+      { type: 'group', group: 'adapters', count: list.adapters.length },
+    ];
+  }
+  if (parent.type !== 'group') return [];
+  return parent.group === 'base'
+    ? list.baseModels.map((model) => ({ type: 'base' as const, model }))
+    : list.adapters.map((adapter) => ({ type: 'adapter' as const, adapter }));
+}

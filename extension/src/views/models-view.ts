@@ -1,0 +1,55 @@
+/** The Models view: base models and the adapters training exported; refreshed when runs change. */
+import * as vscode from 'vscode';
+import type { ModelList } from '../../../runtime/src/protocol/trainer';
+import type { RuntimeClient } from '../runtime-client';
+import { modelChildren, modelItemView, type ModelNode } from './model-item';
+
+export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private list: Promise<ModelList> | null = null;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly runtime: RuntimeClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.subscriptions.push(runtime.onDidChangeState(({ state }) => state === 'ready' && this.refresh()));
+  }
+
+  refresh(): void {
+    this.list = null;
+    this.changed.fire();
+  }
+
+  getTreeItem(node: ModelNode): vscode.TreeItem {
+    const view = modelItemView(node);
+    const item = new vscode.TreeItem(view.label, view.expandable ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.description = view.description;
+    item.tooltip = view.tooltip;
+    item.iconPath = new vscode.ThemeIcon(view.icon);
+    item.contextValue = view.contextValue;
+    if (node.type !== 'group') item.resourceUri = vscode.Uri.file(node.type === 'base' ? node.model.path : node.adapter.path);
+    return item;
+  }
+
+  async getChildren(parent?: ModelNode): Promise<ModelNode[]> {
+    if (this.runtime.currentState !== 'ready') return [];
+    const c = vscode.workspace.getConfiguration('stephrl');
+    const db = c.get<string>('databasePath', '').trim();
+    const modelPath = c.get<string>('modelPath', '').trim();
+    this.list ??= this.runtime.request('models/list', { ...(db ? { db } : {}), extra: modelPath ? [modelPath] : [] });
+    try {
+      return modelChildren(await this.list, parent);
+    } catch (error) {
+      this.list = null;
+      this.log.warn(`the Models view could not list models: ${(error as Error).message}`);
+      return [];
+    }
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+/** The Models view's items: groups, base models and adapters with the run that made them. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { modelChildren, modelItemView } from '../../extension/src/views/model-item';
+import type { ModelList } from '../../runtime/src/protocol/trainer';
+
+const list: ModelList = {
+  baseModels: [{ path: '/m/SmolLM2.gguf', name: 'SmolLM2.gguf', sizeMb: 88, isDefault: true }],
+  adapters: [
+    { path: '/o/rl/final/adapter.gguf', runId: 7, runName: 'RL on set 2', runStatus: 'complete', kind: 'rl', baseModel: '/m/SmolLM2.gguf', createdAt: 't', metrics: { loss_actor_low: 3.25, loss_q_low: 0.1 } },
+    { path: '/o/bc/final/adapter.gguf', runId: 5, runName: 'BC on set 1', runStatus: 'complete', kind: 'bc', baseModel: null, createdAt: 't', metrics: { loss: 1.5 } },
+  ],
+};
+
+test('the Models view groups base models and adapters, newest adapter first as the runtime lists them', () => {
+  const groups = modelChildren(list);
+  assert.deepEqual(groups.map((g) => modelItemView(g).label), ['Base models', 'Adapters']);
+  assert.deepEqual(groups.map((g) => modelItemView(g).description), ['1', '2']);
+  const [base] = modelChildren(list, groups[0]);
+  assert.deepEqual(modelItemView(base!), { label: 'SmolLM2.gguf', description: '88 MiB · default', icon: 'file-binary', tooltip: '/m/SmolLM2.gguf', contextValue: 'model.base', expandable: false });
+  const [rl, bc] = modelChildren(list, groups[1]).map(modelItemView);
+  assert.equal(rl!.label, 'BC + offline RL · run 7');
+  assert.equal(rl!.description, 'SmolLM2.gguf · loss_actor_low 3.250');
+  assert.equal(rl!.contextValue, 'model.adapter');
+  assert.equal(bc!.label, 'BC · run 5');
+  assert.equal(bc!.description, 'loss 1.500');
+  assert.deepEqual(modelChildren(list, { type: 'base', model: list.baseModels[0]! }), []);
+});
