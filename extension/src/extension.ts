@@ -25,7 +25,8 @@ export function activate(context: vscode.ExtensionContext): void {
   status.name = 'STEP-HRL Runtime';
   status.command = 'stephrl.showRuntimeStatus';
   runtime.onDidChangeState(({ state, message }) => {
-    status.text = STATUS_TEXT[state];
+    // The device's short name (CUDA, VULKAN, METAL, CPU) next to the state: where models run, at a glance.
+    status.text = STATUS_TEXT[state] + (state === 'ready' && runtime.device ? ` · ${runtime.device.split(' ')[0]}` : '');
     status.tooltip = `STEP-HRL runtime: ${message}`;
     status.backgroundColor = state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   });

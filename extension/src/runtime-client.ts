@@ -41,6 +41,9 @@ export class RuntimeClient implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
+  /** Where the embedded model runs ("CUDA (NVIDIA ...)", "CPU (8 threads)"), once the runtime said. */
+  device: string | null = null;
+
   get currentState(): RuntimeState {
     return this.state;
   }
@@ -84,7 +87,8 @@ export class RuntimeClient implements vscode.Disposable {
       (health) => {
         this.restarts = 0;
         const missing = Object.entries(health).filter(([, c]) => typeof c === 'object' && !c.ok);
-        this.setState('ready', missing.length ? `ready; missing: ${missing.map(([n]) => n).join(', ')}` : 'ready');
+        this.device = health.device.ok ? health.device.detail : null;
+        this.setState('ready', `${missing.length ? `ready; missing: ${missing.map(([n]) => n).join(', ')}` : 'ready'}${this.device ? `; models run on ${this.device}` : ''}`);
       },
       (error: Error) => this.log.error(`runtime health check failed: ${error.message}`),
     );

@@ -27,6 +27,8 @@ test('health reports Node, Python, Java and the ALFWorld data', async () => {
   assert.equal(health.alfworldData.ok, true, health.alfworldData.detail);
   assert.equal(health.model.ok, true, health.model.detail);
   assert.equal(health.trainer.ok, true, health.trainer.detail);
+  assert.equal(health.device.ok, true, health.device.detail);
+  assert.match(health.device.detail, /^(CPU|CUDA|VULKAN|METAL)/);
 });
 
 test('invalid params are refused before any handler runs', async () => {

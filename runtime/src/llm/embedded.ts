@@ -421,3 +421,11 @@ export async function greedyNextTokens(
     await model.dispose();
   }
 }
+
+/** The device the embedded model runs on with `gpu: 'auto'`: CUDA, Vulkan or Metal with the GPU's name, else CPU. */
+export async function detectDevice(): Promise<{ backend: 'cuda' | 'vulkan' | 'metal' | 'cpu'; name: string }> {
+  const { llama } = await getLlamaHandle('auto', silentLogger);
+  if (!llama.gpu) return { backend: 'cpu', name: `CPU (${os.availableParallelism()} threads)` };
+  const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
+  return { backend: llama.gpu, name: `${llama.gpu.toUpperCase()}${names.length ? ` (${names.join(', ')})` : ''}` };
+}

@@ -34,6 +34,8 @@ export const Health = z.object({
   model: ToolCheck,
   /** PyTorch, transformers, peft, accelerate and gguf in the Python environment. */
   trainer: ToolCheck,
+  /** Where the embedded model runs with gpu 'auto' (llama.cpp's choice: CUDA, Vulkan, Metal, else the CPU). */
+  device: ToolCheck,
 });
 export type Health = z.infer<typeof Health>;
 

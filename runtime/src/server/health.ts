@@ -46,6 +46,15 @@ async function checkTrainer(explicit?: string): Promise<ToolCheck> {
   }
 }
 
+async function checkDevice(): Promise<ToolCheck> {
+  try {
+    const { detectDevice } = await import('../llm/embedded');
+    return { ok: true, detail: (await detectDevice()).name };
+  } catch (error) {
+    return { ok: false, detail: `llama.cpp could not start: ${(error as Error).message}`, fix: SETUP_FIX };
+  }
+}
+
 async function checkJava(): Promise<ToolCheck> {
   try {
     const { stderr, stdout } = await run('java', ['-version'], { timeout: 30_000 });
@@ -89,7 +98,7 @@ function checkModel(): ToolCheck {
 }
 
 export async function checkHealth(options: { python?: string; alfworldData?: string } = {}): Promise<Health> {
-  const [python, java, trainer] = await Promise.all([checkPython(options.python), checkJava(), checkTrainer(options.python)]);
+  const [python, java, trainer, device] = await Promise.all([checkPython(options.python), checkJava(), checkTrainer(options.python), checkDevice()]);
   return {
     runtimeVersion: version,
     node: { ok: true, detail: `${process.execPath} (Node ${process.versions.node})` },
@@ -98,5 +107,6 @@ export async function checkHealth(options: { python?: string; alfworldData?: str
     alfworldData: checkAlfworld(options.alfworldData),
     model: checkModel(),
     trainer,
+    device,
   };
 }
