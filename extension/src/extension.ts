@@ -7,6 +7,8 @@ import { annotateCommand, collectDemonstrationsCommand } from './commands/datase
 import { pipelineCommand, trainCommand } from './commands/train';
 import { RunsView } from './views/runs-view';
 import { ModelsView } from './views/models-view';
+import { DatasetsView } from './views/datasets-view';
+import type { DatasetNode } from './views/dataset-item';
 import type { ModelNode } from './views/model-item';
 import type { RunSummary } from '../../runtime/src/protocol/dataset';
 
@@ -35,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const runs = new RunsView(runtime, log);
   const models = new ModelsView(runtime, log);
+  const datasets = new DatasetsView(runtime, log);
   const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
   context.subscriptions.push(
     log,
@@ -42,6 +45,20 @@ export function activate(context: vscode.ExtensionContext): void {
     models,
     vscode.window.registerTreeDataProvider('stephrl.runs', runs),
     vscode.window.registerTreeDataProvider('stephrl.models', models),
+    datasets,
+    vscode.window.registerTreeDataProvider('stephrl.datasets', datasets),
+    vscode.commands.registerCommand('stephrl.refreshDatasets', () => datasets.refresh()),
+    vscode.commands.registerCommand('stephrl.annotateEpisode', async (node?: DatasetNode) => {
+      if (node?.type !== 'episode') return annotateCommand(runtime, log);
+      try {
+        const report = await runtime.request('dataset/annotate', { filter: { ids: [node.episode.id] }, ...(databasePath() ? { db: databasePath() } : {}) });
+        if (report.failed) void vscode.window.showWarningMessage(`Episode ${node.episode.id} could not be annotated: ${report.failures[0]}`);
+        else log.info(`episode ${node.episode.id}: annotated by the rule annotator`);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Annotating episode ${node.episode.id} failed: ${(error as Error).message}`);
+      }
+      datasets.refresh();
+    }),
     vscode.commands.registerCommand('stephrl.refreshRuns', () => {
       runs.refresh();
       models.refresh();

@@ -148,8 +148,13 @@ test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs wi
   assert.deepEqual(ticks.filter((t) => t.token === 'demos').map((t) => `${t.done}/${t.total}`), ['0/2', '1/2', '2/2']);
   const again = await sendRequest(connection, 'dataset/collectDemonstrations', { db, env: 'alfworld', split: 'valid_seen', limit: 2 });
   assert.equal(again.skipped, 2, 'stored demonstrations are skipped');
+  const before = await sendRequest(connection, 'dataset/annotationStatus', { db, filter: { env: 'alfworld' } });
+  assert.deepEqual(before.episodes, [], 'nothing is annotated yet');
   const annotated = await sendRequest(connection, 'dataset/annotate', { db, filter: { env: 'alfworld' }, token: 'annotate' });
   assert.deepEqual([annotated.written, annotated.failed], [2, 0]);
+  const after = await sendRequest(connection, 'dataset/annotationStatus', { db, filter: { env: 'alfworld', source: 'expert' } });
+  assert.equal(after.episodes.length, 2);
+  assert.ok(after.episodes.every((e) => e.subtasks > 0 && e.provenance.join() === 'rule' && !e.reviewed));
   assert.equal(ticks.filter((t) => t.token === 'annotate').at(-1)?.done, 2);
   await assert.rejects(
     sendRequest(connection, 'dataset/annotate', { db, annotator: 'model', model: { path: path.join(dir, 'none.gguf'), gpu: 'cpu', prefixReuse: true } }),

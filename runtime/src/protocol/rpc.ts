@@ -11,6 +11,14 @@ import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDe
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
 const OnDataset = z.object({ db: z.string().optional() });
+export const AnnotationStatus = z.object({
+  episodeId: z.number().int(),
+  subtasks: z.number().int(),
+  /** Who wrote the subtasks: rule, model, human, policy (several when edited). */
+  provenance: z.array(z.string()),
+  reviewed: z.boolean(),
+});
+export type AnnotationStatus = z.infer<typeof AnnotationStatus>;
 const OnEpisode = OnDataset.extend({ episodeId: z.number().int().positive() });
 /** Who edits, kept in the audit trail (e.g. "user:alice"). */
 const Actor = z.string().min(1).max(200);
@@ -59,6 +67,11 @@ export const requests = {
   'dataset/listEpisodes': {
     params: OnDataset.extend({ filter: EpisodeQuery.optional() }),
     result: z.object({ episodes: z.array(EpisodeSummary) }),
+  },
+  /** Per episode of the filter that has subtasks: how many, who wrote them, and whether all are reviewed. */
+  'dataset/annotationStatus': {
+    params: OnDataset.extend({ filter: EpisodeQuery.optional() }),
+    result: z.object({ episodes: z.array(AnnotationStatus) }),
   },
   'dataset/getEpisode': { params: OnEpisode, result: EpisodeDetail },
   /** One annotation edit, validated; refused edits change nothing and answer ErrorCodes.InvalidEdit. */

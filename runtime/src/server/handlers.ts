@@ -79,6 +79,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       ),
     'dataset/stats': async ({ db, filter }) => datasetStats((await store(db)).db, filter ?? {}),
     'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await store(db)).episodes.list(filter ?? {}) }),
+    'dataset/annotationStatus': async ({ db, filter }) => ({ episodes: await (await store(db)).annotations.status(filter ?? {}) }),
     'dataset/getEpisode': async ({ db, episodeId }) => (await store(db)).episodes.get(episodeId),
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),

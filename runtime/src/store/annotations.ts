@@ -9,6 +9,7 @@ import type { Queryable, SqliteDatabase } from './sqlite';
 import { StoreError } from './sqlite';
 import { applySnapshot, currentValues, readProgress, readSubtasks, type AnnotationSnapshot } from './annotation-rows';
 import { nowIso } from './rows';
+import { episodeWhere, type EpisodeFilter } from './episodes';
 
 /** A person may write more than the annotators' ~150 tokens, but not pages. */
 export const MAX_PROGRESS_TEXT = 4000;
@@ -100,6 +101,17 @@ export class AnnotationRepository {
 
   get(episodeId: number): Promise<EpisodeAnnotations> {
     return readAnnotations(this.db, episodeId);
+  }
+
+  /** Annotation status of the annotated episodes among those the filter selects (the Datasets view). */
+  async status(filter: EpisodeFilter = {}): Promise<Array<{ episodeId: number; subtasks: number; provenance: string[]; reviewed: boolean }>> {
+    const { where, params } = episodeWhere(filter);
+    const rows = await this.db.all<{ episode_id: number; n: number; provenance: string; reviewed: number }>(
+      `SELECT episode_id, count(*) AS n, group_concat(DISTINCT provenance) AS provenance, min(reviewed) AS reviewed FROM subtasks
+       WHERE episode_id IN (SELECT id FROM episodes${where}) GROUP BY episode_id ORDER BY episode_id`,
+      params,
+    );
+    return rows.map((r) => ({ episodeId: r.episode_id, subtasks: r.n, provenance: r.provenance.split(',').sort(), reviewed: r.reviewed === 1 }));
   }
 
   /**
