@@ -120,3 +120,39 @@ test('a cancelled training run is interrupted with a checkpoint, and the same co
     assert.ok(stopped.some((c) => c.step === first.steps), 'the stop left a checkpoint at the step it ended on');
   });
 });
+
+test('a runtime killed with SIGKILL mid-training: its trainer stops too, and the same command resumes from the last checkpoint', async () => {
+  const out = path.join(dir, 'killed');
+  const args = ['train', 'bc', '--db', db, '--model', model, '--steps', '8', '--out', out, '--config', small, '--json'];
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // After the step-2 checkpoint is on disk, kill the runtime without warning.
+  const checkpoint = path.join(out, 'checkpoints', 'step-0000002', 'COMPLETE');
+  const deadline = Date.now() + 180_000;
+  while (!fs.existsSync(checkpoint) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(fs.existsSync(checkpoint), `no checkpoint before the kill\n${stderr}`);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  // The orphaned trainer notices at its next event (the pipe is gone) and exits.
+  const trainerGone = async () => {
+    const end = Date.now() + 120_000;
+    while (Date.now() < end) {
+      const ps = execFileSync('ps', ['-eo', 'args']).toString();
+      if (!ps.split('\n').some((l) => l.includes('stephrl_train') && l.includes(out))) return true;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  };
+  assert.ok(await trainerGone(), 'the trainer of a killed runtime exits by itself');
+
+  const resumed = JSON.parse(await cliOk(args));
+  assert.equal(resumed.status, 'complete');
+  assert.ok(resumed.resumed);
+  await withStore(async (store) => {
+    const steps = (await store.runs.metrics(resumed.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal((await store.runs.get(resumed.runId))!.status, 'complete');
+  });
+});
+
