@@ -1,6 +1,7 @@
 /** How the dataset shows in the Datasets view: environments, sources, episodes with their annotation status. */
 import type { EpisodeSummary } from '../../../runtime/src/protocol/dataset';
 import type { AnnotationStatus } from '../../../runtime/src/protocol/rpc';
+import type { ItemView } from './item-view';
 
 export type Env = 'scienceworld' | 'alfworld';
 export type Source = 'expert' | 'policy' | 'human';
@@ -11,14 +12,7 @@ export type DatasetNode =
   | { type: 'episode'; episode: EpisodeSummary; annotation: AnnotationStatus | null }
   | { type: 'more'; hidden: number };
 
-export interface DatasetItemView {
-  label: string;
-  description: string;
-  icon: string;
-  tooltip: string;
-  contextValue: string;
-  expandable: boolean;
-}
+export type DatasetItemView = ItemView;
 
 const ENV_NAMES: Record<Env, string> = { scienceworld: 'ScienceWorld', alfworld: 'ALFWorld' };
 const SOURCE_NAMES: Record<Source, string> = { expert: 'expert demonstrations', policy: 'policy episodes', human: 'played by people' };

@@ -1,6 +1,7 @@
 /** The Datasets view: environment, then source, then episodes with their annotation status (auto or reviewed). */
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
+import { toTreeItem } from './tree-item';
 import { datasetItemView, episodeNodes, type DatasetNode, type Env, type Source } from './dataset-item';
 
 const EPISODES_SHOWN = 500;
@@ -33,14 +34,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetNode>, vscod
   }
 
   getTreeItem(node: DatasetNode): vscode.TreeItem {
-    const view = datasetItemView(node);
-    const item = new vscode.TreeItem(view.label, view.expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.description = view.description;
-    item.tooltip = view.tooltip;
-    item.iconPath = new vscode.ThemeIcon(view.icon);
-    item.contextValue = view.contextValue;
-    if (node.type === 'env') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
-    return item;
+    return toTreeItem(datasetItemView(node), node.type === 'env');
   }
 
   async getChildren(parent?: DatasetNode): Promise<DatasetNode[]> {

@@ -1,5 +1,6 @@
 /** How models show in the Models view; no VS Code types, so it is testable. */
 import type { ModelList } from '../../../runtime/src/protocol/trainer';
+import type { ItemView } from './item-view';
 
 export type BaseModel = ModelList['baseModels'][number];
 export type Adapter = ModelList['adapters'][number];
@@ -9,14 +10,7 @@ export type ModelNode =
   | { type: 'base'; model: BaseModel }
   | { type: 'adapter'; adapter: Adapter };
 
-export interface ModelItemView {
-  label: string;
-  description: string;
-  icon: string;
-  tooltip: string;
-  contextValue: string;
-  expandable: boolean;
-}
+export type ModelItemView = ItemView;
 
 /** The last loss a run reported: the BC total, else the RL actor's. */
 function lastLoss(metrics: Record<string, number>): string | null {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { ModelList } from '../../../runtime/src/protocol/trainer';
 import type { RuntimeClient } from '../runtime-client';
+import { toTreeItem } from './tree-item';
 import { modelChildren, modelItemView, type ModelNode } from './model-item';
 
 export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Disposable {
@@ -23,12 +24,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Di
   }
 
   getTreeItem(node: ModelNode): vscode.TreeItem {
-    const view = modelItemView(node);
-    const item = new vscode.TreeItem(view.label, view.expandable ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    item.description = view.description;
-    item.tooltip = view.tooltip;
-    item.iconPath = new vscode.ThemeIcon(view.icon);
-    item.contextValue = view.contextValue;
+    const item = toTreeItem(modelItemView(node), true);
     if (node.type !== 'group') item.resourceUri = vscode.Uri.file(node.type === 'base' ? node.model.path : node.adapter.path);
     return item;
   }

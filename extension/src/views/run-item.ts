@@ -1,13 +1,8 @@
 /** How a run shows in the Runs view: its name, status, key figure and duration; no VS Code types, so it is testable. */
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
+import type { ItemView } from './item-view';
 
-export interface RunItemView {
-  label: string;
-  description: string;
-  /** A codicon id. */
-  icon: string;
-  tooltip: string;
-}
+export type RunItemView = ItemView;
 
 const ICONS: Record<RunSummary['status'], string> = {
   running: 'sync~spin',

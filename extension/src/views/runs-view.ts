@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { RuntimeClient } from '../runtime-client';
 import { runItemView } from './run-item';
+import { toTreeItem } from './tree-item';
 
 export class RunsView implements vscode.TreeDataProvider<RunSummary>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -34,13 +35,7 @@ export class RunsView implements vscode.TreeDataProvider<RunSummary>, vscode.Dis
   }
 
   getTreeItem(run: RunSummary): vscode.TreeItem {
-    const view = runItemView(run);
-    const item = new vscode.TreeItem(view.label, vscode.TreeItemCollapsibleState.None);
-    item.description = view.description;
-    item.tooltip = view.tooltip;
-    item.iconPath = new vscode.ThemeIcon(view.icon);
-    item.contextValue = `run.${run.kind}.${run.status}`;
-    return item;
+    return toTreeItem({ ...runItemView(run), contextValue: `run.${run.kind}.${run.status}` });
   }
 
   async getChildren(parent?: RunSummary): Promise<RunSummary[]> {
