@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { RuntimeClient, type RuntimeState } from './runtime-client';
 import { StatusPanel } from './status-panel';
+import { runtimeHome, setUpRuntimeCommand } from './runtime-setup';
 import { evaluateCommand } from './commands/evaluate';
 import { annotateCommand, collectDemonstrationsCommand } from './commands/dataset-jobs';
 import { pipelineCommand, trainCommand } from './commands/train';
@@ -22,7 +23,7 @@ const STATUS_TEXT: Record<RuntimeState, string> = {
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('STEP-HRL', { log: true });
-  const runtime = new RuntimeClient(context.extensionPath, log);
+  const runtime = new RuntimeClient(context.extensionPath, log, runtimeHome(context.extensionPath, context.globalStorageUri.fsPath));
   const status = vscode.window.createStatusBarItem('stephrl.runtime', vscode.StatusBarAlignment.Left, 10);
   status.name = 'STEP-HRL Runtime';
   status.command = 'stephrl.showRuntimeStatus';
@@ -82,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
     runtime,
     status,
     vscode.commands.registerCommand('stephrl.showLogs', () => log.show()),
+    vscode.commands.registerCommand('stephrl.setUpRuntime', () => setUpRuntimeCommand(context, () => runtime.restart(), log)),
     vscode.commands.registerCommand('stephrl.restartRuntime', () => {
       if (!vscode.workspace.isTrusted) {
         return void vscode.window.showWarningMessage('STEP-HRL starts processes only in a trusted workspace.');

@@ -15,6 +15,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
 import type { NotificationParams, RequestInput, RequestName, RequestResult } from '../../runtime/src/protocol/rpc';
+import { isRuntimeInstalled } from './runtime-setup';
 
 export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'restricted' | 'failed';
 
@@ -39,6 +40,8 @@ export class RuntimeClient implements vscode.Disposable {
   constructor(
     private readonly extensionPath: string,
     private readonly log: vscode.LogOutputChannel,
+    /** STEPHRL_HOME for the runtime (an installed extension keeps its state in global storage). */
+    private readonly stateHome?: string,
   ) {}
 
   /** Where the embedded model runs ("CUDA (NVIDIA ...)", "CPU (8 threads)"), once the runtime said. */
@@ -57,6 +60,14 @@ export class RuntimeClient implements vscode.Disposable {
     if (this.disposed || this.child) return;
     if (!vscode.workspace.isTrusted) {
       this.setState('restricted', 'The runtime runs executables from settings, so it starts only in a trusted workspace.');
+      return;
+    }
+    if (!isRuntimeInstalled(this.extensionPath)) {
+      // An installed .vsix carries no native modules: starting would only crash and restart in a loop.
+      this.setState('failed', 'The runtime is not set up yet: run "STEP-HRL: Set Up Runtime".');
+      void vscode.window
+        .showWarningMessage('STEP-HRL Studio needs its runtime set up once (npm packages, Python environment, default model).', 'Set Up Runtime')
+        .then((a) => a && vscode.commands.executeCommand('stephrl.setUpRuntime'));
       return;
     }
     const node = vscode.workspace.getConfiguration('stephrl').get<string>('nodePath') || 'node';
@@ -99,6 +110,7 @@ export class RuntimeClient implements vscode.Disposable {
     const env: NodeJS.ProcessEnv = {};
     const python = config.get<string>('pythonPath');
     const alfworld = config.get<string>('alfworldDataDir');
+    if (this.stateHome) env.STEPHRL_HOME = this.stateHome;
     if (python) env.STEPHRL_PYTHON = python;
     if (alfworld) env.ALFWORLD_DATA = alfworld;
     return env;

@@ -14,6 +14,9 @@ const venvPython = path.join(venv, 'bin', 'python');
 const alfworldTarget = path.join(stateDir, 'data', 'alfworld');
 const sharedAlfworld = path.resolve(root, '..', 'shared', 'data', 'alfworld');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+// --installed: set up an installed extension (the .vsix holds the built bundles and the lock file, not the sources):
+// runtime npm dependencies only, no build. The extension runs it with STEPHRL_HOME in its global storage.
+const installed = process.argv.includes('--installed');
 
 const started = Date.now();
 const log = (message) => console.log(`[setup] ${message}`);
@@ -47,9 +50,9 @@ function stamped(stampFile, key, action) {
 function npmDependencies() {
   const lock = path.join(root, 'package-lock.json');
   const key = hashFiles([lock, path.join(root, 'package.json')]);
-  const did = stamped(path.join(root, 'node_modules', '.stephrl-setup'), key, () => {
-    log('installing npm dependencies (npm ci)');
-    run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+  const did = stamped(path.join(root, 'node_modules', '.stephrl-setup'), `${key}${installed ? ':installed' : ''}`, () => {
+    log(`installing npm dependencies (npm ci${installed ? ' --omit=dev' : ''})`);
+    run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error', ...(installed ? ['--omit=dev'] : [])]);
   });
   if (!did) log('npm dependencies: up to date');
 }
@@ -196,8 +199,10 @@ try {
   trainerEnvironment();
   defaultModel();
   alfworldData();
-  build();
-  linkCli();
+  if (!installed) {
+    build();
+    linkCli();
+  }
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {
   console.error(`[setup] ${error instanceof SetupError ? error.message : error.stack}`);
