@@ -6,6 +6,7 @@ import { runtimeHome, setUpRuntimeCommand } from './runtime-setup';
 import { evaluateCommand } from './commands/evaluate';
 import { annotateCommand, collectDemonstrationsCommand } from './commands/dataset-jobs';
 import { pipelineCommand, trainCommand } from './commands/train';
+import { exportDatasetCommand, importDatasetCommand } from './commands/exchange';
 import { RunsView } from './views/runs-view';
 import { ModelsView } from './views/models-view';
 import { DatasetsView } from './views/datasets-view';
@@ -49,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
     datasets,
     vscode.window.registerTreeDataProvider('stephrl.datasets', datasets),
     vscode.commands.registerCommand('stephrl.refreshDatasets', () => datasets.refresh()),
+    vscode.commands.registerCommand('stephrl.importDataset', () => importDatasetCommand(runtime, log, () => datasets.refresh())),
+    vscode.commands.registerCommand('stephrl.exportDataset', () => exportDatasetCommand(runtime, log)),
     vscode.commands.registerCommand('stephrl.annotateEpisode', async (node?: DatasetNode) => {
       if (node?.type !== 'episode') return annotateCommand(runtime, log);
       try {

@@ -160,6 +160,20 @@ test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs wi
     sendRequest(connection, 'dataset/annotate', { db, annotator: 'model', model: { path: path.join(dir, 'none.gguf'), gpu: 'cpu', prefixReuse: true } }),
     (e: unknown) => e instanceof ResponseError && e.code === -32005,
   );
+
+  // Export and import (the extension's Export / Import Dataset): a round trip, and a malformed file refused whole.
+  const file = path.join(dir, 'episodes.jsonl');
+  assert.deepEqual(await sendRequest(connection, 'dataset/export', { db, format: 'jsonl', out: file }), { episodes: 2, out: file });
+  const other = path.join(dir, 'other.db');
+  const imported = await sendRequest(connection, 'dataset/import', { db: other, format: 'jsonl', files: [file] });
+  assert.deepEqual([imported.imported, imported.annotated], [2, 0], 'annotated episodes keep their annotations');
+  const broken = path.join(dir, 'broken.jsonl');
+  fs.writeFileSync(broken, fs.readFileSync(file, 'utf8').split('\n')[0] + '\n{"not": "an episode"\n');
+  await assert.rejects(
+    sendRequest(connection, 'dataset/import', { db: other, format: 'jsonl', files: [broken] }),
+    (e: unknown) => e instanceof ResponseError && e.code === -32006 && /broken\.jsonl:2: not valid JSON/.test(e.message),
+  );
+  assert.equal((await sendRequest(connection, 'dataset/stats', { db: other })).episodes.total, 2, 'nothing of the broken file was stored');
 });
 
 test('train/run trains with step progress, records the run, and a cancelled run resumes with the same request', async () => {

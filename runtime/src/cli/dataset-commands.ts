@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, type EnvKind } from '../protocol/environment';
 import { AnnotationEdit } from '../protocol/dataset';
 import { collectDemonstrations } from '../collect/demos';
+import { importFiles } from '../exchange/import-files';
 import { annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 import { stderrLogger } from '../util/log';
@@ -17,8 +18,7 @@ import type { EpisodeFilter } from '../store/episodes';
 import { datasetStats } from '../store/stats';
 import { materializeTransitions, loadTransitionEpisodes, deriveTransitions } from '../store/transitions';
 import { resolveAlfworldData } from '../util/paths';
-import { exportEpisodes, readImport, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
-import { importEpisodes } from '../exchange/import';
+import { exportEpisodes, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
 import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
@@ -270,12 +270,9 @@ export function registerDatasetCommands(program: Command): void {
     .action(async (files: string[], o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; db?: string; json?: boolean }) => {
       const format = parseFormat(o.format);
       const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
-      const episodes = readImport(format, files, { ...(env ? { env } : {}), ...(o.task ? { task: o.task } : {}), ...(o.split ? { split: o.split } : {}) });
-      const result = await withStore(o.db, async (store) => {
-        const imported = await importEpisodes(store, episodes, { format, files: files.map((f) => path.resolve(f)) });
-        const annotated = o.annotate && imported.episodeIds.length ? await annotateStoredEpisodes(store, { filter: { ids: imported.episodeIds } }) : null;
-        return { ...imported, imported: imported.episodeIds.length, annotated: annotated?.written ?? 0, annotationFailures: annotated?.failures ?? [] };
-      });
+      const result = await withStore(o.db, (store) =>
+        importFiles(store, format, files, { ...(env ? { env } : {}), ...(o.task ? { task: o.task } : {}), ...(o.split ? { split: o.split } : {}), annotate: o.annotate }),
+      );
       if (o.json) printJson(result);
       else console.log(`imported ${result.imported} episodes (run ${result.runId}), auto-annotated ${result.annotated}`);
     });

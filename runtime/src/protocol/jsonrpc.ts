@@ -22,6 +22,8 @@ export const ErrorCodes = {
   InvalidEdit: -32003,
   StoreError: -32004,
   ModelError: -32005,
+  /** A malformed import: the message names the file, the line and what is wrong; nothing was stored. */
+  ImportError: -32006,
   Cancelled: -32800,
   Internal: -32603,
 } as const;

@@ -109,6 +109,23 @@ export const requests = {
     }),
     result: AnnotateReport,
   },
+  /** Exports the episodes of a filter (as `stephrl dataset export`): jsonl or eto to a file, steprl-raw to a folder. */
+  'dataset/export': {
+    params: OnDataset.extend({ filter: EpisodeQuery.optional(), format: z.enum(['jsonl', 'steprl-raw', 'eto']), out: z.string().min(1) }),
+    result: z.object({ episodes: z.number().int(), out: z.string() }),
+  },
+  /** Imports files (as `stephrl dataset import`): all or nothing, line-numbered errors; then auto-annotates. */
+  'dataset/import': {
+    params: OnDataset.extend({
+      format: z.enum(['jsonl', 'steprl-raw', 'eto']),
+      files: z.array(z.string().min(1)).min(1),
+      env: EnvKind.optional(),
+      task: z.string().optional(),
+      split: z.string().optional(),
+      annotate: z.boolean().default(true),
+    }),
+    result: z.object({ runId: z.number().int(), imported: z.number().int(), annotated: z.number().int(), annotationFailures: z.array(z.string()) }),
+  },
   /** Runs, newest first, with the latest value of each metric. */
   'dataset/listRuns': {
     params: OnDataset.extend({ kind: RunSummary.shape.kind.optional(), limit: z.number().int().positive().max(1000).default(100) }),

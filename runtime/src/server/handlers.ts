@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { runTraining } from '../train/training';
 import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
 import { listModels } from '../train/models';
+import { exportEpisodes } from '../exchange/files';
+import { importFiles } from '../exchange/import-files';
 import * as os from 'node:os';
 import { ResponseError } from 'vscode-jsonrpc';
 import { ErrorCodes } from '../protocol/jsonrpc';
@@ -79,6 +81,13 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       ),
     'dataset/stats': async ({ db, filter }) => datasetStats((await store(db)).db, filter ?? {}),
     'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await store(db)).episodes.list(filter ?? {}) }),
+    'dataset/export': async ({ db, filter, format, out }) => ({ episodes: await exportEpisodes(await store(db), filter ?? {}, format, path.resolve(out)), out: path.resolve(out) }),
+    'dataset/import': async ({ db, format, files, env, task, split, annotate }) => {
+      const { runId, imported, annotated, annotationFailures } = await importFiles(await store(db), format, files, {
+        annotate, ...(env ? { env } : {}), ...(task ? { task } : {}), ...(split ? { split } : {}),
+      });
+      return { runId, imported, annotated, annotationFailures };
+    },
     'dataset/annotationStatus': async ({ db, filter }) => ({ episodes: await (await store(db)).annotations.status(filter ?? {}) }),
     'dataset/getEpisode': async ({ db, episodeId }) => (await store(db)).episodes.get(episodeId),
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),

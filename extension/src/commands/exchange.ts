@@ -1,0 +1,77 @@
+/**
+ * "Import Dataset" and "Export Dataset": episodes in and out of the SQLite dataset in our JSONL (exact round trip),
+ * the reference work's per-trajectory raw JSON, or ETO conversations. Imports are all or nothing; a malformed file is
+ * refused with the file, the line and the reason, and nothing is stored.
+ */
+import * as vscode from 'vscode';
+import type { RuntimeClient } from '../runtime-client';
+import { pickEnvironment } from './evaluate';
+
+type Format = 'jsonl' | 'steprl-raw' | 'eto';
+
+const FORMATS: Array<vscode.QuickPickItem & { format: Format }> = [
+  { label: 'jsonl', format: 'jsonl', description: "STEP-HRL Studio's own: episodes with every step, annotation and model call (exact round trip)" },
+  { label: 'steprl-raw', format: 'steprl-raw', description: 'one JSON file per trajectory, as the reference STEP-HRL code reads them' },
+  { label: 'eto', format: 'eto', description: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)' },
+];
+
+const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
+
+export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, refresh: () => void): Promise<void> {
+  if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('STEP-HRL imports data only in a trusted workspace.');
+  const format = await vscode.window.showQuickPick(FORMATS, { title: 'Import: format', ignoreFocusOut: true });
+  if (!format) return;
+  const files = await vscode.window.showOpenDialog({
+    title: 'Import episodes',
+    canSelectMany: true,
+    canSelectFolders: format.format === 'steprl-raw',
+    canSelectFiles: true,
+    filters: format.format === 'steprl-raw' ? undefined : { Episodes: ['jsonl', 'json'] },
+  });
+  if (!files?.length) return;
+  let env: 'scienceworld' | 'alfworld' | undefined;
+  if (format.format === 'steprl-raw') {
+    env = await pickEnvironment('Import');
+    if (!env) return;
+  }
+  const db = databasePath();
+  try {
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing episodes' }, () =>
+      runtime.request('dataset/import', { format: format.format, files: files.map((f) => f.fsPath), ...(env ? { env } : {}), ...(db ? { db } : {}) }),
+    );
+    const message = `Imported ${result.imported} episodes (run ${result.runId}); ${result.annotated} auto-annotated`;
+    log.info(message);
+    for (const failure of result.annotationFailures) log.warn(failure);
+    void vscode.window.showInformationMessage(message);
+    refresh();
+  } catch (error) {
+    log.error(`import failed: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(`Nothing was imported: ${(error as Error).message}`, 'Show Logs').then((a) => a && log.show());
+  }
+}
+
+export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
+  const format = await vscode.window.showQuickPick(FORMATS, { title: 'Export: format', ignoreFocusOut: true });
+  if (!format) return;
+  const env = await vscode.window.showQuickPick(['all', 'scienceworld', 'alfworld'], { title: 'Export: environment', ignoreFocusOut: true });
+  if (!env) return;
+  let out: string | undefined;
+  if (format.format === 'steprl-raw') {
+    const folder = await vscode.window.showOpenDialog({ title: 'Export into this folder', canSelectFolders: true, canSelectFiles: false });
+    out = folder?.[0]?.fsPath;
+  } else {
+    const file = await vscode.window.showSaveDialog({ title: 'Export episodes', filters: { Episodes: ['jsonl'] } });
+    out = file?.fsPath;
+  }
+  if (!out) return;
+  const db = databasePath();
+  try {
+    const result = await runtime.request('dataset/export', {
+      format: format.format, out, ...(env !== 'all' ? { filter: { env: env as 'scienceworld' | 'alfworld' } } : {}), ...(db ? { db } : {}),
+    });
+    log.info(`exported ${result.episodes} episodes as ${format.format} to ${result.out}`);
+    void vscode.window.showInformationMessage(`Exported ${result.episodes} episodes to ${result.out}`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Export failed: ${(error as Error).message}`);
+  }
+}
