@@ -81,9 +81,14 @@ class Session:
     def stop_now(self, done: int, stop_after: Optional[int], save) -> bool:
         """After a finished step: on SIGTERM/SIGINT (a cancel) or a test's stop_after, keep a checkpoint of this step
         so nothing is lost, and tell the loop to end."""
-        if not (STOP["requested"] or (stop_after is not None and done >= stop_after)):
+        requested = STOP["requested"]
+        if self.accelerator.num_processes > 1:
+            # Every process must stop after the same step, or the others would wait for it in the next all-reduce.
+            flag = torch.tensor([1.0 if requested else 0.0], device=self.device)
+            requested = bool(self.accelerator.reduce(flag, reduction="sum").item() > 0)
+        if not (requested or (stop_after is not None and done >= stop_after)):
             return False
-        if STOP["requested"]:
+        if requested:
             self.accelerator.wait_for_everyone()
             if self.accelerator.is_main_process:
                 path = save(done)
