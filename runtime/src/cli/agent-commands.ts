@@ -105,34 +105,40 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
   });
 }
 
+/** The options `eval` and `collect` share: which episodes, how many at once, how long, where the data is. */
+function policyRunOptions(command: Command): Command {
+  return command
+    .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
+    .option('--per-task <n>', 'only the first N episodes of each task')
+    .option('--parallel <n>', 'episodes at once (environment workers and model sessions)', '1')
+    .option('--max-steps <n>', 'environment steps per episode', '50')
+    .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
+    .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
+    .option('--json', 'print the summary as JSON');
+}
+
+function reportSummary(summary: EvaluationSummary, json: boolean | undefined): void {
+  if (json) printJson(summary);
+  else printSummary(summary);
+  if (summary.failures.length) process.exitCode = 1;
+}
+
 export function registerAgentCommands(program: Command): void {
-  addModelOptions(
+  policyRunOptions(addModelOptions(
     program
       .command('eval')
       .description('run an agent with a model over a split; every episode, step, subtask, progress and model call is stored as it happens (resumable)')
       .requiredOption('--env <env>', 'scienceworld or alfworld')
       .requiredOption('--split <split>', `ScienceWorld: ${SCIENCEWORLD_SPLITS.join('|')}; ALFWorld: ${ALFWORLD_SPLITS.join('|')}`)
       .option('--agent <agent>', AGENT_KINDS.join(', '), 'stephrl')
-      .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
       .option('--limit <n>', 'only the first N episodes of the split')
-      .option('--per-task <n>', 'only the first N episodes of each task')
-      .option('--parallel <n>', 'episodes at once (environment workers and model sessions)', '1')
-      .option('--max-steps <n>', 'environment steps per episode', '50')
       .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
       .option('--seed <n>', 'sampling seed (with a temperature above 0)')
       .option('--constrained', "restrict actions to the environment's valid commands (grammar-constrained decoding)")
-      .option('--no-keep-texts', 'store token counts but not prompt and completion texts')
-      .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
-      .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
-      .option('--json', 'print the summary as JSON'),
-  ).action(async (o: EvalCliOptions) => {
-    const summary = await playPolicy(o, 'eval');
-    if (o.json) printJson(summary);
-    else printSummary(summary);
-    if (summary.failures.length) process.exitCode = 1;
-  });
+      .option('--no-keep-texts', 'store token counts but not prompt and completion texts'),
+  )).action(async (o: EvalCliOptions) => reportSummary(await playPolicy(o, 'eval'), o.json));
 
-  addModelOptions(
+  policyRunOptions(addModelOptions(
     program
       .command('collect')
       .description("sample rollouts of a trained STEP-HRL policy for offline RL: temperature 1, 50-step cap, stored with source 'policy' and the policy's own subtasks and progress (resumable)")
@@ -140,16 +146,9 @@ export function registerAgentCommands(program: Command): void {
       .option('--checkpoint <path>', 'the adapter to sample from: its adapter.gguf or the training output folder (default: --adapter, or the base model alone)')
       .option('--split <split>', 'split to sample from', 'train')
       .option('--episodes <n>', 'only the first N episodes of the split')
-      .option('--tasks <list>', 'only these tasks, comma-separated')
-      .option('--per-task <n>', 'only the first N episodes of each task')
-      .option('--parallel <n>', 'episodes at once', '1')
-      .option('--max-steps <n>', 'environment steps per episode', '50')
       .option('--temperature <t>', 'sampling temperature', '1')
-      .option('--seed <n>', 'sampling seed')
-      .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
-      .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
-      .option('--json', 'print the summary as JSON'),
-  ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
+      .option('--seed <n>', 'sampling seed'),
+  )).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
     let { model, adapter } = o;
     if (o.checkpoint) {
       let resolved;
@@ -162,9 +161,6 @@ export function registerAgentCommands(program: Command): void {
       model ??= resolved.baseModel ?? undefined;
     }
     const { episodes, checkpoint: _checkpoint, ...rest } = o;
-    const summary = await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect');
-    if (o.json) printJson(summary);
-    else printSummary(summary);
-    if (summary.failures.length) process.exitCode = 1;
+    reportSummary(await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect'), o.json);
   });
 }
