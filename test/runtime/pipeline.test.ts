@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { runCli } from './helpers';
+import { criticValues } from '../../runtime/src/train/critic-values';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-pipeline-'));
 const model = path.join(dir, 'tiny.gguf');
@@ -68,6 +69,35 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
   const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ runId: _runId, ...rest }) => rest);
   assert.deepEqual(strip(JSON.parse(second.stdout).rows), strip(result.rows));
   assert.equal((await runs()).length, before.length, 'nothing was run again');
+});
+
+test('the offline-RL critics score an episode evaluated with the RL adapter: V, Q and advantage for each decision', async () => {
+  const rlDir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith('rl-'))!);
+  const store = await DatasetStore.open(db);
+  try {
+    const [episode] = await store.episodes.list({ source: 'policy', agent: 'stephrl', adapter: path.join(rlDir, 'final', 'adapter.gguf') });
+    assert.ok(episode, 'an evaluation ran with the RL adapter');
+    const scored = await criticValues(store, { episodeId: episode.id });
+    assert.equal(scored.reason, null);
+    assert.equal(scored.critics, path.join(rlDir, 'final', 'critics.pt'));
+    assert.equal(scored.baseModel, model);
+    const detail = await store.episodes.get(episode.id);
+    const count = (role: string) => scored.values.filter((v) => v.role === role).length;
+    assert.equal(count('high'), detail.subtasks.length);
+    assert.equal(count('low'), detail.steps.length);
+    assert.equal(count('progress'), detail.steps.length);
+    for (const v of scored.values) {
+      assert.ok(Number.isFinite(v.v) && Number.isFinite(v.q), JSON.stringify(v));
+      assert.ok(Math.abs(v.advantage! - (v.q! - v.v!)) < 1e-4);
+    }
+    // An episode that ran without an adapter says why it has no values.
+    const [base] = await store.episodes.list({ source: 'policy', adapter: null });
+    const unscored = await criticValues(store, { episodeId: base!.id });
+    assert.deepEqual(unscored.values, []);
+    assert.match(unscored.reason!, /without an adapter/);
+  } finally {
+    await store.close();
+  }
 });
 
 test('stephrl collect samples from a training folder with the base model it names', async () => {

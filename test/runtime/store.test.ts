@@ -242,3 +242,18 @@ test('JSONL round trip is exact, and a malformed file imports nothing', async ()
     await copy.close();
   }
 });
+
+test('metrics are read back in log order from a cursor: a live curve gets only what is new', async () => {
+  const runId = await store.runs.start('train', 'curves', {});
+  await store.runs.addMetrics(runId, [{ step: 1, name: 'loss_bc_low', value: 2.5 }, { step: 1, name: 'loss_bc_progress', value: 3 }]);
+  const first = await store.runs.metricsAfter(runId, 0, 1000);
+  assert.deepEqual(first.points, [{ step: 1, name: 'loss_bc_low', value: 2.5 }, { step: 1, name: 'loss_bc_progress', value: 3 }]);
+  // A second batch for the same step (as the trainer logs the high level every 4th step) is still new to the reader.
+  await store.runs.addMetrics(runId, [{ step: 1, name: 'loss_bc_high', value: 4 }, { step: 2, name: 'loss_bc_low', value: 2.1 }]);
+  const next = await store.runs.metricsAfter(runId, first.cursor, 1000);
+  assert.deepEqual(next.points.map((p) => p.name), ['loss_bc_high', 'loss_bc_low']);
+  assert.deepEqual(await store.runs.metricsAfter(runId, next.cursor, 1000), { points: [], cursor: next.cursor });
+  const limited = await store.runs.metricsAfter(runId, 0, 3);
+  assert.equal(limited.points.length, 3);
+  assert.equal((await store.runs.metricsAfter(runId, limited.cursor, 1000)).points.length, 1);
+});

@@ -4,6 +4,7 @@
                                 [--init-adapter DIR] [--cpu] [--no-export]
   python -m stephrl_train export --adapter DIR --model M --out FILE
   python -m stephrl_train greedy --model M [--adapter DIR] --texts FILE.json
+  python -m stephrl_train score --model M --critics critics.pt --transitions FILE.json [--cpu]
 
 Events go to stdout as JSON lines (events.py); logs to stderr. Exit code 2: bad input (the error event says why).
 """
@@ -47,6 +48,11 @@ def parse(argv):
     g.add_argument("--model", required=True)
     g.add_argument("--adapter")
     g.add_argument("--texts", required=True)
+    c = sub.add_parser("score")
+    c.add_argument("--model", required=True)
+    c.add_argument("--critics", required=True)
+    c.add_argument("--transitions", required=True)
+    c.add_argument("--cpu", action="store_true")
     b = sub.add_parser("bench")
     b.add_argument("--db", required=True)
     b.add_argument("--model", required=True)
@@ -71,6 +77,10 @@ def main(argv=None) -> int:
         if args.command == "bench":
             from .bench import main as bench
             bench(args)
+            return 0
+        if args.command == "score":
+            from .score import main as score
+            score(args, events)
             return 0
         if args.command == "greedy":
             from .parity import main as greedy

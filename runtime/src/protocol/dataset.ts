@@ -158,6 +158,7 @@ export const EpisodeQuery = z.object({
   status: Status.optional(),
   tasks: z.array(z.string()).optional(),
   ids: z.array(z.number().int().positive()).optional(),
+  runId: z.number().int().positive().optional(),
   wonOnly: z.boolean().optional(),
   limit: z.number().int().positive().optional(),
 });
@@ -197,6 +198,17 @@ export const RunSummary = z.object({
   metrics: z.record(z.string(), z.number()),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+/** One logged value of a run's metric (a training loss at an optimizer step, an evaluation figure...). */
+export const MetricPoint = z.object({ step: z.number().int(), name: z.string(), value: z.number() });
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+/** An annotator's proposal for an episode: subtasks covering its steps, and the local progress after each step. */
+export const AnnotationSuggestion = z.object({
+  subtasks: z.array(z.object({ name: z.string(), firstStep: z.number().int().nonnegative(), lastStep: z.number().int().nonnegative() })),
+  progress: z.array(z.string()),
+});
+export type AnnotationSuggestion = z.infer<typeof AnnotationSuggestion>;
 
 /** What `demos` did: episodes selected, already stored (skipped), stored now, failed, won. */
 export const DemoReport = z.object({

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary, ModelChoice } from './agent';
-import { ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
-import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, AnnotateReport, JobProgress } from './dataset';
+import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
+import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, MetricPoint, AnnotationSuggestion, AnnotateReport, JobProgress } from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
 const OnDataset = z.object({ db: z.string().optional() });
@@ -81,6 +81,8 @@ export const requests = {
   },
   'dataset/undoAnnotation': { params: OnEpisode.extend({ actor: Actor.optional() }), result: EpisodeAnnotations },
   'dataset/annotationHistory': { params: OnEpisode, result: z.object({ edits: z.array(EditRecord) }) },
+  /** What the rule annotator proposes for a stored episode, stored nowhere (the annotator's "re-annotate a range"). */
+  'dataset/suggestAnnotation': { params: OnEpisode, result: AnnotationSuggestion },
   /**
    * Runs an environment's expert over a split and stores the episodes (as `stephrl demos`; resumable); progress as
    * `job/progress` with the token; cancelling stops it, keeping every stored episode.
@@ -132,6 +134,14 @@ export const requests = {
     result: z.object({ runs: z.array(RunSummary) }),
   },
   /**
+   * A run's metric points logged after `after` (a cursor from an earlier answer; 0 = from the start), in log order:
+   * live curves poll with the cursor they were given and receive only what is new.
+   */
+  'dataset/metrics': {
+    params: OnDataset.extend({ runId: z.number().int().positive(), after: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(1_000_000).default(200_000) }),
+    result: z.object({ points: z.array(MetricPoint), cursor: z.number().int().nonnegative() }),
+  },
+  /**
    * Runs an agent over a split (as `stephrl eval`), recording everything in the dataset as it happens; progress comes
    * as `agent/evaluationProgress` notifications with the same token. Cancelling the request stops the run: finished
    * episodes stay, the ones in flight are marked interrupted, and the same request later resumes it.
@@ -144,6 +154,14 @@ export const requests = {
   'train/run': { params: TrainingRequest, result: TrainingResult },
   /** The whole pipeline (as `stephrl pipeline`); stages as `job/progress`; cancel, then the same request resumes. */
   'train/pipeline': { params: PipelineRequest, result: PipelineResult },
+  /**
+   * V, Q and advantage of each decision of an episode under a critic checkpoint (critics.pt of an offline-RL run):
+   * the one named, else the one beside the adapter the episode ran with. No checkpoint: empty values and the reason.
+   */
+  'train/criticValues': {
+    params: OnDataset.extend({ episodeId: z.number().int().positive(), checkpoint: z.string().optional(), python: z.string().optional() }),
+    result: EpisodeCriticValues,
+  },
   /** Base models (the models folder, $STEPHRL_MODEL and `extra`) and the adapters training runs exported. */
   'models/list': { params: OnDataset.extend({ extra: z.array(z.string()).default([]) }), result: ModelList },
   /**

@@ -126,3 +126,25 @@ export const ModelList = z.object({
   ),
 });
 export type ModelList = z.infer<typeof ModelList>;
+
+/** The critics' view of one transition of an episode (STEP-HRL.md, "Training": V(s), Q(s,a), A = Q - V). */
+export const CriticValue = z.object({
+  role: z.enum(['high', 'low', 'progress']),
+  subtask: z.number().int().nonnegative(),
+  /** The step the low-level action or the progress update belongs to; null for a high-level (subtask) decision. */
+  step: z.number().int().nonnegative().nullable(),
+  v: z.number().nullable(),
+  q: z.number().nullable(),
+  advantage: z.number().nullable(),
+});
+export type CriticValue = z.infer<typeof CriticValue>;
+
+/** An episode scored by a critic checkpoint (critics.pt of an offline-RL run), or why it could not be. */
+export const EpisodeCriticValues = z.object({
+  episodeId: z.number().int().positive(),
+  critics: z.string().nullable(),
+  baseModel: z.string().nullable(),
+  reason: z.string().nullable(),
+  values: z.array(CriticValue),
+});
+export type EpisodeCriticValues = z.infer<typeof EpisodeCriticValues>;

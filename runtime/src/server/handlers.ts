@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { runTraining } from '../train/training';
 import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
 import { listModels } from '../train/models';
+import { criticValues } from '../train/critic-values';
 import { exportEpisodes } from '../exchange/files';
 import { importFiles } from '../exchange/import-files';
 import * as os from 'node:os';
@@ -23,7 +24,7 @@ import { runEvaluation } from '../evaluate/evaluation';
 import { AGENT_ROLES } from '../agent/types';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { collectDemonstrations } from '../collect/demos';
-import { annotateStoredEpisodes } from '../annotate/run';
+import { RULE_ANNOTATOR, annotatable, annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 
 
@@ -93,6 +94,14 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
     'dataset/annotationHistory': async ({ db, episodeId }) => ({ edits: await (await store(db)).annotations.history(episodeId) }),
+    'dataset/suggestAnnotation': async ({ db, episodeId }) => {
+      const episode = await (await store(db)).episodes.get(episodeId);
+      if (!episode.steps.length) throw new ResponseError(ErrorCodes.InvalidParams, `episode ${episodeId} has no steps to annotate`);
+      return RULE_ANNOTATOR.annotate(annotatable(episode));
+    },
+    'train/criticValues': async ({ db, episodeId, checkpoint, python }, signal) =>
+      criticValues(await store(db), { episodeId, signal, ...(checkpoint ? { checkpoint } : {}), ...(python ? { python } : {}) }),
+    'dataset/metrics': async ({ db, runId, after, limit }) => (await store(db)).runs.metricsAfter(runId, after, limit),
     'dataset/collectDemonstrations': async (request, signal) => {
       const progress = { total: 0, done: 0, failed: 0 };
       const notify = (extra: { label?: string; error?: string } = {}) => {

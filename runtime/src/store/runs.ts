@@ -156,6 +156,15 @@ export class RunRepository {
     );
   }
 
+  /** Points logged after rowid `after`, in log order, and the cursor to ask from next time. */
+  async metricsAfter(runId: number, after: number, limit: number): Promise<{ points: Array<{ step: number; name: string; value: number }>; cursor: number }> {
+    const rows = await this.db.all<{ id: number; step: number; name: string; value: number }>(
+      'SELECT rowid AS id, step, name, value FROM metrics WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
+      [runId, after, limit],
+    );
+    return { points: rows.map(({ step, name, value }) => ({ step, name, value })), cursor: rows.length ? rows[rows.length - 1]!.id : after };
+  }
+
   async addCheckpoint(runId: number, checkpoint: { step: number; kind: string; path: string; metrics?: Record<string, number> }): Promise<number> {
     const { lastID } = await this.db.write((tx) =>
       tx.run('INSERT INTO checkpoints (run_id, step, kind, path, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
