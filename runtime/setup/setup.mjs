@@ -17,6 +17,8 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 // --installed: set up an installed extension (the .vsix holds the built bundles and the lock file, not the sources):
 // runtime npm dependencies only, no build. The extension runs it with STEPHRL_HOME in its global storage.
 const installed = process.argv.includes('--installed');
+// --tests: also what the test suite needs beyond the runtime (a browser for the webview and workbench tests).
+const forTests = process.argv.includes('--tests');
 
 const started = Date.now();
 const log = (message) => console.log(`[setup] ${message}`);
@@ -174,6 +176,20 @@ function alfworldData() {
   }
 }
 
+/** Debian's Chromium, which the browser tests drive with playwright-core (never a downloaded browser). */
+function browser() {
+  const chromium = process.env.STEPHRL_CHROMIUM ?? '/usr/bin/chromium';
+  if (fs.existsSync(chromium)) return log(`chromium: found (${chromium})`);
+  if (isRoot && has('apt-get', ['--version'])) {
+    log('chromium: missing; installing Debian\'s chromium with apt-get');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+    return;
+  }
+  throw new SetupError('The webview tests need Chromium: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set STEPHRL_CHROMIUM to its path.');
+}
+
 function build() {
   run(process.execPath, [path.join(root, 'runtime', 'build', 'build.mjs')]);
 }
@@ -199,6 +215,7 @@ try {
   trainerEnvironment();
   defaultModel();
   alfworldData();
+  if (forTests) browser();
   if (!installed) {
     build();
     linkCli();

@@ -1,23 +1,23 @@
-/** Webview entry: renders the view named by <body data-view>, from messages validated against the shared protocol. */
+/** Webview entry: mounts the view named by <body data-view>; each view talks to the host through one Host. */
+import './shared/zod-jitless'; // first: before any schema exists
 import './main.css';
-import { HostToWebview, type WebviewToHost } from '../../runtime/src/protocol/webview';
+import { WEBVIEW_VIEWS, type WebviewView } from '../../runtime/src/protocol/webview';
+import { Host } from './shared/host';
 import { renderStatus } from './status-view';
+import { InspectorView } from './inspector/inspector-view';
+import { CurvesView } from './curves/curves-view';
+import { AnnotatorView } from './annotator/annotator-view';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const host = new Host();
 const app = document.getElementById('app')!;
+const view = document.body.dataset.view as WebviewView;
 
-window.addEventListener('message', (event: MessageEvent) => {
-  const message = HostToWebview.safeParse(event.data);
-  if (!message.success) {
-    console.warn('ignored an invalid message from the host', message.error.message);
-    return;
-  }
-  if (message.data.type === 'runtimeStatus') renderStatus(app, message.data, (m) => vscode.postMessage(m));
-});
-
-vscode.postMessage({ type: 'ready' });
+if (!(WEBVIEW_VIEWS as readonly string[]).includes(view)) {
+  app.textContent = `Unknown view '${String(view)}'.`;
+} else if (view === 'status') {
+  host.onMessage((m) => m.type === 'runtimeStatus' && renderStatus(app, m, (out) => host.post(out)));
+} else {
+  const element = view === 'inspector' ? new InspectorView(host) : view === 'curves' ? new CurvesView(host) : new AnnotatorView(host);
+  app.append(element);
+}
+host.post({ type: 'ready' });

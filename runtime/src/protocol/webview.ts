@@ -1,9 +1,30 @@
 /**
  * Messages between the extension host and its webviews (postMessage), declared once and validated on arrival
- * on both sides. The webview never trusts a message it cannot parse.
+ * on both sides. The webview never trusts a message it cannot parse; the host never acts on one.
+ *
+ * Views: `status` (runtime health), `inspector` (one episode, or two side by side), `curves` (training curves of
+ * runs), `annotator` (edit a demonstration's subtasks and local progress).
  */
 import { z } from 'zod';
 import { Health } from './rpc';
+import { AnnotationEdit, AnnotationSuggestion, EpisodeAnnotations, EpisodeDetail, MetricPoint, RunSummary } from './dataset';
+import { EpisodeCriticValues } from './trainer';
+
+export const WEBVIEW_VIEWS = ['status', 'inspector', 'curves', 'annotator'] as const;
+export type WebviewView = (typeof WEBVIEW_VIEWS)[number];
+
+const EpisodeId = z.number().int().positive();
+
+/** What a view keeps across reloads (vscode.setState), and what the host reopens it with. */
+export const ViewState = z.object({
+  episodeIds: z.array(EpisodeId).max(2).optional(),
+  runIds: z.array(z.number().int().positive()).optional(),
+  metrics: z.array(z.string()).optional(),
+  smoothing: z.number().min(0).max(0.999).optional(),
+  logScale: z.boolean().optional(),
+  filter: z.string().optional(),
+});
+export type ViewState = z.infer<typeof ViewState>;
 
 export const HostToWebview = z.discriminatedUnion('type', [
   z.object({
@@ -12,12 +33,56 @@ export const HostToWebview = z.discriminatedUnion('type', [
     message: z.string(),
     health: Health.optional(),
   }),
+  /** Inspector: the episode(s) to show (two = side by side); sent again as a running episode grows. */
+  z.object({ type: z.literal('episodes'), episodes: z.array(EpisodeDetail).min(1).max(2) }),
+  /** Inspector: the critics' V, Q and advantage for an episode shown (or why there are none). */
+  z.object({ type: z.literal('criticValues'), values: EpisodeCriticValues }),
+  /** Curves: the runs that can be plotted (newest first) and which are selected. */
+  z.object({ type: z.literal('runs'), runs: z.array(RunSummary), selected: z.array(z.number().int().positive()) }),
+  /** Curves: new points of a run, in log order; `reset` drops what the view held for it first. */
+  z.object({ type: z.literal('metricPoints'), runId: z.number().int().positive(), points: z.array(MetricPoint), reset: z.boolean() }),
+  /** Annotator: the episode to edit and where it is in the queue of unreviewed demonstrations. */
+  z.object({
+    type: z.literal('annotate'),
+    episode: EpisodeDetail,
+    queue: z.object({ unreviewed: z.number().int().nonnegative(), next: EpisodeId.nullable() }),
+    canUndo: z.boolean(),
+  }),
+  /** Annotator: an edit (or undo) was stored; the annotations as they now are. */
+  z.object({ type: z.literal('annotationSaved'), annotations: EpisodeAnnotations, canUndo: z.boolean() }),
+  /** Annotator: the runtime refused an edit (nothing changed); the reason, shown next to the control. */
+  z.object({ type: z.literal('annotationRefused'), message: z.string(), edit: AnnotationEdit.optional() }),
+  /** Annotator: the rule annotator's proposal for the whole episode (the view applies the chosen range). */
+  z.object({ type: z.literal('suggestion'), episodeId: EpisodeId, suggestion: AnnotationSuggestion }),
 ]);
 export type HostToWebview = z.infer<typeof HostToWebview>;
 
 export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
+  /** The view's state changed (the host keeps it to reopen the view after a reload). */
+  z.object({ type: z.literal('state'), state: ViewState }),
   z.object({ type: z.literal('recheck') }),
   z.object({ type: z.literal('showLogs') }),
+  /** Inspector: pick an episode to show beside this one. */
+  z.object({ type: z.literal('compare'), episodeId: EpisodeId }),
+  /** Inspector: choose a critic checkpoint (an offline-RL training folder) to score this episode with. */
+  z.object({ type: z.literal('pickCritics'), episodeId: EpisodeId }),
+  /** Inspector: open this episode in the annotator. */
+  z.object({ type: z.literal('openAnnotator'), episodeId: EpisodeId }),
+  /** Curves: plot these runs (the host streams their points). */
+  z.object({ type: z.literal('selectRuns'), runIds: z.array(z.number().int().positive()).max(32) }),
+  /** Curves: save an export through a save dialog (CSV text, or a PNG as a data: URL). */
+  z.object({
+    type: z.literal('saveFile'),
+    format: z.enum(['csv', 'png']),
+    suggestedName: z.string().regex(/^[\w.-]{1,120}$/),
+    data: z.string().max(50_000_000),
+  }),
+  /** Annotator: store one edit (through the runtime, with its audit row). */
+  z.object({ type: z.literal('edit'), episodeId: EpisodeId, edit: AnnotationEdit }),
+  z.object({ type: z.literal('undo'), episodeId: EpisodeId }),
+  z.object({ type: z.literal('suggest'), episodeId: EpisodeId }),
+  /** Annotator: open the next unreviewed demonstration of the queue. */
+  z.object({ type: z.literal('next') }),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;

@@ -1,0 +1,53 @@
+/**
+ * The webview's side of the host channel: every message from the host is validated against the shared protocol
+ * (invalid ones are dropped with a console warning), every message to it is typed, and the view's state survives
+ * reloads through the webview API's state slot.
+ */
+import { HostToWebview, ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+type Listener = (message: HostToWebview) => void;
+
+export class Host {
+  private readonly api = acquireVsCodeApi();
+  private readonly listeners = new Set<Listener>();
+
+  constructor() {
+    window.addEventListener('message', (event: MessageEvent) => {
+      const message = HostToWebview.safeParse(event.data);
+      if (!message.success) {
+        console.warn('ignored an invalid message from the host:', message.error.issues[0]?.message ?? message.error.message);
+        return;
+      }
+      for (const listener of this.listeners) listener(message.data);
+    });
+  }
+
+  post(message: WebviewToHost): void {
+    this.api.postMessage(WebviewToHost.parse(message));
+  }
+
+  onMessage(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The state saved by an earlier session of this view (nothing when it is invalid). */
+  get state(): ViewState {
+    const saved = ViewState.safeParse(this.api.getState() ?? {});
+    return saved.success ? saved.data : {};
+  }
+
+  /** Saves the view's state here and with the host, which reopens the view with it after a reload. */
+  saveState(patch: ViewState): void {
+    const state = { ...this.state, ...patch };
+    this.api.setState(state);
+    this.post({ type: 'state', state });
+  }
+}
