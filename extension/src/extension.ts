@@ -13,6 +13,11 @@ import { DatasetsView } from './views/datasets-view';
 import type { DatasetNode } from './views/dataset-item';
 import type { ModelNode } from './views/model-item';
 import type { RunSummary } from '../../runtime/src/protocol/dataset';
+import { registerPanelSerializer, type PanelContext } from './panels/panel-host';
+import { InspectorPanel } from './panels/inspector-panel';
+import { AnnotatorPanel } from './panels/annotator-panel';
+import { CurvesPanel, openTrainingCurvesCommand } from './panels/curves-panel';
+import { openInspectorCommand } from './commands/open-inspector';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -40,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const runs = new RunsView(runtime, log);
   const models = new ModelsView(runtime, log);
   const datasets = new DatasetsView(runtime, log);
+  const panels: PanelContext = { extension: context, runtime, log };
   const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
   context.subscriptions.push(
     log,
@@ -100,6 +106,14 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('stephrl.trainBehaviourCloning', () => trainCommand(runtime, log, 'bc')),
     vscode.commands.registerCommand('stephrl.trainOfflineRl', () => trainCommand(runtime, log, 'rl')),
     vscode.commands.registerCommand('stephrl.runPipeline', () => pipelineCommand(runtime, log)),
+    vscode.commands.registerCommand('stephrl.openInspector', (target?: number | DatasetNode | RunSummary) => openInspectorCommand(panels, target)),
+    vscode.commands.registerCommand('stephrl.openAnnotator', (target?: number | DatasetNode) =>
+      AnnotatorPanel.show(panels, typeof target === 'number' ? target : target?.type === 'episode' ? target.episode.id : undefined),
+    ),
+    vscode.commands.registerCommand('stephrl.openTrainingCurves', (run?: RunSummary) => openTrainingCurvesCommand(panels, run)),
+    registerPanelSerializer('curves', (panel, state) => CurvesPanel.revive(panel, panels, state)),
+    registerPanelSerializer('inspector', (panel, state) => InspectorPanel.revive(panel, panels, state)),
+    registerPanelSerializer('annotator', (panel, state) => AnnotatorPanel.revive(panel, panels, state)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
   );
   runtime.start();

@@ -1,30 +1,16 @@
-/** The HTML shell of every webview: strict CSP with a nonce, only the extension's own bundled script and style. */
+/** The HTML of a webview panel: the shared shell with this webview's resource URIs and a fresh nonce. */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { WebviewView } from '../../runtime/src/protocol/webview';
+import { webviewShellHtml } from '../../runtime/src/protocol/webview-html';
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: string): string {
-  const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'main.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'main.css'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>STEP-HRL</title>
-</head>
-<body data-view="${view}">
-<main id="app"></main>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: WebviewView): string {
+  const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
+  return webviewShellHtml({
+    view,
+    cspSource: webview.cspSource,
+    scriptUri: asset('main.js'),
+    styleUri: asset('main.css'),
+    nonce: randomBytes(16).toString('base64'),
+  });
 }

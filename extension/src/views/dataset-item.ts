@@ -64,6 +64,7 @@ export function datasetItemView(node: DatasetNode): DatasetItemView {
           node.annotation ? `${node.annotation.subtasks} subtasks, ${annotation}` : 'not annotated'].join('\n'),
         contextValue: `dataset.episode.${node.annotation ? (node.annotation.reviewed ? 'reviewed' : 'annotated') : 'unannotated'}`,
         expandable: false,
+        command: { id: 'stephrl.openInspector', title: 'Open Inspector', args: [e.id] },
       };
     }
     case 'more':

@@ -7,4 +7,6 @@ export interface ItemView {
   tooltip: string;
   contextValue?: string;
   expandable?: boolean;
+  /** What a click runs (command id and its arguments). */
+  command?: { id: string; title: string; args: unknown[] };
 }

@@ -9,5 +9,6 @@ export function toTreeItem(view: ItemView, expanded = false): vscode.TreeItem {
   item.tooltip = view.tooltip;
   item.iconPath = new vscode.ThemeIcon(view.icon);
   if (view.contextValue) item.contextValue = view.contextValue;
+  if (view.command) item.command = { command: view.command.id, title: view.command.title, arguments: view.command.args };
   return item;
 }

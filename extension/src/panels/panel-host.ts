@@ -1,0 +1,91 @@
+/**
+ * What every webview panel (inspector, curves, annotator) shares: the panel with the CSP shell, messages from the
+ * webview validated before any handler sees them, messages to it validated before they leave, the view's state kept
+ * for reopening after a reload (a WebviewPanelSerializer hands it back), and the dataset file from the settings.
+ */
+import * as vscode from 'vscode';
+import { HostToWebview, ViewState, WebviewToHost, type WebviewView } from '../../../runtime/src/protocol/webview';
+import type { RuntimeClient } from '../runtime-client';
+import { webviewHtml } from '../webview-html';
+
+export interface PanelContext {
+  extension: vscode.ExtensionContext;
+  runtime: RuntimeClient;
+  log: vscode.LogOutputChannel;
+}
+
+export const databaseParam = (): { db?: string } => {
+  const db = vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
+  return db ? { db } : {};
+};
+
+export function createPanel(ctx: PanelContext, view: WebviewView, title: string, column = vscode.ViewColumn.Active): vscode.WebviewPanel {
+  return vscode.window.createWebviewPanel(`stephrl.${view}`, title, column, {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview')],
+  });
+}
+
+export abstract class PanelHost implements vscode.Disposable {
+  protected readonly disposables: vscode.Disposable[] = [];
+  protected state: ViewState;
+  private disposed = false;
+
+  protected constructor(
+    protected readonly panel: vscode.WebviewPanel,
+    protected readonly ctx: PanelContext,
+    view: WebviewView,
+    state: ViewState,
+  ) {
+    this.state = state;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview')] };
+    panel.webview.html = webviewHtml(panel.webview, ctx.extension.extensionUri, view);
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((raw) => this.receive(raw), null, this.disposables);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Handles one validated message from the view ('state' is handled here). */
+  protected abstract onMessage(message: WebviewToHost): void | Promise<void>;
+
+  protected post(message: HostToWebview): void {
+    if (!this.disposed) void this.panel.webview.postMessage(HostToWebview.parse(message));
+  }
+
+  /** Reports a failed runtime request in the log and as a notification, once. */
+  protected fail(what: string, error: unknown): void {
+    const text = `${what}: ${(error as Error).message ?? String(error)}`;
+    this.ctx.log.error(text);
+    void vscode.window.showErrorMessage(text);
+  }
+
+  private receive(raw: unknown): void {
+    const message = WebviewToHost.safeParse(raw);
+    if (!message.success) return this.ctx.log.warn(`ignored an invalid webview message: ${message.error.issues[0]?.message ?? message.error.message}`);
+    if (message.data.type === 'state') {
+      this.state = message.data.state;
+      return;
+    }
+    Promise.resolve(this.onMessage(message.data)).catch((error) => this.fail(`STEP-HRL ${message.data.type}`, error));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+/** Reopens a view's panels after a reload with the state they saved (invalid state: start empty). */
+export function registerPanelSerializer(view: WebviewView, revive: (panel: vscode.WebviewPanel, state: ViewState) => void): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(`stephrl.${view}`, {
+    async deserializeWebviewPanel(panel, state: unknown) {
+      const parsed = ViewState.safeParse(state ?? {});
+      revive(panel, parsed.success ? parsed.data : {});
+    },
+  });
+}
