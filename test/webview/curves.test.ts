@@ -19,6 +19,7 @@ import { Aligner } from '../../webview-ui/src/curves/align';
 import { CSV_HEADER, csvField, toCsv } from '../../webview-ui/src/curves/csv';
 import { SeriesStore, type Cell } from '../../webview-ui/src/curves/series-store';
 import { emaSmooth, EmaSmoother } from '../../webview-ui/src/curves/smoothing';
+import { toColumns } from '../../runtime/src/protocol/metric-columns';
 import { buildWebview, launchChromium, openView, serveWebview, type WebviewPage } from './harness';
 
 // ---------------------------------------------------------------- synthetic runs, shaped as the trainer logs them
@@ -234,8 +235,8 @@ async function loadRuns(p: WebviewPage, selected = [9, 7]): Promise<CurvesDebug>
   await p.send({ type: 'runs', runs: RUNS, selected });
   return sendAndDraw(
     p,
-    { type: 'metricPoints', runId: 7, points: BC_POINTS, reset: true },
-    { type: 'metricPoints', runId: 9, points: RL_POINTS, reset: true },
+    { type: 'metricPoints', runId: 7, columns: toColumns(BC_POINTS), reset: true },
+    { type: 'metricPoints', runId: 9, columns: toColumns(RL_POINTS), reset: true },
   );
 }
 
@@ -339,12 +340,12 @@ describe('curves view (Chromium)', () => {
   it('live: appended points extend the running run\'s curves, only new rows are added', async () => {
     const before = (await view(p)).charts.find((c) => c.metric === 'grad_norm')!.series.find((s) => s.runId === 9)!;
     const more = rlPoints(605, 1100, 5);
-    const info = await sendAndDraw(p, { type: 'metricPoints', runId: 9, points: more, reset: false });
+    const info = await sendAndDraw(p, { type: 'metricPoints', runId: 9, columns: toColumns(more), reset: false });
     const after = info.charts.find((c) => c.metric === 'grad_norm')!.series.find((s) => s.runId === 9)!;
     assert.equal(after.rows, before.rows + 100);
     assert.equal(after.lastRaw, series(more, 'grad_norm').at(-1)!.value);
     // A new metric seen in the stream shows up in the picker.
-    await sendAndDraw(p, { type: 'metricPoints', runId: 9, points: [{ step: 1100, name: 'weight_mean_low', value: 1.02 }], reset: false });
+    await sendAndDraw(p, { type: 'metricPoints', runId: 9, columns: toColumns([{ step: 1100, name: 'weight_mean_low', value: 1.02 }]), reset: false });
     assert.equal(await p.page.locator('.metric-toggle[data-metric="weight_mean_low"]').count(), 1);
   });
 
@@ -387,7 +388,7 @@ describe('curves view (Chromium)', () => {
     await p.page.click('.run-toggle[data-run-id="7"]');
     assert.deepEqual((await waitPostedWhere(p, (m) => m.type === 'selectRuns' && m.runIds.length === 2)), { type: 'selectRuns', runIds: [9, 7] });
     // The host answers a selection by streaming the run from the start.
-    const back = await sendAndDraw(p, { type: 'metricPoints', runId: 7, points: BC_POINTS, reset: true });
+    const back = await sendAndDraw(p, { type: 'metricPoints', runId: 7, columns: toColumns(BC_POINTS), reset: true });
     assert.deepEqual(back.charts.map((c) => c.metric), ['loss', 'grad_norm', 'v_mean_low']);
     savedState = (await p.waitForPosted('state')).state;
   });
@@ -395,8 +396,8 @@ describe('curves view (Chromium)', () => {
   it('ignores invalid messages without errors', async () => {
     const before = await view(p);
     for (const bad of [
-      { type: 'metricPoints', runId: -3, points: [], reset: true },
-      { type: 'metricPoints', runId: 9, points: [{ step: 'x', name: 'loss', value: 1 }], reset: false },
+      { type: 'metricPoints', runId: -3, columns: toColumns([]), reset: true },
+      { type: 'metricPoints', runId: 9, columns: { names: ['loss'], step: ['x'], name: [0], value: [1] }, reset: false },
       { type: 'runs', runs: 'nope', selected: [] },
       { type: 'noSuchMessage' },
       { nothing: true },
@@ -404,7 +405,7 @@ describe('curves view (Chromium)', () => {
       await p.send(bad);
     }
     // Points of a run that is not selected are dropped too.
-    await p.send({ type: 'metricPoints', runId: 11, points: [{ step: 1, name: 'score', value: 4 }], reset: true });
+    await p.send({ type: 'metricPoints', runId: 11, columns: toColumns([{ step: 1, name: 'score', value: 4 }]), reset: true });
     await p.page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
     const after = await view(p);
     assert.deepEqual(after.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]), before.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]));

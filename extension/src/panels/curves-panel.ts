@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import { toColumns } from '../../../runtime/src/protocol/metric-columns';
 import { PanelHost, createPanel, databaseParam, type PanelContext } from './panel-host';
 
 const CHUNK = 50_000;
@@ -164,7 +165,7 @@ export class CurvesPanel extends PanelHost {
       const { points, cursor: next } = await this.ctx.runtime.request('dataset/metrics', { ...databaseParam(), runId, after: cursor, limit: CHUNK });
       // The selection may have changed while the request was out (or the view was reloaded).
       if (this.isDisposed || !this.selected.includes(runId) || (reset ? this.cursors.has(runId) : this.cursors.get(runId)?.cursor !== cursor)) return;
-      if (points.length || (reset && first)) this.post({ type: 'metricPoints', runId, points, reset: reset && first });
+      if (points.length || (reset && first)) this.post({ type: 'metricPoints', runId, columns: toColumns(points), reset: reset && first });
       cursor = next;
       first = false;
       this.cursors.set(runId, { cursor, updatedAt });

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { Health } from './rpc';
-import { AnnotationEdit, AnnotationSuggestion, EpisodeAnnotations, EpisodeDetail, MetricPoint, RunSummary } from './dataset';
+import { AnnotationEdit, AnnotationSuggestion, EpisodeAnnotations, EpisodeDetail, RunSummary } from './dataset';
+import { MetricColumns } from './metric-columns';
 import { EpisodeCriticValues } from './trainer';
 
 export const WEBVIEW_VIEWS = ['status', 'inspector', 'curves', 'annotator'] as const;
@@ -39,8 +40,8 @@ export const HostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('criticValues'), values: EpisodeCriticValues }),
   /** Curves: the runs that can be plotted (newest first) and which are selected. */
   z.object({ type: z.literal('runs'), runs: z.array(RunSummary), selected: z.array(z.number().int().positive()) }),
-  /** Curves: new points of a run, in log order; `reset` drops what the view held for it first. */
-  z.object({ type: z.literal('metricPoints'), runId: z.number().int().positive(), points: z.array(MetricPoint), reset: z.boolean() }),
+  /** Curves: new points of a run, in log order, as columns; `reset` drops what the view held for it first. */
+  z.object({ type: z.literal('metricPoints'), runId: z.number().int().positive(), columns: MetricColumns, reset: z.boolean() }),
   /** Annotator: the episode to edit and where it is in the queue of unreviewed demonstrations. */
   z.object({
     type: z.literal('annotate'),

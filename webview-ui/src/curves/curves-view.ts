@@ -14,6 +14,7 @@ import 'uplot/dist/uPlot.min.css';
 import './curves.css';
 import type { MetricPoint, RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { HostToWebview } from '../../../runtime/src/protocol/webview';
+import { fromColumns } from '../../../runtime/src/protocol/metric-columns';
 import type { Host } from '../shared/host';
 import { Aligner } from './align';
 import { MetricChart, type ChartRun } from './chart';
@@ -119,7 +120,7 @@ export class CurvesView extends LitElement {
         this.selectionChanged();
       }
     } else if (m.type === 'metricPoints') {
-      this.addPoints(m.runId, m.points, m.reset);
+      this.addPoints(m.runId, fromColumns(m.columns), m.reset);
     }
   }
 
