@@ -18,6 +18,7 @@ import { InspectorPanel } from './panels/inspector-panel';
 import { AnnotatorPanel } from './panels/annotator-panel';
 import { CurvesPanel, openTrainingCurvesCommand } from './panels/curves-panel';
 import { openInspectorCommand } from './commands/open-inspector';
+import { deleteEpisodeCommand, deleteRunCommand, exportItemCommand } from './commands/item-actions';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -111,6 +112,17 @@ export function activate(context: vscode.ExtensionContext): void {
       AnnotatorPanel.show(panels, typeof target === 'number' ? target : target?.type === 'episode' ? target.episode.id : undefined),
     ),
     vscode.commands.registerCommand('stephrl.openTrainingCurves', (run?: RunSummary) => openTrainingCurvesCommand(panels, run)),
+    vscode.commands.registerCommand('stephrl.deleteEpisode', (node?: DatasetNode) =>
+      deleteEpisodeCommand(runtime, log, node?.type === 'episode' ? node : undefined, () => datasets.refresh()),
+    ),
+    vscode.commands.registerCommand('stephrl.deleteRun', (run?: RunSummary) => deleteRunCommand(runtime, log, run, () => {
+      runs.refresh();
+      datasets.refresh();
+      models.refresh();
+    })),
+    vscode.commands.registerCommand('stephrl.exportItem', (item?: DatasetNode | RunSummary) =>
+      exportItemCommand(runtime, log, item && 'type' in item ? (item.type === 'episode' ? item : undefined) : item),
+    ),
     registerPanelSerializer('curves', (panel, state) => CurvesPanel.revive(panel, panels, state)),
     registerPanelSerializer('inspector', (panel, state) => InspectorPanel.revive(panel, panels, state)),
     registerPanelSerializer('annotator', (panel, state) => AnnotatorPanel.revive(panel, panels, state)),

@@ -257,3 +257,26 @@ test('metrics are read back in log order from a cursor: a live curve gets only w
   assert.equal(limited.points.length, 3);
   assert.equal((await store.runs.metricsAfter(runId, limited.cursor, 1000)).points.length, 1);
 });
+
+test('deleting: episodes go with everything recorded about them; a run with its metrics, keeping or deleting its episodes', async () => {
+  const [a, b] = episodeIds;
+  const before = (await store.episodes.list()).length;
+  const runId = await store.runs.start('eval', 'doomed', {});
+  await store.runs.addMetrics(runId, [{ step: 0, name: 'score', value: 1 }]);
+  await store.db.run('UPDATE episodes SET run_id = ? WHERE id = ?', [runId, b]);
+  await assert.rejects(store.runs.delete(runId, { episodes: false }), /is running: stop it first/);
+  await store.runs.finish(runId, 'complete');
+  assert.deepEqual(await store.runs.delete(runId, { episodes: false }), { episodes: 0, files: [] });
+  assert.equal(await store.runs.get(runId), undefined);
+  assert.deepEqual(await store.runs.metricsAfter(runId, 0, 10), { points: [], cursor: 0 });
+  assert.equal((await store.episodes.get(b!)).runId, null, 'the episode stays, without its run');
+
+  await assert.rejects(store.episodes.delete([a!, 999_999]), /no episode 999999/);
+  assert.equal((await store.episodes.list()).length, before, 'a refused delete deletes nothing');
+  assert.equal(await store.episodes.delete([a!]), 1);
+  assert.equal((await store.episodes.list()).length, before - 1);
+  for (const table of ['steps', 'subtasks', 'local_progress', 'model_calls', 'annotation_edits']) {
+    const { n } = (await store.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE episode_id = ?`, [a]))!;
+    assert.equal(n, 0, `${table} rows of the deleted episode`);
+  }
+});

@@ -128,6 +128,11 @@ export const requests = {
     }),
     result: z.object({ runId: z.number().int(), imported: z.number().int(), annotated: z.number().int(), annotationFailures: z.array(z.string()) }),
   },
+  /** Deletes episodes with their steps, model calls, annotations and transitions (one transaction; running ones refused). */
+  'dataset/deleteEpisodes': {
+    params: OnDataset.extend({ ids: z.array(z.number().int().positive()).min(1).max(100_000) }),
+    result: z.object({ deleted: z.number().int() }),
+  },
   /** Runs, newest first, with the latest value of each metric. */
   'dataset/listRuns': {
     params: OnDataset.extend({ kind: RunSummary.shape.kind.optional(), limit: z.number().int().positive().max(1000).default(100) }),
@@ -171,6 +176,11 @@ export const requests = {
   'runs/stop': {
     params: OnDataset.extend({ runId: z.number().int().positive() }),
     result: z.object({ how: z.enum(['cancelled', 'signalled']) }),
+  },
+  /** Deletes a finished run with its metrics and checkpoint records (and its episodes when asked); files stay on disk. */
+  'runs/delete': {
+    params: OnDataset.extend({ runId: z.number().int().positive(), episodes: z.boolean().default(false) }),
+    result: z.object({ episodes: z.number().int(), files: z.array(z.string()) }),
   },
 } as const;
 

@@ -101,6 +101,11 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     },
     'train/criticValues': async ({ db, episodeId, checkpoint, python }, signal) =>
       criticValues(await store(db), { episodeId, signal, ...(checkpoint ? { checkpoint } : {}), ...(python ? { python } : {}) }),
+    'dataset/deleteEpisodes': async ({ db, ids }) => ({ deleted: await (await store(db)).episodes.delete(ids) }),
+    'runs/delete': async ({ db, runId, episodes }) => {
+      if (running.has(runId)) throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is running: stop it first`);
+      return (await store(db)).runs.delete(runId, { episodes });
+    },
     'dataset/metrics': async ({ db, runId, after, limit }) => (await store(db)).runs.metricsAfter(runId, after, limit),
     'dataset/collectDemonstrations': async (request, signal) => {
       const progress = { total: 0, done: 0, failed: 0 };

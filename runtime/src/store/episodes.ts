@@ -164,6 +164,22 @@ export class EpisodeRepository {
     };
   }
 
+  /**
+   * Deletes episodes with everything recorded about them (steps, model calls, annotations and their audit trail,
+   * derived transitions), in one transaction. A running episode is refused: its run is still writing it.
+   */
+  async delete(ids: readonly number[]): Promise<number> {
+    return this.db.write(async (tx) => {
+      const rows = await tx.all<{ id: number; status: string }>('SELECT id, status FROM episodes WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+      const missing = ids.filter((id) => !rows.some((r) => r.id === id));
+      if (missing.length) throw new StoreError(`no episode ${missing.join(', ')} in this dataset`);
+      const running = rows.filter((r) => r.status === 'running').map((r) => r.id);
+      if (running.length) throw new StoreError(`episode ${running.join(', ')} is still running: stop its run first`);
+      await tx.run('DELETE FROM episodes WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+      return rows.length;
+    });
+  }
+
   async list(filter: EpisodeFilter = {}): Promise<EpisodeSummary[]> {
     const { where, params } = episodeWhere(filter);
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';

@@ -18,6 +18,8 @@ export interface RunRecord {
   finishedAt: string | null;
 }
 
+import { StoreError } from './sqlite';
+
 export interface MetricPoint {
   step: number;
   name: string;
@@ -101,6 +103,23 @@ export class RunRepository {
       [runId],
     );
     return rows.map((r) => ({ ...r, metrics: JSON.parse(r.metrics) }));
+  }
+
+  /**
+   * Deletes a run with its metrics and checkpoint records, and its episodes too when asked (else they stay, without
+   * a run). Files it wrote (adapters, checkpoints) stay on disk: returned so the caller can say where. A running run
+   * is refused.
+   */
+  async delete(runId: number, options: { episodes: boolean }): Promise<{ episodes: number; files: string[] }> {
+    return this.db.write(async (tx) => {
+      const run = await tx.get<{ status: string }>('SELECT status FROM runs WHERE id = ?', [runId]);
+      if (!run) throw new StoreError(`no run ${runId} in this dataset`);
+      if (run.status === 'running') throw new StoreError(`run ${runId} is running: stop it first`);
+      const files = (await tx.all<{ path: string }>('SELECT DISTINCT path FROM checkpoints WHERE run_id = ? ORDER BY path', [runId])).map((r) => r.path);
+      const episodes = options.episodes ? (await tx.run('DELETE FROM episodes WHERE run_id = ?', [runId])).changes : 0;
+      await tx.run('DELETE FROM runs WHERE id = ?', [runId]);
+      return { episodes, files };
+    });
   }
 
   async get(runId: number): Promise<RunRecord | undefined> {
