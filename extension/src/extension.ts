@@ -76,8 +76,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('stephrl.refreshModels', () => models.refresh()),
     vscode.commands.registerCommand('stephrl.evaluateWithAdapter', (node?: ModelNode) => {
-      if (node?.type !== 'adapter') return evaluateCommand(runtime, log);
-      return evaluateCommand(runtime, log, { adapter: node.adapter.path, ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}) });
+      if (node?.type !== 'adapter') return evaluateCommand(runtime, log).finally(() => datasets.refresh());
+      return evaluateCommand(runtime, log, { adapter: node.adapter.path, ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}) }).finally(() =>
+        datasets.refresh(),
+      );
     }),
     vscode.commands.registerCommand('stephrl.stopRun', async (run?: RunSummary) => {
       if (!run) return void vscode.window.showInformationMessage('Stop Run works on a running run in the Runs view.');
@@ -101,7 +103,8 @@ export function activate(context: vscode.ExtensionContext): void {
       runtime.restart();
     }),
     vscode.commands.registerCommand('stephrl.showRuntimeStatus', () => StatusPanel.show(context, runtime, log)),
-    vscode.commands.registerCommand('stephrl.evaluate', () => evaluateCommand(runtime, log)),
+    // The evaluation's episodes show in the Datasets view when it ends.
+    vscode.commands.registerCommand('stephrl.evaluate', () => evaluateCommand(runtime, log).finally(() => datasets.refresh())),
     vscode.commands.registerCommand('stephrl.collectDemonstrations', () => collectDemonstrationsCommand(runtime, log)),
     vscode.commands.registerCommand('stephrl.annotate', () => annotateCommand(runtime, log)),
     vscode.commands.registerCommand('stephrl.trainBehaviourCloning', () => trainCommand(runtime, log, 'bc')),

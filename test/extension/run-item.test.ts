@@ -18,6 +18,7 @@ test('an ALFWorld evaluation shows its success rate; a ScienceWorld one its mean
   assert.match(view.tooltip, /^eval run 7: complete\n/);
   assert.match(view.tooltip, /eval\/successRate: 0\.3500/);
   assert.equal(keyMetric(run({ config: { env: 'scienceworld' }, metrics: { 'eval/episodes': 3, 'eval/meanScore': 41.25, 'eval/successRate': 0 } })), 'score 41.3 (3 episodes)');
+  assert.equal(keyMetric(run({ config: { env: 'scienceworld' }, metrics: { 'eval/episodes': 1, 'eval/meanScore': 8, 'eval/successRate': 0 } })), 'score 8.0 (1 episode)');
 });
 
 test('running runs spin and count time up to now; failed ones show the error; training shows its last loss', () => {

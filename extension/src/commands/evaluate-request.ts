@@ -54,5 +54,5 @@ export function describeSummary(s: {
 }): string {
   const headline = s.env === 'scienceworld' ? `mean score ${s.meanScore.toFixed(1)}` : `success ${(s.successRate * 100).toFixed(1)}%`;
   const missing = s.missing ? `; ${s.missing} not finished (run it again to resume)` : '';
-  return `${s.agent} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episodes, ${Math.round(s.promptTokensPerEpisode)} prompt tokens per episode${missing}`;
+  return `${s.agent} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episode${s.episodes === 1 ? '' : 's'}, ${Math.round(s.promptTokensPerEpisode)} prompt tokens per episode${missing}`;
 }

@@ -36,7 +36,7 @@ export function datasetItemView(node: DatasetNode): DatasetItemView {
     case 'env':
       return {
         label: ENV_NAMES[node.env],
-        description: `${node.episodes} episodes, ${node.won} won`,
+        description: `${node.episodes} episode${node.episodes === 1 ? '' : 's'}, ${node.won} won`,
         icon: 'globe',
         tooltip: `${node.episodes} ${ENV_NAMES[node.env]} episodes in the dataset`,
         contextValue: `dataset.env.${node.env}`,

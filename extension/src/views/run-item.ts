@@ -25,7 +25,7 @@ export function keyMetric(run: RunSummary): string | null {
   if (run.kind === 'eval' && m['eval/episodes'] !== undefined) {
     const env = (run.config as { env?: string }).env;
     const figure = env === 'scienceworld' ? `score ${m['eval/meanScore']!.toFixed(1)}` : `success ${(100 * m['eval/successRate']!).toFixed(1)}%`;
-    return `${figure} (${m['eval/episodes']} episodes)`;
+    return `${figure} (${m['eval/episodes']} episode${m['eval/episodes'] === 1 ? '' : 's'})`;
   }
   // Behaviour cloning reports a total loss; offline RL its actor and critic terms (the low level's are the busiest).
   const loss = Object.keys(m).find((name) => /(^|\/)loss$/.test(name)) ?? ['loss_actor_low', 'loss_q_low'].find((n) => m[n] !== undefined);
