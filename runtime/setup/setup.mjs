@@ -59,14 +59,17 @@ function npmDependencies() {
   if (!did) log('npm dependencies: up to date');
 }
 
+function aptInstall(...packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+}
+
 function java() {
   if (has('java', ['-version'])) return log('java: found');
   if (isRoot && has('apt-get', ['--version'])) {
     log('java: missing; installing default-jre-headless with apt-get');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], { env });
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'default-jre-headless'], { env });
-    return;
+    return aptInstall('default-jre-headless');
   }
   throw new SetupError(
     'Java is missing and cannot be installed without root. ScienceWorld runs on the JVM: install OpenJDK 17 ' +
@@ -182,10 +185,7 @@ function browser() {
   if (fs.existsSync(chromium)) return log(`chromium: found (${chromium})`);
   if (isRoot && has('apt-get', ['--version'])) {
     log('chromium: missing; installing Debian\'s chromium with apt-get');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-qq'], { env });
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
-    return;
+    return aptInstall('chromium');
   }
   throw new SetupError('The webview tests need Chromium: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set STEPHRL_CHROMIUM to its path.');
 }

@@ -135,6 +135,18 @@ async function withChromium<T>(chromiumGiven: string | undefined, body: (browser
   }
 }
 
+/** A fresh page with the view loaded and ready (its 'ready' posted); page errors are collected. */
+async function openBenchPage(browser: PlaywrightBrowser, origin: string, view: 'curves' | 'inspector') {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(INIT_SCRIPT);
+  await page.goto(`${origin}/view/${view}`);
+  await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
+  return { context, page, errors };
+}
+
 /** Measures the training-curves view; see the file's comment. */
 export async function benchWebviewCurves(options: WebviewCurvesBenchOptions = {}): Promise<WebviewCurvesBenchResult> {
   const points = options.points ?? 100_000;
@@ -147,13 +159,7 @@ export async function benchWebviewCurves(options: WebviewCurvesBenchOptions = {}
     const drawCounts: number[] = [];
     let appendResult: WebviewCurvesBenchResult['append'] | undefined;
     for (let r = 0; r < renders; r++) {
-      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.addInitScript(INIT_SCRIPT);
-      await page.goto(`${origin}/view/curves`);
-      await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
+      const { context, page, errors } = await openBenchPage(browser, origin, 'curves');
       const first = await page.evaluate(
         async ({ points, chunk }) => {
           const view = document.querySelector('stephrl-curves') as HTMLElement & { debugInfo(): { charts: Array<{ series: Array<{ rows: number }> }> } };
@@ -274,13 +280,7 @@ export async function benchWebviewEpisode(options: { steps?: number; renders?: n
     const first: number[] = [];
     const expand: number[] = [];
     for (let r = 0; r < renders; r++) {
-      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.addInitScript(INIT_SCRIPT);
-      await page.goto(`${origin}/view/inspector`);
-      await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === 'ready'));
+      const { context, page, errors } = await openBenchPage(browser, origin, 'inspector');
       const t = await page.evaluate(async ({ episode, steps }) => {
         const view = document.querySelector('stephrl-inspector') as HTMLElement & { updateComplete: Promise<boolean>; shadowRoot: ShadowRoot };
         const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
