@@ -5,8 +5,12 @@
  * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time.
  * The decisions replayed are the exact calls the STEP-HRL agent makes on real expert episodes (rule-annotated), so
  * the prompts have their real sizes; each asks for as many tokens as the expert's answer has.
+ * The streams can be saved to a JSON file (`saveCallsFile`) and read back instead of running ScienceWorld
+ * (`callsFile`), so the model can be timed on a machine without the environments (a GPU machine, say).
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { z } from 'zod';
 import { RULE_ANNOTATORS, annotatableTrajectory } from '../annotate/run';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
@@ -32,6 +36,10 @@ export interface AgentBenchOptions {
   rounds: number;
   /** Which measurements to make (default all). */
   parts: ReadonlySet<BenchPart>;
+  /** Decision streams read with readDecisionStreams, used instead of running ScienceWorld (latency, throughput). */
+  streams?: ReplayCall[][];
+  /** Write the decision streams used (built or given) to this file, in the format readDecisionStreams reads. */
+  saveCallsFile?: string;
   log: (line: string) => void;
 }
 
@@ -62,6 +70,63 @@ async function decisionStreams(episodes: number, decisions: number): Promise<Rep
   } finally {
     await pool.close();
   }
+}
+
+/** The file format of saved decision streams (`--save-calls`, `--calls`). */
+const DECISION_STREAMS_FORMAT = 'stephrl-decision-streams';
+const ReplayCallSchema = z.strictObject({
+  role: z.enum(['high', 'low', 'progress', 'flat']),
+  subtaskOrdinal: z.number().int().nonnegative(),
+  stepIdx: z.number().int().nonnegative().nullable(),
+  prompt: z.string().min(1),
+  completion: z.string(),
+});
+const DecisionStreamsFile = z.object({
+  format: z.literal(DECISION_STREAMS_FORMAT),
+  version: z.literal(1),
+  env: z.literal('scienceworld'),
+  streams: z.array(z.array(ReplayCallSchema).min(1, 'a stream needs at least one decision')).min(1, 'at least one stream is needed'),
+});
+
+/** A decision-streams file that cannot be read or is not in the expected format; the message names the file and why. */
+export class DecisionStreamsError extends Error {
+  override name = 'DecisionStreamsError';
+}
+
+export function writeDecisionStreams(file: string, streams: ReplayCall[][]): void {
+  const body = { format: DECISION_STREAMS_FORMAT, version: 1, env: 'scienceworld', streams };
+  try {
+    fs.writeFileSync(file, JSON.stringify(body) + '\n');
+  } catch (error) {
+    throw new DecisionStreamsError(`cannot write the decision streams to ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Reads and validates a file written by writeDecisionStreams (`--save-calls`). */
+export function readDecisionStreams(file: string): ReplayCall[][] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DecisionStreamsError(`decision streams file ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new DecisionStreamsError(`decision streams file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = DecisionStreamsFile.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    throw new DecisionStreamsError(
+      `decision streams file ${file} is not one written by 'stephrl bench agent --save-calls' ` +
+        `({format: '${DECISION_STREAMS_FORMAT}', version: 1, env: 'scienceworld', streams: [[{role, subtaskOrdinal, stepIdx, prompt, completion}, ...], ...]}): ` +
+        issues.join('; '),
+    );
+  }
+  return parsed.data.streams;
 }
 
 /** Plays one stream of decisions in one session; returns each decision's latency in ms. */
@@ -125,8 +190,18 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
   }
   if (!parts.has('latency') && !parts.has('throughput')) return result;
 
-  log('latency and throughput: recording STEP-HRL decision streams from ScienceWorld expert episodes...');
-  const streams = await decisionStreams(4, options.decisions);
+  let streams: ReplayCall[][];
+  if (options.streams) {
+    log(`latency and throughput: using ${options.streams.length} given STEP-HRL decision streams`);
+    streams = options.streams.map((s) => s.slice(0, options.decisions));
+  } else {
+    log('latency and throughput: recording STEP-HRL decision streams from ScienceWorld expert episodes...');
+    streams = await decisionStreams(4, options.decisions);
+  }
+  if (options.saveCallsFile) {
+    writeDecisionStreams(options.saveCallsFile, streams);
+    log(`decision streams written to ${options.saveCallsFile}`);
+  }
   const load = (prefixReuse: boolean, sessions: number) =>
     loadEmbeddedModel({ modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse, threads });
   // Answer lengths are the expert's own (in tokens of this model), so both variants generate the same amounts.
