@@ -24,6 +24,7 @@ import {
   type ModelInfo,
   type ModelSession,
 } from './types';
+import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
 
 type Nlc = typeof NodeLlamaCpp;
 type Sequence = NodeLlamaCpp.LlamaContextSequence;
@@ -84,8 +85,8 @@ interface LlamaHandle {
 }
 const llamas = new Map<string, Promise<LlamaHandle>>();
 
-async function getLlamaHandle(gpu: GpuMode, log: Logger): Promise<LlamaHandle> {
-  const key = String(gpu);
+async function getLlamaHandle(gpu: GpuChoice, log: Logger): Promise<LlamaHandle> {
+  const key = JSON.stringify(gpu);
   let handle = llamas.get(key);
   if (!handle) {
     handle = (async () => {
@@ -104,6 +105,18 @@ async function getLlamaHandle(gpu: GpuMode, log: Logger): Promise<LlamaHandle> {
     handle.catch(() => llamas.delete(key));
   }
   return handle;
+}
+
+/** The GPU setting whose backend survived a test decode in a child process (see gpu-probe.ts). */
+async function safeGpu(gpu: GpuMode, modelPath: string, log: Logger): Promise<GpuChoice> {
+  try {
+    const { gpu: choice, note } = await usableGpu(gpu, modelPath);
+    if (note) log('warn', note);
+    return choice;
+  } catch (error) {
+    if (error instanceof GpuUnusableError) throw new ModelError(error.message);
+    throw error;
+  }
 }
 
 function checkGgufFile(file: string, what: string): void {
@@ -139,7 +152,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
   const adapterPath = options.adapterPath ? path.resolve(options.adapterPath) : null;
   if (adapterPath) checkGgufFile(adapterPath, 'the adapter');
 
-  const { llama, tail } = await getLlamaHandle(options.gpu ?? 'auto', log);
+  const { llama, tail } = await getLlamaHandle(await safeGpu(options.gpu ?? 'auto', modelPath, log), log);
   let mark = tail.total;
   let model: NodeLlamaCpp.LlamaModel;
   try {
@@ -385,7 +398,7 @@ export async function greedyNextTokens(
   const modelPath = path.resolve(options.modelPath);
   checkGgufFile(modelPath, 'the model');
   if (options.adapterPath) checkGgufFile(options.adapterPath, 'the adapter');
-  const { llama, tail } = await getLlamaHandle(options.gpu ?? false, silentLogger);
+  const { llama, tail } = await getLlamaHandle(await safeGpu(options.gpu ?? false, modelPath, silentLogger), silentLogger);
   const mark = tail.total;
   const model = await llama.loadModel({ modelPath }).catch(async (error) => {
     await logsSettled();
@@ -422,10 +435,14 @@ export async function greedyNextTokens(
   }
 }
 
-/** The device the embedded model runs on with `gpu: 'auto'`: CUDA, Vulkan or Metal with the GPU's name, else CPU. */
-export async function detectDevice(): Promise<{ backend: 'cuda' | 'vulkan' | 'metal' | 'cpu'; name: string }> {
-  const { llama } = await getLlamaHandle('auto', silentLogger);
-  if (!llama.gpu) return { backend: 'cpu', name: `CPU (${os.availableParallelism()} threads)` };
+/**
+ * The device the embedded model runs on with `gpu: 'auto'`: CUDA, Vulkan or Metal with the GPU's name, else CPU;
+ * `note` says which backend was passed over because it crashed its test decode with `modelPath`.
+ */
+export async function detectDevice(modelPath: string): Promise<{ backend: 'cuda' | 'vulkan' | 'metal' | 'cpu'; name: string; note: string | null }> {
+  const { gpu, note } = await usableGpu('auto', modelPath);
+  const { llama } = await getLlamaHandle(gpu, silentLogger);
+  if (!llama.gpu) return { backend: 'cpu', name: `CPU (${os.availableParallelism()} threads)`, note };
   const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
-  return { backend: llama.gpu, name: `${llama.gpu.toUpperCase()}${names.length ? ` (${names.join(', ')})` : ''}` };
+  return { backend: llama.gpu, name: `${llama.gpu.toUpperCase()}${names.length ? ` (${names.join(', ')})` : ''}`, note };
 }

@@ -49,7 +49,8 @@ async function checkTrainer(explicit?: string): Promise<ToolCheck> {
 async function checkDevice(): Promise<ToolCheck> {
   try {
     const { detectDevice } = await import('../llm/embedded');
-    return { ok: true, detail: (await detectDevice()).name };
+    const device = await detectDevice(resolveModelPath());
+    return { ok: true, detail: device.note ? `${device.name} (${device.note})` : device.name };
   } catch (error) {
     return { ok: false, detail: `llama.cpp could not start: ${(error as Error).message}`, fix: SETUP_FIX };
   }
