@@ -6,6 +6,7 @@ import { requests } from '../../runtime/src/protocol/rpc';
 
 const settings: ModelSettings = {
   modelPath: '', adapterPath: '', modelEndpoint: '', gpu: 'auto', threads: 0, parallelEnvironments: 2, databasePath: '',
+  maxSteps: 50, contextSize: 0, scienceworldSimplifications: 'easy',
 };
 
 test('default settings: the embedded default model, the default dataset, the whole split', () => {
@@ -15,7 +16,16 @@ test('default settings: the embedded default model, the default dataset, the who
   assert.equal(parsed.limit, undefined);
   assert.equal(parsed.db, undefined);
   assert.deepEqual(parsed.model, { gpu: 'auto', prefixReuse: true });
-  assert.equal(parsed.maxSteps, 50, 'the protocol fills in the 50-step cap');
+  assert.equal(parsed.maxSteps, 50, 'the 50-step cap');
+  assert.equal(parsed.simplifications, undefined, 'ScienceWorld settings stay out of an ALFWorld request');
+});
+
+test('steps per episode, context size and ScienceWorld simplifications come from the settings', () => {
+  const custom = { ...settings, maxSteps: 30, contextSize: 8192, scienceworldSimplifications: ' teleportAction,openDoors ' };
+  const parsed = requests['agent/evaluate'].params.parse(evaluationRequest({ env: 'scienceworld', split: 'dev', agent: 'stephrl', constrained: false }, custom, 't5'));
+  assert.equal(parsed.maxSteps, 30);
+  assert.equal(parsed.model.contextSize, 8192);
+  assert.equal(parsed.simplifications, 'teleportAction,openDoors');
 });
 
 test('a model, an adapter, threads and a dataset from settings; an endpoint replaces the embedded model', () => {

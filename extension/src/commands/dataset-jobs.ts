@@ -24,6 +24,7 @@ export async function collectDemonstrationsCommand(runtime: RuntimeClient, log: 
   const limit = await pickCount('Collect demonstrations', '');
   if (limit === undefined) return;
   const parallel = Math.max(1, vscode.workspace.getConfiguration('stephrl').get<number>('parallelEnvironments', 1));
+  const simplifications = vscode.workspace.getConfiguration('stephrl').get<string>('scienceworldSimplifications', 'easy').trim();
   const db = databasePath();
   const { result, cancelled } = await runJob(
     `Collecting ${env} ${split} expert demonstrations`,
@@ -31,7 +32,12 @@ export async function collectDemonstrationsCommand(runtime: RuntimeClient, log: 
     (token, cancel) =>
       runtime.request(
         'dataset/collectDemonstrations',
-        { env, split, parallel, token, ...(limit.trim() ? { limit: Number(limit.trim()) } : {}), ...(db ? { db } : {}) },
+        {
+          env, split, parallel, token,
+          ...(limit.trim() ? { limit: Number(limit.trim()) } : {}),
+          ...(db ? { db } : {}),
+          ...(env === 'scienceworld' && simplifications ? { simplifications } : {}),
+        },
         cancel,
       ),
     log,

@@ -9,6 +9,11 @@ export interface ModelSettings {
   threads: number;
   parallelEnvironments: number;
   databasePath: string;
+  /** Environment steps per episode. */
+  maxSteps: number;
+  /** Tokens per prompt slot; 0: the runtime's default. */
+  contextSize: number;
+  scienceworldSimplifications: string;
 }
 
 export interface EvaluationPicks {
@@ -27,7 +32,9 @@ export function evaluationRequest(picks: EvaluationPicks, settings: ModelSetting
     agent: picks.agent,
     constrained: picks.constrained,
     parallel: Math.max(1, settings.parallelEnvironments),
+    maxSteps: Math.max(1, settings.maxSteps),
     token,
+    ...(picks.env === 'scienceworld' && settings.scienceworldSimplifications.trim() ? { simplifications: settings.scienceworldSimplifications.trim() } : {}),
     ...(picks.limit ? { limit: picks.limit } : {}),
     ...(settings.databasePath.trim() ? { db: settings.databasePath.trim() } : {}),
     model: {
@@ -37,6 +44,7 @@ export function evaluationRequest(picks: EvaluationPicks, settings: ModelSetting
       ...(settings.modelPath.trim() && !settings.modelEndpoint.trim() ? { path: settings.modelPath.trim() } : {}),
       ...(settings.adapterPath.trim() && !settings.modelEndpoint.trim() ? { adapter: settings.adapterPath.trim() } : {}),
       ...(settings.threads > 0 ? { threads: settings.threads } : {}),
+      ...(settings.contextSize > 0 && !settings.modelEndpoint.trim() ? { contextSize: settings.contextSize } : {}),
     },
   };
 }

@@ -23,6 +23,9 @@ export function modelSettings(): ModelSettings {
     threads: c.get<number>('threads', 0),
     parallelEnvironments: c.get<number>('parallelEnvironments', 1),
     databasePath: c.get<string>('databasePath', ''),
+    maxSteps: c.get<number>('maxSteps', 50),
+    contextSize: c.get<number>('contextSize', 0),
+    scienceworldSimplifications: c.get<string>('scienceworldSimplifications', 'easy'),
   };
 }
 

@@ -32,6 +32,8 @@ export const EvaluationRequest = z.object({
   constrained: z.boolean().default(false),
   keepTexts: z.boolean().default(true),
   alfworldData: z.string().optional(),
+  /** ScienceWorld's simplifications ("easy", or a comma-separated list such as "teleportAction,openDoors"). */
+  simplifications: z.string().min(1).optional(),
 });
 export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
 

@@ -96,6 +96,7 @@ export const requests = {
       perTask: z.number().int().positive().optional(),
       parallel: z.number().int().positive().max(64).default(1),
       alfworldData: z.string().optional(),
+      simplifications: z.string().min(1).optional(),
       token: z.string().optional(),
     }),
     result: DemoReport,
