@@ -17,12 +17,17 @@ test('the Models view groups base models and adapters, newest adapter first as t
   assert.deepEqual(groups.map((g) => modelItemView(g).label), ['Base models', 'Adapters']);
   assert.deepEqual(groups.map((g) => modelItemView(g).description), ['1', '2']);
   const [base] = modelChildren(list, groups[0]);
-  assert.deepEqual(modelItemView(base!), { label: 'SmolLM2.gguf', description: '88 MiB · default', icon: 'file-binary', tooltip: '/m/SmolLM2.gguf', contextValue: 'model.base', expandable: false });
+  assert.deepEqual(modelItemView(base!), { label: 'SmolLM2.gguf', description: '88 MiB · in use · set-up default', icon: 'file-binary', tooltip: '/m/SmolLM2.gguf', contextValue: 'model.base', expandable: false });
+  // A model chosen in the settings is the one in use; a tiny one says so rather than "0 MiB".
+  const withTiny = { ...list, baseModels: [...list.baseModels, { path: '/t/tiny.gguf', name: 'tiny.gguf', sizeMb: 0, isDefault: false }] };
+  const [smol, tiny] = modelChildren(withTiny, groups[0], '/t/tiny.gguf').map(modelItemView);
+  assert.equal(smol!.description, '88 MiB · set-up default');
+  assert.equal(tiny!.description, 'under 1 MiB · in use');
   const [rl, bc] = modelChildren(list, groups[1]).map(modelItemView);
   assert.equal(rl!.label, 'BC + offline RL · run 7');
   assert.equal(rl!.description, 'SmolLM2.gguf · loss_actor_low 3.250');
   assert.equal(rl!.contextValue, 'model.adapter');
   assert.equal(bc!.label, 'BC · run 5');
   assert.equal(bc!.description, 'loss 1.500');
-  assert.deepEqual(modelChildren(list, { type: 'base', model: list.baseModels[0]! }), []);
+  assert.deepEqual(modelChildren(list, { type: 'base', model: list.baseModels[0]!, inUse: true }), []);
 });

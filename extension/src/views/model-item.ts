@@ -7,7 +7,8 @@ export type Adapter = ModelList['adapters'][number];
 
 export type ModelNode =
   | { type: 'group'; group: 'base' | 'adapters'; count: number }
-  | { type: 'base'; model: BaseModel }
+  /** inUse: the model the settings (stephrl.modelPath) choose, else the set-up default. */
+  | { type: 'base'; model: BaseModel; inUse: boolean }
   | { type: 'adapter'; adapter: Adapter };
 
 export type ModelItemView = ItemView;
@@ -32,7 +33,9 @@ export function modelItemView(node: ModelNode): ModelItemView {
     case 'base':
       return {
         label: node.model.name,
-        description: `${node.model.sizeMb} MiB${node.model.isDefault ? ' · default' : ''}`,
+        description: [node.model.sizeMb >= 1 ? `${node.model.sizeMb} MiB` : 'under 1 MiB', node.inUse ? 'in use' : null, node.model.isDefault ? 'set-up default' : null]
+          .filter(Boolean)
+          .join(' · '),
         icon: 'file-binary',
         tooltip: node.model.path,
         contextValue: 'model.base',
@@ -53,7 +56,8 @@ export function modelItemView(node: ModelNode): ModelItemView {
   }
 }
 
-export function modelChildren(list: ModelList, parent?: ModelNode): ModelNode[] {
+/** `configured`: stephrl.modelPath ('' when unset: the set-up default is the one in use). */
+export function modelChildren(list: ModelList, parent?: ModelNode, configured = ''): ModelNode[] {
   if (!parent) {
     return [
       { type: 'group', group: 'base', count: list.baseModels.length },
@@ -62,6 +66,8 @@ export function modelChildren(list: ModelList, parent?: ModelNode): ModelNode[] 
   }
   if (parent.type !== 'group') return [];
   return parent.group === 'base'
-    ? list.baseModels.map((model) => ({ type: 'base' as const, model }))
+    ? list.baseModels.map((model) => ({ type: 'base' as const, model, inUse: configured ? samePath(model.path, configured) : model.isDefault }))
     : list.adapters.map((adapter) => ({ type: 'adapter' as const, adapter }));
 }
+
+const samePath = (a: string, b: string) => a.replace(/[\\/]+$/, '') === b.trim().replace(/[\\/]+$/, '');

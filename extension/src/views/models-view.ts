@@ -36,7 +36,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Di
     const modelPath = c.get<string>('modelPath', '').trim();
     this.list ??= this.runtime.request('models/list', { ...(db ? { db } : {}), extra: modelPath ? [modelPath] : [] });
     try {
-      return modelChildren(await this.list, parent);
+      return modelChildren(await this.list, parent, modelPath);
     } catch (error) {
       this.list = null;
       this.log.warn(`the Models view could not list models: ${(error as Error).message}`);
