@@ -23,6 +23,9 @@ export function isRuntimeInstalled(extensionPath: string): boolean {
   return ['sqlite3', 'node-llama-cpp'].every((m) => fs.existsSync(path.join(extensionPath, 'node_modules', m, 'package.json')));
 }
 
+/** One set-up at a time: the "set up once" notification's button stays clickable while one runs. */
+let settingUp = false;
+
 export async function setUpRuntimeCommand(
   context: vscode.ExtensionContext,
   onDone: () => void,
@@ -32,6 +35,19 @@ export async function setUpRuntimeCommand(
     void vscode.window.showWarningMessage('STEP-HRL installs and starts its runtime only in a trusted workspace.');
     return;
   }
+  if (settingUp) {
+    void vscode.window.showInformationMessage('The STEP-HRL runtime is being set up already: its progress is in the notification (and the log).');
+    return;
+  }
+  settingUp = true;
+  try {
+    await setUp(context, onDone, log);
+  } finally {
+    settingUp = false;
+  }
+}
+
+async function setUp(context: vscode.ExtensionContext, onDone: () => void, log: vscode.LogOutputChannel): Promise<void> {
   const ext = context.extensionPath;
   const home = runtimeHome(ext, context.globalStorageUri.fsPath);
   const node = vscode.workspace.getConfiguration('stephrl').get<string>('nodePath', '').trim() || 'node';
