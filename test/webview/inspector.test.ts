@@ -175,3 +175,15 @@ test('critic values: each decision shows its advantage, each step its V, Q and a
   await page.waitForFunction(() => /No critic values/.test(document.querySelector('stephrl-inspector')!.shadowRoot!.querySelector('.critics-note')!.textContent!));
   await closeClean(view);
 });
+
+test('high contrast: the progress diff is marked with borders where the theme has no fills', async () => {
+  const view = await openView(browser, server.origin, 'inspector', { theme: 'high-contrast' });
+  const page = view.page;
+  await view.send({ type: 'episodes', episodes: [expert] });
+  await page.locator('stephrl-inspector .step[data-step="1"] > details > summary').click();
+  const added = page.locator('stephrl-inspector .step[data-step="1"] .diff .added').first();
+  await added.waitFor();
+  assert.equal(await added.evaluate((el) => getComputedStyle(el).outlineColor), 'rgb(51, 255, 46)');
+  await view.screenshot('inspector-expert-high-contrast');
+  await closeClean(view);
+});

@@ -33,8 +33,10 @@ export const inspectorStyles = css`
   .tag { margin-left: 6px; font-size: 0.9em; }
   .label { font-size: 0.85em; text-transform: uppercase; letter-spacing: 0.04em; color: var(--vscode-descriptionForeground); margin: 6px 0 2px; }
   .diff { white-space: pre-wrap; font-family: var(--vscode-editor-font-family); padding: 4px 6px; background: var(--vscode-editorWidget-background); }
-  .diff .added { background: var(--vscode-diffEditor-insertedTextBackground); }
-  .diff .removed { background: var(--vscode-diffEditor-removedTextBackground); text-decoration: line-through; }
+  /* High-contrast themes mark diffs with borders, not fills: both are used, whichever the theme sets. */
+  .diff .added { background: var(--vscode-diffEditor-insertedTextBackground); outline: 1px dashed var(--vscode-diffEditor-insertedTextBorder, transparent); }
+  .diff .removed { background: var(--vscode-diffEditor-removedTextBackground); text-decoration: line-through;
+    outline: 1px dashed var(--vscode-diffEditor-removedTextBorder, transparent); }
   .diff.none { color: var(--vscode-descriptionForeground); }
   pre { white-space: pre-wrap; word-break: break-word; font-family: var(--vscode-editor-font-family); margin: 2px 0; padding: 4px 6px;
     background: var(--vscode-editorWidget-background); max-height: 24em; overflow: auto; }
