@@ -305,6 +305,22 @@ async function openInspectorOnRun(page: Page, runItem: Locator): Promise<string>
   return `${title}, ${steps} steps`;
 }
 
+/**
+ * "STEP-HRL: Open Training Curves" from the palette: the curves webview lists the evaluation run; ticking it plots its
+ * figures (uPlot draws a canvas).
+ */
+async function openTrainingCurves(page: Page): Promise<string> {
+  await runCommand(page, 'STEP-HRL: Open Training Curves');
+  const frame = await waitFor(page, 'the curves webview with the run', 60_000, async () => {
+    for (const f of page.frames()) if (await f.locator('stephrl-curves .run-toggle').count().catch(() => 0)) return f;
+    return undefined;
+  });
+  const toggle = frame.locator('stephrl-curves .run-toggle').first();
+  if (!(await toggle.isChecked())) await toggle.check();
+  await waitFor(page, 'a chart of the run', 30_000, async () => (await frame.locator('stephrl-curves .charts canvas').count()) > 0);
+  return (await frame.locator('stephrl-curves .run-name').first().innerText()).trim();
+}
+
 /** Widens the side bar (drags its edge), so that a run's whole row, with its result, is readable. */
 async function widenSideBar(page: Page, width: number): Promise<void> {
   const box = await page.locator('.part.sidebar').boundingBox();
@@ -456,6 +472,10 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
   const inspected = await phase('inspector (Open Inspector on the run)', () => openInspectorOnRun(page, runItem));
   log(`Inspector: ${inspected}`);
   await screenshot(page, '12-inspector');
+
+  const plotted = await phase('training curves (Open Training Curves)', () => openTrainingCurves(page));
+  log(`Curves: ${plotted}`);
+  await screenshot(page, '13-curves');
   assert.deepEqual(cspViolations, [], 'no CSP violation in any webview');
 
   const summary = notifications.find((n) => /^stephrl on scienceworld test: mean score/.test(n.text));

@@ -26,8 +26,8 @@ import { onThemeChange, readTheme, type ChartTheme } from './theme';
 
 const MAX_RUNS = 32;
 const DEFAULT_SMOOTHING = 0.6;
-/** What to show first when nothing was picked: the headline loss of each kind of training. */
-const PREFERRED = ['loss', 'loss_actor_low', 'loss_q_low', 'loss_bc_low', 'score', 'success_rate'];
+/** What to show first when nothing was picked: the headline loss of each kind of training, or an evaluation's score. */
+const PREFERRED = ['loss', 'loss_actor_low', 'loss_q_low', 'loss_bc_low', 'eval/meanScore', 'eval/successRate', 'score', 'success_rate'];
 
 /** What the tests and the benchmark read (window-independent, no DOM parsing). */
 export interface CurvesDebug {
