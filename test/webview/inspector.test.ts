@@ -156,7 +156,10 @@ test('critic values: each decision shows its advantage, each step its V, Q and a
   const view = await openView(browser, server.origin, 'inspector');
   const page = view.page;
   await view.send({ type: 'episodes', episodes: [stephrl] });
+  await view.send({ type: 'criticValues', pending: true, values: { ...values, values: [], critics: null } });
+  await page.locator('stephrl-inspector .critics-note', { hasText: 'Scoring the decisions' }).waitFor();
   await view.send({ type: 'criticValues', values });
+  await page.locator('stephrl-inspector .critics-note', { hasText: 'critics.pt' }).waitFor();
   await page.locator('stephrl-inspector .critics-note').waitFor();
   assert.match(await page.locator('stephrl-inspector .critics-note').innerText(), /critics\.pt/);
   const low0 = values.values.find((v: { role: string; step: number }) => v.role === 'low' && v.step === 0);

@@ -59,14 +59,16 @@ export class InspectorPanel extends PanelHost {
 
   /** Asks the runtime for the critics' values of an episode and shows them; failures go to the log and the view. */
   private async scoreWith(episodeId: number, checkpoint?: string): Promise<void> {
+    // Scoring loads the base model in Python (seconds on a GPU, minutes on a small CPU): say it is under way.
+    this.post({ type: 'criticValues', pending: true, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason: null, values: [] } });
     try {
       const values = await this.ctx.runtime.request('train/criticValues', { episodeId, ...(checkpoint ? { checkpoint } : {}), ...databaseParam() });
       if (values.reason) this.ctx.log.info(`inspector: episode ${episodeId} has no critic values: ${values.reason}`);
-      this.post({ type: 'criticValues', values });
+      this.post({ type: 'criticValues', pending: false, values });
     } catch (error) {
       const reason = (error as Error).message;
       this.ctx.log.warn(`inspector: scoring episode ${episodeId} with the critics failed: ${reason}`);
-      this.post({ type: 'criticValues', values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason, values: [] } });
+      this.post({ type: 'criticValues', pending: false, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason, values: [] } });
     }
   }
 

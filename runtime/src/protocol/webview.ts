@@ -37,7 +37,7 @@ export const HostToWebview = z.discriminatedUnion('type', [
   /** Inspector: the episode(s) to show (two = side by side); sent again as a running episode grows. */
   z.object({ type: z.literal('episodes'), episodes: z.array(EpisodeDetail).min(1).max(2) }),
   /** Inspector: the critics' V, Q and advantage for an episode shown (or why there are none). */
-  z.object({ type: z.literal('criticValues'), values: EpisodeCriticValues }),
+  z.object({ type: z.literal('criticValues'), values: EpisodeCriticValues, pending: z.boolean().default(false) }),
   /** Curves: the runs that can be plotted (newest first) and which are selected. */
   z.object({ type: z.literal('runs'), runs: z.array(RunSummary), selected: z.array(z.number().int().positive()) }),
   /** Curves: new points of a run, in log order, as columns; `reset` drops what the view held for it first. */

@@ -30,7 +30,7 @@ export class InspectorView extends LitElement {
   declare query: string;
   declare highlight: string | null;
   /** The critics' values per episode id, when the host sent them. */
-  declare critics: Map<number, EpisodeCriticValues>;
+  declare critics: Map<number, EpisodeCriticValues & { pending?: boolean }>;
   /** Which collapsible parts are open, by key: kept across live updates and reloads of the data. */
   private readonly open = new Set<string>();
 
@@ -42,7 +42,7 @@ export class InspectorView extends LitElement {
     this.critics = new Map();
     host.onMessage((m) => {
       if (m.type === 'criticValues') {
-        this.critics = new Map(this.critics).set(m.values.episodeId, m.values);
+        this.critics = new Map(this.critics).set(m.values.episodeId, { ...m.values, pending: m.pending });
         return;
       }
       if (m.type !== 'episodes') return;
@@ -226,6 +226,7 @@ export class InspectorView extends LitElement {
   private criticsNote(episodeId: number): TemplateResult | typeof nothing {
     const c = this.critics.get(episodeId);
     if (!c) return nothing;
+    if (c.pending) return html`<p class="critics-note">Scoring the decisions with the critics${c.critics ? html` of ${c.critics}` : ''}…</p>`;
     if (c.reason) return html`<p class="critics-note">No critic values: ${c.reason}</p>`;
     return html`<p class="critics-note">Critic values from ${c.critics} (on ${c.baseModel?.split('/').pop()}): advantage A = Q − V per decision.</p>`;
   }
