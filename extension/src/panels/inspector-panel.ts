@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { EpisodeDetail, EpisodeSummary } from '../../../runtime/src/protocol/dataset';
+import type { EpisodeCriticValues } from '../../../runtime/src/protocol/trainer';
 import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
 import { PanelHost, createPanel, databaseParam, type PanelContext } from './panel-host';
 
@@ -13,6 +14,7 @@ export class InspectorPanel extends PanelHost {
   private static current: InspectorPanel | undefined;
   private episodes: EpisodeDetail[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly scores = new Map<string, Promise<EpisodeCriticValues>>();
 
   /** Shows episodes (one, or two side by side) in the inspector, reusing its panel. */
   static show(ctx: PanelContext, episodeIds: number[]): void {
@@ -57,19 +59,29 @@ export class InspectorPanel extends PanelHost {
     for (const e of this.episodes) if (e.adapter && e.status !== 'running') void this.scoreWith(e.id);
   }
 
-  /** Asks the runtime for the critics' values of an episode and shows them; failures go to the log and the view. */
+  /**
+   * Asks the runtime for the critics' values of an episode and shows them; failures go to the log and the view.
+   * Answers are kept for the panel's life: scoring loads the base model in Python, so an episode shown again (or
+   * compared) is not scored twice.
+   */
   private async scoreWith(episodeId: number, checkpoint?: string): Promise<void> {
-    // Scoring loads the base model in Python (seconds on a GPU, minutes on a small CPU): say it is under way.
-    this.post({ type: 'criticValues', pending: true, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason: null, values: [] } });
-    try {
-      const values = await this.ctx.runtime.request('train/criticValues', { episodeId, ...(checkpoint ? { checkpoint } : {}), ...databaseParam() });
-      if (values.reason) this.ctx.log.info(`inspector: episode ${episodeId} has no critic values: ${values.reason}`);
-      this.post({ type: 'criticValues', pending: false, values });
-    } catch (error) {
-      const reason = (error as Error).message;
-      this.ctx.log.warn(`inspector: scoring episode ${episodeId} with the critics failed: ${reason}`);
-      this.post({ type: 'criticValues', pending: false, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason, values: [] } });
+    const key = `${episodeId}|${checkpoint ?? ''}`;
+    let scored = this.scores.get(key);
+    if (!scored) {
+      // Seconds on a GPU, minutes on a small CPU: say it is under way.
+      this.post({ type: 'criticValues', pending: true, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason: null, values: [] } });
+      scored = this.ctx.runtime.request('train/criticValues', { episodeId, ...(checkpoint ? { checkpoint } : {}), ...databaseParam() }).catch(
+        (error: Error): EpisodeCriticValues => {
+          this.scores.delete(key); // a failure is not kept: the next showing tries again
+          this.ctx.log.warn(`inspector: scoring episode ${episodeId} with the critics failed: ${error.message}`);
+          return { episodeId, critics: checkpoint ?? null, baseModel: null, reason: error.message, values: [] };
+        },
+      );
+      this.scores.set(key, scored);
     }
+    const values = await scored;
+    if (values.reason) this.ctx.log.info(`inspector: episode ${episodeId} has no critic values: ${values.reason}`);
+    this.post({ type: 'criticValues', pending: false, values });
   }
 
   private async pickCritics(episodeId: number): Promise<void> {
