@@ -90,9 +90,10 @@ export function registerDatasetCommands(program: Command): void {
     .option('--per-task <n>', 'only the first N episodes of each task')
     .option('--parallel <n>', 'environment workers running at once', '1')
     .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
+    .option('--no-tidy', "ALFWorld: store the expert's own trajectories, detours included (default: tidied, see README)")
     .option(...dbOption)
     .option('--json', 'print the counts as JSON')
-    .action(async (o: { env: string; split: string; tasks?: string; limit?: string; perTask?: string; parallel: string; data?: string; db?: string; json?: boolean }) => {
+    .action(async (o: { env: string; split: string; tasks?: string; limit?: string; perTask?: string; parallel: string; data?: string; tidy: boolean; db?: string; json?: boolean }) => {
       const env = parseEnvKind(o.env);
       const report = await withStore(o.db, async (store, signal) => {
         let bar: ProgressBar | undefined;
@@ -104,6 +105,7 @@ export function registerDatasetCommands(program: Command): void {
           ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
           parallel: parsePositiveInt(o.parallel, '--parallel'),
           alfworldData: resolveAlfworldData(o.data),
+          tidy: o.tidy,
           signal,
           onPlan: ({ total, skipped, pending }) => {
             process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already stored, ${pending} to run (${store.file})\n`);

@@ -12,11 +12,20 @@ import { WorkerPool } from '../env/pool';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
 import { listSplitItems, type SplitItem } from '../env/split-items';
+import { tidyTrajectory } from './tidy';
 
 export const EXPERT_AGENTS: Record<EnvKind, string> = {
   scienceworld: 'scienceworld-gold-path',
   alfworld: 'alfworld-handcoded-expert',
 };
+
+/** What tidied demonstrations record as their agent (collect/tidy.ts): they are not the expert's own trajectory. */
+export const TIDY_SUFFIX = '+tidy';
+
+/** The agent label of a split's expert episodes; ALFWorld's are tidied unless asked not to be. */
+export function expertAgent(env: EnvKind, tidy: boolean): string {
+  return env === 'alfworld' && tidy ? EXPERT_AGENTS[env] + TIDY_SUFFIX : EXPERT_AGENTS[env];
+}
 
 export interface DemoOptions {
   env: EnvKind;
@@ -30,6 +39,8 @@ export interface DemoOptions {
   alfworldData: string;
   simplifications?: string;
   seed?: number;
+  /** ALFWorld: store the tidied trajectory (collect/tidy.ts) instead of the expert's own; default true. */
+  tidy?: boolean;
   /** Called as each episode ends (stored or failed). */
   onEpisode?: (outcome: { ok: boolean; label: string; error?: string }) => void;
   /** Called once the work list is known. */
@@ -48,6 +59,7 @@ export function expertEpisodeFields(
   item: SplitItem['fields'],
   split: string | null,
   startedAt: string,
+  agent: string = EXPERT_AGENTS[item.env],
 ): EpisodeFields {
   return {
     ...item,
@@ -55,7 +67,7 @@ export function expertEpisodeFields(
     split,
     taskParams: trajectory.taskParams ?? null,
     source: 'expert',
-    agent: EXPERT_AGENTS[item.env],
+    agent,
     model: null,
     adapter: null,
     engineName: trajectory.engine.name,
@@ -80,6 +92,8 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   const started = performance.now();
   const { env, split } = options;
   const simplifications = options.simplifications ?? DEFAULT_SIMPLIFICATIONS;
+  const tidy = options.tidy ?? true;
+  const agent = expertAgent(env, tidy);
   const report: DemoReport = {
     runId: null, env, split, selected: 0, skipped: 0, stored: 0, failed: 0, won: 0, steps: 0, failures: [], interrupted: false, seconds: 0,
   };
@@ -88,7 +102,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
     const items = await listSplitItems(pool, { ...options, simplifications });
-    const done = await store.episodes.completedItems({ env, source: 'expert', agent: EXPERT_AGENTS[env] });
+    const done = await store.episodes.completedItems({ env, source: 'expert', agent });
     const pending = items.filter((i) => !done.has(itemKey(i.fields)));
     report.selected = items.length;
     report.skipped = items.length - pending.length;
@@ -96,16 +110,17 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
     if (pending.length === 0 || options.signal?.aborted) return report;
 
     const runId = await store.runs.start('collect', `${env} ${split} expert demonstrations`, {
-      env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0,
+      env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0, agent,
     });
     report.runId = runId;
     await pool.map(
       pending,
       async (environment, item) => {
         const startedAt = new Date().toISOString();
-        const trajectory = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
+        const expert = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
+        const trajectory = tidy ? (await tidyTrajectory(environment, item.spec, expert)).trajectory : expert;
         // Written inside the lease: an episode counts as done only once it is in the database.
-        await store.episodes.insert(expertEpisodeFields(trajectory, item.fields, split, startedAt), { steps: stepRecords(trajectory) }, runId);
+        await store.episodes.insert(expertEpisodeFields(trajectory, item.fields, split, startedAt, agent), { steps: stepRecords(trajectory) }, runId);
         return trajectory;
       },
       (item) => item.spec,

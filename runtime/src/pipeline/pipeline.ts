@@ -10,7 +10,7 @@ import type { EnvKind } from '../protocol/environment';
 import type { ModelChoice } from '../protocol/agent';
 import type { z } from 'zod';
 import type { TrainPreset, PipelineRow as PipelineRowSchema, PipelineResult as PipelineResultSchema } from '../protocol/trainer';
-import { collectDemonstrations } from '../collect/demos';
+import { collectDemonstrations, expertAgent } from '../collect/demos';
 import { annotateStoredEpisodes } from '../annotate/run';
 import { runEvaluation, agentLabel } from '../evaluate/evaluation';
 import type { EvaluationSummary } from '../evaluate/summary';
@@ -104,7 +104,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
       env, split, perTaskLimit: slice.demosPerTask, limit: slice.demos, alfworldData: options.alfworldData, parallel: options.parallel ?? 1,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const expert = await store.episodes.list({ env, split, source: 'expert', status: 'complete' });
+    const expert = await store.episodes.list({ env, split, source: 'expert', agent: expertAgent(env, true), status: 'complete' });
     expertIds.push(...expert.slice(0, slice.demos).map((e) => e.id));
   }
   stage('annotation (rule annotators)');

@@ -97,6 +97,8 @@ export const requests = {
       parallel: z.number().int().positive().max(64).default(1),
       alfworldData: z.string().optional(),
       simplifications: z.string().min(1).optional(),
+      /** ALFWorld: store tidied trajectories (default) or the expert's own. */
+      tidy: z.boolean().optional(),
       token: z.string().optional(),
     }),
     result: DemoReport,

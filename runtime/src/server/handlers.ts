@@ -118,6 +118,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         parallel: request.parallel,
         alfworldData: resolveAlfworldData(request.alfworldData),
         ...(request.simplifications ? { simplifications: request.simplifications } : {}),
+        ...(request.tidy !== undefined ? { tidy: request.tidy } : {}),
         ...(request.tasks ? { tasks: request.tasks } : {}),
         ...(request.limit ? { limit: request.limit } : {}),
         ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
