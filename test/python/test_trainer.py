@@ -100,6 +100,43 @@ def test_left_padded_batches_score_like_single_sequences(workspace):
             assert together[i].item() == pytest.approx(alone.item(), abs=1e-4)
 
 
+def test_shared_prefix_pass_matches_the_padded_reference(workspace):
+    # The fast path (opening tokens once, their keys and values broadcast) must score and train exactly as the
+    # padded reference: per-sample log-likelihoods and every adapter gradient, fp32, within 1e-4 relative.
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.data import collate, load_examples
+    from stephrl_train.session import padded_log_likelihood, shared_prefix_log_likelihood
+
+    torch.manual_seed(0)
+    model, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
+    with torch.no_grad():  # B starts at zero, which would leave A without gradient
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02)
+    for role in ("low", "progress", "high"):
+        examples = load_examples(workspace["db"], 1, tokenizer, 4096)[role][:4]
+        batch = collate(examples, list(range(len(examples))), tokenizer.pad_token_id, share_prefix=True)
+        assert batch.prefix is not None and batch.prefix.prefix_ids.shape[1] >= 16, role
+
+        def run(fn):
+            model.zero_grad(set_to_none=True)
+            ll = fn()
+            ll.sum().backward()
+            grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+            return ll.detach(), grads
+
+        ref_ll, ref_grads = run(lambda: padded_log_likelihood(model, batch))
+        fast_ll, fast_grads = run(lambda: shared_prefix_log_likelihood(model, batch.prefix, batch.target_span + 1))
+        assert torch.allclose(fast_ll, ref_ll, rtol=1e-4, atol=1e-5), (role, fast_ll, ref_ll)
+        ref_norm = torch.sqrt(sum((g ** 2).sum() for g in ref_grads.values()))
+        fast_norm = torch.sqrt(sum((g ** 2).sum() for g in fast_grads.values()))
+        assert fast_norm.item() == pytest.approx(ref_norm.item(), rel=1e-4), role
+        for name, g in ref_grads.items():
+            assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
+
+
 def test_token_log_likelihood_averages_only_target_tokens():
     logits = torch.zeros(1, 3, 4)
     logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty

@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = 0
     high_level_interval: int = 4  # the high-level loss joins every k-th optimizer step
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory for 7B models, ~30% slower
+    share_prefix: bool = True  # the tokens a micro batch's samples open with, computed once (same values, less work)
     lora: LoraConfig = field(default_factory=LoraConfig)
     # Behaviour cloning
     bc_lr: float = 1e-4

@@ -18,7 +18,7 @@ from accelerate.utils import DistributedType
 from . import checkpoint
 from .backbone import add_lora, load_backbone, precision_dtype, trainable_parameters
 from .config import TrainConfig
-from .data import Batch, Example, collate, latest_set_id, load_examples, make_streams, shard
+from .data import Batch, Example, PrefixLayout, collate, latest_set_id, load_examples, make_streams, shard
 from .events import Events
 from .losses import token_log_likelihood
 
@@ -47,7 +47,8 @@ class Session:
     resumed_state: Optional[dict] = None
     total_steps: int = 0
     accumulation: int = 1
-    tokens_seen: int = 0
+    tokens_seen: int = 0  # state + target tokens trained on
+    processed_tokens: int = 0  # tokens through the model: padding and shared prefixes as computed
     started: float = field(default_factory=time.time)
 
     @property
@@ -68,15 +69,19 @@ class Session:
         pad = self.tokenizer.pad_token_id
         size = self.cfg.micro_batch_size
         examples = self.examples[role]
-        return [collate([examples[i] for i in mine[k:k + size]], mine[k:k + size], pad).to(self.device)
+        share = self.cfg.share_prefix and not self.cfg.gradient_checkpointing  # checkpointing refuses a KV cache
+        return [collate([examples[i] for i in mine[k:k + size]], mine[k:k + size], pad, share).to(self.device)
                 for k in range(0, len(mine), size)]
 
     def log_likelihood(self, batch: Batch) -> torch.Tensor:
-        self.tokens_seen += int(batch.attention_mask.sum())
-        keep = batch.target_span + 1  # logits only where targets are predicted: the vocabulary projection is costly
-        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                         position_ids=batch.position_ids, logits_to_keep=keep)
-        return token_log_likelihood(out.logits, batch.labels[:, -keep:])
+        """Per-sample mean log-likelihood of the targets under the trained policy (the shared-prefix pass where the
+        batch has one: the same values and gradients as the padded reference pass)."""
+        self.tokens_seen += batch.real_tokens
+        if batch.prefix is not None:
+            self.processed_tokens += batch.prefix.prefix_ids.numel() + batch.prefix.input_ids.numel()
+            return shared_prefix_log_likelihood(self.model, batch.prefix, batch.target_span + 1)
+        self.processed_tokens += batch.input_ids.numel()
+        return padded_log_likelihood(self.model, batch)
 
     def stop_now(self, done: int, stop_after: Optional[int], save) -> bool:
         """After a finished step: on SIGTERM/SIGINT (a cancel) or a test's stop_after, keep a checkpoint of this step
@@ -125,12 +130,43 @@ class Session:
 
     def system_metrics(self) -> Dict[str, float]:
         elapsed = max(time.time() - self.started, 1e-9)
-        values = {"tokens": self.tokens_seen * self.accelerator.num_processes,
-                  "tokens_per_second": self.tokens_seen * self.accelerator.num_processes / elapsed,
+        processes = self.accelerator.num_processes
+        values = {"tokens": self.tokens_seen * processes,
+                  "tokens_per_second": self.tokens_seen * processes / elapsed,
+                  "processed_tokens_per_second": self.processed_tokens * processes / elapsed,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         if self.device.type == "cuda":
             values["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2 ** 20
         return values
+
+
+def padded_log_likelihood(model, batch: Batch) -> torch.Tensor:
+    """The reference pass: every sample whole, left-padded, logits only where targets are predicted (the vocabulary
+    projection is costly)."""
+    keep = batch.target_span + 1
+    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
+                logits_to_keep=keep)
+    return token_log_likelihood(out.logits, batch.labels[:, -keep:])
+
+
+def shared_prefix_log_likelihood(model, layout: PrefixLayout, keep: int) -> torch.Tensor:
+    """The shared opening tokens through the model once, their keys and values broadcast to every sample, then each
+    sample's rest: the adapter's gradient flows through both passes, so this equals the padded reference pass."""
+    from transformers import DynamicCache
+
+    shared = layout.prefix_ids.shape[1]
+    head = model(input_ids=layout.prefix_ids, position_ids=torch.arange(shared, device=layout.prefix_ids.device)[None],
+                 use_cache=True, logits_to_keep=1)
+    cache = head.past_key_values
+    if not isinstance(cache, DynamicCache):
+        raise TypeError(f"shared-prefix training needs a DynamicCache, the model returned {type(cache).__name__}")
+    rows = layout.input_ids.shape[0]
+    for layer in cache.layers:
+        layer.keys = layer.keys.expand(rows, -1, -1, -1)
+        layer.values = layer.values.expand(rows, -1, -1, -1)
+    out = model(input_ids=layout.input_ids, attention_mask=layout.attention_mask, position_ids=layout.position_ids,
+                past_key_values=cache, use_cache=True, logits_to_keep=keep)
+    return token_log_likelihood(out.logits, layout.labels[:, -keep:])
 
 
 STOP = {"requested": False}
