@@ -1,5 +1,6 @@
 /** `stephrl eval`: run an agent with a model over a split and record everything (resumable). */
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
 import { AGENT_KINDS, AGENT_ROLES, type AgentKind } from '../agent/types';
 import { runEvaluation } from '../evaluate/evaluation';
@@ -19,6 +20,7 @@ export interface EvalCliOptions extends ModelCliOptions {
   split: string;
   agent: string;
   tasks?: string;
+  games?: string;
   limit?: string;
   perTask?: string;
   parallel: string;
@@ -35,6 +37,21 @@ export interface EvalCliOptions extends ModelCliOptions {
 function parseAgent(value: string): AgentKind {
   if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
   return value as AgentKind;
+}
+
+/** `--games a,b` or `--games @file` (one per line; blank lines and # comments ignored). */
+function parseGames(value: string): string[] {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = fs.readFileSync(value.slice(1), 'utf8');
+    } catch (error) {
+      throw new UsageError(`--games: cannot read ${value.slice(1)}: ${(error as Error).message}`);
+    }
+  }
+  const games = text.split(/[,\n]/).map((g) => g.trim()).filter((g) => g && !g.startsWith('#'));
+  if (!games.length) throw new UsageError('--games names no episode');
+  return games;
 }
 
 function parseTemperature(value: string): number {
@@ -82,6 +99,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
           ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
         },
         ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
+        ...(o.games ? { games: parseGames(o.games) } : {}),
         ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
         ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
         parallel,
@@ -109,6 +127,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
 function policyRunOptions(command: Command): Command {
   return command
     .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
+    .option('--games <list>', 'only these episodes, comma-separated or @FILE (one per line): ALFWorld game keys (json_2.1.1/<split>/<task>/<trial>) or folders, ScienceWorld task:variation')
     .option('--per-task <n>', 'only the first N episodes of each task')
     .option('--parallel <n>', 'episodes at once (environment workers and model sessions)', '1')
     .option('--max-steps <n>', 'environment steps per episode', '50')

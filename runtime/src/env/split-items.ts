@@ -16,19 +16,26 @@ export interface SplitSelection {
   /** Only the first N episodes of each task (a sample from every task). */
   perTaskLimit?: number;
   limit?: number;
+  /**
+   * Only these episodes, in the split's order: ALFWorld game keys (`json_2.1.1/valid_seen/<task>/<trial>`) or their
+   * folders; ScienceWorld `task:variation`. One that is not in the split is an error naming it.
+   */
+  games?: string[];
   simplifications: string;
   /** ALFWorld data root. */
   alfworldData: string;
 }
 
-function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): SplitItem {
+function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): SplitItem & { entry: SplitEntry } {
   if ('task' in entry) {
     return {
+      entry,
       spec: { env: 'scienceworld', task: entry.task, variation: entry.variation, simplifications },
       fields: { env, task: entry.task, variation: entry.variation, simplifications, game: null },
     };
   }
   return {
+    entry,
     spec: { env: 'alfworld', game: entry.game },
     fields: { env, task: entry.taskType, variation: null, simplifications: null, game: alfworldGameKey(entry.game, dataRoot) },
   };
@@ -54,7 +61,23 @@ export async function listSplitItems(pool: WorkerPool, selection: SplitSelection
       ...(env === 'alfworld' ? { data: selection.alfworldData } : {}),
     }),
   );
-  return firstPerTask(entries, selection.perTaskLimit)
-    .slice(0, selection.limit ?? entries.length)
-    .map((e) => toItem(e, env, selection.simplifications, selection.alfworldData));
+  const items = entries.map((e) => toItem(e, env, selection.simplifications, selection.alfworldData));
+  const chosen = selection.games?.length ? onlyGames(items, selection.games, selection) : items;
+  const kept = new Set(firstPerTask(chosen.map((i) => i.entry), selection.perTaskLimit));
+  return chosen.filter((i) => kept.has(i.entry)).slice(0, selection.limit ?? chosen.length).map(({ entry: _entry, ...item }) => item);
+}
+
+/** The episode an explicit selection names, in the form `--games` takes. */
+export function episodeName(fields: SplitItem['fields']): string {
+  return fields.env === 'alfworld' ? fields.game ?? '' : `${fields.task}:${fields.variation}`;
+}
+
+function onlyGames<T extends SplitItem>(items: T[], games: string[], selection: SplitSelection): T[] {
+  const wanted = new Set(games.map((g) => (selection.env === 'alfworld' ? alfworldGameKey(g.trim(), selection.alfworldData) : g.trim())));
+  const chosen = items.filter((i) => wanted.delete(episodeName(i.fields)));
+  if (wanted.size) {
+    const missing = [...wanted].slice(0, 5).join(', ');
+    throw new Error(`${wanted.size} of the episodes asked for ${wanted.size === 1 ? 'is' : 'are'} not in ${selection.env} ${selection.split}: ${missing}`);
+  }
+  return chosen;
 }

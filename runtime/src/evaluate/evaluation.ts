@@ -24,6 +24,8 @@ export interface EvaluationOptions {
   model: LanguageModel;
   decoding: DecodingSettings;
   tasks?: string[];
+  /** Only these episodes (see SplitSelection.games). */
+  games?: string[];
   limit?: number;
   perTaskLimit?: number;
   /** Parallel episodes: environment workers, and model sessions (the model must allow as many). */
@@ -113,7 +115,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
     if (pending.length && !options.signal?.aborted) {
       runId = await store.runs.start(options.runKind ?? 'eval', `${label} on ${env} ${split}`, {
         env, split, agent, label, model: model.info, decoding, maxSteps, simplifications,
-        tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size,
+        tasks: options.tasks ?? null, games: options.games ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size,
       });
     }
     options.onPlan?.({ total: items.length, skipped: items.length - pending.length, pending: pending.length, runId });

@@ -23,6 +23,8 @@ export const EvaluationRequest = z.object({
   agent: AgentKindSchema.default('stephrl'),
   model: ModelChoice.default({ gpu: 'auto', prefixReuse: true }),
   tasks: z.array(z.string()).optional(),
+  /** Only these episodes: ALFWorld game keys (json_2.1.1/<split>/<task>/<trial>) or ScienceWorld task:variation. */
+  games: z.array(z.string().min(1)).max(100_000).optional(),
   limit: z.number().int().positive().optional(),
   perTask: z.number().int().positive().optional(),
   parallel: z.number().int().positive().max(64).default(1),

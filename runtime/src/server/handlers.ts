@@ -188,6 +188,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           ...(request.simplifications ? { simplifications: request.simplifications } : {}),
           alfworldData: resolveAlfworldData(request.alfworldData),
           ...(request.tasks ? { tasks: request.tasks } : {}),
+          ...(request.games ? { games: request.games } : {}),
           ...(request.limit ? { limit: request.limit } : {}),
           ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
           signal,
