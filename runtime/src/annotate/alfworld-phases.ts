@@ -180,10 +180,15 @@ function ordinalOf(milestone: Milestone): Ordinal {
   return milestone.kind === 'take' || milestone.kind === 'put' ? milestone.ordinal : 'only';
 }
 
-/** The expert does not know where the lamp is: when it visits several places before reaching it, that is a search. */
-function isLampSearch(milestone: Milestone, first: number, last: number, events: readonly AlfworldEvent[]): boolean {
-  if (milestone.kind !== 'toggle') return false;
-  return events.slice(first, last + 1).filter((event) => event.kind === 'arrive').length > 1;
+/** Where an object of `type` was last seen before step `before` (the place's name), or null when it never was. */
+export function lastSeen(type: string, before: number, events: readonly AlfworldEvent[]): string | null {
+  let place: string | null = null;
+  for (const event of events.slice(0, before)) {
+    if (event.kind !== 'open' && event.kind !== 'arrive' && event.kind !== 'examine') continue;
+    const contents = event.kind === 'open' ? event.contents : event.view && !event.view.closed ? event.view.contents : [];
+    if (contents.some((name) => typeOf(name) === type)) place = event.place;
+  }
+  return place;
 }
 
 /**
@@ -217,9 +222,12 @@ function segmentsToward(
   if (lastMove < 0 && reached) return [interaction(first)];
   if (lastMove < 0) lastMove = last;
   const target = destinationOf(milestone, goal);
-  const navigation: PlannedSegment = isLampSearch(milestone, first, lastMove, events)
+  // A lamp is an object on some receptacle: where it was seen, the plan names that place (the last subtask's progress
+  // says it); where it was not, reaching it is a search. Appliances and goal receptacles are in the room's list.
+  const lampAt = milestone.kind === 'toggle' ? lastSeen(target, first, events) : null;
+  const navigation: PlannedSegment = milestone.kind === 'toggle' && !lampAt
     ? { kind: 'locate', name: `find the ${target}`, firstStep: first, lastStep: lastMove, object: target, target, ordinal, noted: [target] }
-    : { kind: 'navigate', name: `go to the ${target}`, firstStep: first, lastStep: lastMove, object: goal.object, target, ordinal, noted: [] };
+    : { kind: 'navigate', name: lampAt ? `go to the ${target} at the ${lampAt}` : `go to the ${target}`, firstStep: first, lastStep: lastMove, object: goal.object, target, ordinal, noted: [] };
   return lastMove === last ? [navigation] : [navigation, interaction(lastMove + 1)];
 }
 
