@@ -193,6 +193,35 @@ def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace):
     assert history[-1] < history[0] * 0.8, history
 
 
+def test_validation_holds_episodes_apart_and_keeps_the_best_adapter(workspace):
+    # One of the two episodes is held apart: its transitions never train, its loss is measured every step, and the
+    # final adapter is the one of the best validation (a large learning rate makes the loss wander, so the best is
+    # not always the last; early stopping ends the run after two validations without a new best).
+    out = workspace["dir"] / "validated"
+    config = {**SMALL, "validation_fraction": 0.5, "eval_every": 1, "early_stopping_patience": 2, "bc_lr": 0.3}
+    r = trainer("bc", "--db", workspace["db"], "--model", workspace["model"], "--steps", "12", "--out", str(out),
+                "--config", json.dumps(config), "--no-export")
+    assert r.returncode == 0, r.stderr
+    ev = events(r.stdout)
+    start = next(e for e in ev if e["event"] == "start")
+    assert start["validation_examples"]["low"] > 0 and start["examples"]["low"] > 0
+    validated = {e["step"]: e["values"]["val_loss"] for e in ev if e["event"] == "metrics" and "val_loss" in e["values"]}
+    steps = sorted(validated)
+    assert steps == list(range(1, steps[-1] + 1)), steps
+    done = next(e for e in ev if e["event"] == "done")
+    best = min(validated, key=validated.get)
+    assert done["best_step"] == best and done["best_val_loss"] == pytest.approx(validated[best])
+    with open(out / "final" / "best.json") as f:
+        assert json.load(f)["step"] == best
+    assert adapter_weights(out / "final" / "adapter").keys() == adapter_weights(out / "best" / "adapter").keys()
+    for key, value in adapter_weights(out / "final" / "adapter").items():
+        assert torch.equal(value, adapter_weights(out / "best" / "adapter")[key])
+    if done["step"] < 12:  # stopped early: exactly `patience` validations after the best
+        assert done["step"] - best == 2
+    with pytest.raises(ValueError, match="validation_fraction must be in"):
+        preset("cpu-small", {"validation_fraction": 1.0})
+
+
 def adapter_weights(path):
     return load_file(os.path.join(path, "adapter_model.safetensors"))
 

@@ -1,7 +1,9 @@
 """Stage 1, behaviour cloning on annotated expert transitions (STEP-HRL.md, "Training").
 
 Every optimizer step: loss_bc_low + loss_bc_progress, plus loss_bc_high every `high_level_interval`-th step; each
-term is the negative mean per-token log-likelihood of the role's targets (which end with EOS).
+term is the negative mean per-token log-likelihood of the role's targets (which end with EOS). With a validation set
+(whole episodes held apart), the same terms on it every `eval_every` steps; the best validated adapter is the final
+one, and training stops once `early_stopping_patience` validations pass without a new best.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         optimizer.load_state_dict(s.resumed_state["optimizer"])
 
     def state(step: int) -> dict:
-        return {"kind": "bc", "step": step, "config": s.cfg.to_dict(), "set_id": s.set_id,
+        return {"kind": "bc", "step": step, "config": s.cfg.to_dict(), "set_id": s.set_id, "best": s.best,
                 "streams": s.stream_state(), "rng": checkpoint.rng_state(), "optimizer": optimizer.state_dict()}
 
     s.model.train()
@@ -44,8 +46,16 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         done = step + 1
-        if done % s.cfg.log_every == 0 or done == s.total_steps:
+        if s.validation_due(done):
+            values.update(s.validation_losses())
+            if s.note_validation(done, values["val_loss"]):
+                s.keep_best_adapter()
+        if done % s.cfg.log_every == 0 or done == s.total_steps or "val_loss" in values:
             s.events.metrics(done, {**values, "lr": optimizer.param_groups[0]["lr"], **s.system_metrics()})
+        if s.early_stop_due():
+            s.events.log(f"validation loss has not improved for {s.cfg.early_stopping_patience} validations: "
+                         f"stopping at step {done}, keeping step {s.best['step']} (val_loss {s.best['val_loss']:.4f})")
+            return finish(s, "bc", state, step=done)
         if done % s.cfg.checkpoint_every == 0 and done < s.total_steps:
             s.accelerator.wait_for_everyone()
             if s.accelerator.is_main_process:

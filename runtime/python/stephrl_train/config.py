@@ -38,6 +38,10 @@ class TrainConfig:
     high_level_interval: int = 4  # the high-level loss joins every k-th optimizer step
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory for 7B models, ~30% slower
     share_prefix: bool = True  # the tokens a micro batch's samples open with, computed once (same values, less work)
+    # Validation (behaviour cloning): whole episodes held apart, their loss measured as training goes
+    validation_fraction: float = 0.0  # share of the set's episodes held apart (0: none)
+    eval_every: int = 0  # optimizer steps between validation losses (0: only after the last step)
+    early_stopping_patience: int = 0  # validations without a new best before stopping; the best adapter is kept (0: off)
     lora: LoraConfig = field(default_factory=LoraConfig)
     # Behaviour cloning
     bc_lr: float = 1e-4
@@ -69,7 +73,16 @@ class TrainConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown training settings: {', '.join(unknown)}")
-        return TrainConfig(lora=lora, **values)
+        return TrainConfig(lora=lora, **values).check()
+
+    def check(self) -> "TrainConfig":
+        """Range checks a hand-written --config needs; raises ValueError naming the setting."""
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in [0, 1), not {self.validation_fraction}")
+        for name in ("eval_every", "early_stopping_patience"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        return self
 
     def accumulation_steps(self, processes: int) -> int:
         per_step = self.micro_batch_size * processes

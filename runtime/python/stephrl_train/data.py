@@ -6,6 +6,7 @@ the trainer learns to emit are the ones the runtime samples after the same promp
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -25,6 +26,23 @@ class Example:
     next_state_ids: List[int]
     reward: float
     done: bool
+    episode_id: int = -1
+
+
+def split_validation(examples: Dict[str, List[Example]], fraction: float, seed: int):
+    """(training, validation): whole episodes held apart, a seeded choice of ceil(fraction x episodes) of them (at
+    least one, and never all), so no step of a validation episode is trained on."""
+    if fraction <= 0:
+        return examples, {role: [] for role in examples}
+    episodes = sorted({e.episode_id for role in examples.values() for e in role})
+    if len(episodes) < 2:
+        raise ValueError(f"validation_fraction {fraction} needs at least 2 episodes in the set, it has {len(episodes)}")
+    count = min(len(episodes) - 1, max(1, math.ceil(fraction * len(episodes))))
+    order = torch.randperm(len(episodes), generator=torch.Generator().manual_seed(seed * 7919 + 17)).tolist()
+    held = {episodes[i] for i in order[:count]}
+    training = {role: [e for e in values if e.episode_id not in held] for role, values in examples.items()}
+    validation = {role: [e for e in values if e.episode_id in held] for role, values in examples.items()}
+    return training, validation
 
 
 @dataclass
@@ -108,7 +126,7 @@ def load_examples(db_path: str, set_id: int, tokenizer, max_length: int, log=pri
         if len(state) + len(target) > max_length:
             dropped[t.role] += 1
             continue
-        examples[t.role].append(Example(t.role, state, target, encode_prompt(t.next_state), t.reward, t.done))
+        examples[t.role].append(Example(t.role, state, target, encode_prompt(t.next_state), t.reward, t.done, t.episode_id))
     for role in ROLES:
         if dropped[role]:
             log(f"{dropped[role]} {role} transitions are longer than {max_length} tokens and were left out")

@@ -18,7 +18,8 @@ from accelerate.utils import DistributedType
 from . import checkpoint
 from .backbone import add_lora, load_backbone, precision_dtype, trainable_parameters
 from .config import TrainConfig
-from .data import Batch, Example, PrefixLayout, collate, latest_set_id, load_examples, make_streams, shard
+from .data import (Batch, Example, PrefixLayout, collate, latest_set_id, load_examples, make_streams, shard,
+                   split_validation)
 from .events import Events
 from .losses import token_log_likelihood
 
@@ -38,7 +39,7 @@ class Session:
     accelerator: object
     model: object  # the (prepared) peft model
     tokenizer: object
-    examples: Dict[str, List[Example]]
+    examples: Dict[str, List[Example]]  # what trains
     streams: Dict[str, object]
     events: Events
     out_dir: str
@@ -50,6 +51,66 @@ class Session:
     tokens_seen: int = 0  # state + target tokens trained on
     processed_tokens: int = 0  # tokens through the model: padding and shared prefixes as computed
     started: float = field(default_factory=time.time)
+    validation: Dict[str, List[Example]] = field(default_factory=dict)  # whole episodes held apart
+    best: Optional[dict] = None  # {"step", "val_loss"} of the best validation so far
+
+    def validation_due(self, done: int) -> bool:
+        """Whether the validation loss is measured after optimizer step `done`."""
+        if not any(self.validation.values()):
+            return False
+        every = self.cfg.eval_every
+        return done == self.total_steps or (every > 0 and done % every == 0)
+
+    @torch.no_grad()
+    def validation_losses(self) -> Dict[str, float]:
+        """The behaviour-cloning loss terms on the held-apart episodes (each role's mean per-sample NLL of its targets),
+        and their sum `val_loss`, the figure early stopping watches. Every process scores the whole set."""
+        was_training = self.model.training
+        self.model.eval()
+        values: Dict[str, float] = {}
+        pad = self.tokenizer.pad_token_id
+        share = self.cfg.share_prefix and not self.cfg.gradient_checkpointing
+        for role, examples in self.validation.items():
+            if not examples:
+                continue
+            total = 0.0
+            for k in range(0, len(examples), self.cfg.micro_batch_size):
+                chunk = examples[k:k + self.cfg.micro_batch_size]
+                batch = collate(chunk, list(range(k, k + len(chunk))), pad, share).to(self.device)
+                ll = (shared_prefix_log_likelihood(self.model, batch.prefix, batch.target_span + 1)
+                      if batch.prefix is not None else padded_log_likelihood(self.model, batch))
+                total += float(-ll.sum())
+            values[f"val_loss_bc_{role}"] = total / len(examples)
+        values["val_loss"] = sum(values.values())
+        if was_training:
+            self.model.train()
+        return values
+
+    def note_validation(self, done: int, val_loss: float) -> bool:
+        """Records a validation; True when it is a new best (the caller keeps that adapter)."""
+        if self.best is None or val_loss < self.best["val_loss"]:
+            self.best = {"step": done, "val_loss": val_loss, "validations_since": 0}
+            return True
+        self.best["validations_since"] += 1
+        return False
+
+    def early_stop_due(self) -> bool:
+        patience = self.cfg.early_stopping_patience
+        return bool(patience and self.best and self.best["validations_since"] >= patience)
+
+    def keep_best_adapter(self) -> None:
+        """Writes the current adapter to <out>/best (whole or not at all)."""
+        if not self.accelerator.is_main_process:
+            return
+        import shutil
+        best = os.path.join(self.out_dir, "best")
+        partial = best + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        self.unwrapped().save_pretrained(os.path.join(partial, "adapter"))
+        with open(os.path.join(partial, "best.json"), "w") as f:
+            json.dump(self.best, f)
+        shutil.rmtree(best, ignore_errors=True)
+        os.replace(partial, best)
 
     @property
     def device(self) -> torch.device:
@@ -208,7 +269,10 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
     set_id = resumed_state["set_id"] if resumed_state else (cfg.transition_set or latest_set_id(db))
-    examples = load_examples(db, set_id, tokenizer, cfg.max_length, log=events.log)
+    examples, validation = split_validation(load_examples(db, set_id, tokenizer, cfg.max_length, log=events.log),
+                                            cfg.validation_fraction, cfg.seed)
+    if not examples["low"]:
+        raise ValueError(f"transition set {set_id} leaves no low-level transitions to train on")
     streams = make_streams(examples, cfg.seed, resumed_state["streams"] if resumed_state else None)
     if resumed_state:
         checkpoint.set_rng_state(resumed_state["rng"])
@@ -218,10 +282,12 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     session = Session(cfg=cfg, accelerator=accelerator, model=model, tokenizer=tokenizer, examples=examples,
                       streams=streams, events=events, out_dir=out_dir, set_id=set_id,
                       start_step=resumed_state["step"] if resumed_state else 0, resumed_state=resumed_state,
-                      total_steps=total, accumulation=cfg.accumulation_steps(accelerator.num_processes))
+                      total_steps=total, accumulation=cfg.accumulation_steps(accelerator.num_processes),
+                      validation=validation, best=resumed_state.get("best") if resumed_state else None)
     trainable, params = trainable_parameters(model)
     events.emit("start", kind=kind, set_id=set_id, device=str(accelerator.device), processes=accelerator.num_processes,
-                examples={r: len(v) for r, v in examples.items()}, total_steps=total, start_step=session.start_step,
+                examples={r: len(v) for r, v in examples.items()},
+                validation_examples={r: len(v) for r, v in validation.items() if v}, total_steps=total, start_step=session.start_step,
                 trainable_parameters=trainable, parameters=params, config=cfg.to_dict(),
                 resumed_from=resume_from)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
@@ -229,19 +295,27 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     return session
 
 
-def finish(session: Session, kind: str, extra_state) -> str:
-    """Saves the final adapter next to the checkpoints and reports it."""
+def finish(session: Session, kind: str, extra_state, step: Optional[int] = None) -> str:
+    """Saves the last step's checkpoint and the final adapter beside it: the best validated one where validation
+    ran, else the last one. Reports it."""
+    import shutil
     session.accelerator.wait_for_everyone()
+    step = session.total_steps if step is None else step
     final = os.path.join(session.out_dir, "final")
     if session.accelerator.is_main_process:
-        path = checkpoint.save(session.out_dir, session.total_steps, session.unwrapped(),
-                               extra_state(session.total_steps), session.cfg.keep_checkpoints)
+        path = checkpoint.save(session.out_dir, step, session.unwrapped(), extra_state(step), session.cfg.keep_checkpoints)
         partial = final + ".partial"
-        import shutil
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(path, partial)
+        best = os.path.join(session.out_dir, "best")
+        if session.best and os.path.isdir(os.path.join(best, "adapter")):
+            shutil.rmtree(os.path.join(partial, "adapter"))
+            shutil.copytree(os.path.join(best, "adapter"), os.path.join(partial, "adapter"))
+            shutil.copy(os.path.join(best, "best.json"), os.path.join(partial, "best.json"))
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)
-        session.events.emit("done", step=session.total_steps, path=final, adapter=os.path.join(final, "adapter"))
+        session.events.emit("done", step=step, path=final, adapter=os.path.join(final, "adapter"),
+                            **({"best_step": session.best["step"], "best_val_loss": session.best["val_loss"]}
+                               if session.best else {}))
     session.accelerator.wait_for_everyone()
     return final

@@ -17,6 +17,8 @@ export const TrainerEvent = z.discriminatedUnion('event', [
     device: z.string(),
     processes: z.number().int(),
     examples: z.record(z.string(), z.number().int()),
+    /** Transitions of the episodes held apart for the validation loss, per role (absent without validation). */
+    validation_examples: z.record(z.string(), z.number().int()).optional(),
     total_steps: z.number().int(),
     start_step: z.number().int(),
     trainable_parameters: z.number().int(),
@@ -28,7 +30,11 @@ export const TrainerEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('metrics'), step: z.number().int(), values: z.record(z.string(), z.number().nullable()) }),
   z.object({ event: z.literal('checkpoint'), step: z.number().int(), path: z.string() }),
   z.object({ event: z.literal('stopped'), step: z.number().int(), path: z.string() }),
-  z.object({ event: z.literal('done'), step: z.number().int(), path: z.string(), adapter: z.string() }),
+  // With validation, the adapter is the best validated one: best_step and its val_loss.
+  z.object({
+    event: z.literal('done'), step: z.number().int(), path: z.string(), adapter: z.string(),
+    best_step: z.number().int().optional(), best_val_loss: z.number().optional(),
+  }),
   z.object({
     event: z.literal('exported'),
     path: z.string(),
