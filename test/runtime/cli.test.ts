@@ -63,6 +63,9 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['env', 'expert', '--env', 'alfworld'], /ALFWorld needs --game PATH/, 2],
     [['env', 'list', '--env', 'nethack', '--split', 'train'], /--env must be scienceworld or alfworld/, 2],
     [['env', 'list', '--env', 'scienceworld', '--split', 'validation'], /unknown ScienceWorld split 'validation'; use one of train, test, dev/, 1],
+    [['bench', 'learn', '--games', '2', '--required', '3'], /--required 3 is more than --games 2/, 2],
+    [['bench', 'learn', '--config', '{bad'], /--config is not JSON/, 2],
+    [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--games', '@/nonexistent/games.txt'], /--games: cannot read \/nonexistent\/games.txt/, 2],
   ];
   for (const [args, message, code] of cases) {
     const result = await runCli(args);

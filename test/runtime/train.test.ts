@@ -71,6 +71,29 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   assert.equal(evalOut.adapter, result.adapterGguf);
 });
 
+test('bench learn: the learning check runs end to end and fails honestly when nothing was learned', async () => {
+  // One training step of a random model cannot replay a game: the check must say so (exit code 1), with its figures.
+  const learnDir = path.join(dir, 'learn');
+  const config = JSON.stringify({ max_length: 8192, micro_batch_size: 2, global_batch_size: 2 });
+  const args = ['bench', 'learn', '--model', model, '--games', '1', '--required', '1', '--steps', '1', '--max-steps', '4', '--dir', learnDir, '--config', config, '--cpu'];
+  const r = await runCli(args, { timeoutMs: 600_000 });
+  assert.equal(r.code, 1, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.suite, 'learn');
+  assert.equal(result.passed, false);
+  assert.equal(result.games, 1);
+  assert.equal(result.perGame[0].won, false);
+  assert.ok(result.perGame[0].steps >= 1 && result.perGame[0].steps <= 4);
+  assert.ok(result.perGame[0].demonstrationSteps >= 1);
+  assert.equal(result.training.steps, 1);
+  assert.ok(fs.existsSync(result.training.adapter), result.training.adapter);
+  assert.ok(result.machine.cpus >= 1);
+  // Resumable: the second run trains nothing and replays nothing, and reports the same.
+  const again = await runCli(args, { timeoutMs: 600_000 });
+  assert.equal(again.code, 1, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout).perGame, result.perGame);
+});
+
 test('export parity: llama.cpp with the exported adapter picks the same greedy tokens as PyTorch', async () => {
   const adapterDir = path.join(dir, 'random-adapter');
   // Large random LoRA weights: a freshly trained adapter is almost zero and would hide a wrong export.

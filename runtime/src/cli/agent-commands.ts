@@ -78,6 +78,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
   const env = parseEnvKind(o.env);
   const agent = parseAgent(o.agent);
   const parallel = parsePositiveInt(o.parallel, '--parallel');
+  const games = o.games ? parseGames(o.games) : undefined;
   return withStore(o.db, async (store, signal) => {
     const model = await openModel(
       modelChoice(o),
@@ -99,7 +100,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
           ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
         },
         ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
-        ...(o.games ? { games: parseGames(o.games) } : {}),
+        ...(games ? { games } : {}),
         ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
         ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
         parallel,

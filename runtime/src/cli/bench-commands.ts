@@ -7,6 +7,10 @@ import { benchStore } from '../bench/store-bench';
 import { BENCH_PARTS, benchAgent, DecisionStreamsError, readDecisionStreams, type BenchPart } from '../bench/agent-bench';
 import { resolveModelPath } from '../util/paths';
 import { benchTrain } from '../bench/train-bench';
+import { LEARN_CONFIG, runLearnCheck } from '../bench/learn-bench';
+import { stateDir } from '../util/paths';
+import { stderrLogger } from '../util/log';
+import * as path from 'node:path';
 import { benchWebviewCurves, benchWebviewEpisode } from '../bench/webview-bench';
 import { parseGpu } from './model-options';
 import { parsePositiveInt, UsageError } from './episode-args';
@@ -117,6 +121,43 @@ export function registerBenchCommands(program: Command): void {
         ...(opts.db ? { db: opts.db } : {}),
       });
       printJson(result);
+    });
+  bench
+    .command('learn')
+    .description('the learning check: behaviour cloning on the first ALFWorld valid_train demonstrations, then the greedy agent replays them (JSON; exit code 1 when it fails)')
+    .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--games <n>', 'demonstrations learned and games replayed', '3')
+    .option('--required <n>', 'games the agent must win', '2')
+    .option('--steps <n>', 'behaviour-cloning optimizer steps', '48')
+    .option('--config <json>', `trainer settings over the check's own (${JSON.stringify(LEARN_CONFIG)})`, '{}')
+    .option('--dir <dir>', 'folder of its dataset and training run (resumable)', path.join(stateDir, 'learn'))
+    .option('--constrained', 'constrain actions to the admissible commands')
+    .option('--max-steps <n>', 'environment steps per replayed game', '50')
+    .option('--cpu', 'train on the CPU even where a GPU is present')
+    .action(async (opts: { model?: string; games: string; required: string; steps: string; config: string; dir: string; constrained?: boolean; maxSteps: string; cpu?: boolean }) => {
+      const games = parsePositiveInt(opts.games, '--games');
+      const required = parsePositiveInt(opts.required, '--required');
+      if (required > games) throw new UsageError(`--required ${required} is more than --games ${games}`);
+      let config: Record<string, unknown>;
+      try {
+        config = JSON.parse(opts.config) as Record<string, unknown>;
+      } catch (error) {
+        throw new UsageError(`--config is not JSON: ${(error as Error).message}`);
+      }
+      const result = await runLearnCheck({
+        model: resolveModelPath(opts.model),
+        games,
+        required,
+        steps: parsePositiveInt(opts.steps, '--steps'),
+        config,
+        dir: path.resolve(opts.dir),
+        constrained: Boolean(opts.constrained),
+        maxSteps: parsePositiveInt(opts.maxSteps, '--max-steps'),
+        cpu: Boolean(opts.cpu),
+        log: stderrLogger(),
+      });
+      printJson({ suite: 'learn', ...result });
+      if (!result.passed) process.exitCode = 1;
     });
   bench
     .command('webview')
