@@ -52,7 +52,11 @@ class Session:
     processed_tokens: int = 0  # tokens through the model: padding and shared prefixes as computed
     started: float = field(default_factory=time.time)
     validation: Dict[str, List[Example]] = field(default_factory=dict)  # whole episodes held apart
-    best: Optional[dict] = None  # {"step", "val_loss"} of the best validation so far
+    best: Optional[dict] = None  # the best validation so far: step, val_loss, validations_since (checkpointed)
+
+    @property
+    def share_prefix(self) -> bool:
+        return self.cfg.share_prefix and not self.cfg.gradient_checkpointing  # checkpointing refuses a KV cache
 
     def validation_due(self, done: int) -> bool:
         """Whether the validation loss is measured after optimizer step `done`."""
@@ -69,17 +73,14 @@ class Session:
         self.model.eval()
         values: Dict[str, float] = {}
         pad = self.tokenizer.pad_token_id
-        share = self.cfg.share_prefix and not self.cfg.gradient_checkpointing
         for role, examples in self.validation.items():
             if not examples:
                 continue
             total = 0.0
             for k in range(0, len(examples), self.cfg.micro_batch_size):
                 chunk = examples[k:k + self.cfg.micro_batch_size]
-                batch = collate(chunk, list(range(k, k + len(chunk))), pad, share).to(self.device)
-                ll = (shared_prefix_log_likelihood(self.model, batch.prefix, batch.target_span + 1)
-                      if batch.prefix is not None else padded_log_likelihood(self.model, batch))
-                total += float(-ll.sum())
+                batch = collate(chunk, list(range(k, k + len(chunk))), pad, self.share_prefix).to(self.device)
+                total += float(-batch_log_likelihood(self.model, batch).sum())
             values[f"val_loss_bc_{role}"] = total / len(examples)
         values["val_loss"] = sum(values.values())
         if was_training:
@@ -130,19 +131,15 @@ class Session:
         pad = self.tokenizer.pad_token_id
         size = self.cfg.micro_batch_size
         examples = self.examples[role]
-        share = self.cfg.share_prefix and not self.cfg.gradient_checkpointing  # checkpointing refuses a KV cache
-        return [collate([examples[i] for i in mine[k:k + size]], mine[k:k + size], pad, share).to(self.device)
+        return [collate([examples[i] for i in mine[k:k + size]], mine[k:k + size], pad, self.share_prefix).to(self.device)
                 for k in range(0, len(mine), size)]
 
     def log_likelihood(self, batch: Batch) -> torch.Tensor:
-        """Per-sample mean log-likelihood of the targets under the trained policy (the shared-prefix pass where the
-        batch has one: the same values and gradients as the padded reference pass)."""
+        """Per-sample mean log-likelihood of the targets under the trained policy, counting the tokens it costs."""
         self.tokens_seen += batch.real_tokens
-        if batch.prefix is not None:
-            self.processed_tokens += batch.prefix.prefix_ids.numel() + batch.prefix.input_ids.numel()
-            return shared_prefix_log_likelihood(self.model, batch.prefix, batch.target_span + 1)
-        self.processed_tokens += batch.input_ids.numel()
-        return padded_log_likelihood(self.model, batch)
+        self.processed_tokens += (batch.prefix.prefix_ids.numel() + batch.prefix.input_ids.numel()
+                                  if batch.prefix is not None else batch.input_ids.numel())
+        return batch_log_likelihood(self.model, batch)
 
     def stop_now(self, done: int, stop_after: Optional[int], save) -> bool:
         """After a finished step: on SIGTERM/SIGINT (a cancel) or a test's stop_after, keep a checkpoint of this step
@@ -199,6 +196,14 @@ class Session:
         if self.device.type == "cuda":
             values["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2 ** 20
         return values
+
+
+def batch_log_likelihood(model, batch: Batch) -> torch.Tensor:
+    """The shared-prefix pass where the batch has one (the same values and gradients as the padded reference pass,
+    for less work), else the padded pass."""
+    if batch.prefix is not None:
+        return shared_prefix_log_likelihood(model, batch.prefix, batch.target_span + 1)
+    return padded_log_likelihood(model, batch)
 
 
 def padded_log_likelihood(model, batch: Batch) -> torch.Tensor:

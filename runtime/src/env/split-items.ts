@@ -26,16 +26,14 @@ export interface SplitSelection {
   alfworldData: string;
 }
 
-function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): SplitItem & { entry: SplitEntry } {
+function toItem(entry: SplitEntry, env: EnvKind, simplifications: string, dataRoot: string): SplitItem {
   if ('task' in entry) {
     return {
-      entry,
       spec: { env: 'scienceworld', task: entry.task, variation: entry.variation, simplifications },
       fields: { env, task: entry.task, variation: entry.variation, simplifications, game: null },
     };
   }
   return {
-    entry,
     spec: { env: 'alfworld', game: entry.game },
     fields: { env, task: entry.taskType, variation: null, simplifications: null, game: alfworldGameKey(entry.game, dataRoot) },
   };
@@ -61,10 +59,10 @@ export async function listSplitItems(pool: WorkerPool, selection: SplitSelection
       ...(env === 'alfworld' ? { data: selection.alfworldData } : {}),
     }),
   );
-  const items = entries.map((e) => toItem(e, env, selection.simplifications, selection.alfworldData));
-  const chosen = selection.games?.length ? onlyGames(items, selection.games, selection) : items;
-  const kept = new Set(firstPerTask(chosen.map((i) => i.entry), selection.perTaskLimit));
-  return chosen.filter((i) => kept.has(i.entry)).slice(0, selection.limit ?? chosen.length).map(({ entry: _entry, ...item }) => item);
+  const chosen = selection.games?.length ? onlyGames(entries, selection.games, selection) : entries;
+  return firstPerTask(chosen, selection.perTaskLimit)
+    .slice(0, selection.limit ?? chosen.length)
+    .map((e) => toItem(e, env, selection.simplifications, selection.alfworldData));
 }
 
 /** The episode an explicit selection names, in the form `--games` takes. */
@@ -72,9 +70,13 @@ export function episodeName(fields: SplitItem['fields']): string {
   return fields.env === 'alfworld' ? fields.game ?? '' : `${fields.task}:${fields.variation}`;
 }
 
-function onlyGames<T extends SplitItem>(items: T[], games: string[], selection: SplitSelection): T[] {
+function entryName(entry: SplitEntry, dataRoot: string): string {
+  return 'task' in entry ? `${entry.task}:${entry.variation}` : alfworldGameKey(entry.game, dataRoot);
+}
+
+function onlyGames(entries: SplitEntry[], games: string[], selection: SplitSelection): SplitEntry[] {
   const wanted = new Set(games.map((g) => (selection.env === 'alfworld' ? alfworldGameKey(g.trim(), selection.alfworldData) : g.trim())));
-  const chosen = items.filter((i) => wanted.delete(episodeName(i.fields)));
+  const chosen = entries.filter((e) => wanted.delete(entryName(e, selection.alfworldData)));
   if (wanted.size) {
     const missing = [...wanted].slice(0, 5).join(', ');
     throw new Error(`${wanted.size} of the episodes asked for ${wanted.size === 1 ? 'is' : 'are'} not in ${selection.env} ${selection.split}: ${missing}`);
