@@ -169,6 +169,17 @@ def test_presets_and_config_checks():
         TrainConfig(micro_batch_size=3, global_batch_size=128).accumulation_steps(1)
 
 
+def test_learning_rate_schedule_warms_up_then_decays_to_a_tenth():
+    cosine = TrainConfig(lr_schedule="cosine", warmup_steps=4)
+    factors = [cosine.lr_factor(step, 20) for step in range(20)]
+    assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
+    assert abs(cosine.lr_factor(20, 20) - 0.1) < 1e-9 and factors[-1] > 0.1
+    assert TrainConfig().lr_factor(7, 20) == 1.0
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear").check()
+
+
 # ---- learning and resuming on the tiny model ----
 
 def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace):

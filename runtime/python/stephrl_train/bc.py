@@ -28,6 +28,8 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
 
     s.model.train()
     for step in range(s.start_step, s.total_steps):
+        for group in optimizer.param_groups:
+            group["lr"] = s.cfg.bc_lr * s.cfg.lr_factor(step, s.total_steps)
         values = {}
         for role in s.roles_at(step):
             micro = s.local_micro_batches(role)

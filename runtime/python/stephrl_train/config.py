@@ -6,6 +6,7 @@ A run's config is stored with its checkpoints, so a resumed run trains with exac
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional
 
@@ -45,6 +46,8 @@ class TrainConfig:
     lora: LoraConfig = field(default_factory=LoraConfig)
     # Behaviour cloning
     bc_lr: float = 1e-4
+    lr_schedule: Literal["constant", "cosine"] = "constant"  # cosine: decays to 10% of bc_lr by the last step
+    warmup_steps: int = 0  # linear warm-up from 0 over these optimizer steps
     # Offline RL (IQL critics + advantage-weighted actor)
     actor_lr: float = 1e-5
     critic_lr: float = 1e-4
@@ -79,10 +82,23 @@ class TrainConfig:
         """Range checks a hand-written --config needs; raises ValueError naming the setting."""
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in [0, 1), not {self.validation_fraction}")
-        for name in ("eval_every", "early_stopping_patience"):
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
+        for name in ("eval_every", "early_stopping_patience", "warmup_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
         return self
+
+    def lr_factor(self, step: int, total_steps: int) -> float:
+        """The learning rate of optimizer step `step` (0-based) as a share of the base rate: stateless, so a resumed
+        run continues on exactly the same schedule."""
+        if self.warmup_steps and step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        if self.lr_schedule == "constant":
+            return 1.0
+        span = max(1, total_steps - self.warmup_steps)
+        progress = min(1.0, (step - self.warmup_steps) / span)
+        return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def accumulation_steps(self, processes: int) -> int:
         per_step = self.micro_batch_size * processes

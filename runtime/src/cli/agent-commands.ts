@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
 import { AGENT_KINDS, AGENT_ROLES, type AgentKind } from '../agent/types';
 import { runEvaluation } from '../evaluate/evaluation';
+import { formatSuccess } from '../evaluate/intervals';
 import type { EvaluationSummary } from '../evaluate/summary';
 import { resolveAlfworldData } from '../util/paths';
 import { stderrLogger } from '../util/log';
@@ -61,7 +62,9 @@ function parseTemperature(value: string): number {
 }
 
 function printSummary(s: EvaluationSummary): void {
-  const headline = s.env === 'scienceworld' ? `mean score ${s.meanScore.toFixed(2)}` : `success rate ${(s.successRate * 100).toFixed(1)}%`;
+  const headline = s.env === 'scienceworld'
+    ? `mean score ${s.meanScore.toFixed(2)} (95% CI ${s.scoreInterval[0].toFixed(1)}-${s.scoreInterval[1].toFixed(1)})`
+    : `success rate ${formatSuccess(s.successRate, s.successInterval)}`;
   console.log(`${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episodes` + (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''));
   console.log(`invalid actions ${(s.invalidActionRate * 100).toFixed(1)}%, ${s.meanSteps} steps per episode`);
   console.log(

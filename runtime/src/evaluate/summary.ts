@@ -10,6 +10,7 @@ import type { EpisodeSummary } from '../protocol/dataset';
 import type { SplitItem } from '../env/split-items';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey, type EpisodeFilter } from '../store/episodes';
+import { meanInterval, wilsonInterval } from './intervals';
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
@@ -20,6 +21,8 @@ function figures(episodes: EpisodeSummary[]): GroupFigures {
     episodes: episodes.length,
     meanScore: round(mean(episodes.map((e) => e.score))),
     successRate: round(mean(episodes.map((e) => (e.won ? 1 : 0))), 4),
+    successInterval: wilsonInterval(episodes.filter((e) => e.won).length, episodes.length).map((x) => round(x, 4)) as [number, number],
+    scoreInterval: meanInterval(episodes.map((e) => e.score)).map((x) => round(x)) as [number, number],
     invalidActionRate: round(steps ? episodes.reduce((a, e) => a + e.invalidCount, 0) / steps : 0, 4),
     meanSteps: round(mean(episodes.map((e) => e.stepCount))),
     promptTokensPerEpisode: round(mean(episodes.map((e) => e.promptTokens)), 1),

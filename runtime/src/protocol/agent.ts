@@ -43,6 +43,10 @@ const GroupFigures = z.object({
   episodes: z.number().int(),
   meanScore: z.number(),
   successRate: z.number(),
+  /** 95% Wilson interval of the success rate. */
+  successInterval: z.tuple([z.number(), z.number()]),
+  /** 95% interval of the mean score (normal approximation, within 0..100). */
+  scoreInterval: z.tuple([z.number(), z.number()]),
   invalidActionRate: z.number(),
   meanSteps: z.number(),
   promptTokensPerEpisode: z.number(),
