@@ -110,10 +110,15 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
     [
       { label: 'quick', description: 'small slices: minutes on a CPU' },
       { label: 'full', description: 'the reference protocol sizes: for a GPU, hours' },
+      { label: 'alfworld', description: 'the ALFWorld recipe (ALFWorld only): about 3 hours on 2 CPU cores' },
     ],
     { title: 'Full pipeline: size', ignoreFocusOut: true },
   );
   if (!slice) return;
+  if (slice.label === 'alfworld' && (envs.envs.length !== 1 || envs.envs[0] !== 'alfworld')) {
+    void vscode.window.showErrorMessage('The ALFWorld recipe runs on ALFWorld only: choose the "alfworld" environment.');
+    return;
+  }
   const settings = modelSettings();
   const db = settings.databasePath.trim();
   const { result, cancelled } = await runJob(
@@ -123,7 +128,7 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
       runtime.request(
         'train/pipeline',
         {
-          envs: [...envs.envs], preset, slice: slice.label as 'quick' | 'full', gpu: settings.gpu, token,
+          envs: [...envs.envs], preset, slice: slice.label as 'quick' | 'full' | 'alfworld', gpu: settings.gpu, token,
           parallel: Math.max(1, settings.parallelEnvironments),
           ...(settings.threads > 0 ? { threads: settings.threads } : {}),
           ...(settings.modelPath.trim() ? { model: settings.modelPath.trim() } : {}),
@@ -135,7 +140,11 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
   );
   if (!result) return;
   for (const r of result.rows) {
-    log.info(`${r.label} on ${r.env}: score ${r.meanScore.toFixed(1)}, success ${(r.successRate * 100).toFixed(0)}%, ${Math.round(r.promptTokensPerEpisode + r.completionTokensPerEpisode)} tokens/episode`);
+    const pct = (x: number) => (x * 100).toFixed(0);
+    log.info(
+      `${r.label} on ${r.env} ${r.split}: score ${r.meanScore.toFixed(1)}, success ${pct(r.successRate)}% (95% CI ${pct(r.successInterval[0])}-${pct(r.successInterval[1])}%), ` +
+        `${r.episodes} episodes, invalid actions ${pct(r.invalidActionRate)}%, ${Math.round(r.promptTokensPerEpisode + r.completionTokensPerEpisode)} tokens/episode`,
+    );
   }
   reportJob(`Pipeline done in ${(result.seconds / 60).toFixed(1)} min: results in the log and the Runs view`, [], cancelled, log);
 }

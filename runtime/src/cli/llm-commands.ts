@@ -32,11 +32,11 @@ export function registerLlmCommands(program: Command): void {
     .command('serve')
     .description('serve a GGUF model on a loopback address with the OpenAI-compatible API (/v1/models, /v1/completions, /tokenize)')
     .option('--model <path>', 'GGUF model file (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--adapter <path>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports)')
+    .option('--adapter <path|name>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)')
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
     .option('--port <n>', 'TCP port (0: any free one)', '8088')
     .option('--host <host>', 'loopback address to bind (127.0.0.1, ::1 or localhost)', '127.0.0.1')
-    .option('--threads <n>', 'CPU threads for evaluation (default: half the cores)')
+    .option('--threads <n>', 'CPU threads for evaluation (default: every core for one session, half of them for several)')
     .option('--context-size <n>', "tokens each request may hold, prompt and answer (default 4096, at most the model's training context)")
     .option('--parallel <n>', 'requests generated at once, each in its own KV cache; a request goes to the one whose last prompt it shares most with (3 keep the three STEP-HRL roles cached)', '3')
     .action(async (opts: ServeOptions) => {

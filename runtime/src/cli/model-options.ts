@@ -18,11 +18,11 @@ export interface ModelCliOptions {
 export function addModelOptions(command: Command): Command {
   return command
     .option('--model <path>', 'GGUF model file (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--adapter <path>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports)')
+    .option('--adapter <path|name>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)')
     .option('--endpoint <url>', 'use an OpenAI-compatible server (vLLM, llama.cpp server) instead of the embedded model')
     .option('--server-model <id>', "the server's model id (default: its first model)")
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
-    .option('--threads <n>', 'CPU threads for the embedded model (default: half the cores)')
+    .option('--threads <n>', 'CPU threads for the embedded model (default: every core for one episode at a time, half of them with --parallel)')
     .option('--context-size <n>', 'tokens per prompt slot (default: 4096 for stephrl, the model maximum for the baselines)')
     .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache");
 }

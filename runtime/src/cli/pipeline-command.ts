@@ -12,7 +12,9 @@ import { parseGpu } from './model-options';
 import { printJson } from './output';
 
 interface PipelineCliOptions {
-  env: string;
+  env?: string;
+  recipe?: string;
+  evalPerTask?: string;
   preset: string;
   slice: string;
   model?: string;
@@ -32,9 +34,11 @@ export function registerPipelineCommand(program: Command): void {
   program
     .command('pipeline')
     .description('demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)')
-    .option('--env <env>', 'scienceworld, alfworld or both', 'both')
+    .option('--env <env>', 'scienceworld, alfworld or both (default: both; alfworld with --recipe alfworld)')
+    .option('--recipe <name>', 'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)')
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
+    .option('--eval-per-task <n>', 'evaluation episodes per task type (default: the slice\'s; all with --recipe)')
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
     .option('--out <dir>', 'checkpoints folder (default: .stephrl/pipeline/<model>-<preset>-<slice>)')
@@ -47,13 +51,17 @@ export function registerPipelineCommand(program: Command): void {
     .option('--config <json>', 'trainer settings over the preset')
     .option('--json', 'print the result as JSON')
     .action(async (o: PipelineCliOptions) => {
-      const envs: EnvKind[] = o.env === 'both' ? [...EnvKind.options] : EnvKind.safeParse(o.env).success ? [o.env as EnvKind] : [];
-      if (!envs.length) throw new UsageError(`--env must be scienceworld, alfworld or both, not '${o.env}'`);
+      if (o.recipe !== undefined && o.recipe !== 'alfworld') throw new UsageError(`--recipe must be alfworld, not '${o.recipe}'`);
+      const envName = o.env ?? (o.recipe ? o.recipe : 'both');
+      const envs: EnvKind[] = envName === 'both' ? [...EnvKind.options] : EnvKind.safeParse(envName).success ? [envName as EnvKind] : [];
+      if (!envs.length) throw new UsageError(`--env must be scienceworld, alfworld or both, not '${envName}'`);
+      if (o.recipe && (envs.length !== 1 || envs[0] !== o.recipe)) throw new UsageError(`--recipe ${o.recipe} runs on ${o.recipe} only`);
       if (!(TRAIN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}`);
       if (o.slice !== 'quick' && o.slice !== 'full') throw new UsageError(`--slice must be quick or full, not '${o.slice}'`);
+      const sliceName = (o.recipe ?? o.slice) as keyof typeof PIPELINE_SLICES;
       const modelPath = resolveModelPath(o.model);
       const gpu = parseGpu(o.gpu);
-      const out = path.resolve(o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${o.slice}`));
+      const out = path.resolve(o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${sliceName}`));
       let trainerConfig: Record<string, unknown> = {};
       if (o.config) {
         try {
@@ -69,7 +77,8 @@ export function registerPipelineCommand(program: Command): void {
           const result = await runPipeline(store, {
             envs,
             preset: o.preset as TrainPreset,
-            slice: PIPELINE_SLICES[o.slice as 'quick' | 'full'],
+            slice: PIPELINE_SLICES[sliceName],
+            ...(o.evalPerTask ? { evalPerTask: parsePositiveInt(o.evalPerTask, '--eval-per-task') } : {}),
             modelPath,
             model: { gpu: gpu === false ? 'cpu' : gpu, prefixReuse: true, ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}) },
             out,

@@ -25,6 +25,7 @@ import {
   type ModelSession,
 } from './types';
 import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
+import { resolveAdapter } from './shipped-adapters';
 
 type Nlc = typeof NodeLlamaCpp;
 type Sequence = NodeLlamaCpp.LlamaContextSequence;
@@ -37,7 +38,8 @@ export interface EmbeddedModelOptions {
   /** A LoRA adapter GGUF (what the trainer exports) applied on top of the base model. */
   adapterPath?: string | null;
   gpu?: GpuMode;
-  /** CPU threads for evaluation; default: half the cores (the environments need the rest). */
+  /** CPU threads for evaluation; default: every core for one session (an episode's environment waits while the model
+   * runs), half of them for parallel sessions (their environments step while the model runs). */
   threads?: number;
   /** Tokens each role slot holds (prompt + answer); default 4096, at most the model's training context. */
   contextSize?: number;
@@ -142,15 +144,20 @@ function checkGgufFile(file: string, what: string): void {
   }
 }
 
-export const defaultThreads = (): number => Math.max(1, Math.floor(os.availableParallelism() / 2));
+export const defaultThreads = (sessions = 1): number =>
+  sessions > 1 ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : os.availableParallelism();
 const DEFAULT_CONTEXT = 4096;
 
 export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<LanguageModel> {
   const log = options.log ?? silentLogger;
   const modelPath = path.resolve(options.modelPath);
   checkGgufFile(modelPath, 'the model');
-  const adapterPath = options.adapterPath ? path.resolve(options.adapterPath) : null;
+  const adapter = options.adapterPath ? resolveAdapter(options.adapterPath) : null;
+  const adapterPath = adapter?.path ?? null;
   if (adapterPath) checkGgufFile(adapterPath, 'the adapter');
+  if (adapter?.shipped && adapter.shipped.baseModel !== path.basename(modelPath)) {
+    log('warn', `the shipped adapter '${adapter.shipped.name}' was trained on ${adapter.shipped.baseModel}, not ${path.basename(modelPath)}: expect nonsense`);
+  }
 
   const { llama, tail } = await getLlamaHandle(await safeGpu(options.gpu ?? 'auto', modelPath, log), log);
   let mark = tail.total;
@@ -170,7 +177,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
     context = await model.createContext({
       contextSize,
       sequences: sessions * slotsPerSession,
-      threads: options.threads ?? defaultThreads(),
+      threads: options.threads ?? defaultThreads(sessions),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
     });

@@ -82,7 +82,10 @@ export const PipelineRequest = z.object({
   db: z.string().optional(),
   envs: z.array(z.enum(['scienceworld', 'alfworld'])).min(1).default(['scienceworld', 'alfworld']),
   preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
-  slice: z.enum(['quick', 'full']).default('quick'),
+  /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
+  slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
+  /** Evaluation episodes per task (default: the slice's). */
+  evalPerTask: z.number().int().positive().optional(),
   model: z.string().optional(),
   gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
   threads: z.number().int().positive().optional(),
@@ -92,16 +95,27 @@ export const PipelineRequest = z.object({
   token: z.string().optional(),
 });
 
+const Interval = z.tuple([z.number(), z.number()]);
+
 export const PipelineRow = z.object({
   label: z.string(),
   env: z.enum(['scienceworld', 'alfworld']),
+  split: z.string(),
   agent: z.string(),
   adapter: z.string().nullable(),
+  /** Actions restricted to the environment's valid commands (grammar-constrained decoding). */
+  constrained: z.boolean(),
   episodes: z.number().int(),
   meanScore: z.number(),
+  /** 95% intervals: the mean score's (normal approximation), the success rate's (Wilson). */
+  scoreInterval: Interval,
   successRate: z.number(),
+  successInterval: Interval,
+  invalidActionRate: z.number(),
+  meanSteps: z.number(),
   promptTokensPerEpisode: z.number(),
   completionTokensPerEpisode: z.number(),
+  perTask: z.array(z.object({ task: z.string(), episodes: z.number().int(), meanScore: z.number(), successRate: z.number() })),
   runId: z.number().int().nullable(),
 });
 
@@ -115,8 +129,41 @@ export const PipelineResult = z.object({
   seconds: z.number(),
 });
 
-/** `models/list`: base models and the adapters training exported. */
+/**
+ * A shipped adapter's card (runtime/adapters/<name>/card.json): what it was trained on, how, and what it scores,
+ * each score with its interval and the command that measured it.
+ */
+export const AdapterCard = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  title: z.string(),
+  env: z.enum(['scienceworld', 'alfworld']),
+  /** The base model's file name (the adapter only fits that model). */
+  baseModel: z.string(),
+  agent: z.string(),
+  data: z.string(),
+  command: z.string(),
+  steps: z.number().int(),
+  trainSeconds: z.number(),
+  machine: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  scores: z.array(
+    z.object({
+      split: z.string(),
+      constrained: z.boolean(),
+      episodes: z.number().int(),
+      successRate: z.number(),
+      successInterval: z.tuple([z.number(), z.number()]),
+      meanSteps: z.number(),
+      command: z.string(),
+    }),
+  ),
+  createdAt: z.string(),
+});
+export type AdapterCard = z.infer<typeof AdapterCard>;
+
+/** `models/list`: base models, the adapters that ship with the runtime, and the adapters training exported. */
 export const ModelList = z.object({
+  shipped: z.array(AdapterCard.extend({ path: z.string(), cardPath: z.string(), sizeMb: z.number() })),
   baseModels: z.array(z.object({ path: z.string(), name: z.string(), sizeMb: z.number(), isDefault: z.boolean() })),
   adapters: z.array(
     z.object({

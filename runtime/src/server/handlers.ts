@@ -245,6 +245,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         out: request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
         alfworldData: resolveAlfworldData(request.alfworldData),
         parallel: request.parallel,
+        ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
         log,
         signal,
         onStage: (label, index, total) => {

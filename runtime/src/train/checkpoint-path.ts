@@ -1,6 +1,7 @@
 /** What a user may name as a trained checkpoint: the exported adapter GGUF, or a training output folder. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listShippedAdapters } from '../llm/shipped-adapters';
 
 export interface ResolvedCheckpoint {
   adapterGguf: string;
@@ -10,7 +11,11 @@ export interface ResolvedCheckpoint {
 
 export function resolveCheckpoint(given: string): ResolvedCheckpoint {
   const target = path.resolve(given);
-  if (!fs.existsSync(target)) throw new Error(`checkpoint ${target} does not exist`);
+  if (!fs.existsSync(target)) {
+    const shipped = listShippedAdapters().find((a) => a.name === given);
+    if (shipped) return { adapterGguf: shipped.path, baseModel: null };
+    throw new Error(`checkpoint ${target} does not exist (nor is '${given}' a shipped adapter)`);
+  }
   if (fs.statSync(target).isFile()) {
     if (!target.endsWith('.gguf')) throw new Error(`checkpoint ${target} is not a GGUF adapter (export it with \`stephrl train\`, which writes adapter.gguf)`);
     return { adapterGguf: target, baseModel: baseModelOf(path.dirname(path.dirname(target))) ?? baseModelOf(path.dirname(target)) };
