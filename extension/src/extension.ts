@@ -76,6 +76,8 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('stephrl.refreshModels', () => models.refresh()),
     vscode.commands.registerCommand('stephrl.evaluateWithAdapter', (node?: ModelNode) => {
+      // A shipped adapter runs on the configured (or default) base model; its card names the one it fits.
+      if (node?.type === 'shipped') return evaluateCommand(runtime, log, { adapter: node.adapter.path }).finally(() => datasets.refresh());
       if (node?.type !== 'adapter') return evaluateCommand(runtime, log).finally(() => datasets.refresh());
       return evaluateCommand(runtime, log, { adapter: node.adapter.path, ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}) }).finally(() =>
         datasets.refresh(),

@@ -112,3 +112,39 @@ test('stephrl collect samples from a training folder with the base model it name
   const kinds = (await runs()).map((x) => x.kind);
   assert.equal(kinds.at(-1), 'collect');
 });
+
+test('stephrl models ship writes a card from what the dataset measured, and models list shows it', async () => {
+  const bcDir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith('bc-'))!);
+  const shipDir = path.join(dir, 'adapters');
+  const refused = await runCli(['models', 'ship', 'Bad Name', '--adapter', path.join(bcDir, 'final', 'adapter.gguf'), '--title', 't', '--db', db, '--dir', shipDir]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /lower-case letters, digits and dashes/);
+  const r = await runCli(['models', 'ship', 'tiny-bc', '--adapter', path.join(bcDir, 'final', 'adapter.gguf'), '--title', 'tiny BC', '--db', db, '--dir', shipDir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const shipped = JSON.parse(r.stdout);
+  assert.equal(shipped.baseModel, 'tiny.gguf');
+  assert.equal(shipped.steps, 2);
+  assert.match(shipped.data, /valid_train episodes \(alfworld-handcoded-expert\+tidy\)/);
+  assert.match(shipped.command, /^stephrl train bc --set \d+ --preset cpu-small --steps 2/);
+  // The pipeline evaluated the BC adapter on 2 valid_seen games: that is the card's one score.
+  assert.equal(shipped.scores.length, 1);
+  assert.equal(shipped.scores[0].split, 'valid_seen');
+  assert.equal(shipped.scores[0].episodes, 2);
+  assert.match(shipped.scores[0].command, /^stephrl eval --env alfworld --split valid_seen --adapter tiny-bc --per-task 1 --limit 2 --max-steps 15$/);
+  assert.ok(fs.existsSync(path.join(shipDir, 'tiny-bc', 'adapter.gguf')));
+  assert.match(fs.readFileSync(path.join(shipDir, 'tiny-bc', 'card.md'), 'utf8'), /^# tiny-bc: tiny BC/);
+  // An adapter no training run of the dataset exported is refused.
+  const foreign = await runCli(['models', 'ship', 'x', '--adapter', model, '--title', 't', '--db', db, '--dir', shipDir]);
+  assert.equal(foreign.code, 1);
+  assert.match(foreign.stderr, /is not an adapter a training run in .* exported/);
+
+  const list = await runCli(['models', 'list', '--db', db, '--model', model, '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  const listed = JSON.parse(list.stdout);
+  assert.ok(listed.baseModels.some((m: { name: string }) => m.name === 'tiny.gguf'));
+  assert.equal(listed.adapters.filter((a: { kind: string }) => a.kind === 'bc').length, 1);
+  // Listing never creates a dataset.
+  const missing = path.join(dir, 'no-such.db');
+  assert.equal((await runCli(['models', 'list', '--db', missing])).code, 0);
+  assert.ok(!fs.existsSync(missing));
+});

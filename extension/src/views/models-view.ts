@@ -26,6 +26,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Di
   getTreeItem(node: ModelNode): vscode.TreeItem {
     const item = toTreeItem(modelItemView(node), true);
     if (node.type !== 'group') item.resourceUri = vscode.Uri.file(node.type === 'base' ? node.model.path : node.adapter.path);
+    // A shipped adapter opens its card (data, command, scores) on click.
+    if (node.type === 'shipped') item.command = { command: 'markdown.showPreview', title: 'Open the card', arguments: [vscode.Uri.file(node.adapter.cardPath.replace(/\.json$/, '.md'))] };
     return item;
   }
 

@@ -11,6 +11,7 @@ import { registerLlmCommands } from './llm-commands';
 import { registerTokensCommand } from './tokens-command';
 import { registerTrainCommands } from './train-commands';
 import { registerPipelineCommand } from './pipeline-command';
+import { registerModelsCommand } from './models-command';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ImportError } from '../exchange/types';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerTokensCommand(program);
   registerTrainCommands(program);
   registerPipelineCommand(program);
+  registerModelsCommand(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;

@@ -1,14 +1,15 @@
 /**
- * What the Models view lists: base models (GGUF files in the models folder, plus any the caller names) and the
- * adapters training runs exported, with the run that made each one.
+ * What the Models view lists: base models (GGUF files in the models folder, plus any the caller names), the adapters
+ * that ship with the runtime (with their cards), and the adapters training runs exported, with the run that made each one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetStore } from '../store/dataset-store';
 import type { ModelList } from '../protocol/trainer';
 import { defaultModelPath, stateDir } from '../util/paths';
+import { listShippedAdapters } from '../llm/shipped-adapters';
 
-export async function listModels(store: DatasetStore, extra: readonly string[] = []): Promise<ModelList> {
+export async function listModels(store: DatasetStore | null, extra: readonly string[] = []): Promise<ModelList> {
   const folder = path.join(stateDir, 'models');
   const files = new Set<string>();
   if (fs.existsSync(folder)) for (const f of fs.readdirSync(folder)) if (f.endsWith('.gguf')) files.add(path.join(folder, f));
@@ -19,7 +20,7 @@ export async function listModels(store: DatasetStore, extra: readonly string[] =
     sizeMb: Math.round(fs.statSync(file).size / 2 ** 20),
     isDefault: file === path.resolve(process.env.STEPHRL_MODEL ?? defaultModelPath),
   }));
-  const rows = await store.db.all<{ path: string; run_id: number; name: string; status: string; config: string; created_at: string }>(
+  const rows = !store ? [] : await store.db.all<{ path: string; run_id: number; name: string; status: string; config: string; created_at: string }>(
     `SELECT c.path, c.run_id, r.name, r.status, r.config, c.created_at FROM checkpoints c JOIN runs r ON r.id = c.run_id
      WHERE c.kind = 'gguf-adapter' ORDER BY c.id DESC`,
   );
@@ -35,8 +36,8 @@ export async function listModels(store: DatasetStore, extra: readonly string[] =
       kind: config.kind === 'rl' ? ('rl' as const) : ('bc' as const),
       baseModel: config.model ?? null,
       createdAt: row.created_at,
-      metrics: await store.runs.latestMetrics(row.run_id),
+      metrics: await store!.runs.latestMetrics(row.run_id),
     });
   }
-  return { baseModels, adapters };
+  return { shipped: listShippedAdapters(), baseModels, adapters };
 }

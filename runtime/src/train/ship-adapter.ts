@@ -1,0 +1,184 @@
+/**
+ * `stephrl models ship`: turns an adapter a training run exported into a shipped one (runtime/adapters/<name>/):
+ * the file, and a card written from the store alone: the data it was trained on, the training command and settings,
+ * steps and wall time, and every completed evaluation of that exact file with its 95% interval and the command that
+ * reproduces it. Nothing on the card is typed by hand, so it cannot claim what was not measured.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AdapterCard } from '../protocol/trainer';
+import type { EnvKind } from '../protocol/environment';
+import type { DatasetStore } from '../store/dataset-store';
+import { wilsonInterval, formatSuccess } from '../evaluate/intervals';
+import { listShippedAdapters, shippedAdaptersDir, type ShippedAdapter } from '../llm/shipped-adapters';
+import { ModelError } from '../llm/types';
+
+export interface ShipOptions {
+  name: string;
+  /** The adapter GGUF a training run in this store exported. */
+  adapter: string;
+  title: string;
+  /** Where shipped adapters live (default: runtime/adapters). */
+  dir?: string;
+  /** The machine the run trained on (default: this one). */
+  machine?: string;
+}
+
+interface RunRow {
+  id: number;
+  kind: string;
+  config: string;
+  started_at: string;
+  finished_at: string | null;
+}
+
+interface TrainConfigRecord {
+  kind: string;
+  preset: string;
+  model: string;
+  setId: number;
+  steps: number | null;
+  overrides: Record<string, unknown>;
+}
+
+interface EvalConfigRecord {
+  env: EnvKind;
+  split: string;
+  agent: string;
+  label: string;
+  model: { adapter: string | null };
+  decoding: { constrained: boolean };
+  maxSteps: number;
+  tasks: string[] | null;
+  games?: string[] | null;
+  limit: number | null;
+  perTaskLimit: number | null;
+}
+
+export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+export const thisMachine = (): string =>
+  `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB`;
+
+export async function shipAdapter(store: DatasetStore, options: ShipOptions): Promise<ShippedAdapter> {
+  if (!ADAPTER_NAME.test(options.name)) throw new ModelError(`an adapter name is lower-case letters, digits and dashes, not '${options.name}'`);
+  const gguf = path.resolve(options.adapter);
+  if (!fs.existsSync(gguf)) throw new ModelError(`the adapter ${gguf} does not exist`);
+  const exported = await store.db.get<{ run_id: number }>(`SELECT run_id FROM checkpoints WHERE path = ? AND kind = 'gguf-adapter' ORDER BY id DESC LIMIT 1`, [gguf]);
+  if (!exported) throw new ModelError(`${gguf} is not an adapter a training run in ${store.file} exported: ship it from the dataset that trained it`);
+  const run = (await store.db.get<RunRow>('SELECT id, kind, config, started_at, finished_at FROM runs WHERE id = ?', [exported.run_id]))!;
+  const config = JSON.parse(run.config) as TrainConfigRecord;
+  const steps = (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
+  const trainSeconds = run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : 0;
+
+  const data = await describeData(store, config.setId);
+  const scores = await measuredScores(store, gguf, options.name);
+  if (!scores.length) throw new ModelError(`no completed evaluation of ${gguf} in ${store.file}: evaluate it (\`stephrl eval --adapter ${gguf}\`) before shipping it`);
+  const env = scores[0]!.env;
+  const trainSettings = Object.entries(config.overrides ?? {}).length ? ` --config '${JSON.stringify(config.overrides)}'` : '';
+  const card = AdapterCard.parse({
+    name: options.name,
+    title: options.title,
+    env,
+    baseModel: path.basename(config.model),
+    agent: 'stephrl',
+    data: data.text,
+    command: `stephrl train ${config.kind} --set ${config.setId} --preset ${config.preset}${config.steps ? ` --steps ${config.steps}` : ''}${trainSettings}`,
+    steps,
+    trainSeconds: Math.round(trainSeconds),
+    machine: options.machine ?? thisMachine(),
+    config: { preset: config.preset, ...config.overrides },
+    scores: scores.map(({ env: _env, ...s }) => s),
+    createdAt: new Date().toISOString(),
+  });
+
+  const dir = path.join(options.dir ?? shippedAdaptersDir, options.name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(gguf, path.join(dir, 'adapter.gguf'));
+  fs.writeFileSync(path.join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'card.md'), cardMarkdown(card, data.transitions));
+  return listShippedAdapters(options.dir ?? shippedAdaptersDir).find((a) => a.name === options.name)!;
+}
+
+async function describeData(store: DatasetStore, setId: number): Promise<{ text: string; transitions: string }> {
+  const set = await store.db.get<{ name: string; counts: string }>('SELECT name, counts FROM transition_sets WHERE id = ?', [setId]);
+  const sources = await store.db.all<{ env: string; split: string; agent: string; n: number }>(
+    `SELECT e.env, e.split, e.agent, count(DISTINCT e.id) AS n FROM transitions t JOIN episodes e ON e.id = t.episode_id
+     WHERE t.set_id = ? GROUP BY e.env, e.split, e.agent ORDER BY n DESC`,
+    [setId],
+  );
+  const counts = set ? (JSON.parse(set.counts) as Record<string, number>) : {};
+  const transitions = ['high', 'low', 'progress'].map((r) => `${counts[r] ?? 0} ${r}`).join(', ');
+  const text = `${sources.map((s) => `${s.n} ${s.env} ${s.split} episodes (${s.agent})`).join(' + ')}: ${transitions} transitions`;
+  return { text, transitions };
+}
+
+type Score = AdapterCard['scores'][number] & { env: EnvKind };
+
+/** Every completed evaluation of the file, one score per split and decoding (the latest episode of each game). */
+async function measuredScores(store: DatasetStore, gguf: string, name: string): Promise<Score[]> {
+  const runs = await store.db.all<RunRow>(`SELECT id, kind, config, started_at, finished_at FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`);
+  const groups = new Map<string, EvalConfigRecord>();
+  for (const run of runs) {
+    const c = JSON.parse(run.config) as EvalConfigRecord;
+    if (c.model?.adapter !== gguf) continue;
+    groups.set(`${c.env}|${c.split}|${c.label}`, c); // the latest run's settings describe the group
+  }
+  const scores: Score[] = [];
+  for (const c of groups.values()) {
+    const latest = new Map<string, { won: boolean; steps: number }>();
+    for (const e of await store.episodes.list({ env: c.env, split: c.split, agent: c.label, adapter: gguf, status: 'complete' })) {
+      latest.set(e.game ?? `${e.task}:${e.variation}`, { won: e.won, steps: e.stepCount });
+    }
+    const episodes = [...latest.values()];
+    const wins = episodes.filter((e) => e.won).length;
+    const flags = [
+      c.agent !== 'stephrl' ? ` --agent ${c.agent}` : '',
+      c.decoding.constrained ? ' --constrained' : '',
+      c.tasks ? ` --tasks ${c.tasks.join(',')}` : '',
+      c.games ? ` --games <${c.games.length} games>` : '',
+      c.perTaskLimit ? ` --per-task ${c.perTaskLimit}` : '',
+      c.limit ? ` --limit ${c.limit}` : '',
+      c.maxSteps !== 50 ? ` --max-steps ${c.maxSteps}` : '',
+    ].join('');
+    scores.push({
+      env: c.env,
+      split: c.split,
+      constrained: c.decoding.constrained,
+      episodes: episodes.length,
+      successRate: episodes.length ? wins / episodes.length : 0,
+      successInterval: wilsonInterval(wins, episodes.length).map((x) => Number(x.toFixed(4))) as [number, number],
+      meanSteps: Number((episodes.reduce((a, e) => a + e.steps, 0) / Math.max(1, episodes.length)).toFixed(1)),
+      command: `stephrl eval --env ${c.env} --split ${c.split} --adapter ${name}${flags}`,
+    });
+  }
+  return scores;
+}
+
+function cardMarkdown(card: AdapterCard, transitions: string): string {
+  const rows = card.scores.map(
+    (s) => `| ${card.env} ${s.split} | ${s.constrained ? 'constrained' : 'free'} | ${s.episodes} | ${formatSuccess(s.successRate, s.successInterval)} | ${s.meanSteps} | \`${s.command}\` |`,
+  );
+  return [
+    `# ${card.name}: ${card.title}`,
+    '',
+    `A LoRA adapter for **${card.baseModel}** (the STEP-HRL agent's planner, actor and progress roles). Load it by name:`,
+    `\`stephrl eval --env ${card.env} --split ${card.scores[0]?.split ?? 'valid_seen'} --adapter ${card.name}\`.`,
+    '',
+    '## Scores',
+    '',
+    '| split | actions | episodes | success (95% Wilson interval) | mean steps | command |',
+    '| --- | --- | ---: | --- | ---: | --- |',
+    ...rows,
+    '',
+    '## Training',
+    '',
+    `- Data: ${card.data}.`,
+    `- Command: \`${card.command}\` (${transitions} transitions).`,
+    `- Steps: ${card.steps}; wall time ${(card.trainSeconds / 60).toFixed(0)} min on ${card.machine}.`,
+    `- Settings: \`${JSON.stringify(card.config)}\`.`,
+    `- Written by \`stephrl models ship\` from the dataset that trained and evaluated it, ${card.createdAt.slice(0, 10)}.`,
+    '',
+  ].join('\n');
+}
