@@ -170,6 +170,21 @@ test('export/import: JSONL round trip is exact; steprl-raw and ETO come back', a
   assert.equal(etoResult.annotated, 200, 'ETO trajectories have no annotations: they are annotated on import');
 });
 
+test('an export to a place that cannot be written is a clear error naming it', async () => {
+  for (const [target, reason] of [[dir, /EISDIR/], [path.join(dir, 'no', 'such', 'folder', 'x.jsonl'), /ENOENT/]] as const) {
+    const r = await runCli(['dataset', 'export', '--format', 'jsonl', '--out', target, '--db', db]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.startsWith(`stephrl: error: cannot write the export to ${target}: `), r.stderr);
+    assert.match(r.stderr, reason);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  const file = path.join(dir, 'a-file');
+  fs.writeFileSync(file, '');
+  const raw = await runCli(['dataset', 'export', '--format', 'steprl-raw', '--out', path.join(file, 'raw'), '--db', db]);
+  assert.equal(raw.code, 1);
+  assert.match(raw.stderr, /^stephrl: error: cannot write the export to .*a-file\/raw: .*ENOTDIR/);
+});
+
 test('a malformed import names the lines and writes nothing', async () => {
   const bad = path.join(dir, 'bad.jsonl');
   const good = fs.readFileSync(path.join(dir, 'first.jsonl'), 'utf8').split('\n')[0]!;

@@ -51,6 +51,11 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
     const sets = await store.db.all<{ id: number; counts: string }>('SELECT id, counts FROM transition_sets ORDER BY id');
     const [bcCounts, rlCounts] = sets.map((s) => JSON.parse(s.counts) as { episodes: number; low: number });
     assert.ok(rlCounts!.episodes > bcCounts!.episodes, 'the offline RL set adds the collected rollouts to the expert episodes');
+    // The evaluations of each trained adapter are on its training run's curves, at the step the adapter was taken from.
+    for (const trained of [result.bc, result.rl]) {
+      const points = (await store.runs.metrics(trained.runId)).filter((m) => m.name === 'eval/valid_seen/successRate');
+      assert.deepEqual(points.map((m) => [m.step, m.value]), [[2, result.rows.find((r: { adapter: string }) => r.adapter === trained.adapterGguf).successRate]]);
+    }
     const collected = await store.episodes.list({ source: 'policy', adapter: result.bc.adapterGguf, agent: 'stephrl@t1' });
     assert.equal(collected.length, 2);
     assert.ok(collected.every((e) => e.split === 'valid_train' && e.stepCount <= 15));

@@ -14,7 +14,7 @@ import { registerPipelineCommand } from './pipeline-command';
 import { registerModelsCommand } from './models-command';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
-import { ImportError } from '../exchange/types';
+import { ExportError, ImportError } from '../exchange/types';
 import { ModelError } from '../llm/types';
 import { TrainerError } from '../train/trainer-process';
 import { version } from '../util/version';
@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof StoreError ||
       error instanceof ModelError ||
       error instanceof ImportError ||
+      error instanceof ExportError ||
       error instanceof TrainerError;
     process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
     return 1;

@@ -10,7 +10,7 @@ import { checkHealth } from '../server/health';
 import { onStopSignals } from './output';
 import { StoreError } from '../store/sqlite';
 import { InvalidEdit } from '../store/annotations';
-import { ImportError } from '../exchange/types';
+import { ExportError, ImportError } from '../exchange/types';
 import { ModelError } from '../llm/types';
 
 /** Turns runtime errors into JSON-RPC errors whose message a person can act on. */
@@ -30,6 +30,7 @@ function withErrorCodes(handlers: Handlers): Handlers {
           : cause instanceof StoreError ? ErrorCodes.StoreError
           : cause instanceof ModelError ? ErrorCodes.ModelError
           : cause instanceof ImportError ? ErrorCodes.ImportError
+          : cause instanceof ExportError ? ErrorCodes.ExportError
           : ErrorCodes.Internal;
         throw new ResponseError(code, (error as Error).message);
       }

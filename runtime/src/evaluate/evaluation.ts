@@ -5,6 +5,7 @@
  * same agent, model and adapter are skipped, so a killed run loses at most the episodes in flight. Rollout collection
  * for offline RL is the same loop at temperature 1 with its own run kind.
  */
+import { recordOnTrainingRun } from './checkpoint-scores';
 import type { EnvKind, ResetResult } from '../protocol/environment';
 import type { EpisodeFields } from '../protocol/dataset';
 import { DEFAULT_MAX_STEPS, DEFAULT_SIMPLIFICATIONS } from '../env/environment';
@@ -189,6 +190,8 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
     });
     // The run's figures, where the extension's Runs view and later pipeline stages read them.
     await store.runs.addMetrics(runId, Object.entries(EVAL_METRICS).map(([name, pick]) => ({ step: 0, name, value: pick(summary) })));
+    // Greedy evaluations of a trained adapter also go on its training run's curves.
+    if ((options.runKind ?? 'eval') === 'eval' && !decoding.temperature) await recordOnTrainingRun(store, summary.adapter, summary, decoding.constrained);
     const status = options.signal?.aborted ? 'interrupted' : failures.length ? 'failed' : 'complete';
     await store.runs.finish(runId, status, failures.length ? `${failures.length} episodes failed; rerun to retry them` : null);
     return summary;

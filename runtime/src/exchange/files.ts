@@ -8,7 +8,7 @@ import type { EpisodeFilter } from '../store/episodes';
 import { episodeToJsonl, parseJsonl } from './jsonl';
 import { episodeToStepRlRaw, parseStepRlRawMany } from './steprl-raw';
 import { episodeToEto, parseEto } from './eto';
-import { ImportError, type ImportProblem, type ImportedEpisode } from './types';
+import { ExportError, ImportError, type ImportProblem, type ImportedEpisode } from './types';
 
 export const EXCHANGE_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
 export type ExchangeFormat = (typeof EXCHANGE_FORMATS)[number];
@@ -60,20 +60,44 @@ function fileStem(e: EpisodeDetail): string {
   return `${String(e.id).padStart(6, '0')}_${e.env}_${item}`.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+function exportFailed(out: string, error: Error): ExportError {
+  return new ExportError(out, error.message);
+}
+
+/** Opens the export target, failing with the file's name (a folder, a missing folder, a read-only place) before any work. */
+function openForWriting(out: string): Promise<fs.WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = fs.createWriteStream(out);
+    stream.once('open', () => resolve(stream));
+    stream.once('error', (e) => reject(exportFailed(out, e)));
+  });
+}
+
 /** Writes the selected episodes; returns how many. Episodes are read one at a time to keep memory flat. */
 export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExchangeFormat, out: string): Promise<number> {
   const summaries = await store.episodes.list(filter);
   if (format === 'steprl-raw') {
     if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);
-    fs.mkdirSync(out, { recursive: true });
-    for (const s of summaries) {
-      const episode = await store.episodes.get(s.id);
-      fs.writeFileSync(path.join(out, `${fileStem(episode)}.json`), JSON.stringify(episodeToStepRlRaw(episode), null, 1) + '\n');
+    try {
+      fs.mkdirSync(out, { recursive: true });
+      for (const s of summaries) {
+        const episode = await store.episodes.get(s.id);
+        fs.writeFileSync(path.join(out, `${fileStem(episode)}.json`), JSON.stringify(episodeToStepRlRaw(episode), null, 1) + '\n');
+      }
+    } catch (error) {
+      throw exportFailed(out, error as Error);
     }
     return summaries.length;
   }
-  const stream = out === '-' ? process.stdout : fs.createWriteStream(out);
-  const write = (text: string) => new Promise<void>((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+  const stream = out === '-' ? process.stdout : await openForWriting(out);
+  // A failed write (disk full, a closed pipe) rejects the export instead of taking the process down.
+  let failure: Error | null = null;
+  stream.on('error', (e: Error) => (failure ??= e));
+  const write = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(exportFailed(out, failure));
+      stream.write(text, (e) => (e ? reject(exportFailed(out, e)) : resolve()));
+    });
   if (format === 'eto') await write('[\n');
   for (const [i, s] of summaries.entries()) {
     const episode = await store.episodes.get(s.id);

@@ -15,6 +15,14 @@ export interface ImportProblem {
   message: string;
 }
 
+/** An export that could not be written (a folder, a missing or read-only place, a full disk): names the target. */
+export class ExportError extends Error {
+  constructor(readonly target: string, reason: string) {
+    super(`cannot write the export to ${target}: ${reason}`);
+    this.name = 'ExportError';
+  }
+}
+
 export class ImportError extends Error {
   constructor(readonly problems: ImportProblem[]) {
     super(

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   ModelError: -32005,
   /** A malformed import: the message names the file, the line and what is wrong; nothing was stored. */
   ImportError: -32006,
+  /** An export target that cannot be written; nothing else was touched. */
+  ExportError: -32007,
   Cancelled: -32800,
   Internal: -32603,
 } as const;

@@ -158,6 +158,18 @@ export class RunRepository {
     });
   }
 
+  /** Sets metrics at one step, replacing what that step held under the same names (a measurement taken again). */
+  async setMetrics(runId: number, step: number, values: Record<string, number>): Promise<void> {
+    const now = nowIso();
+    await this.db.write(async (tx) => {
+      for (const [name, value] of Object.entries(values)) {
+        await tx.run('DELETE FROM metrics WHERE run_id = ? AND step = ? AND name = ?', [runId, step, name]);
+        await tx.run('INSERT INTO metrics (run_id, step, name, value, time) VALUES (?, ?, ?, ?, ?)', [runId, step, name, value, now]);
+      }
+      await tx.run('UPDATE runs SET updated_at = ? WHERE id = ?', [now, runId]);
+    });
+  }
+
   /** The latest value of each of a run's metrics. */
   async latestMetrics(runId: number): Promise<Record<string, number>> {
     // SQLite takes the bare column `value` from the row where max(step) is found.

@@ -22,12 +22,11 @@ import { toCsv, type CsvSeries } from './csv';
 import { chartsToPng } from './png';
 import { SeriesStore, type Cell, type RunSeries } from './series-store';
 import { EmaSmoother } from './smoothing';
+import { defaultMetrics } from './default-metrics';
 import { onThemeChange, readTheme, type ChartTheme } from './theme';
 
 const MAX_RUNS = 32;
 const DEFAULT_SMOOTHING = 0.6;
-/** What to show first when nothing was picked: the headline loss of each kind of training, or an evaluation's score. */
-const PREFERRED = ['loss', 'loss_actor_low', 'loss_q_low', 'loss_bc_low', 'eval/meanScore', 'eval/successRate', 'score', 'success_rate'];
 
 /** What the tests and the benchmark read (window-independent, no DOM parsing). */
 export interface CurvesDebug {
@@ -135,8 +134,7 @@ export class CurvesView extends LitElement {
   private refreshNames(): void {
     this.names = this.store.names(this.selected);
     if (!this.userPicked && this.names.length) {
-      const preferred = PREFERRED.filter((n) => this.names.includes(n));
-      this.picked = preferred.length ? preferred.slice(0, 1) : this.names.slice(0, 1);
+      this.picked = defaultMetrics(this.names);
     }
   }
 
