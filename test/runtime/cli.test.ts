@@ -66,6 +66,12 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['bench', 'learn', '--games', '2', '--required', '3'], /--required 3 is more than --games 2/, 2],
     [['bench', 'learn', '--config', '{bad'], /--config is not JSON/, 2],
     [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--games', '@/nonexistent/games.txt'], /--games: cannot read \/nonexistent\/games.txt/, 2],
+    [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--parallel', '1000'], /--parallel is at most 64 .*not 1000/, 2],
+    [['demos', '--env', 'alfworld', '--split', 'valid_train', '--parallel', '65'], /--parallel is at most 64/, 2],
+    [['pipeline', '--recipe', 'scienceworld'], /--recipe must be alfworld, not 'scienceworld'/, 2],
+    [['pipeline', '--recipe', 'alfworld', '--env', 'both'], /--recipe alfworld runs on alfworld only/, 2],
+    [['models', 'ship', 'Bad_Name', '--adapter', 'x.gguf', '--title', 't'], /an adapter name is lower-case letters, digits and dashes/, 2],
+    [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--adapter', 'no-such-adapter', '--limit', '1'], /no adapter file 'no-such-adapter' and no shipped adapter of that name/, 1],
   ];
   for (const [args, message, code] of cases) {
     const result = await runCli(args);

@@ -5,16 +5,18 @@ import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
 import { AGENT_KINDS, AGENT_ROLES, type AgentKind } from '../agent/types';
 import { runEvaluation } from '../evaluate/evaluation';
 import { formatSuccess } from '../evaluate/intervals';
+import { resolveAdapter } from '../llm/shipped-adapters';
 import type { EvaluationSummary } from '../evaluate/summary';
 import { resolveAlfworldData } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
-import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
+import { parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { printJson } from './output';
 import { resolveCheckpoint } from '../train/checkpoint-path';
 import { ProgressBar } from './progress-bar';
+import { plural } from '../util/plural';
 
 export interface EvalCliOptions extends ModelCliOptions {
   env: string;
@@ -65,7 +67,7 @@ function printSummary(s: EvaluationSummary): void {
   const headline = s.env === 'scienceworld'
     ? `mean score ${s.meanScore.toFixed(2)} (95% CI ${s.scoreInterval[0].toFixed(1)}-${s.scoreInterval[1].toFixed(1)})`
     : `success rate ${formatSuccess(s.successRate, s.successInterval)}`;
-  console.log(`${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${s.episodes} episodes` + (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''));
+  console.log(`${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${plural(s.episodes, 'episode')}` + (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''));
   console.log(`invalid actions ${(s.invalidActionRate * 100).toFixed(1)}%, ${s.meanSteps} steps per episode`);
   console.log(
     `tokens per decision: prompt ${s.promptTokensPerDecision} (${s.cachedPromptTokensPerDecision} from cache), completion ${s.completionTokensPerDecision}; ` +
@@ -80,8 +82,9 @@ function printSummary(s: EvaluationSummary): void {
 export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect'): Promise<EvaluationSummary> {
   const env = parseEnvKind(o.env);
   const agent = parseAgent(o.agent);
-  const parallel = parsePositiveInt(o.parallel, '--parallel');
+  const parallel = parseParallel(o.parallel);
   const games = o.games ? parseGames(o.games) : undefined;
+  if (o.adapter) resolveAdapter(o.adapter); // a wrong adapter name fails before anything is opened
   return withStore(o.db, async (store, signal) => {
     const model = await openModel(
       modelChoice(o),
@@ -112,7 +115,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
         runKind,
         signal,
         onPlan: ({ total, skipped, pending, runId }) => {
-          process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
+          process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
           if (pending) bar = new ProgressBar(pending, runKind);
         },
         onEpisode: ({ ok, label, error }) => {

@@ -19,9 +19,10 @@ import { datasetStats } from '../store/stats';
 import { materializeTransitions, loadTransitionEpisodes, deriveTransitions } from '../store/transitions';
 import { resolveAlfworldData } from '../util/paths';
 import { exportEpisodes, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
-import { parseEnvKind, parsePositiveInt, UsageError } from './episode-args';
+import { parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
+import { plural } from '../util/plural';
 
 const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
 
@@ -103,12 +104,12 @@ export function registerDatasetCommands(program: Command): void {
           ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
           ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
           ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-          parallel: parsePositiveInt(o.parallel, '--parallel'),
+          parallel: parseParallel(o.parallel),
           alfworldData: resolveAlfworldData(o.data),
           tidy: o.tidy,
           signal,
           onPlan: ({ total, skipped, pending }) => {
-            process.stderr.write(`${env} ${o.split}: ${total} episodes, ${skipped} already stored, ${pending} to run (${store.file})\n`);
+            process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already stored, ${pending} to run (${store.file})\n`);
             if (pending) bar = new ProgressBar(pending, 'demos');
           },
           onEpisode: ({ ok, label, error }) => {
@@ -244,7 +245,7 @@ export function registerDatasetCommands(program: Command): void {
       if (o.json) printJson(result);
       else {
         const c = result.counts;
-        console.log(`transition set ${result.setId} '${o.name}': high ${c.high}, low ${c.low}, progress ${c.progress} from ${c.episodes} episodes (${c.unannotated} left out: not annotated)`);
+        console.log(`transition set ${result.setId} '${o.name}': high ${c.high}, low ${c.low}, progress ${c.progress} from ${plural(c.episodes, 'episode')} (${c.unannotated} left out: not annotated)`);
       }
     });
 
@@ -256,7 +257,7 @@ export function registerDatasetCommands(program: Command): void {
     .action(async (o: FilterOptions & { format: string; out: string; db?: string }) => {
       const format = parseFormat(o.format);
       const count = await withStore(o.db, (store) => exportEpisodes(store, parseFilter(o), format, o.out));
-      process.stderr.write(`exported ${count} episodes as ${format} to ${o.out}\n`);
+      process.stderr.write(`exported ${plural(count, 'episode')} as ${format} to ${o.out}\n`);
     });
 
   dataset
@@ -276,6 +277,6 @@ export function registerDatasetCommands(program: Command): void {
         importFiles(store, format, files, { ...(env ? { env } : {}), ...(o.task ? { task: o.task } : {}), ...(o.split ? { split: o.split } : {}), annotate: o.annotate }),
       );
       if (o.json) printJson(result);
-      else console.log(`imported ${result.imported} episodes (run ${result.runId}), auto-annotated ${result.annotated}`);
+      else console.log(`imported ${plural(result.imported, 'episode')} (run ${result.runId}), auto-annotated ${result.annotated}`);
     });
 }

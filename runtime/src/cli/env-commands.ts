@@ -7,6 +7,7 @@ import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { resolveAlfworldData } from '../util/paths';
 import { parseEnvKind, parseEpisode, parsePositiveInt, type EpisodeOptions } from './episode-args';
 import { closeOnSignals, printJson } from './output';
+import { plural } from '../util/plural';
 
 
 function episodeOptions(command: Command): Command {
@@ -41,7 +42,7 @@ export function registerEnvCommands(program: Command): void {
         if (opts.json) printJson({ env: kind, split: opts.split, count: episodes.length, episodes });
         else {
           for (const e of episodes) console.log('task' in e ? `${e.task}\t${e.variation}` : `${e.taskType}\t${e.game}`);
-          console.log(`${episodes.length} episodes in ${kind} ${opts.split}`);
+          console.log(`${plural(episodes.length, 'episode')} in ${kind} ${opts.split}`);
         }
       } finally {
         await environment.close();

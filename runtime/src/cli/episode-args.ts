@@ -1,5 +1,6 @@
 /** Turns CLI options into a validated episode spec, with messages that say which option is missing. */
 import { EnvKind, EpisodeSpec } from '../protocol/environment';
+import { MAX_PARALLEL } from '../protocol/agent';
 
 export interface EpisodeOptions {
   env: string;
@@ -36,5 +37,12 @@ export function parseEpisode(options: EpisodeOptions): EpisodeSpec {
 export function parsePositiveInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, not '${value}'`);
+  return n;
+}
+
+/** --parallel: 1 to MAX_PARALLEL (each parallel episode starts a Python worker and holds its own model slots). */
+export function parseParallel(value: string): number {
+  const n = parsePositiveInt(value, '--parallel');
+  if (n > MAX_PARALLEL) throw new UsageError(`--parallel is at most ${MAX_PARALLEL} (each parallel episode starts an environment worker), not ${n}`);
   return n;
 }

@@ -4,7 +4,7 @@ import { loadEmbeddedModel } from '../llm/embedded';
 import { isLoopbackHost, serveOpenAi } from '../llm/openai-server';
 import { stderrLogger } from '../util/log';
 import { resolveModelPath } from '../util/paths';
-import { parsePositiveInt, UsageError } from './episode-args';
+import { parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { parseGpu } from './model-options';
 import { closeOnSignals } from './output';
 
@@ -43,7 +43,7 @@ export function registerLlmCommands(program: Command): void {
       // Checked before the model loads, which can take a while.
       if (!isLoopbackHost(opts.host)) throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1, localhost), not '${opts.host}'`);
       const port = parsePort(opts.port);
-      const parallel = parsePositiveInt(opts.parallel, '--parallel');
+      const parallel = parseParallel(opts.parallel);
       const model = await loadEmbeddedModel({
         modelPath: resolveModelPath(opts.model),
         adapterPath: opts.adapter ?? null,

@@ -10,6 +10,7 @@ import { printJson } from './output';
 import { withStore } from './dataset-commands';
 import { ADAPTER_NAME, shipAdapter } from '../train/ship-adapter';
 import { UsageError } from './episode-args';
+import { plural } from '../util/plural';
 
 export function registerModelsCommand(program: Command): void {
   const models = program.command('models').description('base models and adapters: what the agents can run');
@@ -46,7 +47,7 @@ export function registerModelsCommand(program: Command): void {
         const shipped = await shipAdapter(store, { name, adapter: o.adapter, title: o.title, ...(o.dir ? { dir: o.dir } : {}), ...(o.machine ? { machine: o.machine } : {}) });
         if (o.json) return printJson(shipped);
         console.log(`shipped '${shipped.name}' (${shipped.sizeMb} MiB): ${shipped.path}\ncard: ${shipped.cardPath.replace(/\.json$/, '.md')}`);
-        for (const s of shipped.scores) console.log(`  ${shipped.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${formatSuccess(s.successRate, s.successInterval)} over ${s.episodes} episodes`);
+        for (const s of shipped.scores) console.log(`  ${shipped.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`);
       });
     });
 }
@@ -59,7 +60,7 @@ function modelsTable(list: ModelList): string {
   for (const a of list.shipped) {
     lines.push(`  ${a.name}  ${a.title}  (on ${a.baseModel}, ${a.sizeMb} MiB)`);
     for (const s of a.scores) {
-      lines.push(`    ${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: success ${formatSuccess(s.successRate, s.successInterval)} over ${s.episodes} episodes`);
+      lines.push(`    ${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: success ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`);
     }
     lines.push(`    card: ${a.cardPath.replace(/\.json$/, '.md')}`);
   }

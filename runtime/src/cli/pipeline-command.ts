@@ -7,7 +7,7 @@ import { PIPELINE_SLICES, pipelineTable, runPipeline, PipelineCancelled } from '
 import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
-import { parsePositiveInt, UsageError } from './episode-args';
+import { parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { parseGpu } from './model-options';
 import { printJson } from './output';
 
@@ -83,7 +83,7 @@ export function registerPipelineCommand(program: Command): void {
             model: { gpu: gpu === false ? 'cpu' : gpu, prefixReuse: true, ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}) },
             out,
             alfworldData: resolveAlfworldData(o.data),
-            parallel: parsePositiveInt(o.parallel, '--parallel'),
+            parallel: parseParallel(o.parallel),
             trainerConfig,
             trainSteps: {
               ...(o.bcSteps ? { bc: parsePositiveInt(o.bcSteps, '--bc-steps') } : {}),

@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
 import { DEFAULT_TOKEN_MODEL, DEFAULT_TOKEN_SPLITS, measureTokens, type TokenReport } from '../agent/token-measure';
 import { TOKEN_AGENTS } from '../agent/token-replay';
-import { parseEnvKind, parsePositiveInt } from './episode-args';
+import { parseEnvKind, parsePositiveInt, parseParallel } from './episode-args';
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
+import { plural } from '../util/plural';
 
 interface TokensOptions {
   env: string;
@@ -53,7 +54,7 @@ export function registerTokensCommand(program: Command): void {
           ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
           ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
           ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-          parallel: parsePositiveInt(o.parallel, '--parallel'),
+          parallel: parseParallel(o.parallel),
           ...(o.model ? { modelPath: o.model } : {}),
           ...(o.data ? { alfworldData: o.data } : {}),
           signal: controller.signal,
@@ -109,7 +110,7 @@ function printTable(r: TokenReport): void {
   console.log(`target: stephrl/react prompt tokens per episode ${fixed(ratio.value, 3)} <= ${ratio.target}: ${verdict(ratio)}`);
   console.log(`target: stephrl per-step prompt p95/median (worst episode) ${fixed(flat.value, 2)} <= ${flat.target}: ${verdict(flat)}`);
   if (r.failed) {
-    console.log(`${r.failed} episodes failed:`);
+    console.log(`${plural(r.failed, 'episode')} failed:`);
     for (const f of r.failures.slice(0, 10)) console.log(`  ${f}`);
   }
 }

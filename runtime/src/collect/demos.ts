@@ -13,6 +13,7 @@ import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
 import { listSplitItems, type SplitItem } from '../env/split-items';
 import { tidyTrajectory } from './tidy';
+import { plural } from '../util/plural';
 
 export const EXPERT_AGENTS: Record<EnvKind, string> = {
   scienceworld: 'scienceworld-gold-path',
@@ -140,7 +141,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
     );
     report.interrupted = Boolean(options.signal?.aborted);
     const status = report.interrupted ? 'interrupted' : report.failed ? 'failed' : 'complete';
-    await store.runs.finish(runId, status, report.failed ? `${report.failed} episodes failed; rerun to retry them` : null);
+    await store.runs.finish(runId, status, report.failed ? `${plural(report.failed, 'episode')} failed; rerun to retry them` : null);
     return report;
   } finally {
     options.signal?.removeEventListener('abort', abort);

@@ -17,6 +17,7 @@ import type { LanguageModel } from '../llm/types';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
 import { summarizeEvaluation, type EvaluationSummary } from './summary';
+import { plural } from '../util/plural';
 
 export interface EvaluationOptions {
   env: EnvKind;
@@ -193,7 +194,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
     // Greedy evaluations of a trained adapter also go on its training run's curves.
     if ((options.runKind ?? 'eval') === 'eval' && !decoding.temperature) await recordOnTrainingRun(store, summary.adapter, summary, decoding.constrained);
     const status = options.signal?.aborted ? 'interrupted' : failures.length ? 'failed' : 'complete';
-    await store.runs.finish(runId, status, failures.length ? `${failures.length} episodes failed; rerun to retry them` : null);
+    await store.runs.finish(runId, status, failures.length ? `${plural(failures.length, 'episode')} failed; rerun to retry them` : null);
     return summary;
   } finally {
     options.signal?.removeEventListener('abort', abort);

@@ -306,7 +306,7 @@ class EmbeddedModel implements LanguageModel {
     slot.role = request.role;
     const prompt = this.tokenize(request.prefix + request.state);
     if (prompt.length + request.maxTokens > sequence.contextSize) {
-      throw new ContextOverflowError(prompt.length, sequence.contextSize - request.maxTokens, request.role);
+      throw new ContextOverflowError(prompt.length, sequence.contextSize, request.role, request.maxTokens);
     }
     // Keep what the sequence already holds up to the first differing token; the last prompt token is always
     // evaluated again, since its logits are what the first answer token is sampled from.

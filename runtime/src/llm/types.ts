@@ -74,16 +74,19 @@ export class ModelError extends Error {
   }
 }
 
-/** A prompt longer than the context a slot holds. */
+/** A prompt and its answer longer than the context a slot holds. */
 export class ContextOverflowError extends ModelError {
   constructor(
     readonly promptTokens: number,
     readonly contextSize: number,
     role: ModelRole,
+    readonly maxTokens = 0,
   ) {
     super(
-      `the ${role} prompt has ${promptTokens} tokens but the context holds ${contextSize} (with room for the answer): ` +
-        'raise --context-size or use a model with a longer context',
+      maxTokens >= contextSize
+        ? `the ${role} request asks for up to ${maxTokens} answer tokens, but the context holds ${contextSize} in all: ask for fewer`
+        : `the ${role} prompt has ${promptTokens} tokens and may need ${maxTokens} more for the answer, but the context holds ${contextSize}: ` +
+            'raise --context-size or use a model with a longer context',
     );
     this.name = 'ContextOverflowError';
   }

@@ -20,6 +20,7 @@ import type { DatasetStore } from '../store/dataset-store';
 import { materializeTransitions } from '../store/transitions';
 import { runTraining, type TrainingResult } from '../train/training';
 import { silentLogger, type Logger } from '../util/log';
+import { plural } from '../util/plural';
 
 /** How much of each environment a pipeline uses. */
 export interface PipelineSlice {
@@ -268,7 +269,7 @@ async function play(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (options.signal?.aborted) throw new PipelineCancelled('the pipeline was cancelled; run it again to continue');
-    if (summary.missing) throw new Error(`${agentLabel(p.agent, { constrained: p.constrained, temperature: p.temperature })} on ${p.env} ${p.split}: ${summary.missing} episodes failed: ${summary.failures.slice(0, 3).join('; ')}`);
+    if (summary.missing) throw new Error(`${agentLabel(p.agent, { constrained: p.constrained, temperature: p.temperature })} on ${p.env} ${p.split}: ${plural(summary.missing, 'episode')} failed: ${summary.failures.slice(0, 3).join('; ')}`);
     return summary;
   } finally {
     await model.close();

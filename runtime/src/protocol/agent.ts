@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { EnvKind } from './environment';
 
+/** The most episodes (environment workers and model sessions) one request or command runs at once. */
+export const MAX_PARALLEL = 64;
+
 export const AgentKindSchema = z.enum(['stephrl', 'react', 'hrl-history']);
 
 /** Which model runs the agent: an embedded GGUF (default: the one set up) or an OpenAI-compatible server. */
@@ -27,7 +30,7 @@ export const EvaluationRequest = z.object({
   games: z.array(z.string().min(1)).max(100_000).optional(),
   limit: z.number().int().positive().optional(),
   perTask: z.number().int().positive().optional(),
-  parallel: z.number().int().positive().max(64).default(1),
+  parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
   maxSteps: z.number().int().positive().max(1000).default(50),
   temperature: z.number().min(0).max(5).default(0),
   seed: z.number().int().nonnegative().optional(),

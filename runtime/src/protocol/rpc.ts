@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
-import { EvaluationProgress, EvaluationRequest, EvaluationSummary, ModelChoice } from './agent';
+import { EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
 import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
 import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, MetricPoint, AnnotationSuggestion, AnnotateReport, JobProgress } from './dataset';
 
@@ -94,7 +94,7 @@ export const requests = {
       tasks: z.array(z.string()).optional(),
       limit: z.number().int().positive().optional(),
       perTask: z.number().int().positive().optional(),
-      parallel: z.number().int().positive().max(64).default(1),
+      parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
       alfworldData: z.string().optional(),
       simplifications: z.string().min(1).optional(),
       /** ALFWorld: store tidied trajectories (default) or the expert's own. */

@@ -3,6 +3,7 @@
  * The runtime validates each line here before it stores metrics or checkpoints.
  */
 import { z } from 'zod';
+import { MAX_PARALLEL } from './agent';
 
 export const TRAIN_KINDS = ['bc', 'rl'] as const;
 export type TrainKind = (typeof TRAIN_KINDS)[number];
@@ -89,7 +90,7 @@ export const PipelineRequest = z.object({
   model: z.string().optional(),
   gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
   threads: z.number().int().positive().optional(),
-  parallel: z.number().int().positive().max(64).default(1),
+  parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
   alfworldData: z.string().optional(),
   out: z.string().optional(),
   token: z.string().optional(),
