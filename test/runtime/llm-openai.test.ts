@@ -205,6 +205,15 @@ test('bad requests answer 400, 404, 413 and 415 with a message', async () => {
   // The message names what was asked and what fits, never a negative size.
   assert.match(((await tooLong.json()) as { error: { message: string } }).error.message, /asks for up to 5000 answer tokens, but the context holds \d+ in all/);
 
+  // A grammar nested deeper than llama.cpp's recursive parser survives is refused; the server lives on.
+  const deep = `root ::= ${'('.repeat(20_000)}"a"${')'.repeat(20_000)}`;
+  const tooDeep = await post('/v1/completions', JSON.stringify({ prompt: 'x', max_tokens: 2, grammar: deep }));
+  assert.equal(tooDeep.status, 400);
+  assert.match(((await tooDeep.json()) as { error: { message: string } }).error.message, /the grammar nests 20000 levels deep; at most 2000/);
+  const shallow = await post('/v1/completions', JSON.stringify({ prompt: 'x', max_tokens: 2, grammar: `root ::= ${'('.repeat(50)}"a"${')'.repeat(50)}` }));
+  assert.equal(shallow.status, 200);
+  assert.equal(((await shallow.json()) as { choices: Array<{ text: string }> }).choices[0]!.text, 'a');
+
   assert.equal((await post('/v1/completions', JSON.stringify({ prompt: 'x' }), 'text/plain')).status, 415);
   assert.equal((await post('/v1/chat/completions', '{}')).status, 404);
   assert.equal((await post('/v1/completions', JSON.stringify({ prompt: 'x'.repeat(9 * 1024 * 1024) }))).status, 413);

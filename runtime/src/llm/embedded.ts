@@ -16,6 +16,7 @@ import type { Logger } from '../util/log';
 import { silentLogger } from '../util/log';
 import {
   ContextOverflowError,
+  GrammarTooDeepError,
   ModelError,
   type FinishReason,
   type GenerateRequest,
@@ -26,6 +27,7 @@ import {
 } from './types';
 import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
 import { resolveAdapter } from './shipped-adapters';
+import { grammarNestingDepth, MAX_GRAMMAR_NESTING } from './grammar';
 
 type Nlc = typeof NodeLlamaCpp;
 type Sequence = NodeLlamaCpp.LlamaContextSequence;
@@ -291,6 +293,8 @@ class EmbeddedModel implements LanguageModel {
   grammar(text: string): Promise<NodeLlamaCpp.LlamaGrammar> {
     let grammar = this.grammars.get(text);
     if (!grammar) {
+      const depth = grammarNestingDepth(text);
+      if (depth > MAX_GRAMMAR_NESTING) return Promise.reject(new GrammarTooDeepError(depth, MAX_GRAMMAR_NESTING));
       grammar = this.llama.createGrammar({ grammar: text });
       grammar.catch(() => this.grammars.delete(text));
       // Per-step action grammars differ every step: keep only the recent ones.

@@ -76,3 +76,30 @@ export function commandGrammar(commands: readonly string[], options: { withSubta
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * llama.cpp parses GBNF recursively, one native stack frame per nesting level: tens of thousands of levels crash the
+ * process (no exception to catch). Grammars go through this before they reach it; ours nest as deep as their
+ * longest command is long (a prefix tree), far below the limit.
+ */
+export const MAX_GRAMMAR_NESTING = 2000;
+
+/** The deepest parenthesis nesting of a GBNF text, outside string literals, character classes and comments. */
+export function grammarNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"' || ch === '[') {
+      const close = ch === '"' ? '"' : ']';
+      for (i++; i < text.length && text[i] !== close; i++) if (text[i] === '\\') i++;
+    } else if (ch === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (ch === '(') {
+      deepest = Math.max(deepest, ++depth);
+    } else if (ch === ')') {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return deepest;
+}

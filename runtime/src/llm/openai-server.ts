@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssues, Semaphore } from './openai';
-import { ContextOverflowError, type LanguageModel, type ModelSession } from './types';
+import { ContextOverflowError, GrammarTooDeepError, type LanguageModel, type ModelSession } from './types';
 
 export interface OpenAiServerOptions {
   /** A loopback address or `localhost`; default 127.0.0.1. */
@@ -265,9 +265,9 @@ export async function serveOpenAi(model: LanguageModel, options: OpenAiServerOpt
       if (disconnected.signal.aborted) {
         status = 499; // nobody to answer; logged as nginx does
       } else {
-        // A prompt too long for the context is the client's to fix, as OpenAI and vLLM answer it; anything else the
+        // A prompt too long for the context (or a grammar too deep) is the client's to fix, as OpenAI and vLLM answer it; anything else the
         // model says is the server's failure.
-        status = error instanceof HttpError ? error.status : error instanceof ContextOverflowError ? 400 : 500;
+        status = error instanceof HttpError ? error.status : error instanceof ContextOverflowError || error instanceof GrammarTooDeepError ? 400 : 500;
         send(response, status, { error: { message: (error as Error).message ?? String(error), code: status } });
       }
     }

@@ -91,3 +91,11 @@ export class ContextOverflowError extends ModelError {
     this.name = 'ContextOverflowError';
   }
 }
+
+/** A grammar nested deeper than llama.cpp's recursive parser survives (see grammar.ts). */
+export class GrammarTooDeepError extends ModelError {
+  constructor(depth: number, limit: number) {
+    super(`the grammar nests ${depth} levels deep; at most ${limit} are accepted`);
+    this.name = 'GrammarTooDeepError';
+  }
+}
