@@ -19,9 +19,43 @@ export interface ImportOptions {
   split?: string;
 }
 
+/** The largest file an import reads (whole, into memory): 1 GiB, far above ScienceWorld's full train split in JSONL. */
+export const MAX_IMPORT_BYTES = 2 ** 30;
+
+/** A regular file of bounded size in valid UTF-8 (a FIFO or a device would hang the runtime; bad bytes would be
+ * silently replaced and stored). */
 function readText(file: string): string {
   if (!fs.existsSync(file)) throw new ImportError([{ file, line: 0, message: 'no such file' }]);
-  return fs.readFileSync(file, 'utf8');
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new ImportError([{ file, line: 0, message: 'not a regular file' }]);
+  if (stat.size > MAX_IMPORT_BYTES) throw new ImportError([{ file, line: 0, message: `${stat.size} bytes is over the import limit of ${MAX_IMPORT_BYTES}: split the file` }]);
+  const bytes = fs.readFileSync(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ImportError([{ file, line: lineOfFirstBadByte(bytes), message: 'the file is not valid UTF-8' }]);
+  }
+}
+
+/** The 1-based line holding the first byte sequence that is not UTF-8. */
+function lineOfFirstBadByte(bytes: Buffer): number {
+  let good = bytes.length;
+  for (let lo = 0, hi = bytes.length; lo < hi; ) {
+    const mid = (lo + hi) >> 1;
+    // A prefix decodes (in non-streaming mode) only if every sequence in it is complete and valid.
+    let ok = true;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+    } catch {
+      ok = false;
+    }
+    if (ok) lo = mid + 1;
+    else hi = mid;
+    good = lo;
+  }
+  let line = 1;
+  for (let i = 0; i < Math.min(good, bytes.length); i++) if (bytes[i] === 0x0a) line++;
+  return line;
 }
 
 /** A folder given to steprl-raw stands for its *.json files, in name order. */
