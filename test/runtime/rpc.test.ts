@@ -235,3 +235,24 @@ test('closing stdin stops the server and its workers', async () => {
   server.stdin.end();
   assert.ok(await waitFor(() => !isAlive(server.pid!), 15_000), 'the runtime did not exit when its client went away');
 });
+
+test('a body that is not JSON gets a parse error and serving goes on; a broken header ends the process with the reason', async () => {
+  const raw = spawn(process.execPath, [cli, 'serve'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  raw.stdout.on('data', (d) => (out += d));
+  raw.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => raw.on('exit', (code) => resolve(code)));
+  const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  try {
+    raw.stdin.write(frame('{"jsonrpc": "2.0", "id": 1, "method": '));
+    assert.ok(await waitFor(() => /"id":null,"error":\{"code":-32700,"message":"Parse error: /.test(out), 15_000), out);
+    raw.stdin.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'env/listSplit', params: { env: 'alfworld' } })));
+    assert.ok(await waitFor(() => /"id":2,"error":\{"code":-32602/.test(out), 15_000), `the server stopped answering: ${out}`);
+    raw.stdin.write('Content-Type: application/json\r\n\r\n{}');
+    assert.equal(await exited, 1);
+    assert.match(err, /the input stream cannot be trusted any more \(Header must provide a Content-Length property.\): exiting/);
+  } finally {
+    raw.kill('SIGKILL');
+  }
+});

@@ -7,6 +7,7 @@ import { EngineError, WorkerFailure } from '../env/worker-process';
 import { EpisodeFailure } from '../env/pool';
 import type { Logger } from '../util/log';
 import { checkHealth } from '../server/health';
+import { guardInputStream } from '../server/stream-guard';
 import { onStopSignals } from './output';
 import { StoreError } from '../store/sqlite';
 import { InvalidEdit } from '../store/annotations';
@@ -46,12 +47,15 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       // stdout carries the protocol: anything printed goes to stderr instead.
       console.log = console.info = (...args: unknown[]) => process.stderr.write(args.map(String).join(' ') + '\n');
-      const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+      const reader = new StreamMessageReader(process.stdin);
+      const writer = new StreamMessageWriter(process.stdout);
+      const connection = createMessageConnection(reader, writer);
       const log: Logger = (level, message) => {
         process.stderr.write(`[${level}] ${message}\n`);
         if (level !== 'debug') sendNotification(connection, 'runtime/log', { level, message });
       };
       const { handlers, dispose } = createHandlers(connection, log);
+      guardInputStream(reader, writer, log, (code) => void dispose().finally(() => process.exit(code)));
       serveProtocol(connection, withErrorCodes(handlers));
       const stop = async () => {
         await dispose();
