@@ -120,17 +120,21 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
         const startedAt = new Date().toISOString();
         const expert = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
         const trajectory = tidy ? (await tidyTrajectory(environment, item.spec, expert)).trajectory : expert;
-        // Written inside the lease: an episode counts as done only once it is in the database.
-        await store.episodes.insert(expertEpisodeFields(trajectory, item.fields, split, startedAt, agent), { steps: stepRecords(trajectory) }, runId);
-        return trajectory;
+        // Written inside the lease: an episode counts as done only once it is in the database. Another writer may
+        // have stored the same item meanwhile: the store keeps the first.
+        const id = await store.episodes.insertUnlessDone(expertEpisodeFields(trajectory, item.fields, split, startedAt, agent), { steps: stepRecords(trajectory) }, runId);
+        return { trajectory, stored: id !== null };
       },
       (item) => item.spec,
       (settled) => {
         const label = itemKey(settled.item.fields);
-        if (settled.ok) {
+        if (settled.ok && !settled.value.stored) {
+          report.skipped++;
+          options.onEpisode?.({ ok: true, label });
+        } else if (settled.ok) {
           report.stored++;
-          report.steps += settled.value.steps.length;
-          if (settled.value.summary.won) report.won++;
+          report.steps += settled.value.trajectory.steps.length;
+          if (settled.value.trajectory.summary.won) report.won++;
           options.onEpisode?.({ ok: true, label });
         } else if (!options.signal?.aborted) {
           report.failed++;

@@ -65,18 +65,25 @@ async function schemaVersion(db: SqliteDatabase): Promise<number> {
   return row?.user_version ?? 0;
 }
 
+/**
+ * Each step reads the version again inside its own write transaction (BEGIN IMMEDIATE): two processes opening a new
+ * file at the same moment take turns, and the second finds the first's work done instead of failing on it.
+ */
 async function migrate(db: SqliteDatabase, from: number): Promise<void> {
-  if (from === 0) {
-    // A version-0 file must be empty: refuse to build our schema into somebody else's database.
-    const tables = await db.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`);
-    if (tables.length) {
-      throw new StoreError(`${db.file} is an SQLite database but not a STEP-HRL dataset (it has tables: ${tables.slice(0, 5).map((t) => t.name).join(', ')})`);
-    }
-  }
-  for (let version = from; version < SCHEMA_VERSION; version++) {
-    await db.write(async (tx) => {
-      await tx.exec(MIGRATIONS[version]!);
-      await tx.exec(`PRAGMA user_version = ${version + 1}`);
+  for (let version = from; version < SCHEMA_VERSION; ) {
+    version = await db.write(async (tx) => {
+      const current = (await tx.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+      if (current !== version) return current; // another process migrated meanwhile
+      if (current === 0) {
+        // A version-0 file must be empty: refuse to build our schema into somebody else's database.
+        const tables = await tx.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`);
+        if (tables.length) {
+          throw new StoreError(`${db.file} is an SQLite database but not a STEP-HRL dataset (it has tables: ${tables.slice(0, 5).map((t) => t.name).join(', ')})`);
+        }
+      }
+      await tx.exec(MIGRATIONS[current]!);
+      await tx.exec(`PRAGMA user_version = ${current + 1}`);
+      return current + 1;
     });
   }
 }

@@ -107,6 +107,26 @@ export class EpisodeRepository {
     });
   }
 
+  /**
+   * Stores a whole episode unless the same item already has a complete episode from the same source and agent,
+   * deciding inside the write transaction: two writers on one dataset (the CLI and the extension) store it once.
+   * Returns the new id, or null when it was already there.
+   */
+  insertUnlessDone(fields: EpisodeFields, children: EpisodeChildren, runId: number | null = null): Promise<number | null> {
+    return this.db.write(async (tx) => {
+      const item = fields.env === 'alfworld' ? 'game IS ?' : 'task = ? AND variation IS ? AND simplifications IS ?';
+      const itemParams = fields.env === 'alfworld' ? [fields.game] : [fields.task, fields.variation, fields.simplifications];
+      const existing = await tx.get<{ id: number }>(
+        `SELECT id FROM episodes WHERE env = ? AND source = ? AND agent IS ? AND status = 'complete' AND ${item} LIMIT 1`,
+        [fields.env, fields.source, fields.agent, ...itemParams],
+      );
+      if (existing) return null;
+      const id = await insertEpisodeRows(tx, fields, runId);
+      await insertChildRows(tx, id, children);
+      return id;
+    });
+  }
+
   /** Stores many whole episodes in one transaction (bulk loads, imports); returns their ids in order. */
   insertMany(episodes: Array<{ fields: EpisodeFields; children: EpisodeChildren }>, runId: number | null = null): Promise<number[]> {
     return this.db.write(async (tx) => {
