@@ -14,6 +14,7 @@ import { itemKey } from '../store/episodes';
 import { listSplitItems, type SplitItem } from '../env/split-items';
 import { tidyTrajectory } from './tidy';
 import { plural } from '../util/plural';
+import { diskFullCause, type DiskFullError } from '../store/sqlite';
 
 export const EXPERT_AGENTS: Record<EnvKind, string> = {
   scienceworld: 'scienceworld-gold-path',
@@ -114,6 +115,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
       env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0, agent,
     });
     report.runId = runId;
+    const fatal: { diskFull: DiskFullError | null } = { diskFull: null }; // set in a callback
     await pool.map(
       pending,
       async (environment, item) => {
@@ -128,7 +130,9 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
       (item) => item.spec,
       (settled) => {
         const label = itemKey(settled.item.fields);
-        if (settled.ok && !settled.value.stored) {
+        if (!settled.ok && (fatal.diskFull ??= diskFullCause(settled.error))) {
+          void pool.close(); // every later episode would fail the same way: stop now
+        } else if (settled.ok && !settled.value.stored) {
           report.skipped++;
           options.onEpisode?.({ ok: true, label });
         } else if (settled.ok) {
@@ -143,6 +147,10 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
         }
       },
     );
+    if (fatal.diskFull) {
+      await store.runs.finish(runId, 'failed', fatal.diskFull.message).catch(() => undefined); // may not fit either
+      throw fatal.diskFull;
+    }
     report.interrupted = Boolean(options.signal?.aborted);
     const status = report.interrupted ? 'interrupted' : report.failed ? 'failed' : 'complete';
     await store.runs.finish(runId, status, report.failed ? `${plural(report.failed, 'episode')} failed; rerun to retry them` : null);

@@ -16,6 +16,7 @@ import { AGENT_ROLES, type AgentKind, type AgentOutcome, type DecodingSettings, 
 import type { LanguageModel } from '../llm/types';
 import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
+import { diskFullCause, type DiskFullError } from '../store/sqlite';
 import { summarizeEvaluation, type EvaluationSummary } from './summary';
 import { plural } from '../util/plural';
 
@@ -109,6 +110,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
   let runId: number | null = null;
   const failures: string[] = [];
   let decisions = 0;
+  const fatal: { diskFull: DiskFullError | null } = { diskFull: null }; // set in a callback
   let items: SplitItem[] = [];
   try {
     items = await listSplitItems(pool, { ...options, simplifications });
@@ -180,12 +182,18 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         const label = itemKey(settled.item.fields);
         if (settled.ok) {
           options.onEpisode?.({ ok: true, label, score: settled.value.score, won: settled.value.won });
+        } else if (fatal.diskFull ??= diskFullCause(settled.error)) {
+          void pool.close(); // every later episode would fail the same way: stop now
         } else if (!options.signal?.aborted) {
           failures.push(settled.error.message);
           options.onEpisode?.({ ok: false, label, error: settled.error.message });
         }
       },
     );
+    if (fatal.diskFull) {
+      await store.runs.finish(runId, 'failed', fatal.diskFull.message).catch(() => undefined); // may not fit either
+      throw fatal.diskFull;
+    }
     const summary = await summarizeEvaluation(store, {
       identity, split, items, runId, failures, decisions, seconds: (performance.now() - started) / 1000,
     });

@@ -24,6 +24,22 @@ export class StoreError extends Error {
   }
 }
 
+/** The disk holding the dataset is full: every later write would fail too, so the job stops at once. */
+export class DiskFullError extends StoreError {
+  constructor(readonly file: string, cause: unknown) {
+    super(`the disk holding ${file} is full: free some space, then run the same command again (finished episodes are kept)`, { cause });
+    this.name = 'DiskFullError';
+  }
+}
+
+/** The DiskFullError behind an error (an episode's failure wraps its cause), or null. */
+export function diskFullCause(error: unknown): DiskFullError | null {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof DiskFullError) return e;
+  return null;
+}
+
+const isDiskFull = (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_FULL';
+
 export class SqliteDatabase implements Queryable {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -99,7 +115,7 @@ export class SqliteDatabase implements Queryable {
         return value;
       } catch (error) {
         await this.exec('ROLLBACK').catch(() => undefined);
-        throw error;
+        throw isDiskFull(error) ? new DiskFullError(this.file, error) : error;
       }
     });
     this.writeQueue = result.catch(() => undefined);
