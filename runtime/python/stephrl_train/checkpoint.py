@@ -17,7 +17,10 @@ COMPLETE = "COMPLETE"
 
 
 def rng_state() -> Dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    # NumPy's state as plain values (no ndarray), so that checkpoints load with torch.load(weights_only=True).
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))
+    state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -25,7 +28,9 @@ def rng_state() -> Dict[str, Any]:
 
 def set_rng_state(state: Dict[str, Any]) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    keys = keys.numpy() if isinstance(keys, torch.Tensor) else np.asarray(keys)
+    np.random.set_state((kind, keys.astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -64,7 +69,13 @@ def latest(out_dir: str) -> Optional[str]:
 
 
 def load_state(path: str) -> Dict[str, Any]:
-    return torch.load(os.path.join(path, "trainer.pt"), weights_only=False)
+    """Tensors and plain values only (weights_only): a checkpoint folder from elsewhere cannot run code on load.
+    Checkpoints written before NumPy's state was stored as a tensor also hold an ndarray: allowed by name."""
+    file = os.path.join(path, "trainer.pt")
+    multiarray = (getattr(np, "_core", None) or np.core).multiarray
+    numpy_types = [np.ndarray, np.dtype, type(np.dtype(np.uint32)), multiarray._reconstruct]
+    with torch.serialization.safe_globals(numpy_types):
+        return torch.load(file, weights_only=True)
 
 
 def prune(out_dir: str, keep: int) -> None:
