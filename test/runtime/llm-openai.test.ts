@@ -219,6 +219,24 @@ test('bad requests answer 400, 404, 413 and 415 with a message', async () => {
   assert.equal((await post('/v1/completions', JSON.stringify({ prompt: 'x'.repeat(9 * 1024 * 1024) }))).status, 413);
 });
 
+test('with a token, a request without it is refused (401) and the client sends it from OPENAI_API_KEY', async () => {
+  const guarded = await serveOpenAi(model, { host: '127.0.0.1', port: 0, token: 's3cret' });
+  try {
+    const body = JSON.stringify({ prompt: 'x', max_tokens: 1 });
+    const ask = (authorization?: string) =>
+      fetch(`${guarded.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+    assert.equal((await ask()).status, 401);
+    assert.equal((await ask('Bearer wrong!')).status, 401);
+    assert.match(((await (await ask('Bearer s3cre')).json()) as { error: { message: string } }).error.message, /Authorization: Bearer <token>/);
+    assert.equal((await ask('Bearer s3cret')).status, 200);
+    const client = await connectOpenAiModel({ baseUrl: `${guarded.url}/v1`, apiKey: 's3cret' });
+    assert.equal(client.info.backend, 'openai');
+    await client.close();
+  } finally {
+    await guarded.close();
+  }
+});
+
 test('the server binds only loopback addresses', async () => {
   for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) {
     await assert.rejects(serveOpenAi(model, { host, port: 0 }), /refusing to serve the model on .*loopback/, host);

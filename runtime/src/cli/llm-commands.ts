@@ -17,6 +17,7 @@ interface ServeOptions {
   threads?: string;
   contextSize?: string;
   parallel: string;
+  token?: string;
 }
 
 function parsePort(value: string): number {
@@ -38,6 +39,7 @@ export function registerLlmCommands(program: Command): void {
     .option('--host <host>', 'loopback address to bind (127.0.0.1, ::1 or localhost)', '127.0.0.1')
     .option('--threads <n>', 'CPU threads for evaluation (default: every core for one session, half of them for several)')
     .option('--context-size <n>', "tokens each request may hold, prompt and answer (default 4096, at most the model's training context)")
+    .option('--token <token>', 'require `Authorization: Bearer <token>` on every request, for hosts shared with other users (default: $STEPHRL_LLM_TOKEN, else none)')
     .option('--parallel <n>', 'requests generated at once, each in its own KV cache; a request goes to the one whose last prompt it shares most with (3 keep the three STEP-HRL roles cached)', '3')
     .action(async (opts: ServeOptions) => {
       // Checked before the model loads, which can take a while.
@@ -57,7 +59,8 @@ export function registerLlmCommands(program: Command): void {
       });
       let server: Awaited<ReturnType<typeof serveOpenAi>>;
       try {
-        server = await serveOpenAi(model, { host: opts.host, port, parallel, log: (line) => process.stderr.write(`${line}\n`) });
+        const token = opts.token ?? process.env.STEPHRL_LLM_TOKEN;
+        server = await serveOpenAi(model, { host: opts.host, port, parallel, ...(token ? { token } : {}), log: (line) => process.stderr.write(`${line}\n`) });
       } catch (error) {
         await model.close();
         throw error;

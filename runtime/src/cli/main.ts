@@ -18,6 +18,7 @@ import { ExportError, ImportError } from '../exchange/types';
 import { ModelError } from '../llm/types';
 import { TrainerError } from '../train/trainer-process';
 import { version } from '../util/version';
+import { clipMessage } from '../util/clip';
 
 export function buildProgram(): Command {
   const program = new Command('stephrl')
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof UsageError) {
-      process.stderr.write(`stephrl: ${error.message}\n`);
+      process.stderr.write(`stephrl: ${clipMessage(error.message)}\n`);
       return 2;
     }
     const known =
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof ImportError ||
       error instanceof ExportError ||
       error instanceof TrainerError;
-    process.stderr.write(`stephrl: error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
+    process.stderr.write(`stephrl: error: ${clipMessage(known ? (error as Error).message : String((error as Error)?.stack ?? error))}\n`);
     return 1;
   }
 }

@@ -13,6 +13,7 @@ import { StoreError } from '../store/sqlite';
 import { InvalidEdit } from '../store/annotations';
 import { ExportError, ImportError } from '../exchange/types';
 import { ModelError } from '../llm/types';
+import { clipMessage } from '../util/clip';
 
 /** Turns runtime errors into JSON-RPC errors whose message a person can act on. */
 function withErrorCodes(handlers: Handlers): Handlers {
@@ -33,7 +34,7 @@ function withErrorCodes(handlers: Handlers): Handlers {
           : cause instanceof ImportError ? ErrorCodes.ImportError
           : cause instanceof ExportError ? ErrorCodes.ExportError
           : ErrorCodes.Internal;
-        throw new ResponseError(code, (error as Error).message);
+        throw new ResponseError(code, clipMessage((error as Error).message));
       }
     };
   }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssues, Semaphore } from './openai';
 import { ContextOverflowError, GrammarTooDeepError, type LanguageModel, type ModelSession } from './types';
+import { timingSafeEqual } from 'node:crypto';
 
 export interface OpenAiServerOptions {
   /** A loopback address or `localhost`; default 127.0.0.1. */
@@ -21,6 +22,8 @@ export interface OpenAiServerOptions {
   parallel?: number;
   /** One line per request (method, path, status, milliseconds). */
   log?: (line: string) => void;
+  /** On a shared host: every request must carry `Authorization: Bearer <token>` (401 otherwise). */
+  token?: string;
 }
 
 export interface OpenAiServer {
@@ -174,6 +177,13 @@ async function readJson<T>(request: http.IncomingMessage, schema: z.ZodType<T>):
   return parsed.data;
 }
 
+/** Constant-time comparison of an Authorization header with the expected bearer token. */
+function sameToken(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 function send(response: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -255,6 +265,9 @@ export async function serveOpenAi(model: LanguageModel, options: OpenAiServerOpt
       // DNS rebinding: a page served from evil.example resolved to 127.0.0.1 still says Host: evil.example.
       const hostHeader = (request.headers.host ?? '').replace(/:\d+$/, '');
       if (!isLoopbackHost(hostHeader)) throw new HttpError(403, `Host '${request.headers.host ?? ''}' is not a loopback address`);
+      if (options.token !== undefined && !sameToken(request.headers.authorization, options.token)) {
+        throw new HttpError(401, 'this server needs the token it was started with: send Authorization: Bearer <token>');
+      }
       const route = routes[`${request.method} ${path}`];
       if (!route) {
         const known = Object.keys(routes).some((key) => key.endsWith(` ${path}`));

@@ -13,6 +13,7 @@ import {
   type RequestParams,
   type RequestResult,
 } from './rpc';
+import { clipMessage } from '../util/clip';
 
 /** JSON-RPC error codes for this protocol (the -32000..-32099 range is for servers). */
 export const ErrorCodes = {
@@ -39,7 +40,7 @@ export function serveProtocol(connection: MessageConnection, handlers: Handlers)
     const spec = requests[name];
     connection.onRequest(name, async (raw: unknown, cancel: CancellationToken) => {
       const params = spec.params.safeParse(raw ?? {});
-      if (!params.success) throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${name}: ${params.error.message}`);
+      if (!params.success) throw new ResponseError(ErrorCodes.InvalidParams, clipMessage(`invalid params for ${name}: ${params.error.message}`));
       const controller = new AbortController();
       const subscription = cancel.onCancellationRequested(() => controller.abort());
       try {

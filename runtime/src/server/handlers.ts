@@ -26,6 +26,7 @@ import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { collectDemonstrations } from '../collect/demos';
 import { RULE_ANNOTATOR, annotatable, annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
+import { isRunProcess } from '../util/proc-cpu';
 
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
@@ -266,6 +267,10 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       if (run.status !== 'running') throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is not running (${run.status})`);
       if (run.host !== os.hostname() || !run.pid || run.pid === process.pid) {
         throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} belongs to process ${run.pid} on ${run.host}: stop it there`);
+      }
+      // The stored process id may since have been reused by another process: signal it only if it is still the run's.
+      if (!isRunProcess(run.pid, run.startedAt)) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId}'s process ${run.pid} is gone (the id now belongs to another process, or to none): nothing was signalled`);
       }
       try {
         process.kill(run.pid, 'SIGTERM'); // the CLI stops after the current step or episode and keeps everything

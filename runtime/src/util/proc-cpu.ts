@@ -31,3 +31,28 @@ export function processTreeCpuSeconds(rootPid: number): number | undefined {
   }
   return total / CLOCK_TICKS;
 }
+
+/**
+ * Whether process `pid` is still the one that started a run at `startedAt`: alive, a STEP-HRL process (its command
+ * line names stephrl), and started no later than the run (a reused process id belongs to a newer process). Where
+ * /proc is missing (not Linux) only liveness is known, and that is what this answers.
+ */
+export function isRunProcess(pid: number, startedAt: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (!fs.existsSync('/proc/self/stat')) return true;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    if (!/stephrl/.test(cmdline)) return false;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    const processStartMs = (bootSeconds + startTicks / CLOCK_TICKS) * 1000;
+    return processStartMs <= Date.parse(startedAt) + 2000; // /proc's start time is in ticks; allow for rounding
+  } catch {
+    return false;
+  }
+}
