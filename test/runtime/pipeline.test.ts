@@ -95,6 +95,16 @@ test('the offline-RL critics score an episode evaluated with the RL adapter: V, 
       assert.ok(Number.isFinite(v.v) && Number.isFinite(v.q), JSON.stringify(v));
       assert.ok(Math.abs(v.advantage! - (v.q! - v.v!)) < 1e-4);
     }
+    // An adapter path an imported file could have set is not followed to a critics.pt.
+    const foreign = path.join(dir, 'elsewhere', 'adapter.gguf');
+    fs.mkdirSync(path.dirname(foreign), { recursive: true });
+    fs.copyFileSync(scored.critics!, path.join(path.dirname(foreign), 'critics.pt'));
+    await store.db.run('UPDATE episodes SET adapter = ? WHERE id = ?', [foreign, episode.id]);
+    const refused = await criticValues(store, { episodeId: episode.id });
+    assert.deepEqual(refused.values, []);
+    assert.match(refused.reason!, /was not exported by a training run of this dataset/);
+    assert.equal((await criticValues(store, { episodeId: episode.id, checkpoint: path.dirname(foreign), model })).reason, null, 'a named checkpoint is scored');
+    await store.db.run('UPDATE episodes SET adapter = ? WHERE id = ?', [path.join(rlDir, 'final', 'adapter.gguf'), episode.id]);
     // An episode that ran without an adapter says why it has no values.
     const [base] = await store.episodes.list({ source: 'policy', adapter: null });
     const unscored = await criticValues(store, { episodeId: base!.id });

@@ -48,6 +48,11 @@ export async function criticValues(
   const none = (reason: string, critics: string | null = null, baseModel: string | null = null): EpisodeCriticValues => ({ episodeId, critics, baseModel, reason, values: [] });
   const given = options.checkpoint ?? episode.adapter;
   if (!given) return none('the episode ran without an adapter; name a critic checkpoint (an offline-RL training folder) to score it');
+  // An episode's adapter path is data (an imported file can set it): follow it only to an adapter this dataset's own
+  // training exported. A checkpoint the person names is theirs to choose.
+  if (!options.checkpoint && !(await store.db.get(`SELECT 1 FROM checkpoints WHERE path = ? AND kind = 'gguf-adapter'`, [given]))) {
+    return none(`the episode's adapter ${given} was not exported by a training run of this dataset: name its critic checkpoint (an offline-RL training folder) to score it`);
+  }
   const critics = findCritics(given);
   if (!critics) return none(`no critics.pt at ${given}: critics come from offline RL (stephrl train rl)`);
   const baseModel = options.model ?? baseModelOf(critics);
