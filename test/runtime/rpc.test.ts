@@ -230,6 +230,15 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   await assert.rejects(sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }), /is not running \(interrupted\)/);
 });
 
+test('requests that only read do not create a dataset where there is none', async () => {
+  const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rpc-read-')), 'none.db');
+  assert.deepEqual(await sendRequest(connection, 'dataset/listRuns', { db: missing }), { runs: [] });
+  assert.deepEqual((await sendRequest(connection, 'dataset/listEpisodes', { db: missing })).episodes, []);
+  assert.equal((await sendRequest(connection, 'dataset/stats', { db: missing })).episodes.total, 0);
+  assert.deepEqual((await sendRequest(connection, 'models/list', { db: missing })).adapters, []);
+  assert.ok(!fs.existsSync(missing), 'a read created the dataset file');
+});
+
 test('closing stdin stops the server and its workers', async () => {
   connection.dispose();
   server.stdin.end();

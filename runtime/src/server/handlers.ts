@@ -1,4 +1,5 @@
 /** The runtime's JSON-RPC services: thin adapters from the protocol to the runtime's modules. */
+import * as fs from 'node:fs';
 import type { MessageConnection } from 'vscode-jsonrpc';
 import { sendNotification, type Handlers } from '../protocol/jsonrpc';
 import { WorkerEnvironment } from '../env/environment';
@@ -48,6 +49,10 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     }
     return s;
   };
+  // Requests that only read answer from an empty in-memory dataset when the file does not exist, instead of
+  // creating it (the Runs or Datasets view opening must not leave files behind).
+  let empty: Promise<DatasetStore> | null = null;
+  const readStore = (db?: string) => (fs.existsSync(db ?? defaultDatasetPath()) ? store(db) : (empty ??= DatasetStore.open(':memory:')));
   const editor = 'user:editor';
 
   // Runs this runtime is running, with the controller that stops each: `runs/stop` uses it.
@@ -81,16 +86,16 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           }),
         episode,
       ),
-    'dataset/stats': async ({ db, filter }) => datasetStats((await store(db)).db, filter ?? {}),
-    'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await store(db)).episodes.list(filter ?? {}) }),
-    'dataset/export': async ({ db, filter, format, out }) => ({ episodes: await exportEpisodes(await store(db), filter ?? {}, format, path.resolve(out)), out: path.resolve(out) }),
+    'dataset/stats': async ({ db, filter }) => datasetStats((await readStore(db)).db, filter ?? {}),
+    'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await readStore(db)).episodes.list(filter ?? {}) }),
+    'dataset/export': async ({ db, filter, format, out }) => ({ episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out)), out: path.resolve(out) }),
     'dataset/import': async ({ db, format, files, env, task, split, annotate }) => {
       const { runId, imported, annotated, annotationFailures } = await importFiles(await store(db), format, files, {
         annotate, ...(env ? { env } : {}), ...(task ? { task } : {}), ...(split ? { split } : {}),
       });
       return { runId, imported, annotated, annotationFailures };
     },
-    'dataset/annotationStatus': async ({ db, filter }) => ({ episodes: await (await store(db)).annotations.status(filter ?? {}) }),
+    'dataset/annotationStatus': async ({ db, filter }) => ({ episodes: await (await readStore(db)).annotations.status(filter ?? {}) }),
     'dataset/getEpisode': async ({ db, episodeId }) => (await store(db)).episodes.get(episodeId),
     'dataset/editAnnotation': async ({ db, episodeId, edit, actor }) => (await store(db)).annotations.edit(episodeId, edit, actor ?? editor),
     'dataset/undoAnnotation': async ({ db, episodeId, actor }) => (await store(db)).annotations.undo(episodeId, actor ?? editor),
@@ -107,7 +112,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       if (running.has(runId)) throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is running: stop it first`);
       return (await store(db)).runs.delete(runId, { episodes });
     },
-    'dataset/metrics': async ({ db, runId, after, limit }) => (await store(db)).runs.metricsAfter(runId, after, limit),
+    'dataset/metrics': async ({ db, runId, after, limit }) => (await readStore(db)).runs.metricsAfter(runId, after, limit),
     'dataset/collectDemonstrations': async (request, signal) => {
       const progress = { total: 0, done: 0, failed: 0 };
       const notify = (extra: { label?: string; error?: string } = {}) => {
@@ -157,7 +162,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       }
     },
     'dataset/listRuns': async ({ db, kind, limit }) => {
-      const dataset = await store(db);
+      const dataset = await readStore(db);
       const runs = (await dataset.runs.list(kind)).sort((a, b) => b.id - a.id).slice(0, limit);
       return { runs: await Promise.all(runs.map(async (r) => ({ ...r, metrics: await dataset.runs.latestMetrics(r.id) }))) };
     },
@@ -255,7 +260,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         onRun: track,
       });
     }),
-    'models/list': async ({ db, extra }) => listModels(await store(db), extra),
+    'models/list': async ({ db, extra }) => listModels(await readStore(db), extra),
     'runs/stop': async ({ db, runId }) => {
       const controller = running.get(runId);
       if (controller) {
