@@ -78,7 +78,10 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  }
+  }  const slow = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen'], { env: { STEPHRL_WORKER_TIMEOUT_S: 'soon' } });
+  assert.equal(slow.code, 1);
+  assert.match(slow.stderr, /STEPHRL_WORKER_TIMEOUT_S must be a number of seconds above 0, not 'soon'/);
+  assert.doesNotMatch(slow.stderr, /\n\s+at /);
 });
 
 test('env play: a person types actions, asks for valid ones and quits', async () => {

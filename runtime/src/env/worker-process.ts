@@ -22,7 +22,23 @@ export interface WorkerTimeouts {
   callMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: WorkerTimeouts = { startMs: 120_000, resetMs: 120_000, callMs: 60_000 };
+/**
+ * Environment-call limits; a slow machine or a huge ScienceWorld variation can raise them without code:
+ * STEPHRL_WORKER_TIMEOUT_S (every call), STEPHRL_WORKER_START_TIMEOUT_S, STEPHRL_WORKER_RESET_TIMEOUT_S.
+ */
+export const defaultTimeouts = (): WorkerTimeouts => ({
+  startMs: timeoutFromEnv('STEPHRL_WORKER_START_TIMEOUT_S', 120_000),
+  resetMs: timeoutFromEnv('STEPHRL_WORKER_RESET_TIMEOUT_S', 120_000),
+  callMs: timeoutFromEnv('STEPHRL_WORKER_TIMEOUT_S', 60_000),
+});
+
+function timeoutFromEnv(name: string, fallbackMs: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new EngineError(`${name} must be a number of seconds above 0, not '${raw}'`, 'bad_setting');
+  return seconds * 1000;
+}
 
 export interface WorkerOptions {
   python?: string;
@@ -82,7 +98,7 @@ export class EnvWorker {
     private readonly options: WorkerOptions = {},
   ) {
     this.kind = kind;
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.timeouts = { ...defaultTimeouts(), ...options.timeouts };
     this.log = options.log ?? silentLogger;
   }
 
