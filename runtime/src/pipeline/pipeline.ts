@@ -20,6 +20,7 @@ import type { DatasetStore } from '../store/dataset-store';
 import { materializeTransitions } from '../store/transitions';
 import { runTraining, type TrainingResult } from '../train/training';
 import { silentLogger, type Logger } from '../util/log';
+import { listShippedAdapters } from '../llm/shipped-adapters';
 import { plural } from '../util/plural';
 
 /** How much of each environment a pipeline uses. */
@@ -129,6 +130,11 @@ const ROW_LABELS = {
   rlConstrained: 'after BC + RL, constrained',
 } as const;
 
+const shippedRowLabel = (name: string) => `shipped adapter '${name}'`;
+
+/** Base model rows, then the shipped adapters, then what this run trained. */
+const rowOrder = (shippedLabels: string[]): string[] => [ROW_LABELS.baseReact, ROW_LABELS.baseStephrl, ...shippedLabels, ROW_LABELS.bc, ROW_LABELS.bcConstrained, ROW_LABELS.rl, ROW_LABELS.rlConstrained];
+
 /** The slice's evaluation splits of an environment that the data has (ALFWorld valid_unseen needs the official download). */
 function evaluationSplits(env: EnvKind, slice: PipelineSlice, alfworldData: string, log: Logger): string[] {
   const wanted = slice.evalSplits?.[env] ?? [EVAL_SPLITS[env]];
@@ -150,7 +156,10 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   if (foreign.length) throw new Error(`this recipe is for ${slice.envs!.join(' and ')} only, not ${foreign.join(' or ')}`);
   const evalSplits = new Map(envs.map((env) => [env, evaluationSplits(env, slice, options.alfworldData, log)]));
   const splitsOf = (env: EnvKind) => evalSplits.get(env)!;
-  const evalStages = envs.reduce((a, env) => a + splitsOf(env).length, 0) * (4 + (slice.constrainedRows ? 2 : 0));
+  // Adapters that ship for this base model join the table on the same games: the full recipe beside a few CPU minutes.
+  const shipped = listShippedAdapters().filter((a) => envs.includes(a.env) && a.baseModel === path.basename(options.modelPath));
+  const evalStages = envs.reduce((a, env) => a + splitsOf(env).length, 0) * (4 + (slice.constrainedRows ? 2 : 0)) +
+    shipped.reduce((a, adapter) => a + splitsOf(adapter.env).length, 0);
   const totalStages = 2 * envs.length + 3 + evalStages; // demos and collection per environment; annotation, BC, RL
   let stageIndex = 0;
   const stage = (name: string) => {
@@ -182,8 +191,8 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
 
   // 3. The BC agent, then the base model (ReAct and STEP-HRL) on the same games; rows keep the table's order.
   const rows = new Map<string, PipelineRow[]>();
-  const evaluate = async (label: string, agent: AgentKind, adapter: string | null, constrained = false) => {
-    for (const env of envs) {
+  const evaluate = async (label: string, agent: AgentKind, adapter: string | null, constrained = false, only?: EnvKind) => {
+    for (const env of only ? [only] : envs) {
       for (const split of splitsOf(env)) {
         stage(`evaluation: ${label} (${env} ${split})`);
         const summary = await play(store, options, {
@@ -198,6 +207,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   if (slice.constrainedRows) await evaluate(ROW_LABELS.bcConstrained, 'stephrl', bc.adapterGguf, true);
   await evaluate(ROW_LABELS.baseReact, 'react', null);
   await evaluate(ROW_LABELS.baseStephrl, 'stephrl', null);
+  for (const adapter of shipped) await evaluate(shippedRowLabel(adapter.name), 'stephrl', adapter.path, false, adapter.env);
 
   // 4. Rollouts of the BC policy, then offline RL on expert + collected transitions.
   const collectedIds: number[] = [];
@@ -215,7 +225,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   if (slice.constrainedRows) await evaluate(ROW_LABELS.rlConstrained, 'stephrl', rl.adapterGguf, true);
 
   const result: PipelineResult = {
-    rows: Object.values(ROW_LABELS).flatMap((label) => rows.get(label) ?? []), bc, rl, transitionSets: { bc: bcSet, rl: rlSet }, db: store.file, out: options.out, seconds: (performance.now() - started) / 1000,
+    rows: rowOrder(shipped.map((a) => shippedRowLabel(a.name))).flatMap((label) => rows.get(label) ?? []), bc, rl, transitionSets: { bc: bcSet, rl: rlSet }, db: store.file, out: options.out, seconds: (performance.now() - started) / 1000,
   };
   fs.writeFileSync(path.join(options.out, 'pipeline.json'), JSON.stringify(result, null, 2));
   return result;
