@@ -8,7 +8,8 @@ import type { ModelList } from '../protocol/trainer';
 import { formatSuccess } from '../evaluate/intervals';
 import { printJson } from './output';
 import { withStore } from './dataset-commands';
-import { ADAPTER_NAME, shipAdapter } from '../train/ship-adapter';
+import { shipAdapter } from '../train/ship-adapter';
+import { ADAPTER_NAME } from '../protocol/trainer';
 import { UsageError } from './episode-args';
 import { plural } from '../util/plural';
 

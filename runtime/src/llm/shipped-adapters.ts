@@ -5,12 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AdapterCard } from '../protocol/trainer';
+import { ADAPTER_NAME, AdapterCard } from '../protocol/trainer';
 import { projectRoot } from '../util/paths';
 import { ModelError } from './types';
 
 export const shippedAdaptersDir = path.join(projectRoot, 'runtime', 'adapters');
-const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export interface ShippedAdapter extends AdapterCard {
   path: string;
@@ -35,7 +34,7 @@ export function listShippedAdapters(dir = shippedAdaptersDir): ShippedAdapter[] 
 
 /** An adapter argument as a file: an existing path as given, else a shipped adapter's name; a clear error otherwise. */
 export function resolveAdapter(given: string, dir = shippedAdaptersDir): { path: string; shipped: ShippedAdapter | null } {
-  if (fs.existsSync(given) || !NAME.test(given)) return { path: path.resolve(given), shipped: null };
+  if (fs.existsSync(given) || !ADAPTER_NAME.test(given)) return { path: path.resolve(given), shipped: null };
   const shipped = listShippedAdapters(dir).find((a) => a.name === given);
   if (!shipped) {
     const names = listShippedAdapters(dir).map((a) => a.name);

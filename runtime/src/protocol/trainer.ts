@@ -134,8 +134,11 @@ export const PipelineResult = z.object({
  * A shipped adapter's card (runtime/adapters/<name>/card.json): what it was trained on, how, and what it scores,
  * each score with its interval and the command that measured it.
  */
+/** A shipped adapter's name: lower-case letters, digits and dashes (it is also a folder name). */
+export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
 export const AdapterCard = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  name: z.string().regex(ADAPTER_NAME),
   title: z.string(),
   env: z.enum(['scienceworld', 'alfworld']),
   /** The base model's file name (the adapter only fits that model). */

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AdapterCard } from '../protocol/trainer';
+import { ADAPTER_NAME, AdapterCard } from '../protocol/trainer';
 import type { EnvKind } from '../protocol/environment';
 import type { DatasetStore } from '../store/dataset-store';
 import { wilsonInterval, formatSuccess } from '../evaluate/intervals';
@@ -55,8 +55,6 @@ interface EvalConfigRecord {
   limit: number | null;
   perTaskLimit: number | null;
 }
-
-export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export const thisMachine = (): string =>
   `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB`;
