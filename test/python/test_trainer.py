@@ -266,6 +266,30 @@ def test_kill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(workspac
         assert torch.equal(a[k], b[k]), k
 
 
+def test_a_finished_run_trained_further_matches_one_trained_straight_to_that_length(workspace):
+    d = workspace["dir"]
+    common = ["--db", workspace["db"], "--model", workspace["model"], "--config", json.dumps(SMALL), "--no-export"]
+    straight = trainer("bc", *common, "--steps", "6", "--out", str(d / "straight-6"))
+    assert straight.returncode == 0, straight.stderr
+
+    staged = str(d / "staged")
+    first = trainer("bc", *common, "--steps", "3", "--out", staged)
+    assert first.returncode == 0, first.stderr
+    again = trainer("bc", *common, "--steps", "3", "--out", staged)  # the same length again: nothing more to do
+    assert events(again.stdout)[0]["start_step"] == 3 and events(again.stdout)[0]["total_steps"] == 3
+    further = trainer("bc", *common, "--steps", "6", "--out", staged)
+    assert further.returncode == 0, further.stderr
+    start = events(further.stdout)[0]
+    assert start["start_step"] == 3 and start["total_steps"] == 6 and start["config"]["max_steps"] == 6
+    assert "extending the run to 6 steps" in further.stderr
+
+    # A constant learning rate and the same data order: the same weights as one run of 6 steps.
+    a = adapter_weights(str(d / "straight-6" / "final" / "adapter"))
+    b = adapter_weights(os.path.join(staged, "final", "adapter"))
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
 def test_sigterm_checkpoints_the_current_step_and_exits(workspace):
     out = str(workspace["dir"] / "cancelled")
     proc = subprocess.Popen([sys.executable, "-m", "stephrl_train", "bc", "--db", workspace["db"], "--model",

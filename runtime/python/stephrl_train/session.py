@@ -262,8 +262,16 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
         resumed_state = checkpoint.load_state(resume_from)
         if resumed_state["kind"] != kind:
             raise ValueError(f"{out_dir} holds a {resumed_state['kind']} run, not {kind}: choose another output folder")
+        requested_steps = cfg.max_steps
         cfg = TrainConfig.from_dict(resumed_state["config"])  # a resumed run keeps the settings it started with
         events.log(f"resuming from {resume_from} (step {resumed_state['step']})")
+        if requested_steps and requested_steps > resumed_state["step"] and requested_steps != cfg.max_steps:
+            # The one setting a resume may change: how far to go, so a finished run can be trained further with
+            # the same data order and optimizer state (the schedule is then a function of the new length).
+            events.log(f"extending the run to {requested_steps} steps (it was set to {cfg.max_steps or 'its epochs'})")
+            cfg = TrainConfig.from_dict({**cfg.to_dict(), "max_steps": requested_steps})
+            if resumed_state.get("best"):  # asked to go on: early stopping counts again from here
+                resumed_state["best"] = {**resumed_state["best"], "validations_since": 0}
     torch.manual_seed(cfg.seed)
 
     dtype = precision_dtype(cfg.precision, accelerator.device)

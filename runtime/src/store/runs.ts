@@ -79,16 +79,14 @@ export class RunRepository {
     });
   }
 
-  /** A resumed run: running again, owned by this process. */
-  async reopen(runId: number): Promise<void> {
+  /** A resumed run: running again, owned by this process (with a new configuration where it was extended). */
+  async reopen(runId: number, config?: Record<string, unknown>): Promise<void> {
     const now = nowIso();
     await this.db.write((tx) =>
-      tx.run(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?, host = ?, updated_at = ? WHERE id = ?`, [
-        process.pid,
-        os.hostname(),
-        now,
-        runId,
-      ]),
+      tx.run(
+        `UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?, host = ?, updated_at = ?, config = COALESCE(?, config) WHERE id = ?`,
+        [process.pid, os.hostname(), now, config ? JSON.stringify(config) : null, runId],
+      ),
     );
   }
 

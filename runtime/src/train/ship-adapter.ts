@@ -39,6 +39,8 @@ interface TrainConfigRecord {
   model: string;
   setId: number;
   steps: number | null;
+  /** Where a finished run was trained further: the steps each command went to. */
+  stages?: number[];
   overrides: Record<string, unknown>;
 }
 
@@ -59,6 +61,25 @@ interface EvalConfigRecord {
 export const thisMachine = (): string =>
   `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB`;
 
+/** Training time of a run trained in stages: the time between its logged steps, leaving out the pauses between
+ * stages (any gap over 15 minutes; a step takes under a minute on the slowest machine measured). */
+async function activeSeconds(store: DatasetStore, runId: number): Promise<number> {
+  const rows = await store.db.all<{ time: string }>(`SELECT min(time) AS time FROM metrics WHERE run_id = ? AND name = 'loss' GROUP BY step ORDER BY step`, [runId]);
+  let seconds = 0;
+  for (let i = 1; i < rows.length; i++) {
+    const gap = (Date.parse(rows[i]!.time) - Date.parse(rows[i - 1]!.time)) / 1000;
+    if (gap > 0 && gap < 15 * 60) seconds += gap;
+  }
+  return seconds;
+}
+
+/** The command that trained a run; a run trained further after it finished took one command per stage. */
+function trainingCommand(config: TrainConfigRecord, settings: string): string {
+  const base = `stephrl train ${config.kind} --set ${config.setId} --preset ${config.preset}`;
+  const stages = config.stages?.length ? config.stages : [config.steps];
+  return stages.map((steps) => `${base}${steps ? ` --steps ${steps}` : ''}${settings}`).join(' && ');
+}
+
 export async function shipAdapter(store: DatasetStore, options: ShipOptions): Promise<ShippedAdapter> {
   if (!ADAPTER_NAME.test(options.name)) throw new ModelError(`an adapter name is lower-case letters, digits and dashes, not '${options.name}'`);
   const gguf = path.resolve(options.adapter);
@@ -68,7 +89,9 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
   const run = (await store.db.get<RunRow>('SELECT id, kind, config, started_at, finished_at FROM runs WHERE id = ?', [exported.run_id]))!;
   const config = JSON.parse(run.config) as TrainConfigRecord;
   const steps = (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
-  const trainSeconds = run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : 0;
+  const trainSeconds = config.stages && config.stages.length > 1
+    ? await activeSeconds(store, run.id)
+    : run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : 0;
 
   const data = await describeData(store, config.setId);
   const scores = await measuredScores(store, gguf, options.name);
@@ -82,7 +105,7 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
     baseModel: path.basename(config.model),
     agent: 'stephrl',
     data: data.text,
-    command: `stephrl train ${config.kind} --set ${config.setId} --preset ${config.preset}${config.steps ? ` --steps ${config.steps}` : ''}${trainSettings}`,
+    command: trainingCommand(config, trainSettings),
     steps,
     trainSeconds: Math.round(trainSeconds),
     machine: options.machine ?? thisMachine(),

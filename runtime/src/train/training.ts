@@ -45,9 +45,16 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   const finalDir = path.join(out, 'final');
   const previous = await previousRun(store, out);
 
+  let extended: Record<string, unknown> | undefined;
   if (previous?.status === 'complete' && fs.existsSync(path.join(finalDir, 'adapter'))) {
-    log('info', `training run ${previous.id} in ${out} is already complete`);
-    return resultOf(store, previous.id, 'complete', out, false, null);
+    const trained = await lastTrainedStep(store, previous.id);
+    if (options.steps === undefined || options.steps <= trained) {
+      log('info', `training run ${previous.id} in ${out} is already complete (${trained} steps)`);
+      return resultOf(store, previous.id, 'complete', out, false, null);
+    }
+    log('info', `training run ${previous.id} in ${out} is complete at ${trained} steps: training it further, to ${options.steps}`);
+    const stages = (previous.config.stages as number[] | undefined) ?? [trained];
+    extended = { ...previous.config, steps: options.steps, stages: [...stages, options.steps] };
   }
   if (previous?.status === 'running') {
     throw new TrainerError(`training run ${previous.id} is already writing to ${out} (process ${previous.pid} on ${previous.host})`);
@@ -59,7 +66,7 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   let runId: number;
   if (previous) {
     runId = previous.id;
-    await store.runs.reopen(runId);
+    await store.runs.reopen(runId, extended);
     log('info', `resuming training run ${runId} from ${out}`);
   } else {
     runId = await store.runs.start('train', `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId} (${options.preset})`, config);
@@ -121,6 +128,13 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   }
   await store.runs.finish(runId, status, status === 'interrupted' ? 'stopped before the end: run the same training again to resume' : errorMessage);
   return resultOf(store, runId, status, out, Boolean(previous), errorMessage, totalSteps);
+}
+
+/** The step of a run's last checkpoint: what a finished run was trained to (early stopping may end it before its
+ * planned steps). */
+async function lastTrainedStep(store: DatasetStore, runId: number): Promise<number> {
+  const checkpoints = await store.runs.checkpoints(runId);
+  return Math.max(0, ...checkpoints.map((c) => c.step));
 }
 
 async function resultOf(
