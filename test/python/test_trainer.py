@@ -4,6 +4,7 @@ offline RL, accelerate with two CPU processes, and clear errors for bad input.""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -229,6 +230,10 @@ def test_validation_holds_episodes_apart_and_keeps_the_best_adapter(workspace):
         assert torch.equal(value, adapter_weights(out / "best" / "adapter")[key])
     if done["step"] < 12:  # stopped early: exactly `patience` validations after the best
         assert done["step"] - best == 2
+    # The held-apart episode's game, as `stephrl eval --games @FILE` reads it.
+    held = (out / "validation-games.txt").read_text().splitlines()
+    games = [r[0] for r in sqlite3.connect(workspace["db"]).execute("SELECT game FROM episodes ORDER BY id")]
+    assert len(held) == 1 and held[0] in games and held[0].startswith("json_2.1.1/valid_train/")
     with pytest.raises(ValueError, match="validation_fraction must be in"):
         preset("cpu-small", {"validation_fraction": 1.0})
 

@@ -9,7 +9,8 @@ import { WorkerEnvironment } from '../../runtime/src/env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../../runtime/src/env/expert';
 import { episodeToEto, parseEto } from '../../runtime/src/exchange/eto';
 import { episodeToStepRlRaw, parseStepRlRaw, parseStepRlRawMany, type StepRlRawStep } from '../../runtime/src/exchange/steprl-raw';
-import { ImportError } from '../../runtime/src/exchange/types';
+import { ExportError, ImportError } from '../../runtime/src/exchange/types';
+import { episodeToStepRlTrajectory } from '../../runtime/src/exchange/steprl-trajectory';
 import { EpisodeDetail } from '../../runtime/src/protocol/dataset';
 import type { ExpertTrajectory } from '../../runtime/src/protocol/environment';
 import { alfworldGameKey } from '../../runtime/src/util/alfworld-games';
@@ -178,6 +179,124 @@ test('STEP-HRL raw: a many-file import with bad files returns nothing and names 
 
   const both = parseStepRlRawMany([files[0]!, { file: 'boil_0-copy.json', text: good }], { env: 'scienceworld' });
   assert.equal(both.length, 2);
+});
+
+// ---- the reference code's trajectory objects, written by hand from its layout ----------------------------------
+
+/** A ScienceWorld trajectory as the reference code writes it: two subtasks (2 + 1 actions), score 0..1. */
+const handWrittenScienceWorld = {
+  task_description: 'Task Description:\nYour task is to boil water.',
+  subtask: ['go to the kitchen', 'fill the pot'],
+  group_action: [['open door to kitchen', 'go to kitchen'], ['move pot to sink']],
+  action: ['open door to kitchen', 'go to kitchen', 'move pot to sink'],
+  obs: ['This room is called the hallway.', 'The door is now open.', 'You move to the kitchen.'],
+  next_obs: ['The door is now open.', 'You move to the kitchen.', 'You move the pot to the sink.'],
+  reward: [0, 0.08, 0.1],
+  score: [0, 0.08, 0.18],
+  done: [false, false, false],
+  look: ['hallway look', 'hallway look, door open', 'kitchen look', 'kitchen look, pot in sink'],
+  inventory: ['In your inventory, you see: an orange', 'same', 'same', 'same'],
+  local_progress: [['None', 'Opened the door to the kitchen.', 'In the kitchen.'], ['None']],
+};
+
+/** An ALFWorld trajectory: the last subtask's progress list has its final update too (accepted). */
+const handWrittenAlfworld = {
+  id: 'alfworld_12',
+  game_file: '/home/me/alfworld/json_2.1.1/train/pick_and_place_simple-Mug-None-Desk-308/trial_T2019/game.tw-pddl',
+  gamefile_id: 12,
+  task_description: 'Your task is to: put some mug on desk.',
+  subtask: ['find and take the mug', 'put the mug on the desk'],
+  group_action: [['go to shelf 1', 'take mug 1 from shelf 1'], ['go to desk 1', 'put mug 1 in/on desk 1']],
+  action: ['go to shelf 1', 'take mug 1 from shelf 1', 'go to desk 1', 'put mug 1 in/on desk 1'],
+  obs: ['You are in the middle of a room.', 'On the shelf 1, you see a mug 1.', 'You pick up the mug 1 from the shelf 1.', 'On the desk 1, you see a pen 1.'],
+  next_obs: ['On the shelf 1, you see a mug 1.', 'You pick up the mug 1 from the shelf 1.', 'On the desk 1, you see a pen 1.', 'You put the mug 1 in/on the desk 1.'],
+  reward: [0, 0, 0, 1],
+  score: [0, 0, 0, 1],
+  done: [false, false, false, true],
+  local_progress: [['None', 'Seen: mug 1 at the shelf 1.', 'Holding the mug 1.'], ['None', 'At the desk 1.', 'Put the mug 1 on the desk 1.']],
+};
+
+test('STEP-HRL trajectory objects: a hand-written ScienceWorld file imports with its subtasks, progress and looks', () => {
+  const back = parseStepRlRaw(JSON.stringify(handWrittenScienceWorld, null, 2), { file: '/data/steprl/task3/variation17.json', split: 'train' });
+  const f = back.fields;
+  assert.deepEqual([f.env, f.task, f.variation, f.split, f.agent], ['scienceworld', 'task3', 17, 'train', 'imported-steprl-raw']);
+  assert.equal(f.taskDescription, 'Your task is to boil water.', 'the "Task Description:" label goes');
+  assert.deepEqual([f.initialObservation, f.initialLook, f.initialInventory], ['This room is called the hallway.', 'hallway look', 'In your inventory, you see: an orange']);
+  assert.deepEqual(back.children.steps.map((s) => [s.idx, s.action, s.observation, s.look, s.score, s.reward]), [
+    [0, 'open door to kitchen', 'The door is now open.', 'hallway look, door open', 0, 0],
+    [1, 'go to kitchen', 'You move to the kitchen.', 'kitchen look', 8, 0.08],
+    [2, 'move pot to sink', 'You move the pot to the sink.', 'kitchen look, pot in sink', 18, 0.1],
+  ]);
+  assert.deepEqual(back.children.subtasks!.map((s) => [s.name, s.firstStep, s.lastStep]), [['go to the kitchen', 0, 1], ['fill the pot', 2, 2]]);
+  // "None" opens each list; the last subtask's final update was never written, so step 2 has no progress.
+  assert.deepEqual(back.children.progress!.map((p) => [p.step, p.text]), [[0, 'Opened the door to the kitchen.'], [1, 'In the kitchen.']]);
+  assert.deepEqual([f.score, f.won], [18, false]);
+});
+
+test('STEP-HRL trajectory objects: a hand-written ALFWorld file says its environment, game, split and task type', () => {
+  const back = parseStepRlRaw(JSON.stringify(handWrittenAlfworld), { file: 'alfworld_12.json' });
+  const f = back.fields;
+  assert.deepEqual([f.env, f.game, f.split, f.task], ['alfworld', 'json_2.1.1/train/pick_and_place_simple-Mug-None-Desk-308/trial_T2019', 'train', 'pick_and_place_simple']);
+  assert.deepEqual([f.score, f.won, back.children.steps.at(-1)!.won], [100, true, true]);
+  assert.deepEqual(back.children.progress!.map((p) => p.step), [0, 1, 2, 3]);
+  assert.equal(back.children.steps[0]!.look, null);
+});
+
+test('STEP-HRL trajectory objects: our export writes the layout the reference code checks, and comes back', () => {
+  for (const original of [boil, household]) {
+    const t = episodeToStepRlTrajectory(original);
+    // The reference code's length rules.
+    const T = t.action.length;
+    assert.equal(T, original.steps.length);
+    for (const list of [t.obs, t.next_obs, t.reward, t.score, t.done]) assert.equal(list.length, T);
+    assert.equal(t.subtask.length, t.group_action.length);
+    assert.deepEqual(t.group_action.flat(), t.action);
+    t.local_progress!.forEach((texts, k) => {
+      assert.equal(texts[0], 'None');
+      assert.equal(texts.length, t.group_action[k]!.length + (k === t.subtask.length - 1 ? 0 : 1));
+    });
+    if (original.env === 'scienceworld') assert.deepEqual([t.look!.length, t.inventory!.length], [T + 1, T + 1]);
+    else assert.deepEqual([t.id, t.game_file, t.look], [`alfworld_${original.id}`, `${original.game}/game.tw-pddl`, undefined]);
+    assert.ok(t.score.every((x) => x >= 0 && x <= 1));
+
+    const back = parseStepRlRaw(JSON.stringify(t, null, 1), { file: `${original.task}_${original.variation ?? 0}.json` });
+    assert.deepEqual(back.children.steps, original.steps);
+    assert.deepEqual(back.children.subtasks, original.subtasks);
+    const lastStep = original.steps.length - 1;
+    assert.deepEqual(back.children.progress, original.progress.filter((p) => p.step !== lastStep), 'all but the final update');
+    assert.deepEqual([back.fields.env, back.fields.initialLook, back.fields.initialObservation], [original.env, original.initialLook, original.initialObservation]);
+    if (original.env === 'alfworld') assert.deepEqual([back.fields.game, back.fields.task, back.fields.split], [original.game, original.task, 'valid_train']);
+  }
+});
+
+test('STEP-HRL trajectory objects: broken length rules are each reported at the line of the list at fault', () => {
+  const broken = {
+    ...handWrittenScienceWorld,
+    obs: handWrittenScienceWorld.obs.slice(0, 2),
+    look: handWrittenScienceWorld.look.slice(0, 3),
+    group_action: [['open door to kitchen', 'go to the kitchen'], ['move pot to sink']],
+    local_progress: [['Opened the door.', 'x', 'y'], ['None', 'a', 'b', 'c']],
+  };
+  const text = JSON.stringify(broken, null, 2);
+  const lineOfKey = (key: string) => text.split('\n').findIndex((l) => l.startsWith(`  "${key}"`)) + 1;
+  const error = importError(() => parseStepRlRaw(text, { file: 'task3/variation1.json' }));
+  const byPath = new Map(error.problems.map((p) => [p.path, p]));
+  assert.match(byPath.get('obs')!.message, /"obs" has 2 entries, and "action" has 3/);
+  assert.equal(byPath.get('obs')!.line, lineOfKey('obs'));
+  assert.match(byPath.get('look')!.message, /"look" has 3 entries; with 3 actions it needs 4/);
+  assert.match(byPath.get('action[1]')!.message, /action 2 is "go to kitchen", and the groups say "go to the kitchen"/);
+  assert.match(byPath.get('local_progress[0][0]')!.message, /must start with "None"/);
+  assert.match(byPath.get('local_progress[1]')!.message, /subtask 2 has 1 actions, so its progress list needs 1 \(or 2\).*not 4/);
+  assert.equal(error.problems.length, 5);
+
+  const typed = importError(() => parseStepRlRaw(JSON.stringify({ ...handWrittenAlfworld, score: [0, 0, '0', 1] }, null, 2), { file: 'a.json' }));
+  assert.deepEqual(typed.problems.map((p) => p.path), ['score[2]']);
+  const noEnv = importError(() => parseStepRlRaw(JSON.stringify({ ...handWrittenScienceWorld, look: undefined, inventory: undefined }), { file: 'a.json' }));
+  assert.match(noEnv.problems[0]!.message, /does not say its environment.*pass --env/);
+});
+
+test('STEP-HRL trajectory objects: an episode without subtasks cannot be exported in this layout', () => {
+  assert.throws(() => episodeToStepRlTrajectory({ ...boil, subtasks: [], progress: [] }), (e: Error) => e instanceof ExportError && /annotate it first/.test(e.message));
 });
 
 test('ETO: ScienceWorld and ALFWorld conversations come back with the same actions and observations', () => {

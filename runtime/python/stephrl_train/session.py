@@ -21,6 +21,7 @@ from .config import TrainConfig
 from .data import (Batch, Example, PrefixLayout, collate, latest_set_id, load_examples, make_streams, shard,
                    split_validation)
 from .events import Events
+from stephrl_data.dataset import open_dataset
 from .losses import token_log_likelihood
 
 
@@ -305,7 +306,31 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
                 resumed_from=resume_from)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump({"kind": kind, "model": model_path, "db": db, "set_id": set_id, "config": cfg.to_dict()}, f, indent=2)
+    if accelerator.is_main_process:
+        write_validation_games(db, validation, os.path.join(out_dir, VALIDATION_GAMES))
     return session
+
+
+VALIDATION_GAMES = "validation-games.txt"
+
+
+def write_validation_games(db: str, validation: Dict[str, List], path: str) -> None:
+    """The games of the episodes held apart for validation, one per line as `stephrl eval --games @FILE` reads them
+    (ALFWorld game keys, ScienceWorld task:variation): agents can be compared on games no training step saw without
+    touching an evaluation split."""
+    episode_ids = sorted({e.episode_id for examples in validation.values() for e in examples})
+    if not episode_ids:
+        return
+    conn = open_dataset(db)
+    try:
+        marks = ",".join("?" * len(episode_ids))
+        rows = conn.execute(f"SELECT env, game, task, variation FROM episodes WHERE id IN ({marks}) ORDER BY id", episode_ids)
+        games = [game if env == "alfworld" and game else f"{task}:{variation}" for env, game, task, variation in rows]
+    finally:
+        conn.close()
+    with open(path + ".partial", "w") as f:
+        f.write("".join(f"{g}\n" for g in games))
+    os.replace(path + ".partial", path)
 
 
 def finish(session: Session, kind: str, extra_state, step: Optional[int] = None) -> str:

@@ -250,7 +250,7 @@ export function registerDatasetCommands(program: Command): void {
     });
 
   filterOptions(dataset.command('export'))
-    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (one JSON file per trajectory) or eto')
+    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (the reference work's trajectory objects, one file each; annotated episodes only) or eto')
     .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
     .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
     .option(...dbOption)
@@ -264,8 +264,8 @@ export function registerDatasetCommands(program: Command): void {
     .command('import <files...>')
     .description('import episodes (all or nothing); episodes without annotations are then auto-annotated')
     .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
-    .option('--env <env>', 'environment of the episodes (steprl-raw needs it; eto infers it when missing)')
-    .option('--task <name>', 'steprl-raw: task name (default: from each file name)')
+    .option('--env <env>', 'environment of the episodes (steprl-raw step lists need it, its trajectory objects and eto say it themselves)')
+    .option('--task <name>', 'steprl-raw: task name (default: from the game file, or the file name: task3/variation17.json gives task3, 17)')
     .option('--split <split>', 'steprl-raw: split to record')
     .option('--no-annotate', 'do not auto-annotate imported episodes that have no annotations')
     .option(...dbOption)

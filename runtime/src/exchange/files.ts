@@ -6,7 +6,8 @@ import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
 import { episodeToJsonl, parseJsonl } from './jsonl';
-import { episodeToStepRlRaw, parseStepRlRawMany } from './steprl-raw';
+import { parseStepRlRawMany } from './steprl-raw';
+import { episodeToStepRlTrajectory } from './steprl-trajectory';
 import { episodeToEto, parseEto } from './eto';
 import { ExportError, ImportError, type ImportProblem, type ImportedEpisode } from './types';
 
@@ -58,11 +59,12 @@ function lineOfFirstBadByte(bytes: Buffer): number {
   return line;
 }
 
-/** A folder given to steprl-raw stands for its *.json files, in name order. */
+/** A folder given to steprl-raw stands for the *.json files under it (the reference work nests them as
+ * task3/variation17.json), in path order. */
 function expandFiles(files: string[]): string[] {
   return files.flatMap((f) =>
     fs.existsSync(f) && fs.statSync(f).isDirectory()
-      ? fs.readdirSync(f).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(f, n))
+      ? (fs.readdirSync(f, { recursive: true, encoding: 'utf8' }) as string[]).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(f, n))
       : [f],
   );
 }
@@ -70,9 +72,8 @@ function expandFiles(files: string[]): string[] {
 /** Parses every file; any problem in any file fails the whole import with every problem listed. */
 export function readImport(format: ExchangeFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
   if (format === 'steprl-raw') {
-    if (!options.env) throw new ImportError([{ file: files[0] ?? '', line: 0, message: 'steprl-raw files do not say their environment: pass --env' }]);
     const inputs = expandFiles(files).map((file) => ({ file, text: readText(file) }));
-    return parseStepRlRawMany(inputs, { env: options.env, ...(options.task ? { task: options.task } : {}), split: options.split ?? null });
+    return parseStepRlRawMany(inputs, { ...(options.env ? { env: options.env } : {}), ...(options.task ? { task: options.task } : {}), split: options.split ?? null });
   }
   const episodes: ImportedEpisode[] = [];
   const problems: ImportProblem[] = [];
@@ -107,16 +108,33 @@ function openForWriting(out: string): Promise<fs.WriteStream> {
   });
 }
 
+/** The reference layout cuts every trajectory into subtasks: name the episodes without any before writing a file. */
+async function refuseUnannotated(store: DatasetStore, ids: number[], out: string): Promise<void> {
+  const bare: number[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await store.db.all<{ id: number }>(
+      `SELECT id FROM episodes WHERE id IN (${chunk.map(() => '?').join(',')}) AND NOT EXISTS (SELECT 1 FROM subtasks WHERE subtasks.episode_id = episodes.id) ORDER BY id`,
+      chunk,
+    );
+    bare.push(...rows.map((r) => r.id));
+  }
+  if (bare.length) {
+    throw new ExportError(out, `steprl-raw files cut every trajectory into subtasks, and ${bare.length} of these episodes have none (${bare.slice(0, 10).join(', ')}${bare.length > 10 ? ', ...' : ''}): annotate them first (\`stephrl annotate\`) or leave them out (--source, --ids)`);
+  }
+}
+
 /** Writes the selected episodes; returns how many. Episodes are read one at a time to keep memory flat. */
 export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExchangeFormat, out: string): Promise<number> {
   const summaries = await store.episodes.list(filter);
   if (format === 'steprl-raw') {
     if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);
+    await refuseUnannotated(store, summaries.map((s) => s.id), out);
     try {
       fs.mkdirSync(out, { recursive: true });
       for (const s of summaries) {
         const episode = await store.episodes.get(s.id);
-        fs.writeFileSync(path.join(out, `${fileStem(episode)}.json`), JSON.stringify(episodeToStepRlRaw(episode), null, 1) + '\n');
+        fs.writeFileSync(path.join(out, `${fileStem(episode)}.json`), JSON.stringify(episodeToStepRlTrajectory(episode), null, 1) + '\n');
       }
     } catch (error) {
       throw exportFailed(out, error as Error);

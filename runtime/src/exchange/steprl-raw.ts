@@ -4,24 +4,19 @@
  * (the subtask's name and action group, the local progress after the step). Pure functions: the import command
  * owns the transaction and writes nothing when a problem is reported.
  */
-import * as path from 'node:path';
 import { z } from 'zod';
 import type { EnvKind } from '../protocol/environment';
 import type { EpisodeDetail, EpisodeFields, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import { segmentationProblem } from '../store/annotations';
-import { describeIssue, formatPath, readJsonOrProblem } from './json-positions';
+import { describeIssue, formatPath, readJsonOrProblem, type JsonLayout } from './json-positions';
+import { bareTaskDescription, REJECTED_ACTION, STEPRL_RAW_AGENT, taskFromFileName } from './steprl-names';
+import { parseStepRlTrajectory } from './steprl-trajectory';
 import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
 
-export const STEPRL_RAW_AGENT = 'imported-steprl-raw';
+export { REJECTED_ACTION, STEPRL_RAW_AGENT } from './steprl-names';
 
 /** What the reference code writes for "no progress yet". */
 const NO_PROGRESS = 'None';
-
-/** The engines' own words for a rejected action; the raw format has no flag for it. */
-export const REJECTED_ACTION: Record<EnvKind, string> = {
-  scienceworld: 'No known action matches that input.',
-  alfworld: 'Nothing happens.',
-};
 
 /** One step object as the reference code writes it. look, inventory, group_action and local_progress may be absent. */
 export const StepRlRawStep = z.object({
@@ -69,22 +64,37 @@ export function episodeToStepRlRaw(e: EpisodeDetail): StepRlRawStep[] {
 export interface StepRlRawOptions {
   /** The file's name, for problems and for the task name when `task` is not given. */
   file: string;
-  env: EnvKind;
+  /** Required for step lists; trajectory objects say it themselves (game_file, id or look). */
+  env?: EnvKind;
   task?: string;
   split?: string | null;
 }
 
+/**
+ * One raw file: the reference code's trajectory object (steprl-trajectory.ts) or a list of step objects. Either
+ * way an episode, or an ImportError with every problem at its line.
+ */
 export function parseStepRlRaw(content: string, options: StepRlRawOptions): ImportedEpisode {
-  const problems: ImportProblem[] = [];
-  const problem: Report = (line, message, at) => problems.push({ file: options.file, line, ...(at ? { path: at } : {}), message });
-  const steps = readSteps(content, problem);
-  const subtasks = steps ? subtaskRuns(steps, problem) : [];
-  if (!steps || problems.length) throw new ImportError(problems);
-  const records = steps.map(({ raw }, idx) => stepRecord(raw, idx, options.env));
-  return { fields: episodeFields(steps[0]!.raw, records.at(-1)!, options), children: { steps: records, subtasks, progress: progressRecords(steps) } };
+  const parsed = readJsonOrProblem(content, 3);
+  if (!parsed.ok) throw new ImportError([{ file: options.file, line: parsed.line, message: parsed.message }]);
+  const { value, layout } = parsed;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseStepRlTrajectory(value, layout, options);
+  return parseStepList(value, layout, options);
 }
 
-function episodeFields(first: StepRlRawStep, last: StepRecord, options: StepRlRawOptions): EpisodeFields {
+function parseStepList(value: unknown, layout: JsonLayout, options: StepRlRawOptions): ImportedEpisode {
+  const problems: ImportProblem[] = [];
+  const problem: Report = (line, message, at) => problems.push({ file: options.file, line, ...(at ? { path: at } : {}), message });
+  const env = options.env;
+  if (!env) problem(1, 'a list of raw steps does not say its environment: pass --env');
+  const steps = readSteps(value, layout, problem);
+  const subtasks = steps ? subtaskRuns(steps, problem) : [];
+  if (!steps || !env || problems.length) throw new ImportError(problems);
+  const records = steps.map(({ raw }, idx) => stepRecord(raw, idx, env));
+  return { fields: episodeFields(steps[0]!.raw, records.at(-1)!, { ...options, env }), children: { steps: records, subtasks, progress: progressRecords(steps) } };
+}
+
+function episodeFields(first: StepRlRawStep, last: StepRecord, options: StepRlRawOptions & { env: EnvKind }): EpisodeFields {
   const named = taskFromFileName(options.file, options.env);
   return {
     env: options.env,
@@ -141,15 +151,9 @@ interface LocatedStep {
 type Report = (line: number, message: string, at?: string) => void;
 
 /** The validated step objects with their lines, or null after reporting why the file cannot be read. */
-function readSteps(content: string, problem: Report): LocatedStep[] | null {
-  const parsed = readJsonOrProblem(content, 1);
-  if (!parsed.ok) {
-    problem(parsed.line, parsed.message);
-    return null;
-  }
-  const { value, layout } = parsed;
+function readSteps(value: unknown, layout: JsonLayout, problem: Report): LocatedStep[] | null {
   if (!Array.isArray(value)) {
-    problem(1, 'a raw STEP-HRL trajectory must be a JSON list of step objects, and this file holds ' + (value === null || typeof value !== 'object' ? 'a single value' : 'an object'));
+    problem(1, 'a raw STEP-HRL trajectory must be a JSON object of parallel lists (the reference layout) or a list of step objects, and this file holds a single value');
     return null;
   }
   if (value.length === 0) {
@@ -221,25 +225,3 @@ function progressRecords(steps: LocatedStep[]): ProgressRecord[] {
   return steps.flatMap(({ raw }, step) => (raw.local_progress === undefined ? [] : [{ step, text: raw.local_progress, provenance: 'human' as const, reviewed: false }]));
 }
 
-/** The reference code keeps the environment's labels ("Task Description:", "Your task is to:"); the store does not. */
-function bareTaskDescription(description: string): string {
-  return description.replace(/^\s*Task Description:\s*/i, '').replace(/^\s*Your task is to:\s*/i, '').trim();
-}
-
-/** ALFWorld's six task types, the `task` of its episodes. */
-const ALFWORLD_TASK_TYPES = [
-  'pick_and_place_simple', 'look_at_obj_in_light', 'pick_clean_then_place_in_recep',
-  'pick_heat_then_place_in_recep', 'pick_cool_then_place_in_recep', 'pick_two_obj_and_place',
-];
-
-/**
- * The task (and ScienceWorld variation) a file name suggests: `boil_3.json`, `boil-variation3.json` and this
- * project's own export names (`000012_scienceworld_boil_3.json`) give boil, 3; ALFWorld names give the task type
- * they start with (`pick_and_place_simple-Book-None-Desk-302.json`, `000013_alfworld_look_at_obj_in_light_trial_….json`).
- */
-export function taskFromFileName(file: string, env: EnvKind): { task: string; variation: number | null } {
-  const stem = path.basename(file).replace(/\.[^.]*$/, '').replace(/^\d+_(?:scienceworld|alfworld)_/, '') || 'unknown';
-  if (env === 'alfworld') return { task: ALFWORLD_TASK_TYPES.find((type) => stem.startsWith(type)) ?? (stem.split('-')[0] || stem), variation: null };
-  const numbered = /^(.+?)[_-](?:var(?:iation)?[_-]?)?(\d+)$/i.exec(stem);
-  return numbered ? { task: numbered[1]!, variation: Number(numbered[2]) } : { task: stem, variation: null };
-}
