@@ -250,7 +250,7 @@ export function registerDatasetCommands(program: Command): void {
     });
 
   filterOptions(dataset.command('export'))
-    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (the reference work's trajectory objects, one file each; annotated episodes only) or eto')
+    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only) or eto')
     .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
     .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
     .option(...dbOption)
