@@ -286,7 +286,7 @@ def test_a_finished_run_trained_further_matches_one_trained_straight_to_that_len
     assert further.returncode == 0, further.stderr
     start = events(further.stdout)[0]
     assert start["start_step"] == 3 and start["total_steps"] == 6 and start["config"]["max_steps"] == 6
-    assert "extending the run to 6 steps" in further.stderr
+    assert "extending the run at 6 steps" in further.stderr
 
     # A constant learning rate and the same data order: the same weights as one run of 6 steps.
     a = adapter_weights(str(d / "straight-6" / "final" / "adapter"))

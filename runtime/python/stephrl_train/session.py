@@ -269,7 +269,8 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
         if requested_steps and requested_steps > resumed_state["step"] and requested_steps != cfg.max_steps:
             # The one setting a resume may change: how far to go, so a finished run can be trained further with
             # the same data order and optimizer state (the schedule is then a function of the new length).
-            events.log(f"extending the run to {requested_steps} steps (it was set to {cfg.max_steps or 'its epochs'})")
+            events.log(f"{'extending' if requested_steps > (cfg.max_steps or 0) else 'ending'} the run at {requested_steps} "
+                       f"steps (it was set to {cfg.max_steps or 'its epochs'})")
             cfg = TrainConfig.from_dict({**cfg.to_dict(), "max_steps": requested_steps})
             if resumed_state.get("best"):  # asked to go on: early stopping counts again from here
                 resumed_state["best"] = {**resumed_state["best"], "validations_since": 0}

@@ -66,6 +66,7 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   let runId: number;
   if (previous) {
     runId = previous.id;
+    extended ??= retargeted(previous.config, options.steps);
     await store.runs.reopen(runId, extended);
     log('info', `resuming training run ${runId} from ${out}`);
   } else {
@@ -128,6 +129,13 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   }
   await store.runs.finish(runId, status, status === 'interrupted' ? 'stopped before the end: run the same training again to resume' : errorMessage);
   return resultOf(store, runId, status, out, Boolean(previous), errorMessage, totalSteps);
+}
+
+/** An unfinished run resumed with another step count: its last stage now goes there. */
+function retargeted(config: Record<string, unknown>, steps: number | undefined): Record<string, unknown> | undefined {
+  if (steps === undefined || steps === config.steps) return undefined;
+  const stages = (config.stages as number[] | undefined) ?? [];
+  return { ...config, steps, ...(stages.length ? { stages: [...stages.slice(0, -1), steps] } : {}) };
 }
 
 /** The step of a run's last checkpoint: what a finished run was trained to (early stopping may end it before its
