@@ -64,6 +64,15 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   const again = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '4', '--out', out, '--config', small, '--json']));
   assert.equal(again.runId, result.runId);
   assert.equal(again.status, 'complete');
+  // More steps: the same run trained further from where it ended, its stages recorded for the adapter card.
+  const further = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '6', '--out', out, '--config', small, '--json']));
+  assert.deepEqual([further.runId, further.status, further.steps, further.resumed], [result.runId, 'complete', 6, true]);
+  await withStore(async (store) => {
+    const run = (await store.runs.get(result.runId))!;
+    assert.deepEqual([run.config.steps, run.config.stages], [6, [4, 6]]);
+    const steps = (await store.runs.metrics(result.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'steps 5 and 6 added, none twice');
+  });
   // The exported adapter loads with the base GGUF and plays an episode.
   const evalOut = JSON.parse(await cliOk(['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '1', '--max-steps', '3', '--model', model,
     '--adapter', result.adapterGguf, '--gpu', 'cpu', '--threads', '1', '--db', db, '--json']));
