@@ -64,6 +64,11 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   const again = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '4', '--out', out, '--config', small, '--json']));
   assert.equal(again.runId, result.runId);
   assert.equal(again.status, 'complete');
+  // The exported adapter loads with the base GGUF and plays an episode.
+  const evalOut = JSON.parse(await cliOk(['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '1', '--max-steps', '3', '--model', model,
+    '--adapter', result.adapterGguf, '--gpu', 'cpu', '--threads', '1', '--db', db, '--json']));
+  assert.equal(evalOut.episodes, 1);
+  assert.equal(evalOut.adapter, result.adapterGguf);
   // More steps: the same run trained further from where it ended, its stages recorded for the adapter card.
   const further = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '6', '--out', out, '--config', small, '--json']));
   assert.deepEqual([further.runId, further.status, further.steps, further.resumed], [result.runId, 'complete', 6, true]);
@@ -72,12 +77,12 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
     assert.deepEqual([run.config.steps, run.config.stages], [6, [4, 6]]);
     const steps = (await store.runs.metrics(result.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'steps 5 and 6 added, none twice');
+    // The 4-step adapter and its evaluation moved aside: the new final adapter starts with no scores.
+    const archived = path.join(out, 'final-step4', 'adapter.gguf');
+    assert.ok(fs.existsSync(archived) && fs.existsSync(further.adapterGguf));
+    const adapters = await store.db.all<{ adapter: string }>('SELECT DISTINCT adapter FROM episodes WHERE adapter IS NOT NULL');
+    assert.deepEqual(adapters.map((a) => a.adapter), [archived]);
   });
-  // The exported adapter loads with the base GGUF and plays an episode.
-  const evalOut = JSON.parse(await cliOk(['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '1', '--max-steps', '3', '--model', model,
-    '--adapter', result.adapterGguf, '--gpu', 'cpu', '--threads', '1', '--db', db, '--json']));
-  assert.equal(evalOut.episodes, 1);
-  assert.equal(evalOut.adapter, result.adapterGguf);
 });
 
 test('bench learn: the learning check runs end to end and fails honestly when nothing was learned', async () => {

@@ -53,6 +53,8 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
       return resultOf(store, previous.id, 'complete', out, false, null);
     }
     log('info', `training run ${previous.id} in ${out} is complete at ${trained} steps: training it further, to ${options.steps}`);
+    const kept = await archiveFinal(store, previous.id, finalDir, trained);
+    log('info', `its ${trained}-step adapter and the evaluations of it stay in ${kept}`);
     const stages = (previous.config.stages as number[] | undefined) ?? [trained];
     extended = { ...previous.config, steps: options.steps, stages: [...stages, options.steps] };
   }
@@ -129,6 +131,27 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   }
   await store.runs.finish(runId, status, status === 'interrupted' ? 'stopped before the end: run the same training again to resume' : errorMessage);
   return resultOf(store, runId, status, out, Boolean(previous), errorMessage, totalSteps);
+}
+
+/**
+ * Moves a finished run's final folder aside (final-step<N>) before it is trained further, and points the episodes
+ * and checkpoints that name its files there: evaluations are keyed by the adapter's path, so the longer run's new
+ * final/adapter.gguf must not inherit the scores of the shorter one.
+ */
+async function archiveFinal(store: DatasetStore, runId: number, finalDir: string, step: number): Promise<string> {
+  const archive = `${finalDir}-step${step}`;
+  if (fs.existsSync(archive)) throw new TrainerError(`${archive} already exists: move it away before training this run further`);
+  fs.renameSync(finalDir, archive);
+  const moved = (p: string) => archive + p.slice(finalDir.length);
+  await store.db.write(async (tx) => {
+    const inside = `${finalDir}${path.sep}%`;
+    const episodes = await tx.all<{ adapter: string }>('SELECT DISTINCT adapter FROM episodes WHERE adapter LIKE ?', [inside]);
+    const under = (p: string) => p.startsWith(finalDir + path.sep); // LIKE's _ and % would match more
+    for (const { adapter } of episodes.filter((e) => under(e.adapter))) await tx.run('UPDATE episodes SET adapter = ? WHERE adapter = ?', [moved(adapter), adapter]);
+    const checkpoints = await tx.all<{ id: number; path: string }>('SELECT id, path FROM checkpoints WHERE run_id = ? AND path LIKE ?', [runId, inside]);
+    for (const c of checkpoints.filter((c) => under(c.path))) await tx.run('UPDATE checkpoints SET path = ? WHERE id = ?', [moved(c.path), c.id]);
+  });
+  return archive;
 }
 
 /** An unfinished run resumed with another step count: its last stage now goes there. */
