@@ -13,6 +13,7 @@ import { EXPERT_MAX_STEPS, runExpert } from '../../runtime/src/env/expert';
 import { loadTokenizer } from '../../runtime/src/llm/embedded';
 import type { EnvKind, EpisodeSpec } from '../../runtime/src/protocol/environment';
 import { deriveTransitions, type TransitionEpisode } from '../../runtime/src/store/transitions';
+import { agentTransitions } from '../../runtime/src/agent/agent-transitions';
 import { resolveAlfworldData } from '../../runtime/src/util/paths';
 import { DEFAULT_TOKEN_MODEL, measureTokens, type TokenReport } from '../../runtime/src/agent/token-measure';
 import {
@@ -205,4 +206,24 @@ test('measureTokens runs the expert, annotates in memory and counts with the def
   assert.equal(measured.agents.stephrl.decisionsPerEpisode, 2 * episode.steps + episode.subtasks);
   assert.ok(measured.agents.stephrl.promptTokensPerEpisode.mean > 0);
   assert.equal(typeof measured.targets.stephrlOverReactPerEpisode.met, 'boolean');
+});
+
+test("baselines' training transitions are their agents' own calls: react one per step, hrl-history a planner per subtask and an actor per step", () => {
+  for (const { label, episode } of replayed) {
+    const calls = replayCalls(episode);
+    assert.deepEqual(agentTransitions('stephrl')(episode), deriveTransitions(episode));
+
+    const react = agentTransitions('react')(episode);
+    assert.deepEqual(react.map((t) => [t.role, t.state, t.target]), calls.react.map((c) => ['low', c.prompt, c.completion]), label);
+    assert.deepEqual(react.map((t) => t.target), episode.steps.map((s) => s.action), `${label}: the flat agent's target is the bare action`);
+    react.slice(0, -1).forEach((t, i) => assert.equal(t.nextState, react[i + 1]!.state));
+    assert.equal(react.at(-1)!.done, true);
+
+    const history = agentTransitions('hrl-history')(episode);
+    assert.deepEqual(history.map((t) => [t.role, t.state, t.target]), calls['hrl-history'].map((c) => [c.role, c.prompt, c.completion]), label);
+    assert.equal(history.filter((t) => t.role === 'high').length, episode.subtasks.length);
+    assert.equal(history.filter((t) => t.role === 'low').length, episode.steps.length);
+    const ends = history.filter((t) => t.role === 'low' && t.done).map((t) => t.stepIdx);
+    assert.deepEqual(ends, episode.subtasks.map((s) => s.lastStep), `${label}: an actor transition is done where its subtask ends`);
+  }
 });

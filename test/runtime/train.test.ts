@@ -85,6 +85,29 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   });
 });
 
+test('baselines train at equal data: a flat-agent transition set, trained with --agent react; a missing set is named', async () => {
+  const missing = await runCli(['train', 'bc', '--agent', 'hrl-history', '--db', db, '--model', model, '--steps', '1', '--config', small]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no transition set for the hrl-history agent: .*stephrl dataset transitions --agent hrl-history/);
+
+  const derived = JSON.parse(await cliOk(['dataset', 'transitions', '--agent', 'react', '--name', 'flat', '--db', db, '--json']));
+  const steps = await withStore((store) => store.db.get<{ n: number }>("SELECT count(*) AS n FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE e.source = 'expert'"));
+  assert.deepEqual([derived.counts.high, derived.counts.low, derived.counts.progress], [0, steps!.n, 0], 'one flat transition per expert step');
+  const out = path.join(dir, 'bc-react');
+  const result = JSON.parse(await cliOk(['train', 'bc', '--agent', 'react', '--db', db, '--model', model, '--steps', '2', '--out', out, '--config', small, '--json']));
+  assert.equal(result.status, 'complete');
+  await withStore(async (store) => {
+    const run = (await store.runs.get(result.runId))!;
+    assert.deepEqual([run.config.setId, run.config.agent], [derived.setId, 'react']);
+    assert.match(run.name, /\(react agent\)/);
+    const names = new Set((await store.runs.metrics(result.runId)).map((m) => m.name));
+    assert.ok(names.has('loss_bc_low') && !names.has('loss_bc_progress') && !names.has('loss_bc_high'), [...names].join(', '));
+  });
+  const stephrlSet = await runCli(['train', 'bc', '--agent', 'stephrl', '--set', String(derived.setId), '--db', db, '--model', model, '--steps', '1', '--config', small]);
+  assert.equal(stephrlSet.code, 1);
+  assert.match(stephrlSet.stderr, new RegExp(`transition set ${derived.setId} holds the react agent's transitions, not the stephrl agent's`));
+});
+
 test('bench learn: the learning check runs end to end and fails honestly when nothing was learned', async () => {
   // One training step of a random model cannot replay a game: the check must say so (exit code 1), with its figures.
   const learnDir = path.join(dir, 'learn');

@@ -85,7 +85,7 @@ function stephrlCalls(e: TransitionEpisode): ReplayCall[] {
   }));
 }
 
-function reactCalls(e: TransitionEpisode): ReplayCall[] {
+export function reactCalls(e: TransitionEpisode): ReplayCall[] {
   const before = observationsBefore(e);
   const subtaskOf = subtaskIndex(e);
   return e.steps.map((step, t) => ({
@@ -105,7 +105,7 @@ function reactCalls(e: TransitionEpisode): ReplayCall[] {
   }));
 }
 
-function historyHrlCalls(e: TransitionEpisode): ReplayCall[] {
+export function historyHrlCalls(e: TransitionEpisode): ReplayCall[] {
   const before = observationsBefore(e);
   const names = e.subtasks.map((s) => s.name);
   const calls: ReplayCall[] = [];

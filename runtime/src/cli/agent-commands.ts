@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
-import { AGENT_KINDS, AGENT_ROLES, type AgentKind } from '../agent/types';
+import { AGENT_KINDS, AGENT_ROLES } from '../agent/types';
 import { runEvaluation } from '../evaluate/evaluation';
 import { formatSuccess } from '../evaluate/intervals';
 import { resolveAdapter } from '../llm/shipped-adapters';
@@ -10,7 +10,7 @@ import type { EvaluationSummary } from '../evaluate/summary';
 import { resolveAlfworldData } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
-import { parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
+import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { printJson } from './output';
@@ -35,11 +35,6 @@ export interface EvalCliOptions extends ModelCliOptions {
   data?: string;
   db?: string;
   json?: boolean;
-}
-
-function parseAgent(value: string): AgentKind {
-  if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
-  return value as AgentKind;
 }
 
 /** `--games a,b` or `--games @file` (one per line; blank lines and # comments ignored). */

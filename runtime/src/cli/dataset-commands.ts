@@ -16,10 +16,11 @@ import { addModelOptions, modelChoice, type ModelCliOptions } from './model-opti
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
 import { datasetStats } from '../store/stats';
-import { materializeTransitions, loadTransitionEpisodes, deriveTransitions } from '../store/transitions';
+import { materializeTransitions, loadTransitionEpisodes } from '../store/transitions';
+import { agentTransitions } from '../agent/agent-transitions';
 import { resolveAlfworldData } from '../util/paths';
 import { exportEpisodes, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
-import { parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
+import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 import { plural } from '../util/plural';
@@ -227,17 +228,20 @@ export function registerDatasetCommands(program: Command): void {
   filterOptions(dataset.command('transitions'))
     .description('derive the high, low and progress transition sets and store them for the trainer (or write JSONL)')
     .option('--name <name>', 'name of the transition set', 'default')
+    .option('--agent <agent>', "whose prompts: stephrl, or a baseline's (react: the flat prompt with the whole history; hrl-history: the subtask's raw history)", 'stephrl')
     .option('--out <file>', 'also write the transitions as JSONL to this file')
     .option(...dbOption)
     .option('--json', 'print JSON')
-    .action(async (o: FilterOptions & { name: string; out?: string; db?: string; json?: boolean }) => {
+    .action(async (o: FilterOptions & { name: string; agent: string; out?: string; db?: string; json?: boolean }) => {
       const filter = parseFilter(o);
+      const agent = parseAgent(o.agent);
+      const derive = agentTransitions(agent);
       const result = await withStore(o.db, async (store) => {
         const started = performance.now();
-        const stored = await materializeTransitions(store.db, o.name, filter);
+        const stored = await materializeTransitions(store.db, o.name, filter, { name: agent, derive });
         if (o.out) {
           const episodes = await loadTransitionEpisodes(store.db, filter);
-          const lines = episodes.flatMap(deriveTransitions).map((t) => JSON.stringify(t));
+          const lines = episodes.flatMap(derive).map((t) => JSON.stringify(t));
           fs.writeFileSync(o.out, lines.join('\n') + (lines.length ? '\n' : ''));
         }
         return { ...stored, seconds: (performance.now() - started) / 1000 };

@@ -14,6 +14,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+import { AGENT_KINDS, type AgentKind } from '../agent/types';
+
 export function parseEnvKind(value: string): EnvKind {
   const parsed = EnvKind.safeParse(value);
   if (!parsed.success) throw new UsageError(`--env must be scienceworld or alfworld, not '${value}'`);
@@ -45,4 +47,9 @@ export function parseParallel(value: string): number {
   const n = parsePositiveInt(value, '--parallel');
   if (n > MAX_PARALLEL) throw new UsageError(`--parallel is at most ${MAX_PARALLEL} (each parallel episode starts an environment worker), not ${n}`);
   return n;
+}
+
+export function parseAgent(value: string): AgentKind {
+  if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
+  return value as AgentKind;
 }

@@ -6,7 +6,7 @@ import { runTraining, type TrainingResult } from '../train/training';
 import { resolveModelPath } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
-import { parsePositiveInt, UsageError } from './episode-args';
+import { parseAgent, parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
 import { measureExportParity } from '../train/export-parity';
 
@@ -15,6 +15,7 @@ interface TrainCliOptions {
   model?: string;
   preset: string;
   set?: string;
+  agent?: string;
   steps?: string;
   out?: string;
   config?: string;
@@ -62,7 +63,8 @@ export function registerTrainCommands(program: Command): void {
       .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
       .option('--model <path>', 'base model: a GGUF file or a Hugging Face model folder (default: the default model)')
       .option('--preset <name>', `hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
-      .option('--set <id>', 'transition set (default: the newest)')
+      .option('--set <id>', 'transition set (default: the newest for --agent)')
+      .option('--agent <agent>', 'whose transitions: stephrl, or a baseline (react, hrl-history) trained at equal data; derive its set with `stephrl dataset transitions --agent`')
       .option('--steps <n>', 'optimizer steps (default: from the preset epochs)')
       .option('--out <dir>', 'output folder (default: .stephrl/training/<kind>-<model>-set<id>-<preset>); the same folder resumes')
       .option('--config <json>', 'settings over the preset, as JSON (names as in runtime/python/stephrl_train/config.py)')
@@ -82,6 +84,7 @@ export function registerTrainCommands(program: Command): void {
             model: resolveModelPath(o.model),
             preset,
             ...(o.set ? { setId: parsePositiveInt(o.set, '--set') } : {}),
+            ...(o.agent ? { agent: parseAgent(o.agent) } : {}),
             ...(o.steps ? { steps: parsePositiveInt(o.steps, '--steps') } : {}),
             ...(o.out ? { out: path.resolve(o.out) } : {}),
             config: parseConfig(o.config),

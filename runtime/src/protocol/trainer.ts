@@ -3,7 +3,7 @@
  * The runtime validates each line here before it stores metrics or checkpoints.
  */
 import { z } from 'zod';
-import { MAX_PARALLEL } from './agent';
+import { AgentKindSchema, MAX_PARALLEL } from './agent';
 
 export const TRAIN_KINDS = ['bc', 'rl'] as const;
 export type TrainKind = (typeof TRAIN_KINDS)[number];
@@ -56,6 +56,8 @@ export const TrainingRequest = z.object({
   /** Base model (GGUF or Hugging Face folder); default: the runtime's default model. */
   model: z.string().optional(),
   setId: z.number().int().positive().optional(),
+  /** Whose transitions to train on (default set: the newest derived for this agent). */
+  agent: AgentKindSchema.default('stephrl'),
   steps: z.number().int().positive().optional(),
   out: z.string().optional(),
   config: z.record(z.string(), z.unknown()).default({}),

@@ -223,7 +223,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         cpu: request.cpu,
         log,
         signal,
-        ...(request.setId ? { setId: request.setId } : {}),
+        ...(request.setId ? { setId: request.setId } : { agent: request.agent }),
         ...(request.steps ? { steps: request.steps } : {}),
         ...(request.out ? { out: request.out } : {}),
         ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),

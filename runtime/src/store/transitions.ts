@@ -206,14 +206,16 @@ export async function materializeTransitions(
   db: SqliteDatabase,
   name: string,
   filter: EpisodeFilter,
+  /** Another agent's transitions (agent/agent-transitions.ts): its name is kept with the set's selection. */
+  agent?: { name: string; derive: (e: TransitionEpisode) => Transition[] },
 ): Promise<{ setId: number; counts: TransitionCounts }> {
   const episodes = await loadTransitionEpisodes(db, filter);
-  const transitions = episodes.flatMap(deriveTransitions);
+  const transitions = episodes.flatMap(agent?.derive ?? deriveTransitions);
   const counts = countTransitions(episodes, transitions);
   const setId = await db.write(async (tx) => {
     const { lastID } = await tx.run('INSERT INTO transition_sets (name, selection, counts, created_at) VALUES (?, ?, ?, ?)', [
       name,
-      JSON.stringify(filter),
+      JSON.stringify(agent && agent.name !== 'stephrl' ? { ...filter, agent: agent.name } : filter),
       JSON.stringify(counts),
       nowIso(),
     ]);

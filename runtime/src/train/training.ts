@@ -9,10 +9,13 @@ import type { DatasetStore } from '../store/dataset-store';
 import type { RunRecord } from '../store/runs';
 import type { TrainerEvent, TrainingResult, TrainKind, TrainPreset } from '../protocol/trainer';
 import { stateDir } from '../util/paths';
+import type { AgentKind } from '../agent/types';
 import { silentLogger, type Logger } from '../util/log';
 import { runTrainerProcess, TrainerError, type TrainerLaunch } from './trainer-process';
 
 export interface TrainingOptions extends Omit<TrainerLaunch, 'db' | 'out' | 'log' | 'signal'> {
+  /** Whose transitions: the default set is the newest derived for this agent; a given set must be its. */
+  agent?: AgentKind;
   out?: string;
   log?: Logger;
   signal?: AbortSignal;
@@ -21,10 +24,20 @@ export interface TrainingOptions extends Omit<TrainerLaunch, 'db' | 'out' | 'log
 
 export type { TrainingResult };
 
-export async function latestTransitionSet(store: DatasetStore): Promise<number> {
-  const row = await store.db.get<{ id: number }>('SELECT id FROM transition_sets ORDER BY id DESC LIMIT 1');
-  if (!row) throw new TrainerError(`${store.file} has no transition set: run \`stephrl annotate\` and \`stephrl dataset transitions\` first`);
-  return row.id;
+/** The agent a transition set was derived for (sets without one are STEP-HRL's). */
+export async function transitionSetAgent(store: DatasetStore, setId: number): Promise<AgentKind> {
+  const row = await store.db.get<{ selection: string }>('SELECT selection FROM transition_sets WHERE id = ?', [setId]);
+  if (!row) throw new TrainerError(`${store.file} has no transition set ${setId}`);
+  return (JSON.parse(row.selection) as { agent?: AgentKind }).agent ?? 'stephrl';
+}
+
+/** The newest transition set derived for an agent. */
+export async function latestTransitionSet(store: DatasetStore, agent: AgentKind = 'stephrl'): Promise<number> {
+  const rows = await store.db.all<{ id: number; selection: string }>('SELECT id, selection FROM transition_sets ORDER BY id DESC');
+  const found = rows.find((r) => ((JSON.parse(r.selection) as { agent?: string }).agent ?? 'stephrl') === agent);
+  if (found) return found.id;
+  const derive = `\`stephrl dataset transitions${agent === 'stephrl' ? '' : ` --agent ${agent}`}\``;
+  throw new TrainerError(`${store.file} has no transition set${agent === 'stephrl' ? '' : ` for the ${agent} agent`}: run \`stephrl annotate\` and ${derive} first`);
 }
 
 export function defaultOutDir(kind: TrainKind, preset: TrainPreset, setId: number, model: string): string {
@@ -39,7 +52,9 @@ async function previousRun(store: DatasetStore, out: string): Promise<RunRecord 
 
 export async function runTraining(store: DatasetStore, options: TrainingOptions): Promise<TrainingResult> {
   const log = options.log ?? silentLogger;
-  const setId = options.setId ?? (await latestTransitionSet(store));
+  const setId = options.setId ?? (await latestTransitionSet(store, options.agent));
+  const agent = await transitionSetAgent(store, setId);
+  if (options.agent && options.agent !== agent) throw new TrainerError(`transition set ${setId} holds the ${agent} agent's transitions, not the ${options.agent} agent's`);
   const model = path.resolve(options.model);
   const out = path.resolve(options.out ?? defaultOutDir(options.kind, options.preset, setId, model));
   const finalDir = path.join(out, 'final');
@@ -62,7 +77,7 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     throw new TrainerError(`training run ${previous.id} is already writing to ${out} (process ${previous.pid} on ${previous.host})`);
   }
   const config = {
-    kind: options.kind, preset: options.preset, model, setId, out, steps: options.steps ?? null,
+    kind: options.kind, preset: options.preset, model, setId, agent, out, steps: options.steps ?? null,
     overrides: options.config ?? {}, initAdapter: options.initAdapter ?? null, accelerate: options.accelerate ?? null,
   };
   let runId: number;
@@ -72,7 +87,8 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     await store.runs.reopen(runId, extended);
     log('info', `resuming training run ${runId} from ${out}`);
   } else {
-    runId = await store.runs.start('train', `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId} (${options.preset})`, config);
+    const whose = agent === 'stephrl' ? '' : ` (${agent} agent)`;
+    runId = await store.runs.start('train', `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId}${whose} (${options.preset})`, config);
   }
 
   let errorMessage: string | null = null;
