@@ -17,6 +17,8 @@ const fixture = (name: string): EpisodeDetail => JSON.parse(fs.readFileSync(path
 const stephrl = fixture('scienceworld-stephrl');
 const react = fixture('scienceworld-react');
 const expert = fixture('scienceworld-expert');
+/** A won ALFWorld episode of a trained agent (the learning check's adapter replaying a valid_train game; record.sh). */
+const won = fixture('alfworld-stephrl-won');
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveWebview>>;
@@ -82,6 +84,27 @@ test('the inspector shows task, subtasks and steps with the progress diff and th
   assert.match(await step1.locator('pre.observation').innerText(), new RegExp(stephrl.steps[1]!.observation.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   await view.screenshot('inspector-stephrl-dark');
   await closeClean(view);
+});
+
+test("a trained agent's won episode: the outcome, the adapter, and subtasks that end where the policy said, in both themes", async () => {
+  assert.equal(won.won, true);
+  assert.ok(won.adapter && won.source === 'policy', 'played by a trained adapter');
+  const view = episodeView(won);
+  assert.deepEqual(view.subtasks.map((s) => s.ended), [...view.subtasks.slice(0, -1).map(() => 'policy flag'), 'won']);
+  for (const theme of ['dark', 'light'] as const) {
+    const page = await openView(browser, server.origin, 'inspector', { theme });
+    await page.send({ type: 'episodes', episodes: [won] });
+    const header = page.page.locator('stephrl-inspector section.episode header');
+    await header.waitFor();
+    const facts = await header.locator('.facts').innerText();
+    assert.match(facts, /\bwon\b/);
+    assert.doesNotMatch(facts, /not won/);
+    assert.match(facts, /bc-48\/final\/adapter\.gguf/, 'the adapter named by its run folder');
+    assert.equal(await page.page.locator('stephrl-inspector .subtask').count(), won.subtasks.length);
+    assert.match(await page.page.locator('stephrl-inspector .subtask').last().locator('summary').first().innerText(), /ended: won/);
+    await page.screenshot(`inspector-won-${theme}`);
+    await closeClean(page);
+  }
 });
 
 test('two episodes side by side; search filters steps; a jump opens the first invalid action', async () => {

@@ -133,7 +133,7 @@ export class InspectorView extends LitElement {
             <span>${v.totals.steps} steps</span>
             <span class=${v.totals.invalid ? 'bad' : ''}>${v.totals.invalid} invalid</span>
             ${v.totals.tokens ? html`<span>${v.totals.tokens.toLocaleString('en')} tokens</span><span>${ms(v.totals.latencyMs)} in the model</span>` : nothing}
-            <span>${e.source}${e.model ? html` · ${e.model.split('/').pop()}` : nothing}${e.adapter ? html` + ${e.adapter.split('/').pop()}` : nothing}</span>
+            <span>${e.source}${e.model ? html` · ${e.model.split('/').pop()}` : nothing}${e.adapter ? html` + <span title=${e.adapter}>${adapterLabel(e.adapter)}</span>` : nothing}</span>
           </div>
           <p class="task">${e.taskDescription}</p>
           ${this.criticsNote(e.id)}
@@ -246,3 +246,12 @@ export class InspectorView extends LitElement {
 customElements.define('stephrl-inspector', InspectorView);
 
 export type { EpisodeDetail };
+
+/** An adapter as a reader tells them apart: a shipped one by its name, a trained one by its run folder
+ * (`bc-48/final/adapter.gguf`), not by the file name every adapter shares. */
+function adapterLabel(file: string): string {
+  const parts = file.split(/[\\/]/);
+  const shipped = parts.lastIndexOf('adapters');
+  if (shipped >= 0 && shipped === parts.length - 3) return parts[shipped + 1]!;
+  return parts.slice(-3).join('/');
+}
