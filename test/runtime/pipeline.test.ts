@@ -74,6 +74,31 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
   const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ runId: _runId, ...rest }) => rest);
   assert.deepEqual(strip(JSON.parse(second.stdout).rows), strip(result.rows));
   assert.equal((await runs()).length, before.length, 'nothing was run again');
+
+  // With --baselines: only the flat and history-HRL agents are trained (same demonstrations, steps and settings) and
+  // evaluated on the same games; their rows come before STEP-HRL's.
+  const third = await runCli([...args, '--baselines'], { timeoutMs: 900_000 });
+  assert.equal(third.code, 0, third.stderr);
+  const withBaselines = JSON.parse(third.stdout);
+  assert.deepEqual(withBaselines.rows.map((r: { label: string }) => r.label),
+    ['base model, ReAct', 'base model, STEP-HRL', 'flat BC (ReAct)', 'history-HRL BC', 'after BC', 'after BC + offline RL']);
+  const flat = withBaselines.rows[2];
+  const history = withBaselines.rows[3];
+  assert.deepEqual([flat.agent, flat.adapter, flat.episodes], ['react', withBaselines.baselines.react.adapterGguf, 2]);
+  assert.deepEqual([history.agent, history.adapter, history.episodes], ['hrl-history', withBaselines.baselines['hrl-history'].adapterGguf, 2]);
+  const after = await runs();
+  assert.equal(count(after, 'train'), 4, 'two baseline trainings added');
+  assert.equal(count(after, 'eval'), 6, 'two baseline evaluations added');
+  const store2 = await DatasetStore.open(db);
+  try {
+    const sets = await store2.db.all<{ name: string; selection: string }>('SELECT name, selection FROM transition_sets ORDER BY id');
+    const agents = sets.map((s) => (JSON.parse(s.selection) as { agent?: string }).agent ?? 'stephrl');
+    assert.deepEqual(agents, ['stephrl', 'stephrl', 'react', 'hrl-history']);
+    const expertIds = (JSON.parse(sets[0]!.selection) as { ids: number[] }).ids;
+    for (const s of sets.slice(2)) assert.deepEqual((JSON.parse(s.selection) as { ids: number[] }).ids, expertIds, 'the same demonstrations');
+  } finally {
+    await store2.close();
+  }
 });
 
 test('the offline-RL critics score an episode evaluated with the RL adapter: V, Q and advantage for each decision', async () => {

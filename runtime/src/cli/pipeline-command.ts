@@ -15,6 +15,7 @@ interface PipelineCliOptions {
   env?: string;
   recipe?: string;
   evalPerTask?: string;
+  baselines?: boolean;
   preset: string;
   slice: string;
   model?: string;
@@ -36,6 +37,7 @@ export function registerPipelineCommand(program: Command): void {
     .description('demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)')
     .option('--env <env>', 'scienceworld, alfworld or both (default: both; alfworld with --recipe alfworld)')
     .option('--recipe <name>', 'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)')
+    .option('--baselines', 'also train the flat (ReAct) and history-HRL baselines at equal data and evaluate them on the same games')
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
     .option('--eval-per-task <n>', 'evaluation episodes per task type (default: the slice\'s; all with --recipe)')
@@ -79,6 +81,7 @@ export function registerPipelineCommand(program: Command): void {
             preset: o.preset as TrainPreset,
             slice: PIPELINE_SLICES[sliceName],
             ...(o.evalPerTask ? { evalPerTask: parsePositiveInt(o.evalPerTask, '--eval-per-task') } : {}),
+            ...(o.baselines ? { baselines: true } : {}),
             modelPath,
             model: { gpu: gpu === false ? 'cpu' : gpu, prefixReuse: true, ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}) },
             out,

@@ -18,6 +18,7 @@ import { AGENT_ROLES, type AgentKind } from '../agent/types';
 import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import type { DatasetStore } from '../store/dataset-store';
 import { materializeTransitions } from '../store/transitions';
+import { agentTransitions } from '../agent/agent-transitions';
 import { runTraining, type TrainingResult } from '../train/training';
 import { silentLogger, type Logger } from '../util/log';
 import { listShippedAdapters } from '../llm/shipped-adapters';
@@ -99,6 +100,9 @@ export interface PipelineOptions {
   parallel?: number;
   /** Evaluation episodes per task (default: the slice's): a CPU budget for the recipe's evaluations. */
   evalPerTask?: number;
+  /** Also train the baselines at equal data (flat ReAct and history-HRL behaviour cloning on the same demonstrations,
+   * the same steps and settings) and evaluate them on the same games: the paper's comparison. */
+  baselines?: boolean;
   /** Settings over the preset and the slice's, for both training stages. */
   trainerConfig?: Record<string, unknown>;
   /** Optimizer steps per training stage (default: the slice's, else the preset's epochs). */
@@ -124,6 +128,10 @@ const EVAL_SPLITS: Record<EnvKind, string> = { scienceworld: 'test', alfworld: '
 const ROW_LABELS = {
   baseReact: 'base model, ReAct',
   baseStephrl: 'base model, STEP-HRL',
+  flatBc: 'flat BC (ReAct)',
+  flatBcConstrained: 'flat BC, constrained',
+  historyBc: 'history-HRL BC',
+  historyBcConstrained: 'history-HRL BC, constrained',
   bc: 'after BC',
   bcConstrained: 'after BC, constrained',
   rl: 'after BC + offline RL',
@@ -132,8 +140,18 @@ const ROW_LABELS = {
 
 const shippedRowLabel = (name: string) => `shipped adapter '${name}'`;
 
-/** Base model rows, then the shipped adapters, then what this run trained. */
-const rowOrder = (shippedLabels: string[]): string[] => [ROW_LABELS.baseReact, ROW_LABELS.baseStephrl, ...shippedLabels, ROW_LABELS.bc, ROW_LABELS.bcConstrained, ROW_LABELS.rl, ROW_LABELS.rlConstrained];
+/** Base model rows, then the shipped adapters, then what this run trained: the baselines before STEP-HRL. */
+const rowOrder = (shippedLabels: string[]): string[] => [
+  ROW_LABELS.baseReact, ROW_LABELS.baseStephrl, ...shippedLabels, ROW_LABELS.flatBc, ROW_LABELS.flatBcConstrained,
+  ROW_LABELS.historyBc, ROW_LABELS.historyBcConstrained, ROW_LABELS.bc, ROW_LABELS.bcConstrained, ROW_LABELS.rl, ROW_LABELS.rlConstrained,
+];
+
+/** The baselines trained at equal data, with their rows. The flat agent's prompts hold the whole history, so its
+ * transitions need a longer max_length than STEP-HRL's (the same data, more tokens: what the comparison measures). */
+const BASELINES = [
+  { agent: 'react', rows: [ROW_LABELS.flatBc, ROW_LABELS.flatBcConstrained], config: { max_length: 4096 } },
+  { agent: 'hrl-history', rows: [ROW_LABELS.historyBc, ROW_LABELS.historyBcConstrained], config: { max_length: 2048 } },
+] as const;
 
 /** The slice's evaluation splits of an environment that the data has (ALFWorld valid_unseen needs the official download). */
 function evaluationSplits(env: EnvKind, slice: PipelineSlice, alfworldData: string, log: Logger): string[] {
@@ -158,9 +176,12 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   const splitsOf = (env: EnvKind) => evalSplits.get(env)!;
   // Adapters that ship for this base model join the table on the same games: the full recipe beside a few CPU minutes.
   const shipped = listShippedAdapters().filter((a) => envs.includes(a.env) && a.baseModel === path.basename(options.modelPath));
-  const evalStages = envs.reduce((a, env) => a + splitsOf(env).length, 0) * (4 + (slice.constrainedRows ? 2 : 0)) +
-    shipped.reduce((a, adapter) => a + splitsOf(adapter.env).length, 0);
-  const totalStages = 2 * envs.length + 3 + evalStages; // demos and collection per environment; annotation, BC, RL
+  const baselines = options.baselines ? BASELINES : [];
+  const splitCount = envs.reduce((a, env) => a + splitsOf(env).length, 0);
+  const rowsPerSplit = 4 + (slice.constrainedRows ? 2 : 0) + baselines.length * (slice.constrainedRows ? 2 : 1);
+  const evalStages = splitCount * rowsPerSplit + shipped.reduce((a, adapter) => a + splitsOf(adapter.env).length, 0);
+  // Demos and collection per environment; annotation, BC, RL, and one training stage per baseline.
+  const totalStages = 2 * envs.length + 3 + baselines.length + evalStages;
   let stageIndex = 0;
   const stage = (name: string) => {
     if (options.signal?.aborted) throw new PipelineCancelled('the pipeline was cancelled; run it again to continue');
@@ -209,6 +230,17 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   await evaluate(ROW_LABELS.baseStephrl, 'stephrl', null);
   for (const adapter of shipped) await evaluate(shippedRowLabel(adapter.name), 'stephrl', adapter.path, false, adapter.env);
 
+  // 3b. The baselines at equal data: the same demonstrations, steps and settings, their own prompts.
+  const baselineRuns: Record<string, TrainingResult> = {};
+  for (const baseline of baselines) {
+    const setId = await transitionSet(store, `pipeline:bc:${baseline.agent}:${envs.join('+')}:${expertIds.length}`, expertIds, baseline.agent);
+    stage(`behaviour cloning of the ${baseline.agent} baseline`);
+    const trained = await train(store, options, 'bc', setId, undefined, baseline.config);
+    baselineRuns[baseline.agent] = trained;
+    await evaluate(baseline.rows[0], baseline.agent, trained.adapterGguf);
+    if (slice.constrainedRows) await evaluate(baseline.rows[1], baseline.agent, trained.adapterGguf, true);
+  }
+
   // 4. Rollouts of the BC policy, then offline RL on expert + collected transitions.
   const collectedIds: number[] = [];
   for (const env of envs) {
@@ -225,25 +257,28 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   if (slice.constrainedRows) await evaluate(ROW_LABELS.rlConstrained, 'stephrl', rl.adapterGguf, true);
 
   const result: PipelineResult = {
-    rows: rowOrder(shipped.map((a) => shippedRowLabel(a.name))).flatMap((label) => rows.get(label) ?? []), bc, rl, transitionSets: { bc: bcSet, rl: rlSet }, db: store.file, out: options.out, seconds: (performance.now() - started) / 1000,
+    rows: rowOrder(shipped.map((a) => shippedRowLabel(a.name))).flatMap((label) => rows.get(label) ?? []), bc, rl, transitionSets: { bc: bcSet, rl: rlSet },
+    ...(baselines.length ? { baselines: baselineRuns } : {}), db: store.file, out: options.out, seconds: (performance.now() - started) / 1000,
   };
   fs.writeFileSync(path.join(options.out, 'pipeline.json'), JSON.stringify(result, null, 2));
   return result;
 }
 
 /** One transition set per stage and episode selection: rerunning the pipeline reuses it (and so resumes training). */
-async function transitionSet(store: DatasetStore, name: string, ids: number[]): Promise<number> {
+async function transitionSet(store: DatasetStore, name: string, ids: number[], agent: AgentKind = 'stephrl'): Promise<number> {
   const existing = await store.db.get<{ id: number }>('SELECT id FROM transition_sets WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
   if (existing) return existing.id;
-  const { setId, counts } = await materializeTransitions(store.db, name, { ids });
+  const { setId, counts } = await materializeTransitions(store.db, name, { ids }, agent === 'stephrl' ? undefined : { name: agent, derive: agentTransitions(agent) });
   if (counts.low === 0) throw new Error(`no usable transitions for ${name}: ${JSON.stringify(counts)}`);
   return setId;
 }
 
-async function train(store: DatasetStore, options: PipelineOptions, kind: 'bc' | 'rl', setId: number, initAdapter: string | undefined): Promise<TrainingResult> {
+async function train(
+  store: DatasetStore, options: PipelineOptions, kind: 'bc' | 'rl', setId: number, initAdapter: string | undefined, stageConfig: Record<string, unknown> = {},
+): Promise<TrainingResult> {
   const result = await runTraining(store, {
     kind, model: options.modelPath, preset: options.preset, setId, out: path.join(options.out, `${kind}-set${setId}`),
-    config: { ...options.slice.trainerConfig, ...options.slice.stageConfig?.[kind], ...options.trainerConfig }, ...(initAdapter ? { initAdapter } : {}),
+    config: { ...options.slice.trainerConfig, ...options.slice.stageConfig?.[kind], ...stageConfig, ...options.trainerConfig }, ...(initAdapter ? { initAdapter } : {}),
     ...((options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind]) ? { steps: options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind] } : {}),
     cpu: options.model.gpu === 'cpu', log: options.log ?? silentLogger, ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (event, runId) => {

@@ -89,6 +89,8 @@ export const PipelineRequest = z.object({
   slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
   /** Evaluation episodes per task (default: the slice's). */
   evalPerTask: z.number().int().positive().optional(),
+  /** Also train and evaluate the flat and history-HRL baselines at equal data. */
+  baselines: z.boolean().default(false),
   model: z.string().optional(),
   gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
   threads: z.number().int().positive().optional(),
@@ -127,6 +129,8 @@ export const PipelineResult = z.object({
   bc: TrainingResult,
   rl: TrainingResult,
   transitionSets: z.object({ bc: z.number().int(), rl: z.number().int() }),
+  /** The baselines trained at equal data (with --baselines), by agent. */
+  baselines: z.record(z.string(), TrainingResult).optional(),
   db: z.string(),
   out: z.string(),
   seconds: z.number(),

@@ -252,6 +252,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
         alfworldData: resolveAlfworldData(request.alfworldData),
         parallel: request.parallel,
         ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
+        ...(request.baselines ? { baselines: true } : {}),
         log,
         signal,
         onStage: (label, index, total) => {
