@@ -108,6 +108,22 @@ test('baselines train at equal data: a flat-agent transition set, trained with -
   assert.match(stephrlSet.stderr, new RegExp(`transition set ${derived.setId} holds the react agent's transitions, not the stephrl agent's`));
 });
 
+test('bench train: reference and fast paths side by side for BC and offline RL, with the speedup a script reads', async () => {
+  const r = JSON.parse(await cliOk(['bench', 'train', '--model', model, '--db', db, '--steps', '3', '--config', small, '--cpu']));
+  for (const kind of ['bc', 'rl'] as const) {
+    const { reference, fast, speedup } = r[kind];
+    for (const path of [reference, fast]) {
+      assert.ok(path.tokensPerSecond > 0 && path.samplesPerSecond > 0 && path.secondsPerStep > 0, JSON.stringify(path));
+      assert.ok(path.mfuOfMeasuredCeiling > 0 && path.mfuOfMeasuredCeiling < 1, `${kind}: MFU ${path.mfuOfMeasuredCeiling}`);
+      assert.equal(path.mfuOfNominalPeak, null, 'no nominal peak for a CPU');
+    }
+    assert.equal(speedup, Number((fast.tokensPerSecond / reference.tokensPerSecond).toFixed(3)));
+    assert.equal(reference.tokens, fast.tokens, `${kind}: the same samples on both paths`);
+    assert.ok(fast.processedTokens < reference.processedTokens, `${kind}: the fast path computes fewer tokens (${fast.processedTokens} vs ${reference.processedTokens})`);
+  }
+  assert.ok(r.machine.matmulCeiling.flopsPerSecond > 0);
+});
+
 test('bench learn: the learning check runs end to end and fails honestly when nothing was learned', async () => {
   // One training step of a random model cannot replay a game: the check must say so (exit code 1), with its figures.
   const learnDir = path.join(dir, 'learn');

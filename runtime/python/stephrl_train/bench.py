@@ -1,6 +1,10 @@
-"""`python -m stephrl_train bench`: training throughput (tokens per second, state + target tokens through the
-trained forward and backward) and peak memory for behaviour cloning and for offline RL, each in its own process,
-with GPU utilisation sampled by nvidia-smi where there is a GPU. Prints one JSON object."""
+"""`python -m stephrl_train bench`: training throughput for behaviour cloning and for offline RL, each path in its own
+process: the reference path (every sample computed whole, left-padded) and the fast path (the tokens a micro batch's
+samples open with computed once), side by side with their ratio. Per path: real tokens/s (the samples' state and
+target tokens), processed tokens/s (what was computed: padding and repeated prefixes counted), samples/s, seconds per
+step, peak memory, and the model FLOPs utilisation against a matrix-product ceiling measured in the same run and, on
+a GPU, against its nominal bf16 peak. Prints one JSON object whose `bc` and `rl` each hold `reference`, `fast` (each
+with `tokensPerSecond`) and `speedup` (fast over reference)."""
 from __future__ import annotations
 
 import json
@@ -40,9 +44,9 @@ class GpuSampler(threading.Thread):
                 "gpu_memory_used_max_mb": max(m for _, m in self.samples), "samples": len(utils)}
 
 
-def measure(kind: str, args, extra: List[str]) -> Dict[str, object]:
+def measure(kind: str, args, extra: List[str], overrides: Dict[str, object]) -> Dict[str, object]:
     out = tempfile.mkdtemp(prefix=f"stephrl-bench-{kind}-")
-    config = json.loads(args.config)
+    config = {**json.loads(args.config), **overrides}
     if kind == "rl":
         config.setdefault("critic_warmup_steps", 0)  # measure the full step: critics and actor
     cmd = [sys.executable, "-m", "stephrl_train", kind, "--db", args.db, "--model", args.model, "--out", out,
@@ -67,26 +71,99 @@ def measure(kind: str, args, extra: List[str]) -> Dict[str, object]:
     # From the end of the first step to the end of the last: model loading and first-step warm-up left out.
     (t0, v0), (t1, v1) = points[0], points[-1]
     tokens = v1["tokens"] - v0["tokens"]
+    processed = v1["processed_tokens"] - v0["processed_tokens"]
+    samples = v1["samples"] - v0["samples"]
     seconds = t1 - t0
-    result = {"steps": len(points), "timed_steps": len(points) - 1, "tokens": tokens, "seconds": round(seconds, 3),
-              "tokens_per_second": round(tokens / seconds, 1), "seconds_per_step": round(seconds / (len(points) - 1), 3),
-              "peak_rss_mb": round(v1["peak_rss_mb"], 1), "wall_seconds": round(time.monotonic() - started, 1),
-              "device": start_event["device"] if start_event else None}
+    timed = len(points) - 1
+    result = {"steps": len(points), "timedSteps": timed, "tokens": tokens, "processedTokens": processed, "samples": samples,
+              "seconds": round(seconds, 3), "tokensPerSecond": round(tokens / seconds, 1),
+              "processedTokensPerSecond": round(processed / seconds, 1), "samplesPerSecond": round(samples / seconds, 3),
+              "secondsPerStep": round(seconds / timed, 3), "peakRssMb": round(v1["peak_rss_mb"], 1),
+              "wallSeconds": round(time.monotonic() - started, 1), "device": start_event["device"] if start_event else None}
     if "peak_gpu_memory_mb" in v1:
-        result["peak_gpu_memory_mb"] = round(v1["peak_gpu_memory_mb"], 1)
+        result["peakGpuMemoryMb"] = round(v1["peak_gpu_memory_mb"], 1)
     gpu = sampler.summary()
     if gpu:
         result.update(gpu)
     return result
 
 
+def lora_flops_per_token(model_path: str, mean_tokens: float) -> Optional[float]:
+    """LoRA training FLOPs per token: about 4 x the linear parameters (the forward pass, and the backward pass through
+    the frozen weights to the adapters, which need no weight gradients of their own) plus attention's score and value
+    products over the mean sample length, forward and backward (12 x layers x length x width). None where
+    transformers cannot describe the model, rather than a wrong figure."""
+    try:
+        from transformers import AutoConfig
+        if os.path.isdir(model_path):
+            c = AutoConfig.from_pretrained(model_path)
+        else:
+            c = AutoConfig.from_pretrained(os.path.dirname(os.path.abspath(model_path)), gguf_file=os.path.basename(model_path))
+    except Exception:
+        return None
+    width, layers, inner = c.hidden_size, c.num_hidden_layers, c.intermediate_size
+    heads = c.num_attention_heads
+    kv_heads = getattr(c, "num_key_value_heads", None) or heads
+    head_dim = getattr(c, "head_dim", None) or width // heads
+    attention = 2 * width * heads * head_dim + 2 * width * kv_heads * head_dim  # q, o and k, v projections
+    linear = layers * (attention + 3 * width * inner)  # gate, up and down projections
+    return 4.0 * linear + 12.0 * layers * mean_tokens * width
+
+
+# Dense bf16 tensor-core peaks as their makers state them (FLOP/s).
+NOMINAL_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12}
+
+
+def matmul_ceiling(device: str) -> Dict[str, object]:
+    """FLOP/s of a large matrix product measured now: bf16 on a GPU, fp32 on a CPU (what training uses there)."""
+    import torch
+    dtype, n, rounds = (torch.bfloat16, 8192, 20) if device == "cuda" else (torch.float32, 1024, 5)
+    a = torch.randn(n, n, dtype=dtype, device=device)
+    b = torch.randn(n, n, dtype=dtype, device=device)
+    for _ in range(2):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - started) / rounds
+    return {"dtype": str(dtype).replace("torch.", ""), "size": n, "flopsPerSecond": 2 * n ** 3 / seconds}
+
+
+def add_utilisation(path: Dict[str, object], flops_per_token: Optional[float], ceiling: Dict[str, object],
+                    nominal: Optional[float]) -> None:
+    """Model FLOPs utilisation of a path: useful FLOPs (real tokens only) against the measured ceiling and the peak."""
+    if not flops_per_token:
+        return
+    achieved = flops_per_token * float(path["tokensPerSecond"])
+    path["modelFlopsPerSecond"] = achieved
+    path["mfuOfMeasuredCeiling"] = round(achieved / float(ceiling["flopsPerSecond"]), 5)
+    path["mfuOfNominalPeak"] = round(achieved / nominal, 5) if nominal else None
+
+
 def main(args) -> None:
     import torch
     extra = ["--cpu"] if args.cpu else []
-    results = {kind: measure(kind, args, extra) for kind in args.kinds.split(",")}
+    device = "cuda" if torch.cuda.is_available() and not args.cpu else "cpu"
+    gpu_name = torch.cuda.get_device_name(0) if device == "cuda" else None
+    nominal = next((peak for name, peak in NOMINAL_BF16_PEAK.items() if gpu_name and name in gpu_name), None)
+    ceiling = matmul_ceiling(device)
+    results: Dict[str, object] = {}
+    for kind in args.kinds.split(","):
+        # The reference path computes every sample whole; the fast path computes a micro batch's shared opening once.
+        reference = measure(kind, args, extra, {"share_prefix": False})
+        fast = measure(kind, args, extra, {"share_prefix": True})
+        flops = lora_flops_per_token(args.model, float(fast["tokens"]) / max(1, int(fast["samples"])))
+        for path in (reference, fast):
+            add_utilisation(path, flops, ceiling, nominal)
+        results[kind] = {"reference": reference, "fast": fast, "loraFlopsPerToken": flops,
+                         "speedup": round(float(fast["tokensPerSecond"]) / float(reference["tokensPerSecond"]), 3)}
     print(json.dumps({
         "suite": "train", "model": args.model, "preset": args.preset, "config": json.loads(args.config),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() and not args.cpu else None},
-        "results": results,
+                    "gpu": gpu_name, "matmulCeiling": ceiling, "nominalBf16Peak": nominal},
+        **results,
     }))

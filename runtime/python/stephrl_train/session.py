@@ -51,6 +51,7 @@ class Session:
     accumulation: int = 1
     tokens_seen: int = 0  # state + target tokens trained on
     processed_tokens: int = 0  # tokens through the model: padding and shared prefixes as computed
+    samples_seen: int = 0  # samples through the trained forward and backward
     started: float = field(default_factory=time.time)
     validation: Dict[str, List[Example]] = field(default_factory=dict)  # whole episodes held apart
     best: Optional[dict] = None  # the best validation so far: step, val_loss, validations_since (checkpointed)
@@ -138,6 +139,7 @@ class Session:
     def log_likelihood(self, batch: Batch) -> torch.Tensor:
         """Per-sample mean log-likelihood of the targets under the trained policy, counting the tokens it costs."""
         self.tokens_seen += batch.real_tokens
+        self.samples_seen += len(batch.indices)
         self.processed_tokens += (batch.prefix.prefix_ids.numel() + batch.prefix.input_ids.numel()
                                   if batch.prefix is not None else batch.input_ids.numel())
         return batch_log_likelihood(self.model, batch)
@@ -193,6 +195,8 @@ class Session:
         values = {"tokens": self.tokens_seen * processes,
                   "tokens_per_second": self.tokens_seen * processes / elapsed,
                   "processed_tokens_per_second": self.processed_tokens * processes / elapsed,
+                  "processed_tokens": self.processed_tokens * processes,
+                  "samples": self.samples_seen * processes,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         if self.device.type == "cuda":
             values["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2 ** 20

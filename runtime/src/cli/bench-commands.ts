@@ -103,7 +103,7 @@ export function registerBenchCommands(program: Command): void {
     });
   bench
     .command('train')
-    .description('training tokens per second and peak memory, behaviour cloning and offline RL (GPU utilisation where there is one)')
+    .description('training speed of behaviour cloning and offline RL, reference path (every sample whole) against the fast path (shared prefixes once): tokens/s, processed tokens/s, samples/s, memory, model FLOPs utilisation, speedup; JSON')
     .option('--model <path>', 'base model, GGUF or Hugging Face folder (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--db <path>', 'dataset with a transition set (default: a small one made from real expert episodes)')
     .option('--steps <n>', 'optimizer steps per algorithm (the first is not timed)', '6')
