@@ -1,5 +1,6 @@
 /** How models show in the Models view; no VS Code types, so it is testable. */
 import type { ModelList } from '../../../runtime/src/protocol/trainer';
+import { headlineLoss } from '../../../runtime/src/protocol/metrics';
 import type { ItemView } from './item-view';
 
 export type BaseModel = ModelList['baseModels'][number];
@@ -24,10 +25,10 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 export type ModelItemView = ItemView;
 
-/** The last loss a run reported: the BC total, else the RL actor's. */
+/** The last loss a run reported (protocol/metrics.ts's rule). */
 function lastLoss(metrics: Record<string, number>): string | null {
-  const name = ['loss', 'loss_actor_low', 'loss_q_low'].find((n) => metrics[n] !== undefined);
-  return name ? `${name} ${metrics[name]!.toFixed(3)}` : null;
+  const loss = headlineLoss(metrics);
+  return loss ? `${loss.name} ${loss.value.toFixed(3)}` : null;
 }
 
 export function modelItemView(node: ModelNode): ModelItemView {

@@ -1,5 +1,6 @@
 /** How a run shows in the Runs view: its name, status, key figure and duration; no VS Code types, so it is testable. */
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
+import { headlineLoss } from '../../../runtime/src/protocol/metrics';
 import type { ItemView } from './item-view';
 
 export type RunItemView = ItemView;
@@ -28,8 +29,9 @@ export function keyMetric(run: RunSummary): string | null {
     return `${figure} (${m['eval/episodes']} episode${m['eval/episodes'] === 1 ? '' : 's'})`;
   }
   // Behaviour cloning reports a total loss; offline RL its actor and critic terms (the low level's are the busiest).
-  const loss = Object.keys(m).find((name) => /(^|\/)loss$/.test(name)) ?? ['loss_actor_low', 'loss_q_low'].find((n) => m[n] !== undefined);
-  return loss ? `${loss.replace(/^.*\//, '')} ${m[loss]!.toFixed(4)}` : null;
+  const namespaced = Object.keys(m).find((name) => /\/loss$/.test(name)); // e.g. "bc/loss" from other trainers' logs
+  const loss = headlineLoss(m) ?? (namespaced ? { name: 'loss', value: m[namespaced]! } : null);
+  return loss ? `${loss.name} ${loss.value.toFixed(4)}` : null;
 }
 
 export function runItemView(run: RunSummary, now = new Date()): RunItemView {

@@ -9,6 +9,7 @@ import { withStore } from './dataset-commands';
 import { parseAgent, parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
 import { measureExportParity } from '../train/export-parity';
+import { headlineLoss } from '../protocol/metrics';
 
 interface TrainCliOptions {
   db?: string;
@@ -96,8 +97,8 @@ export function registerTrainCommands(program: Command): void {
             signal,
             onEvent: (event) => {
               if (event.event === 'metrics') {
-                const loss = event.values.loss ?? event.values.loss_q_low;
-                process.stderr.write(`step ${event.step}${loss != null ? `: ${event.values.loss != null ? 'loss' : 'loss_q_low'} ${loss.toFixed(4)}` : ''}\n`);
+                const loss = headlineLoss(event.values);
+                process.stderr.write(`step ${event.step}${loss ? `: ${loss.name} ${loss.value.toFixed(4)}` : ''}\n`);
               }
             },
           });

@@ -23,6 +23,7 @@ import { runTraining, type TrainingResult } from '../train/training';
 import { silentLogger, type Logger } from '../util/log';
 import { listShippedAdapters } from '../llm/shipped-adapters';
 import { plural } from '../util/plural';
+import { headlineLoss } from '../protocol/metrics';
 
 /** How much of each environment a pipeline uses. */
 export interface PipelineSlice {
@@ -284,8 +285,8 @@ async function train(
     onEvent: (event, runId) => {
       if (event.event === 'start') options.onRun?.(runId);
       if (event.event !== 'metrics') return;
-      const loss = event.values.loss ?? event.values.loss_actor_low ?? event.values.loss_q_low;
-      options.log?.('info', `${kind} step ${event.step}${loss != null ? `: loss ${loss.toFixed(4)}` : ''}`);
+      const loss = headlineLoss(event.values);
+      options.log?.('info', `${kind} step ${event.step}${loss ? `: ${loss.name} ${loss.value.toFixed(4)}` : ''}`);
     },
   });
   if (result.status !== 'complete' || !result.adapterGguf) {

@@ -28,6 +28,7 @@ import { collectDemonstrations } from '../collect/demos';
 import { RULE_ANNOTATOR, annotatable, annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 import { isRunProcess } from '../util/proc-cpu';
+import { headlineLoss } from '../protocol/metrics';
 
 
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
@@ -232,7 +233,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           if (!request.token) return;
           if (event.event === 'start') totalSteps = event.total_steps;
           if (event.event !== 'metrics') return;
-          const loss = event.values.loss ?? event.values.loss_actor_low ?? event.values.loss_q_low;
+          const loss = headlineLoss(event.values)?.value;
           sendNotification(connection, 'job/progress', {
             token: request.token, total: Math.max(totalSteps, event.step), done: event.step, failed: 0,
             ...(loss != null ? { label: `step ${event.step}, loss ${loss.toFixed(4)}` } : {}),

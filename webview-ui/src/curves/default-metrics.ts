@@ -1,7 +1,8 @@
 /** What the curves view shows before anyone picks: no DOM, so plain Node tests it. */
+import { HEADLINE_LOSSES } from '../../../runtime/src/protocol/metrics';
 
 /** The headline figure of each kind of run: BC loss, the RL actor's or critic's, an evaluation's score. */
-const PREFERRED = ['loss', 'loss_actor_low', 'loss_q_low', 'loss_bc_low', 'eval/meanScore', 'eval/successRate', 'score', 'success_rate'];
+const PREFERRED = [...HEADLINE_LOSSES, 'loss_bc_low', 'eval/meanScore', 'eval/successRate', 'score', 'success_rate'];
 
 /** The headline metric, plus the validation loss and the evaluated checkpoints' success where the runs have them. */
 export function defaultMetrics(names: readonly string[]): string[] {
