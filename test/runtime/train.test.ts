@@ -90,7 +90,7 @@ test('baselines train at equal data: a flat-agent transition set, trained with -
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no transition set for the hrl-history agent: .*stephrl dataset transitions --agent hrl-history/);
 
-  const derived = JSON.parse(await cliOk(['dataset', 'transitions', '--agent', 'react', '--name', 'flat', '--db', db, '--json']));
+  const derived = JSON.parse(await cliOk(['dataset', 'transitions', '--agent', 'react', '--name', 'flat', '--source', 'expert', '--db', db, '--json']));
   const steps = await withStore((store) => store.db.get<{ n: number }>("SELECT count(*) AS n FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE e.source = 'expert'"));
   assert.deepEqual([derived.counts.high, derived.counts.low, derived.counts.progress], [0, steps!.n, 0], 'one flat transition per expert step');
   const out = path.join(dir, 'bc-react');
