@@ -182,7 +182,10 @@ test('stephrl models ship writes a card from what the dataset measured, and mode
   assert.equal(list.code, 0, list.stderr);
   const listed = JSON.parse(list.stdout);
   assert.ok(listed.baseModels.some((m: { name: string }) => m.name === 'tiny.gguf'));
-  assert.equal(listed.adapters.filter((a: { kind: string }) => a.kind === 'bc').length, 1);
+  // STEP-HRL's BC adapter and the two baselines' (the first test ran the pipeline with --baselines), told apart by run name.
+  const bc = listed.adapters.filter((a: { kind: string }) => a.kind === 'bc').map((a: { runName: string }) => a.runName);
+  assert.equal(bc.length, 3, bc.join('; '));
+  assert.deepEqual(bc.filter((name: string) => /\((react|hrl-history) agent\)/.test(name)).length, 2, bc.join('; '));
   // Listing never creates a dataset.
   const missing = path.join(dir, 'no-such.db');
   assert.equal((await runCli(['models', 'list', '--db', missing])).code, 0);
