@@ -4,8 +4,19 @@
  */
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
+import type { EpisodeFields, StepRecord } from '../protocol/dataset';
 
 export const STEPRL_RAW_AGENT = 'imported-steprl-raw';
+
+/** What a raw file never says, the same for both layouts: an expert episode from an unknown engine, complete, with
+ * the outcome of its last step. */
+export function rawEpisodeDefaults(last: StepRecord): Omit<EpisodeFields, 'env' | 'split' | 'task' | 'variation' | 'game' | 'taskDescription' | 'initialObservation' | 'initialLook' | 'initialInventory'> {
+  return {
+    simplifications: null, taskParams: null, source: 'expert', agent: STEPRL_RAW_AGENT, model: null, adapter: null,
+    engineName: 'unknown', engineVersion: 'unknown', maxSteps: null, status: 'complete', stoppedBy: last.done ? 'done' : null,
+    error: null, score: last.score, won: last.won, startedAt: new Date().toISOString(), finishedAt: null, seconds: null,
+  };
+}
 
 /** The engines' own words for a rejected action; the raw formats have no flag for it. */
 export const REJECTED_ACTION: Record<EnvKind, string> = {

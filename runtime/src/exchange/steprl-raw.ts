@@ -9,7 +9,7 @@ import type { EnvKind } from '../protocol/environment';
 import type { EpisodeDetail, EpisodeFields, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import { segmentationProblem } from '../store/annotations';
 import { describeIssue, formatPath, readJsonOrProblem, type JsonLayout } from './json-positions';
-import { bareTaskDescription, REJECTED_ACTION, STEPRL_RAW_AGENT, taskFromFileName } from './steprl-names';
+import { bareTaskDescription, rawEpisodeDefaults, REJECTED_ACTION, taskFromFileName } from './steprl-names';
 import { parseStepRlTrajectory } from './steprl-trajectory';
 import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
 
@@ -97,32 +97,16 @@ function parseStepList(value: unknown, layout: JsonLayout, options: StepRlRawOpt
 function episodeFields(first: StepRlRawStep, last: StepRecord, options: StepRlRawOptions & { env: EnvKind }): EpisodeFields {
   const named = taskFromFileName(options.file, options.env);
   return {
+    ...rawEpisodeDefaults(last),
     env: options.env,
     split: options.split ?? null,
     task: options.task ?? named.task,
     variation: options.task === undefined ? named.variation : null,
-    simplifications: null,
     game: null,
-    taskParams: null,
-    source: 'expert',
-    agent: STEPRL_RAW_AGENT,
-    model: null,
-    adapter: null,
-    engineName: 'unknown',
-    engineVersion: 'unknown',
     taskDescription: bareTaskDescription(first.task_description),
     initialObservation: first.obs,
     initialLook: null,
     initialInventory: null,
-    maxSteps: null,
-    status: 'complete',
-    stoppedBy: last.done ? 'done' : null,
-    error: null,
-    score: last.score,
-    won: last.won,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    seconds: null,
   };
 }
 

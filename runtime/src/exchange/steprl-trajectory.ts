@@ -22,7 +22,7 @@ import type { EnvKind } from '../protocol/environment';
 import type { EpisodeDetail, EpisodeFields, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import { segmentationProblem } from '../store/annotations';
 import { describeIssue, formatPath, type JsonLayout, type JsonPath } from './json-positions';
-import { ALFWORLD_TASK_TYPES, bareTaskDescription, REJECTED_ACTION, STEPRL_RAW_AGENT, taskFromFileName } from './steprl-names';
+import { ALFWORLD_TASK_TYPES, bareTaskDescription, rawEpisodeDefaults, REJECTED_ACTION, taskFromFileName } from './steprl-names';
 import { ExportError, ImportError, type ImportedEpisode, type ImportProblem } from './types';
 
 const NO_PROGRESS = 'None';
@@ -202,32 +202,16 @@ function episodeFields(t: StepRlTrajectory, last: StepRecord, env: EnvKind, opti
   const fromGame = game ? gameParts(game) : null;
   const named = taskFromTrajectoryFile(options.file, env);
   return {
+    ...rawEpisodeDefaults(last),
     env,
     split: options.split ?? fromGame?.split ?? null,
     task: options.task ?? fromGame?.task ?? named.task,
     variation: options.task === undefined && !fromGame ? named.variation : null,
-    simplifications: null,
     game,
-    taskParams: null,
-    source: 'expert',
-    agent: STEPRL_RAW_AGENT,
-    model: null,
-    adapter: null,
-    engineName: 'unknown',
-    engineVersion: 'unknown',
     taskDescription: bareTaskDescription(t.task_description),
     initialObservation: t.obs[0]!,
     initialLook: t.look?.[0] || null,
     initialInventory: t.inventory?.[0] || null,
-    maxSteps: null,
-    status: 'complete',
-    stoppedBy: last.done ? 'done' : null,
-    error: null,
-    score: last.score,
-    won: last.won,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    seconds: null,
   };
 }
 
