@@ -40,7 +40,8 @@ function reactTransitions(e: TransitionEpisode): Transition[] {
 function historyHrlTransitions(e: TransitionEpisode): Transition[] {
   const calls = historyHrlCalls(e);
   const planner = calls.filter((c) => c.role === 'high');
-  return calls.map((call) => (call.role === 'high' ? plannerTransition(e, call, planner) : actorTransition(e, call, calls)));
+  // Calls come in loop order: an actor call's successor inside its subtask is the next call, when that is an actor's.
+  return calls.map((call, i) => (call.role === 'high' ? plannerTransition(e, call, planner) : actorTransition(e, call, calls[i + 1])));
 }
 
 function plannerTransition(e: TransitionEpisode, call: ReplayCall, planner: ReplayCall[]): Transition {
@@ -54,10 +55,10 @@ function plannerTransition(e: TransitionEpisode, call: ReplayCall, planner: Repl
   };
 }
 
-function actorTransition(e: TransitionEpisode, call: ReplayCall, calls: ReplayCall[]): Transition {
+function actorTransition(e: TransitionEpisode, call: ReplayCall, following: ReplayCall | undefined): Transition {
   const t = call.stepIdx!;
   const last = t === e.subtasks[call.subtaskOrdinal]!.lastStep;
-  const next = calls.find((c) => c.role === 'low' && c.stepIdx === t + 1 && c.subtaskOrdinal === call.subtaskOrdinal);
+  const next = !last && following?.role === 'low' ? following : undefined;
   return {
     role: 'low', episodeId: e.id, subtaskOrdinal: call.subtaskOrdinal, stepIdx: t, state: call.prompt, target: call.completion,
     nextState: next?.prompt ?? call.prompt, reward: e.steps[t]!.invalid ? -1 : last ? 1 : 0, done: last,

@@ -28,13 +28,15 @@ export type { TrainingResult };
 export async function transitionSetAgent(store: DatasetStore, setId: number): Promise<AgentKind> {
   const row = await store.db.get<{ selection: string }>('SELECT selection FROM transition_sets WHERE id = ?', [setId]);
   if (!row) throw new TrainerError(`${store.file} has no transition set ${setId}`);
-  return (JSON.parse(row.selection) as { agent?: AgentKind }).agent ?? 'stephrl';
+  return selectionAgent(row.selection);
 }
+
+const selectionAgent = (selection: string): AgentKind => (JSON.parse(selection) as { agent?: AgentKind }).agent ?? 'stephrl';
 
 /** The newest transition set derived for an agent. */
 export async function latestTransitionSet(store: DatasetStore, agent: AgentKind = 'stephrl'): Promise<number> {
   const rows = await store.db.all<{ id: number; selection: string }>('SELECT id, selection FROM transition_sets ORDER BY id DESC');
-  const found = rows.find((r) => ((JSON.parse(r.selection) as { agent?: string }).agent ?? 'stephrl') === agent);
+  const found = rows.find((r) => selectionAgent(r.selection) === agent);
   if (found) return found.id;
   const derive = `\`stephrl dataset transitions${agent === 'stephrl' ? '' : ` --agent ${agent}`}\``;
   throw new TrainerError(`${store.file} has no transition set${agent === 'stephrl' ? '' : ` for the ${agent} agent`}: run \`stephrl annotate\` and ${derive} first`);
