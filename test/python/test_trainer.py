@@ -138,6 +138,52 @@ def test_shared_prefix_pass_matches_the_padded_reference(workspace):
             assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
 
 
+def test_prefix_step_trains_as_the_padded_reference(workspace):
+    # A role's step as one prefix pass and length buckets (the prefix's gradient gathered from every bucket, then
+    # carried through its pass once) must give the padded reference's per-sample log-likelihoods and gradients.
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.data import collate, load_examples
+    from stephrl_train.prefix_step import plan_buckets, prefix_step
+    from stephrl_train.session import padded_log_likelihood
+
+    torch.manual_seed(0)
+    model, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02)
+    pad = tokenizer.pad_token_id
+    for role in ("low", "progress", "high"):
+        examples = load_examples(workspace["db"], 1, tokenizer, 4096)[role][:6]
+        shared, buckets = plan_buckets(examples, pad, max_rows=2)
+        assert len(shared) >= 16 and len(buckets) >= 3, role
+        assert sorted(r for b in buckets for r in b.rows) == list(range(len(examples)))
+
+        model.zero_grad(set_to_none=True)
+        ref_ll = padded_log_likelihood(model, collate(examples, list(range(len(examples))), pad))
+        losses.bc_loss(ref_ll).backward()
+        ref_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+
+        model.zero_grad(set_to_none=True)
+        count = len(examples)
+        fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
+                                    loss_of=lambda values, rows: losses.bc_loss(values) * (rows / count))
+        fast_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+        assert torch.allclose(fast_ll, ref_ll.detach(), rtol=1e-4, atol=1e-5), (role, fast_ll, ref_ll)
+        assert cost.real_tokens == sum(len(e.state_ids) + len(e.target_ids) for e in examples)
+        assert cost.processed_tokens < cost.real_tokens  # the shared tokens once, little padding
+        ref_norm = torch.sqrt(sum((g ** 2).sum() for g in ref_grads.values()))
+        fast_norm = torch.sqrt(sum((g ** 2).sum() for g in fast_grads.values()))
+        assert fast_norm.item() == pytest.approx(ref_norm.item(), rel=1e-4), role
+        for name, g in ref_grads.items():
+            assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
+        with torch.no_grad():  # scoring alone (validation) gives the same values
+            scored, _ = prefix_step(model, examples, pad, 2, torch.device("cpu"))
+        assert torch.allclose(scored, ref_ll.detach(), rtol=1e-4, atol=1e-5), role
+
+
 def test_token_log_likelihood_averages_only_target_tokens():
     logits = torch.zeros(1, 3, 4)
     logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty

@@ -30,18 +30,8 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
     for step in range(s.start_step, s.total_steps):
         for group in optimizer.param_groups:
             group["lr"] = s.cfg.bc_lr * s.cfg.lr_factor(step, s.total_steps)
-        values = {}
-        for role in s.roles_at(step):
-            micro = s.local_micro_batches(role)
-            local = sum(len(b.indices) for b in micro)
-            total = 0.0
-            for i, batch in enumerate(micro):
-                # Gradients are averaged across processes once, on the last backward of the step.
-                ll = s.log_likelihood(batch)
-                loss = -ll.sum() / local
-                s.backward(loss, last=role == s.roles_at(step)[-1] and i == len(micro) - 1)
-                total += float(loss.detach())
-            values[f"loss_bc_{role}"] = total
+        roles = s.roles_at(step)
+        values = {f"loss_bc_{role}": s.bc_role_step(role, last=role == roles[-1]) for role in roles}
         values = s.mean_across_processes(values)
         values["loss"] = sum(values.values())
         values.update(s.clip_gradients())

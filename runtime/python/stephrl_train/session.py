@@ -22,7 +22,8 @@ from .data import (Batch, Example, PrefixLayout, collate, latest_set_id, load_ex
                    split_validation)
 from .events import Events
 from stephrl_data.dataset import open_dataset
-from .losses import token_log_likelihood
+from .losses import bc_loss, token_log_likelihood
+from .prefix_step import StepCost, prefix_step
 
 
 def active_roles(step: int, high_level_interval: int, available) -> List[str]:
@@ -60,6 +61,11 @@ class Session:
     def share_prefix(self) -> bool:
         return self.cfg.share_prefix and not self.cfg.gradient_checkpointing  # checkpointing refuses a KV cache
 
+    @property
+    def prefix_steps(self) -> bool:
+        """Whether a role's step runs as one prefix pass and length buckets (prefix_step.py): one process only."""
+        return self.share_prefix and self.accelerator.distributed_type == DistributedType.NO
+
     def validation_due(self, done: int) -> bool:
         """Whether the validation loss is measured after optimizer step `done`."""
         if not any(self.validation.values()):
@@ -74,20 +80,24 @@ class Session:
         was_training = self.model.training
         self.model.eval()
         values: Dict[str, float] = {}
-        pad = self.tokenizer.pad_token_id
         for role, examples in self.validation.items():
             if not examples:
                 continue
-            total = 0.0
-            for k in range(0, len(examples), self.cfg.micro_batch_size):
-                chunk = examples[k:k + self.cfg.micro_batch_size]
-                batch = collate(chunk, list(range(k, k + len(chunk))), pad, self.share_prefix).to(self.device)
-                total += float(-batch_log_likelihood(self.model, batch).sum())
-            values[f"val_loss_bc_{role}"] = total / len(examples)
+            values[f"val_loss_bc_{role}"] = float(-self.scored(examples).sum()) / len(examples)
         values["val_loss"] = sum(values.values())
         if was_training:
             self.model.train()
         return values
+
+    def scored(self, examples: List[Example]) -> torch.Tensor:
+        """Per-sample log-likelihoods of the targets (no gradient kept)."""
+        pad, size = self.tokenizer.pad_token_id, self.cfg.micro_batch_size
+        if self.share_prefix:
+            return torch.cat([prefix_step(self.model, examples[k:k + VALIDATION_CHUNK], pad, size, self.device)[0]
+                              for k in range(0, len(examples), VALIDATION_CHUNK)])
+        chunks = [examples[k:k + size] for k in range(0, len(examples), size)]
+        return torch.cat([batch_log_likelihood(self.model, collate(c, list(range(len(c))), pad).to(self.device)).float().cpu()
+                          for c in chunks])
 
     def note_validation(self, done: int, val_loss: float) -> bool:
         """Records a validation; True when it is a new best (the caller keeps that adapter)."""
@@ -125,11 +135,41 @@ class Session:
     def roles_at(self, step: int) -> List[str]:
         return active_roles(step, self.cfg.high_level_interval, self.streams)
 
-    def local_micro_batches(self, role: str) -> List[Batch]:
-        """Draws this step's global batch of a role (every process draws the same), keeps this process's share and
-        cuts it into micro batches."""
+    def local_indices(self, role: str) -> List[int]:
+        """Draws this step's global batch of a role (every process draws the same) and keeps this process's share."""
         indices = self.streams[role].take(self.cfg.global_batch_size)
-        mine = shard(indices, self.accelerator.process_index, self.accelerator.num_processes)
+        return shard(indices, self.accelerator.process_index, self.accelerator.num_processes)
+
+    def bc_role_step(self, role: str, last: bool) -> float:
+        """Behaviour cloning on this step's batch of a role: bc_loss of its samples, backpropagated (gradients
+        accumulate; they are averaged across processes on the step's `last` backward). Returns the loss."""
+        mine = self.local_indices(role)
+        if self.prefix_steps:
+            examples = [self.examples[role][i] for i in mine]
+            count = len(examples)
+            ll, cost = prefix_step(self.model, examples, self.tokenizer.pad_token_id, self.cfg.micro_batch_size,
+                                   self.device, backward=self.accelerator.backward,
+                                   loss_of=lambda values, rows: bc_loss(values) * (rows / count))
+            self.count_cost(cost, count)
+            return float(bc_loss(ll))
+        micro = self.micro_batches(role, mine)
+        total = 0.0
+        for i, batch in enumerate(micro):
+            loss = bc_loss(self.log_likelihood(batch)) * (len(batch.indices) / len(mine))
+            self.backward(loss, last=last and i == len(micro) - 1)
+            total += float(loss.detach())
+        return total
+
+    def count_cost(self, cost: StepCost, samples: int) -> None:
+        self.tokens_seen += cost.real_tokens
+        self.processed_tokens += cost.processed_tokens
+        self.samples_seen += samples
+
+    def local_micro_batches(self, role: str) -> List[Batch]:
+        """This step's batch of a role for this process, cut into micro batches."""
+        return self.micro_batches(role, self.local_indices(role))
+
+    def micro_batches(self, role: str, mine: List[int]) -> List[Batch]:
         pad = self.tokenizer.pad_token_id
         size = self.cfg.micro_batch_size
         examples = self.examples[role]
@@ -317,6 +357,8 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
 
 
 VALIDATION_GAMES = "validation-games.txt"
+# Validation samples scored per prefix pass (no gradients are kept, so the bound is only the rest passes' width).
+VALIDATION_CHUNK = 64
 
 
 def write_validation_games(db: str, validation: Dict[str, List], path: str) -> None:
