@@ -85,6 +85,29 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   });
 });
 
+test('stephrl decisions: every chosen transition asked once with the adapter, per role, prefixes from the cache; a missing set is named', async () => {
+  const adapter = path.join(dir, 'bc', 'final', 'adapter.gguf'); // the first test's
+  const game = await withStore(async (store) => (await store.db.get<{ game: string }>("SELECT game FROM episodes WHERE source = 'expert' ORDER BY id LIMIT 1"))!.game);
+  const args = ['decisions', '--model', model, '--adapter', adapter, '--gpu', 'cpu', '--db', db, '--games', game, '--per-role', '3', '--json'];
+  const report = JSON.parse(await cliOk(args));
+  assert.equal(report.episodes, 1);
+  assert.deepEqual(report.roles.map((r: { role: string; n: number }) => [r.role, r.n]), [['high', 3], ['low', 3], ['progress', 3]]);
+  const targets = await withStore((store) =>
+    store.db.all<{ target: string }>(`SELECT t.target FROM transitions t JOIN episodes e ON e.id = t.episode_id WHERE e.game = ? AND t.set_id = ${report.setId}`, [game]));
+  for (const role of report.roles) {
+    assert.ok(role.correct + role.misses.length === role.n, 'each answer is right or kept as a miss');
+    for (const miss of role.misses) assert.ok(targets.some((t) => t.target.trim() === miss.expected), 'a miss names the expert target');
+  }
+  const low = report.roles[1];
+  assert.equal(low.action.n, 3);
+  assert.equal(Object.values(low.byVerb as Record<string, { n: number }>).reduce((sum, r) => sum + r.n, 0), 3);
+  assert.ok(report.cachedPromptTokens > 0 && report.cachedPromptTokens < report.promptTokens, 'role prefixes came from the KV cache');
+
+  const missing = await runCli(['decisions', '--model', model, '--db', db, '--set', '99']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no transition set 99/);
+});
+
 test('baselines train at equal data: a flat-agent transition set, trained with --agent react; a missing set is named', async () => {
   const missing = await runCli(['train', 'bc', '--agent', 'hrl-history', '--db', db, '--model', model, '--steps', '1', '--config', small]);
   assert.equal(missing.code, 1);

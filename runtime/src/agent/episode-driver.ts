@@ -14,7 +14,8 @@ import type { AgentEpisode, AgentOutcome } from './types';
 export const UNREADABLE_SUBTASK = '(no readable subtask)';
 
 /** Answer lengths per role: one line for subtasks and actions, a short paragraph for local progress. */
-const MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160, annotator: 256 } as const;
+/** The most answer tokens each role may write. */
+export const DECISION_MAX_TOKENS = { high: 48, low: 48, flat: 48, progress: 160, annotator: 256 } as const;
 
 /** What an empty model output is recorded and sent as (ScienceWorld: "No known action matches that input."). */
 export const NO_ACTION = '(no action)';
@@ -48,7 +49,7 @@ export class EpisodeDriver {
       role: prompt.role,
       prefix: prompt.prefix,
       state: prompt.state,
-      maxTokens: MAX_TOKENS[prompt.role],
+      maxTokens: DECISION_MAX_TOKENS[prompt.role],
       temperature: decoding.temperature,
       stop: ['\n'],
       ...(decoding.seed !== undefined ? { seed: decoding.seed + this.pendingCalls.length + 1000 * this.steps.length } : {}),

@@ -75,6 +75,19 @@ export function rolePrefix(role: keyof typeof PREFIXES, env: EnvKind): string {
   return prefix;
 }
 
+/**
+ * A stored prompt text (a transition's state) cut back into its role prefix and state, so it can be asked with the
+ * prefix's KV cache reused: the longest of the environment's role prefixes the text opens with, else no prefix.
+ */
+export function splitRolePrompt(text: string, env: EnvKind): { prefix: string; state: string } {
+  let prefix = '';
+  for (const role of Object.keys(PREFIXES) as (keyof typeof PREFIXES)[]) {
+    const candidate = rolePrefix(role, env);
+    if (candidate.length > prefix.length && text.startsWith(candidate)) prefix = candidate;
+  }
+  return { prefix, state: text.slice(prefix.length) };
+}
+
 export interface HighLevelState {
   env: EnvKind;
   taskDescription: string;

@@ -38,7 +38,7 @@ export interface EvalCliOptions extends ModelCliOptions {
 }
 
 /** `--games a,b` or `--games @file` (one per line; blank lines and # comments ignored). */
-function parseGames(value: string): string[] {
+export function parseGames(value: string): string[] {
   let text = value;
   if (value.startsWith('@')) {
     try {

@@ -12,6 +12,8 @@ import { registerTokensCommand } from './tokens-command';
 import { registerTrainCommands } from './train-commands';
 import { registerPipelineCommand } from './pipeline-command';
 import { registerModelsCommand } from './models-command';
+import { registerDecisionsCommand } from './decisions-command';
+import { DecisionError } from '../evaluate/decisions';
 import { UsageError } from './episode-args';
 import { StoreError } from '../store/sqlite';
 import { ExportError, ImportError } from '../exchange/types';
@@ -28,6 +30,7 @@ export function buildProgram(): Command {
   registerEnvCommands(program);
   registerDatasetCommands(program);
   registerAgentCommands(program);
+  registerDecisionsCommand(program);
   registerLlmCommands(program);
   registerTokensCommand(program);
   registerTrainCommands(program);
@@ -57,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof ModelError ||
       error instanceof ImportError ||
       error instanceof ExportError ||
-      error instanceof TrainerError;
+      error instanceof TrainerError ||
+      error instanceof DecisionError;
     process.stderr.write(`stephrl: error: ${clipMessage(known ? (error as Error).message : String((error as Error)?.stack ?? error))}\n`);
     return 1;
   }
