@@ -169,7 +169,7 @@ def test_prefix_step_trains_as_the_padded_reference(workspace):
         model.zero_grad(set_to_none=True)
         count = len(examples)
         fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
-                                    loss_of=lambda values, rows: losses.bc_loss(values) * (rows / count))
+                                    loss_of=lambda values, rows: losses.bc_loss(values) * (len(rows) / count))
         fast_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
         assert torch.allclose(fast_ll, ref_ll.detach(), rtol=1e-4, atol=1e-5), (role, fast_ll, ref_ll)
         assert cost.real_tokens == sum(len(e.state_ids) + len(e.target_ids) for e in examples)
@@ -182,6 +182,18 @@ def test_prefix_step_trains_as_the_padded_reference(workspace):
         with torch.no_grad():  # scoring alone (validation) gives the same values
             scored, _ = prefix_step(model, examples, pad, 2, torch.device("cpu"))
         assert torch.allclose(scored, ref_ll.detach(), rtol=1e-4, atol=1e-5), role
+
+        # Per-sample weights (the offline-RL actor's): each bucket's rows pick their own.
+        weights = torch.linspace(0.2, 2.0, count)
+        model.zero_grad(set_to_none=True)
+        (-(weights * padded_log_likelihood(model, collate(examples, list(range(count)), pad))).sum() / count).backward()
+        ref_weighted = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+        model.zero_grad(set_to_none=True)
+        prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
+                    loss_of=lambda values, rows: -(weights[rows] * values).sum() / count)
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                assert torch.allclose(p.grad, ref_weighted[name], rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
 
 
 def test_token_log_likelihood_averages_only_target_tokens():

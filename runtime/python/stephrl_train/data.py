@@ -168,6 +168,12 @@ def prefix_layout(examples: Sequence[Example], pad_id: int) -> Optional[PrefixLa
     shared = shared_prefix_length([e.state_ids for e in examples])
     if shared < MIN_SHARED_TOKENS:
         return None
+    return layout_after(examples, shared, pad_id)
+
+
+def layout_after(examples: Sequence[Example], shared: int, pad_id: int) -> PrefixLayout:
+    """Samples that all open with the same `shared` tokens: those once, then the rest of each state and its target,
+    left-padded."""
     rests = [e.state_ids[shared:] + e.target_ids for e in examples]
     input_ids, mask, positions = left_pad(rests, pad_id)
     width = input_ids.shape[1]

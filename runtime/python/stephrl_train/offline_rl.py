@@ -77,17 +77,11 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
                            f"advantage_std_{role}": float(advantage.std()) if len(advantage) > 1 else 0.0})
             if not actor_on:
                 continue
-            # Actor: weights over the whole share, then micro-batched log-likelihoods.
+            # Actor: weights over the whole share, then each part's share of actor_loss = -mean(w * log pi).
             _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
-            total, offset = 0.0, 0
-            for i, batch in enumerate(micro):
-                n = len(batch.indices)
-                ll = s.log_likelihood(batch)
-                loss = -(weights[offset:offset + n] * ll).sum() / local
-                s.backward(loss, last=role == roles[-1] and i == len(micro) - 1)
-                total += float(loss.detach())
-                offset += n
-            values[f"loss_actor_{role}"] = total
+            mine = [i for b in micro for i in b.indices]
+            values[f"loss_actor_{role}"] = s.trained_step(
+                role, mine, lambda ll, rows: -(weights[rows] * ll).sum() / local, last=role == roles[-1], micro=micro)
             values[f"weight_mean_{role}"] = float(weights.mean())
             values[f"weight_max_{role}"] = float(weights.max())
         if s.accelerator.num_processes > 1:

@@ -16,7 +16,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
-from .data import IGNORE, MIN_SHARED_TOKENS, Example, PrefixLayout, left_pad, shared_prefix_length
+from .data import MIN_SHARED_TOKENS, Example, PrefixLayout, layout_after, shared_prefix_length
 from .losses import token_log_likelihood
 
 # A bucket takes the next (longer) sample while padding stays within this share of its real tokens.
@@ -26,25 +26,8 @@ PADDING_TOLERANCE = 0.1
 @dataclass
 class Bucket:
     rows: List[int]  # positions of its samples in the step's list
-    layout: PrefixLayout  # prefix_ids holds the shared tokens (unused by the rest pass: the cache carries them)
+    layout: PrefixLayout  # its prefix_ids go unused: the step's one prefix pass carries the shared tokens
     keep: int  # columns that need logits: the longest target, plus one
-
-
-def bucket_layout(examples: Sequence[Example], shared: int, shared_ids: List[int], pad_id: int) -> PrefixLayout:
-    """The layout of samples that all open with `shared` tokens: the rest of each state and its target, left-padded."""
-    rests = [e.state_ids[shared:] + e.target_ids for e in examples]
-    input_ids, mask, positions = left_pad(rests, pad_id)
-    width = input_ids.shape[1]
-    labels = torch.full_like(input_ids, IGNORE)
-    for i, e in enumerate(examples):
-        labels[i, width - len(e.target_ids):] = torch.tensor(e.target_ids)
-    return PrefixLayout(
-        prefix_ids=torch.tensor([shared_ids]),
-        input_ids=input_ids,
-        attention_mask=torch.cat([torch.ones((len(examples), shared), dtype=torch.long), mask], dim=1),
-        position_ids=positions + shared,
-        labels=labels,
-    )
 
 
 def plan_buckets(examples: Sequence[Example], pad_id: int, max_rows: int,
@@ -55,7 +38,6 @@ def plan_buckets(examples: Sequence[Example], pad_id: int, max_rows: int,
     shared = shared_prefix_length(states) if len(examples) > 1 else max(0, len(states[0]) - 1)
     if shared < MIN_SHARED_TOKENS:
         shared = 0
-    shared_ids = list(states[0][:shared])
     length = [len(e.state_ids) - shared + len(e.target_ids) for e in examples]
     order = sorted(range(len(examples)), key=lambda i: length[i])
     groups: List[List[int]] = []
@@ -67,9 +49,9 @@ def plan_buckets(examples: Sequence[Example], pad_id: int, max_rows: int,
                 group.append(i)
                 continue
         groups.append([i])
-    buckets = [Bucket(rows=g, layout=bucket_layout([examples[i] for i in g], shared, shared_ids, pad_id),
+    buckets = [Bucket(rows=g, layout=layout_after([examples[i] for i in g], shared, pad_id),
                       keep=max(len(examples[i].target_ids) for i in g) + 1) for g in groups]
-    return shared_ids, buckets
+    return list(states[0][:shared]), buckets
 
 
 def prefix_keys_values(model, shared_ids: List[int], device) -> Optional[list]:
@@ -108,10 +90,10 @@ class StepCost:
 
 def prefix_step(model, examples: Sequence[Example], pad_id: int, max_rows: int, device,
                 backward: Optional[Callable[[torch.Tensor], None]] = None,
-                loss_of: Optional[Callable[[torch.Tensor, int], torch.Tensor]] = None) -> Tuple[torch.Tensor, StepCost]:
+                loss_of: Optional[Callable[[torch.Tensor, List[int]], torch.Tensor]] = None) -> Tuple[torch.Tensor, StepCost]:
     """Per-sample log-likelihoods (detached, in the order of `examples`) and the step's cost. With `loss_of`
-    (log-likelihoods of a bucket, its row count -> its share of the step's loss) and `backward`, the gradient of the
-    step's loss is accumulated into the model's trainable parameters."""
+    (log-likelihoods of some samples, their positions in `examples` -> their share of the step's loss) and
+    `backward`, the gradient of the step's loss is accumulated into the model's trainable parameters."""
     shared_ids, buckets = plan_buckets(examples, pad_id, max_rows)
     training = loss_of is not None
     prefix_kv = prefix_keys_values(model, shared_ids, device)
@@ -123,7 +105,7 @@ def prefix_step(model, examples: Sequence[Example], pad_id: int, max_rows: int, 
     for bucket in buckets:
         values = rest_log_likelihood(model, bucket, leaves if leaves is not None else prefix_kv, device)
         if training:
-            backward(loss_of(values, len(bucket.rows)))
+            backward(loss_of(values, bucket.rows))
         ll[bucket.rows] = values.detach().float().cpu()
         processed += bucket.layout.input_ids.numel()
     if leaves is not None:

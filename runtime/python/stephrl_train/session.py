@@ -10,7 +10,7 @@ import signal
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 from accelerate.utils import DistributedType
@@ -140,25 +140,32 @@ class Session:
         indices = self.streams[role].take(self.cfg.global_batch_size)
         return shard(indices, self.accelerator.process_index, self.accelerator.num_processes)
 
-    def bc_role_step(self, role: str, last: bool) -> float:
-        """Behaviour cloning on this step's batch of a role: bc_loss of its samples, backpropagated (gradients
-        accumulate; they are averaged across processes on the step's `last` backward). Returns the loss."""
-        mine = self.local_indices(role)
+    def trained_step(self, role: str, mine: List[int], loss_of: Callable[[torch.Tensor, List[int]], torch.Tensor],
+                     last: bool, micro: Optional[List[Batch]] = None) -> float:
+        """Backpropagates a loss over this process's share `mine` of a role's batch, given as `loss_of(log-likelihoods
+        of some samples, their positions in mine) -> their share of the loss`; gradients accumulate and are averaged
+        across processes on the step's `last` backward. Returns the loss. One process: one prefix pass and length
+        buckets; else micro batches (`micro` if the caller already cut them)."""
         if self.prefix_steps:
             examples = [self.examples[role][i] for i in mine]
-            count = len(examples)
             ll, cost = prefix_step(self.model, examples, self.tokenizer.pad_token_id, self.cfg.micro_batch_size,
-                                   self.device, backward=self.accelerator.backward,
-                                   loss_of=lambda values, rows: bc_loss(values) * (rows / count))
-            self.count_cost(cost, count)
-            return float(bc_loss(ll))
-        micro = self.micro_batches(role, mine)
-        total = 0.0
+                                   self.device, backward=self.accelerator.backward, loss_of=loss_of)
+            self.count_cost(cost, len(examples))
+            return float(loss_of(ll.to(self.device), list(range(len(examples)))))
+        micro = micro if micro is not None else self.micro_batches(role, mine)
+        total, offset = 0.0, 0
         for i, batch in enumerate(micro):
-            loss = bc_loss(self.log_likelihood(batch)) * (len(batch.indices) / len(mine))
+            rows = list(range(offset, offset + len(batch.indices)))
+            loss = loss_of(self.log_likelihood(batch), rows)
             self.backward(loss, last=last and i == len(micro) - 1)
             total += float(loss.detach())
+            offset += len(rows)
         return total
+
+    def bc_role_step(self, role: str, last: bool) -> float:
+        """Behaviour cloning on this step's batch of a role: bc_loss of its samples. Returns the loss."""
+        mine = self.local_indices(role)
+        return self.trained_step(role, mine, lambda ll, rows: bc_loss(ll) * (len(rows) / len(mine)), last)
 
     def count_cost(self, cost: StepCost, samples: int) -> None:
         self.tokens_seen += cost.real_tokens
