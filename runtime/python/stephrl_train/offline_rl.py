@@ -18,6 +18,37 @@ from .losses import actor_loss, q_loss, soft_update, td_target, v_loss
 from .session import finish, open_session
 
 
+def critic_step(c, critic, target, features, reward: torch.Tensor, done: torch.Tensor, role: str):
+    """IQL's critic losses on one role's batch (cached frozen features), backpropagated into the critic heads.
+    Returns (loss, info, advantage = Q(s,a) - V(s), detached)."""
+    f_s, f_u, f_n = features
+    with torch.no_grad():
+        v_target_next = target.v(f_n)
+        q_target = target.q(f_u)
+    q = critic.q(f_u)
+    v = critic.v(f_s)
+    loss_q = q_loss(q, td_target(reward, done, v_target_next, c.gamma))
+    loss_v = v_loss(v, q_target, c.expectile_tau)
+    loss = loss_q + loss_v
+    loss.backward()  # the critics are plain modules: their gradients are averaged by hand across processes
+    advantage = (q - v).detach()
+    info = {f"loss_q_{role}": float(loss_q.detach()), f"loss_v_{role}": float(loss_v.detach()),
+            f"q_mean_{role}": float(q.detach().mean()), f"v_mean_{role}": float(v.detach().mean()),
+            f"advantage_mean_{role}": float(advantage.mean()),
+            f"advantage_std_{role}": float(advantage.std()) if len(advantage) > 1 else 0.0}
+    return float(loss.detach()), info, advantage
+
+
+def actor_step(s, c, role: str, micro, advantage: torch.Tensor, last: bool):
+    """The advantage-weighted actor on one role's batch: weights over this process's whole share, then each part's
+    share of actor_loss = -mean(w * log pi(a|s)), backpropagated into the adapter. Returns (loss, info)."""
+    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
+    mine = [i for b in micro for i in b.indices]
+    loss = s.trained_step(role, mine, lambda ll, rows: -(weights[rows] * ll).sum() / len(mine), last=last, micro=micro)
+    return loss, {f"loss_actor_{role}": loss, f"weight_mean_{role}": float(weights.mean()),
+                  f"weight_max_{role}": float(weights.max())}
+
+
 def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
              stop_after=None) -> str:
     s = open_session("rl", cfg, db, model_path, out_dir, init_adapter, cpu)
@@ -55,35 +86,14 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         roles = s.roles_at(step)
         for role in roles:
             micro = s.local_micro_batches(role)
-            local = sum(len(b.indices) for b in micro)
-            feats = [cache.features(s.unwrapped(), role, b) for b in micro]
-            critic = plain.online[role]
-            target = plain.target[role]
             # Critics: one loss over this process's whole share of the batch (small heads, cached features).
-            f_s = torch.cat([f[0] for f in feats]); f_u = torch.cat([f[1] for f in feats]); f_n = torch.cat([f[2] for f in feats])
-            reward = torch.cat([b.reward for b in micro]); done = torch.cat([b.done for b in micro])
-            with torch.no_grad():
-                v_target_next = target.v(f_n)
-                q_target = target.q(f_u)
-            q = critic.q(f_u)
-            v = critic.v(f_s)
-            loss_q = q_loss(q, td_target(reward, done, v_target_next, c.gamma))
-            loss_v = v_loss(v, q_target, c.expectile_tau)
-            (loss_q + loss_v).backward()  # the critics are plain modules (see above)
-            advantage = (q - v).detach()
-            values.update({f"loss_q_{role}": float(loss_q.detach()), f"loss_v_{role}": float(loss_v.detach()),
-                           f"q_mean_{role}": float(q.detach().mean()), f"v_mean_{role}": float(v.detach().mean()),
-                           f"advantage_mean_{role}": float(advantage.mean()),
-                           f"advantage_std_{role}": float(advantage.std()) if len(advantage) > 1 else 0.0})
-            if not actor_on:
-                continue
-            # Actor: weights over the whole share, then each part's share of actor_loss = -mean(w * log pi).
-            _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
-            mine = [i for b in micro for i in b.indices]
-            values[f"loss_actor_{role}"] = s.trained_step(
-                role, mine, lambda ll, rows: -(weights[rows] * ll).sum() / local, last=role == roles[-1], micro=micro)
-            values[f"weight_mean_{role}"] = float(weights.mean())
-            values[f"weight_max_{role}"] = float(weights.max())
+            feats = [cache.features(s.unwrapped(), role, b) for b in micro]
+            features = tuple(torch.cat([f[j] for f in feats]) for j in range(3))
+            _, info, advantage = critic_step(c, plain.online[role], plain.target[role], features,
+                                             torch.cat([b.reward for b in micro]), torch.cat([b.done for b in micro]), role)
+            values.update(info)
+            if actor_on:
+                values.update(actor_step(s, c, role, micro, advantage, last=role == roles[-1])[1])
         if s.accelerator.num_processes > 1:
             for p in plain.online.parameters():
                 if p.grad is not None:

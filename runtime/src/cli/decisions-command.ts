@@ -10,6 +10,7 @@ import { parsePositiveInt, UsageError } from './episode-args';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
 import { printJson } from './output';
 import { ProgressBar } from './progress-bar';
+import { adapterTransitionSet } from '../train/training';
 
 interface DecisionsCliOptions extends ModelCliOptions {
   set?: string;
@@ -47,7 +48,7 @@ export function registerDecisionsCommand(program: Command): void {
     program
       .command('decisions')
       .description("ask the model each stored transition's prompt greedily and compare with the expert's answer: accuracy per role and per action verb, and the misses (held-apart episodes: --games @<run>/validation-games.txt)")
-      .option('--set <id>', 'transition set (default: the newest)')
+      .option('--set <id>', "transition set (default: the adapter's, where its training folder names this dataset, else the newest STEP-HRL set)")
       .option('--games <list>', 'only these episodes, comma-separated or @FILE (as `stephrl eval --games`)')
       .option('--episodes <ids>', 'only these episode ids, comma-separated')
       .option('--per-role <n>', 'at most N transitions per role')
@@ -65,10 +66,11 @@ export function registerDecisionsCommand(program: Command): void {
     if (!Number.isInteger(misses) || misses < 0) throw new UsageError(`--misses must be a whole number, not '${o.misses}'`);
     if (o.adapter) resolveAdapter(o.adapter);
     const report = await withStore(o.db, async (store, signal) => {
+      const setId = filter.setId ?? (await adapterTransitionSet(store, o.adapter));
       const model = await openModel(modelChoice(o), { sessions: 1, slotsPerSession: 3 }, stderrLogger('warn'));
       let bar: ProgressBar | undefined;
       try {
-        return await measureDecisions(store.db, model, filter, {
+        return await measureDecisions(store.db, model, { ...filter, setId }, {
           signal,
           onProgress: (done, total) => {
             bar ??= new ProgressBar(total, 'decisions', 'decisions');

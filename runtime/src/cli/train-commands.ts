@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { TRAIN_KINDS, TRAIN_PRESETS, type TrainKind, type TrainPreset } from '../protocol/trainer';
-import { runTraining, type TrainingResult } from '../train/training';
+import { adapterTransitionSet, runTraining, type TrainingResult } from '../train/training';
 import { resolveModelPath } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
@@ -115,7 +115,7 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--adapter <dir>', 'the trained adapter folder (e.g. .../final/adapter); its adapter.gguf is looked for beside it')
     .option('--gguf <file>', 'the exported adapter GGUF (default: adapter.gguf next to the adapter folder)')
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--db <path>', 'dataset whose newest transition set supplies the texts')
+    .option('--db <path>', "dataset whose transitions supply the texts (the adapter's set where its training folder names this dataset, else the newest STEP-HRL set)")
     .option('--texts <n>', 'transitions to check (state + target each)', '8')
     .option('--json', 'print JSON')
     .action(async (o: { adapter: string; gguf?: string; model?: string; db?: string; texts: string; json?: boolean }) => {
@@ -123,9 +123,10 @@ export function registerTrainCommands(program: Command): void {
       const gguf = path.resolve(o.gguf ?? path.join(path.dirname(adapterDir), 'adapter.gguf'));
       const count = parsePositiveInt(o.texts, '--texts');
       const texts = await withStore(o.db, async (store) => {
+        const setId = await adapterTransitionSet(store, gguf);
         const rows = await store.db.all<{ state: string; target: string }>(
-          `SELECT state, target FROM transitions WHERE set_id = (SELECT max(id) FROM transition_sets) ORDER BY role, ordinal LIMIT ?`,
-          [count],
+          'SELECT state, target FROM transitions WHERE set_id = ? ORDER BY role, ordinal LIMIT ?',
+          [setId, count],
         );
         return rows.map((r) => r.state + r.target);
       });

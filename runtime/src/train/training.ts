@@ -12,6 +12,7 @@ import { stateDir } from '../util/paths';
 import type { AgentKind } from '../agent/types';
 import { silentLogger, type Logger } from '../util/log';
 import { runTrainerProcess, TrainerError, type TrainerLaunch } from './trainer-process';
+import { resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint-path';
 
 export interface TrainingOptions extends Omit<TrainerLaunch, 'db' | 'out' | 'log' | 'signal'> {
   /** Whose transitions: the default set is the newest derived for this agent; a given set must be its. */
@@ -40,6 +41,21 @@ export async function latestTransitionSet(store: DatasetStore, agent: AgentKind 
   if (found) return found.id;
   const derive = `\`stephrl dataset transitions${agent === 'stephrl' ? '' : ` --agent ${agent}`}\``;
   throw new TrainerError(`${store.file} has no transition set${agent === 'stephrl' ? '' : ` for the ${agent} agent`}: run \`stephrl annotate\` and ${derive} first`);
+}
+
+/**
+ * The transition set an adapter's prompts belong to: the one it was trained on where its training folder names this
+ * dataset, else the newest STEP-HRL set.
+ */
+export async function adapterTransitionSet(store: DatasetStore, adapter: string | undefined): Promise<number> {
+  let trainedOn: ResolvedCheckpoint['trainedOn'] = null;
+  try {
+    trainedOn = adapter ? resolveCheckpoint(adapter).trainedOn : null;
+  } catch {
+    trainedOn = null; // a name that is not a checkpoint is reported by whoever opens it
+  }
+  if (trainedOn && path.resolve(trainedOn.db) === path.resolve(store.file)) return trainedOn.setId;
+  return latestTransitionSet(store);
 }
 
 export function defaultOutDir(kind: TrainKind, preset: TrainPreset, setId: number, model: string): string {
