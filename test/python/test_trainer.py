@@ -354,6 +354,25 @@ def test_a_finished_run_trained_further_matches_one_trained_straight_to_that_len
         assert torch.equal(a[k], b[k]), k
 
 
+def test_a_resumed_run_takes_only_its_schedule_settings_from_the_command(workspace):
+    # Going on past a finished run may change when it validates and stops early, never what it trains.
+    out = str(workspace["dir"] / "resettled")
+    base = {**SMALL, "validation_fraction": 0.5, "eval_every": 1, "early_stopping_patience": 3}
+    common = ["--db", workspace["db"], "--model", workspace["model"], "--no-export", "--out", out]
+    first = trainer("bc", *common, "--steps", "2", "--config", json.dumps(base))
+    assert first.returncode == 0, first.stderr
+    lr = events(first.stdout)[0]["config"]["bc_lr"]
+    changed = {**base, "eval_every": 2, "early_stopping_patience": 0, "bc_lr": lr * 10}
+    further = trainer("bc", *common, "--steps", "4", "--config", json.dumps(changed))
+    assert further.returncode == 0, further.stderr
+    ev = events(further.stdout)
+    config = ev[0]["config"]
+    assert (config["eval_every"], config["early_stopping_patience"], config["bc_lr"]) == (2, 0, lr)
+    assert "resumed with eval_every 1 -> 2, early_stopping_patience 3 -> 0" in further.stderr
+    assert "keeps its own bc_lr" in further.stderr
+    assert [e["step"] for e in ev if e["event"] == "metrics" and "val_loss" in e["values"]] == [4]
+
+
 def test_sigterm_checkpoints_the_current_step_and_exits(workspace):
     out = str(workspace["dir"] / "cancelled")
     proc = subprocess.Popen([sys.executable, "-m", "stephrl_train", "bc", "--db", workspace["db"], "--model",

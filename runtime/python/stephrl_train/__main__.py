@@ -99,7 +99,7 @@ def main(argv=None) -> int:
             from .bc import train_bc as train
         else:
             from .offline_rl import train_rl as train
-        final = train(cfg, args.db, args.model, args.out, args.init_adapter, args.cpu, args.stop_after)
+        final = train(cfg, args.db, args.model, args.out, args.init_adapter, args.cpu, args.stop_after, requested=overrides)
         if not final:
             return 143 if args.stop_after is None else 0
         if final and not args.no_export and events.enabled:

@@ -14,8 +14,8 @@ from .session import Session, finish, open_session
 
 
 def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
-             stop_after=None) -> str:
-    s = open_session("bc", cfg, db, model_path, out_dir, init_adapter, cpu)
+             stop_after=None, requested=None) -> str:
+    s = open_session("bc", cfg, db, model_path, out_dir, init_adapter, cpu, requested)
     optimizer = torch.optim.AdamW([p for p in s.model.parameters() if p.requires_grad], lr=s.cfg.bc_lr,
                                   weight_decay=s.cfg.weight_decay)
     s.model, optimizer = s.accelerator.prepare(s.model, optimizer)

@@ -50,8 +50,8 @@ def actor_step(s, c, role: str, micro, advantage: torch.Tensor, last: bool):
 
 
 def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
-             stop_after=None) -> str:
-    s = open_session("rl", cfg, db, model_path, out_dir, init_adapter, cpu)
+             stop_after=None, requested=None) -> str:
+    s = open_session("rl", cfg, db, model_path, out_dir, init_adapter, cpu, requested)
     c = s.cfg
     base = s.model  # the peft model; its adapter is switched off to read the frozen backbone's features
     width = base.config.hidden_size

@@ -301,8 +301,16 @@ def install_stop_handler() -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+# Settings a resumed run takes from the command that resumes it: they change how far it goes, when it is validated,
+# stopped early and checkpointed, never what the steps already taken computed. Every other setting is the run's own.
+RESUME_SETTINGS = ("early_stopping_patience", "eval_every", "checkpoint_every", "keep_checkpoints", "log_every")
+
+
 def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir: str,
-                 init_adapter: Optional[str] = None, cpu: bool = False) -> Session:
+                 init_adapter: Optional[str] = None, cpu: bool = False,
+                 requested: Optional[Dict[str, object]] = None) -> Session:
+    """`requested`: the settings the command gave explicitly (over the preset); on resume only max_steps and
+    RESUME_SETTINGS among them apply."""
     from accelerate import Accelerator
 
     accelerator = Accelerator(mixed_precision="no" if cpu else cfg.precision, cpu=cpu)
@@ -318,13 +326,24 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
         cfg = TrainConfig.from_dict(resumed_state["config"])  # a resumed run keeps the settings it started with
         events.log(f"resuming from {resume_from} (step {resumed_state['step']})")
         if requested_steps and requested_steps > resumed_state["step"] and requested_steps != cfg.max_steps:
-            # The one setting a resume may change: how far to go, so a finished run can be trained further with
+            # How far to go may change on resume, so a finished run can be trained further with
             # the same data order and optimizer state (the schedule is then a function of the new length).
             events.log(f"{'extending' if requested_steps > (cfg.max_steps or 0) else 'ending'} the run at {requested_steps} "
                        f"steps (it was set to {cfg.max_steps or 'its epochs'})")
             cfg = TrainConfig.from_dict({**cfg.to_dict(), "max_steps": requested_steps})
             if resumed_state.get("best"):  # asked to go on: early stopping counts again from here
                 resumed_state["best"] = {**resumed_state["best"], "validations_since": 0}
+        own = cfg.to_dict()
+        differing = {k: v for k, v in (requested or {}).items()
+                     if k not in ("max_steps", "transition_set") and v != own.get(k)}
+        changed = {k: v for k, v in differing.items() if k in RESUME_SETTINGS}
+        if changed:
+            events.log("resumed with " + ", ".join(f"{k} {own[k]} -> {v}" for k, v in changed.items()))
+            cfg = TrainConfig.from_dict({**own, **changed})
+        ignored = sorted(set(differing) - set(changed))
+        if ignored:
+            events.log(f"a resumed run keeps its own {', '.join(ignored)} (only {', '.join(RESUME_SETTINGS)} and the "
+                       "step count change on resume)")
     torch.manual_seed(cfg.seed)
 
     dtype = precision_dtype(cfg.precision, accelerator.device)
