@@ -26,3 +26,36 @@ test('rpc params and webview messages are validated', () => {
   assert.ok(!WebviewToHost.safeParse({ type: 'runCommand', command: 'rm -rf /' }).success);
   assert.ok(!HostToWebview.safeParse({ type: 'runtimeStatus', state: 'ready' }).success);
 });
+
+test('every error meant for a person carries one JSON-RPC code and one exit code, used by the server and the CLI alike', async () => {
+  const { ErrorCodes, ExitCodes, StudioError, UsageError, ConflictError } = await import('../../runtime/src/protocol/errors');
+  const { ModelError } = await import('../../runtime/src/llm/types');
+  const { EngineError, WorkerFailure } = await import('../../runtime/src/env/worker-process');
+  const { EpisodeFailure } = await import('../../runtime/src/env/pool');
+  const { StoreError } = await import('../../runtime/src/store/sqlite');
+  const { InvalidEdit } = await import('../../runtime/src/store/annotations');
+  const { ImportError, ExportError } = await import('../../runtime/src/exchange/types');
+  const { TrainerError } = await import('../../runtime/src/train/trainer-process');
+  const { DecisionError } = await import('../../runtime/src/evaluate/decisions');
+  const cases: Array<[Error, number, number, string]> = [
+    [new UsageError('--steps must be a positive integer'), ErrorCodes.InvalidParams, ExitCodes.Usage, 'UsageError'],
+    [new ConflictError('run 3 is running'), ErrorCodes.Conflict, ExitCodes.Failure, 'ConflictError'],
+    [new ModelError('no such file'), ErrorCodes.ModelError, ExitCodes.Failure, 'ModelError'],
+    [new EngineError('unknown task', 'unknown_task'), ErrorCodes.EngineError, ExitCodes.Failure, 'EngineError'],
+    [new WorkerFailure('died', 'worker_died'), ErrorCodes.WorkerFailure, ExitCodes.Failure, 'WorkerFailure'],
+    [new StoreError('locked'), ErrorCodes.StoreError, ExitCodes.Failure, 'StoreError'],
+    [new InvalidEdit('nothing to merge'), ErrorCodes.InvalidEdit, ExitCodes.Failure, 'InvalidEdit'],
+    [new ImportError([{ file: 'a.jsonl', line: 2, message: 'not JSON' }]), ErrorCodes.ImportError, ExitCodes.Failure, 'ImportError'],
+    [new ExportError('/ro/out.jsonl', 'read-only'), ErrorCodes.ExportError, ExitCodes.Failure, 'ExportError'],
+    [new TrainerError('the trainer stopped'), ErrorCodes.TrainerError, ExitCodes.Failure, 'TrainerError'],
+    [new DecisionError('no transition set'), ErrorCodes.InvalidParams, ExitCodes.Failure, 'DecisionError'],
+    // An episode that failed answers with its cause's code; a cause that is a bug stays Internal.
+    [new EpisodeFailure(undefined, new WorkerFailure('timed out', 'timeout')), ErrorCodes.WorkerFailure, ExitCodes.Failure, 'EpisodeFailure'],
+    [new EpisodeFailure(undefined, new TypeError('x is undefined')), ErrorCodes.Internal, ExitCodes.Failure, 'EpisodeFailure'],
+  ];
+  for (const [error, rpcCode, exitCode, name] of cases) {
+    assert.ok(error instanceof StudioError, name);
+    assert.deepEqual([error.name, (error as InstanceType<typeof StudioError>).rpcCode, (error as InstanceType<typeof StudioError>).exitCode], [name, rpcCode, exitCode]);
+  }
+  assert.equal(new Set(Object.values(ErrorCodes)).size, Object.keys(ErrorCodes).length, 'codes are distinct');
+});

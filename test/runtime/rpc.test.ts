@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { CancellationTokenSource, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
+import { ErrorCodes, onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -227,7 +227,10 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   const cliRun = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs.find((r) => r.status === 'running')!;
   assert.deepEqual(await sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }), { how: 'signalled' });
   assert.equal(await new Promise((r) => cli.once('close', r)), 130);
-  await assert.rejects(sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }), /is not running \(interrupted\)/);
+  await assert.rejects(
+    sendRequest(connection, 'runs/stop', { db, runId: cliRun.id }),
+    (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.Conflict && /is not running \(interrupted\)/.test(e.message),
+  );
 });
 
 test('requests that only read do not create a dataset where there is none', async () => {

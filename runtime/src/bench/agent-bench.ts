@@ -22,6 +22,7 @@ import { measureTokens, type TokenReport } from '../agent/token-measure';
 import { replayCalls, transitionEpisode, type ReplayCall } from '../agent/token-replay';
 import type { EnvKind } from '../protocol/environment';
 import { resolveAlfworldData } from '../util/paths';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface AgentBenchOptions {
   modelPath: string;
@@ -89,8 +90,11 @@ const DecisionStreamsFile = z.object({
 });
 
 /** A decision-streams file that cannot be read or is not in the expected format; the message names the file and why. */
-export class DecisionStreamsError extends Error {
-  override name = 'DecisionStreamsError';
+export class DecisionStreamsError extends StudioError {
+  constructor(message: string) {
+    super(message, ErrorCodes.InvalidParams);
+    this.name = 'DecisionStreamsError';
+  }
 }
 
 export function writeDecisionStreams(file: string, streams: ReplayCall[][]): void {

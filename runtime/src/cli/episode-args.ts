@@ -10,9 +10,8 @@ export interface EpisodeOptions {
   simplifications?: string;
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../protocol/errors';
+export { UsageError };
 
 import { AGENT_KINDS, type AgentKind } from '../agent/types';
 

@@ -1,7 +1,5 @@
 /** `stephrl`: the runtime's command line. The extension uses the same services over JSON-RPC (`stephrl serve`). */
 import { Command, CommanderError } from 'commander';
-import { EngineError, WorkerFailure } from '../env/worker-process';
-import { EpisodeFailure } from '../env/pool';
 import { registerEnvCommands } from './env-commands';
 import { registerBenchCommands } from './bench-commands';
 import { registerServeCommand } from './serve-command';
@@ -13,14 +11,9 @@ import { registerTrainCommands } from './train-commands';
 import { registerPipelineCommand } from './pipeline-command';
 import { registerModelsCommand } from './models-command';
 import { registerDecisionsCommand } from './decisions-command';
-import { DecisionError } from '../evaluate/decisions';
-import { UsageError } from './episode-args';
-import { StoreError } from '../store/sqlite';
-import { ExportError, ImportError } from '../exchange/types';
-import { ModelError } from '../llm/types';
-import { TrainerError } from '../train/trainer-process';
 import { version } from '../util/version';
 import { clipMessage } from '../util/clip';
+import { ExitCodes, StudioError } from '../protocol/errors';
 
 export function buildProgram(): Command {
   const program = new Command('stephrl')
@@ -48,21 +41,11 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof UsageError) {
-      process.stderr.write(`stephrl: ${clipMessage(error.message)}\n`);
-      return 2;
+    if (error instanceof StudioError) {
+      process.stderr.write(`stephrl: ${error.exitCode === ExitCodes.Usage ? '' : 'error: '}${clipMessage(error.message)}\n`);
+      return error.exitCode;
     }
-    const known =
-      error instanceof EngineError ||
-      error instanceof WorkerFailure ||
-      error instanceof EpisodeFailure ||
-      error instanceof StoreError ||
-      error instanceof ModelError ||
-      error instanceof ImportError ||
-      error instanceof ExportError ||
-      error instanceof TrainerError ||
-      error instanceof DecisionError;
-    process.stderr.write(`stephrl: error: ${clipMessage(known ? (error as Error).message : String((error as Error)?.stack ?? error))}\n`);
+    process.stderr.write(`stephrl: error: ${clipMessage(String((error as Error)?.stack ?? error))}\n`);
     return 1;
   }
 }

@@ -3,17 +3,12 @@ import type { Command } from 'commander';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } from 'vscode-jsonrpc/node';
 import { ErrorCodes, sendNotification, serveProtocol, type Handlers } from '../protocol/jsonrpc';
 import { createHandlers } from '../server/handlers';
-import { EngineError, WorkerFailure } from '../env/worker-process';
-import { EpisodeFailure } from '../env/pool';
 import type { Logger } from '../util/log';
 import { checkHealth } from '../server/health';
 import { guardInputStream } from '../server/stream-guard';
 import { onStopSignals } from './output';
-import { StoreError } from '../store/sqlite';
-import { InvalidEdit } from '../store/annotations';
-import { ExportError, ImportError } from '../exchange/types';
-import { ModelError } from '../llm/types';
 import { clipMessage } from '../util/clip';
+import { StudioError } from '../protocol/errors';
 
 /** Turns runtime errors into JSON-RPC errors whose message a person can act on. */
 function withErrorCodes(handlers: Handlers): Handlers {
@@ -24,16 +19,7 @@ function withErrorCodes(handlers: Handlers): Handlers {
         return await handler(params, signal);
       } catch (error) {
         if (error instanceof ResponseError) throw error;
-        const cause = error instanceof EpisodeFailure ? error.cause : error;
-        const code =
-          cause instanceof EngineError ? ErrorCodes.EngineError
-          : cause instanceof WorkerFailure ? ErrorCodes.WorkerFailure
-          : cause instanceof InvalidEdit ? ErrorCodes.InvalidEdit
-          : cause instanceof StoreError ? ErrorCodes.StoreError
-          : cause instanceof ModelError ? ErrorCodes.ModelError
-          : cause instanceof ImportError ? ErrorCodes.ImportError
-          : cause instanceof ExportError ? ErrorCodes.ExportError
-          : ErrorCodes.Internal;
+        const code = error instanceof StudioError ? error.rpcCode : ErrorCodes.Internal;
         throw new ResponseError(code, clipMessage((error as Error).message));
       }
     };

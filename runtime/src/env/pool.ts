@@ -6,6 +6,7 @@
 import { describeEpisode, type EnvKind, type EpisodeSpec } from '../protocol/environment';
 import type { WorkerOptions } from './worker-process';
 import { WorkerEnvironment } from './environment';
+import { ErrorCodes, ExitCodes, StudioError } from '../protocol/errors';
 
 export interface PoolOptions extends WorkerOptions {
   /** Number of worker processes (parallel episodes). */
@@ -19,12 +20,17 @@ export interface PoolOptions extends WorkerOptions {
 
 const DEFAULT_MAX_EPISODES: Record<EnvKind, number> = { scienceworld: Infinity, alfworld: 50 };
 
-export class EpisodeFailure extends Error {
+/** An episode that failed: answers with its cause's codes (a worker that died, a model that cannot be used...). */
+export class EpisodeFailure extends StudioError {
   constructor(
     readonly episode: EpisodeSpec | undefined,
     override readonly cause: Error,
   ) {
-    super(`${episode ? describeEpisode(episode) : 'episode'} failed: ${cause.message}`);
+    super(
+      `${episode ? describeEpisode(episode) : 'episode'} failed: ${cause.message}`,
+      cause instanceof StudioError ? cause.rpcCode : ErrorCodes.Internal,
+      cause instanceof StudioError ? cause.exitCode : ExitCodes.Failure,
+    );
     this.name = 'EpisodeFailure';
   }
 }

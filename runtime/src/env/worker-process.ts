@@ -12,6 +12,7 @@ import { EnvKind, type EngineInfo } from '../protocol/environment';
 import { WorkerLine, workerResults, type WorkerMethod, type WorkerResult } from '../protocol/env-worker';
 import { pythonSourceDir, resolvePython } from '../util/paths';
 import { silentLogger, type Logger } from '../util/log';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface WorkerTimeouts {
   /** Starting the process and its engine (JVM start, TextWorld import). */
@@ -49,25 +50,25 @@ export interface WorkerOptions {
 }
 
 /** A failure of the worker itself (not an engine's answer to a bad request). */
-export class WorkerFailure extends Error {
+export class WorkerFailure extends StudioError {
   constructor(
     message: string,
     readonly code: 'worker_died' | 'timeout' | 'start_failed' | 'protocol' | 'closed',
     /** The worker's own reason code when it refused to start (e.g. java_missing). */
     readonly engineCode?: string,
   ) {
-    super(message);
+    super(message, ErrorCodes.WorkerFailure);
     this.name = 'WorkerFailure';
   }
 }
 
 /** The engine answered a request with an error (unknown task, not a game...). The worker is still usable. */
-export class EngineError extends Error {
+export class EngineError extends StudioError {
   constructor(
     message: string,
     readonly code: string,
   ) {
-    super(message);
+    super(message, ErrorCodes.EngineError);
     this.name = 'EngineError';
   }
 }

@@ -11,6 +11,7 @@ import { parseLowLevelOutput, splitRolePrompt } from '../agent/prompts';
 import { DECISION_MAX_TOKENS } from '../agent/episode-driver';
 import type { LanguageModel } from '../llm/types';
 import { wilsonInterval } from './intervals';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface DecisionFilter {
   /** The transition set (default: the newest). */
@@ -200,9 +201,9 @@ export function scoreDecisions(rows: readonly DecisionRow[], answers: readonly s
   return TRANSITION_ROLES.filter((r) => tallies.has(r)).map((r) => tallies.get(r)!.report());
 }
 
-export class DecisionError extends Error {
+export class DecisionError extends StudioError {
   constructor(message: string) {
-    super(message);
+    super(message, ErrorCodes.InvalidParams);
     this.name = 'DecisionError';
   }
 }

@@ -1,6 +1,7 @@
 /** What importers produce and how they report bad input. */
 import type { EpisodeFields } from '../protocol/dataset';
 import type { EpisodeChildren } from '../store/episodes';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface ImportedEpisode {
   fields: EpisodeFields;
@@ -16,14 +17,14 @@ export interface ImportProblem {
 }
 
 /** An export that could not be written (a folder, a missing or read-only place, a full disk): names the target. */
-export class ExportError extends Error {
+export class ExportError extends StudioError {
   constructor(readonly target: string, reason: string) {
-    super(`cannot write the export to ${target}: ${reason}`);
+    super(`cannot write the export to ${target}: ${reason}`, ErrorCodes.ExportError);
     this.name = 'ExportError';
   }
 }
 
-export class ImportError extends Error {
+export class ImportError extends StudioError {
   constructor(readonly problems: ImportProblem[]) {
     super(
       `nothing was imported: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input\n` +
@@ -32,6 +33,7 @@ export class ImportError extends Error {
           .map((p) => `  ${p.file}:${p.line}${p.path ? ` (${p.path})` : ''}: ${p.message}`)
           .join('\n') +
         (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''),
+      ErrorCodes.ImportError,
     );
     this.name = 'ImportError';
   }

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot, stateDir } from '../util/paths';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 /** What the runtime asks llama.cpp for: a backend, or 'auto' without the backends that failed before. */
 export type ProbedRequest = { gpu: 'auto'; exclude: Array<'cuda' | 'vulkan'> } | { gpu: 'cuda' | 'vulkan'; exclude: [] };
@@ -146,8 +147,11 @@ export async function probeGpu(request: ProbedRequest, options: GpuProbeOptions)
 
 export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | false | { type: 'auto'; exclude: Array<'cuda' | 'vulkan'> };
 
-export class GpuUnusableError extends Error {
-  override name = 'GpuUnusableError';
+export class GpuUnusableError extends StudioError {
+  constructor(message: string) {
+    super(message, ErrorCodes.ModelError);
+    this.name = 'GpuUnusableError';
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
  * role prefix of a step-level prompt is evaluated once and reused by every later decision of that role.
  */
 import type { ModelRole } from '../store/schema';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface GenerateRequest {
   role: ModelRole;
@@ -67,9 +68,9 @@ export interface LanguageModel {
 }
 
 /** A model that cannot be used: a missing or corrupt file, an adapter that does not fit, a server that fails. */
-export class ModelError extends Error {
+export class ModelError extends StudioError {
   constructor(message: string) {
-    super(message);
+    super(message, ErrorCodes.ModelError);
     this.name = 'ModelError';
   }
 }

@@ -14,22 +14,9 @@ import {
   type RequestResult,
 } from './rpc';
 import { clipMessage } from '../util/clip';
+import { ErrorCodes } from './errors';
 
-/** JSON-RPC error codes for this protocol (the -32000..-32099 range is for servers). */
-export const ErrorCodes = {
-  InvalidParams: -32602,
-  EngineError: -32001,
-  WorkerFailure: -32002,
-  InvalidEdit: -32003,
-  StoreError: -32004,
-  ModelError: -32005,
-  /** A malformed import: the message names the file, the line and what is wrong; nothing was stored. */
-  ImportError: -32006,
-  /** An export target that cannot be written; nothing else was touched. */
-  ExportError: -32007,
-  Cancelled: -32800,
-  Internal: -32603,
-} as const;
+export { ErrorCodes } from './errors';
 
 /** A handler gets the validated params and a signal that fires when the client cancels the request. */
 export type Handlers = { [N in RequestName]?: (params: RequestParams<N>, signal: AbortSignal) => Promise<RequestResult<N>> };

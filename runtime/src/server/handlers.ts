@@ -17,6 +17,7 @@ import { importFiles } from '../exchange/import-files';
 import * as os from 'node:os';
 import { ResponseError } from 'vscode-jsonrpc';
 import { ErrorCodes } from '../protocol/jsonrpc';
+import { ConflictError } from '../protocol/errors';
 import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
@@ -110,7 +111,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       criticValues(await store(db), { episodeId, signal, ...(checkpoint ? { checkpoint } : {}), ...(python ? { python } : {}) }),
     'dataset/deleteEpisodes': async ({ db, ids }) => ({ deleted: await (await store(db)).episodes.delete(ids) }),
     'runs/delete': async ({ db, runId, episodes }) => {
-      if (running.has(runId)) throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is running: stop it first`);
+      if (running.has(runId)) throw new ConflictError(`run ${runId} is running: stop it first`);
       return (await store(db)).runs.delete(runId, { episodes });
     },
     'dataset/metrics': async ({ db, runId, after, limit }) => (await readStore(db)).runs.metricsAfter(runId, after, limit),
@@ -271,18 +272,18 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       }
       const run = await (await store(db)).runs.get(runId);
       if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `there is no run ${runId}`);
-      if (run.status !== 'running') throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} is not running (${run.status})`);
+      if (run.status !== 'running') throw new ConflictError(`run ${runId} is not running (${run.status})`);
       if (run.host !== os.hostname() || !run.pid || run.pid === process.pid) {
-        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId} belongs to process ${run.pid} on ${run.host}: stop it there`);
+        throw new ConflictError(`run ${runId} belongs to process ${run.pid} on ${run.host}: stop it there`);
       }
       // The stored process id may since have been reused by another process: signal it only if it is still the run's.
       if (!isRunProcess(run.pid, run.startedAt)) {
-        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId}'s process ${run.pid} is gone (the id now belongs to another process, or to none): nothing was signalled`);
+        throw new ConflictError(`run ${runId}'s process ${run.pid} is gone (the id now belongs to another process, or to none): nothing was signalled`);
       }
       try {
         process.kill(run.pid, 'SIGTERM'); // the CLI stops after the current step or episode and keeps everything
       } catch (error) {
-        throw new ResponseError(ErrorCodes.InvalidParams, `run ${runId}'s process ${run.pid} could not be signalled: ${(error as Error).message}`);
+        throw new ConflictError(`run ${runId}'s process ${run.pid} could not be signalled: ${(error as Error).message}`);
       }
       return { how: 'signalled' as const };
     },

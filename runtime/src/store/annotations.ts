@@ -10,13 +10,14 @@ import { StoreError } from './sqlite';
 import { applySnapshot, currentValues, readProgress, readSubtasks, type AnnotationSnapshot } from './annotation-rows';
 import { nowIso } from './rows';
 import { episodeWhere, type EpisodeFilter } from './episodes';
+import { ErrorCodes } from '../protocol/errors';
 
 /** A person may write more than the annotators' ~150 tokens, but not pages. */
 export const MAX_PROGRESS_TEXT = 4000;
 
 export class InvalidEdit extends StoreError {
   constructor(message: string) {
-    super(message);
+    super(message, undefined, ErrorCodes.InvalidEdit);
     this.name = 'InvalidEdit';
   }
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sqlite3 from 'sqlite3';
+import { ErrorCodes, ExitCodes, StudioError, type ErrorCode } from '../protocol/errors';
 
 export type Params = Record<string, unknown> | unknown[];
 
@@ -17,9 +18,9 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class StoreError extends StudioError {
+  constructor(message: string, options?: { cause?: unknown }, rpcCode: ErrorCode = ErrorCodes.StoreError) {
+    super(message, rpcCode, ExitCodes.Failure, options);
     this.name = 'StoreError';
   }
 }

@@ -8,6 +8,7 @@ import * as readline from 'node:readline';
 import { TrainerEvent, type TrainKind, type TrainPreset } from '../protocol/trainer';
 import { pythonSourceDir, resolvePython } from '../util/paths';
 import { silentLogger, type Logger } from '../util/log';
+import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface TrainerLaunch {
   kind: TrainKind;
@@ -38,7 +39,12 @@ export interface TrainerExit {
   stderrTail: string;
 }
 
-export class TrainerError extends Error {}
+export class TrainerError extends StudioError {
+  constructor(message: string) {
+    super(message, ErrorCodes.TrainerError);
+    this.name = 'TrainerError';
+  }
+}
 
 const GRACE_MS = 120_000;
 
