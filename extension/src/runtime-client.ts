@@ -137,7 +137,7 @@ export class RuntimeClient implements vscode.Disposable {
     try {
       return await sendRequest(this.connection, name, params, source?.token);
     } catch (error) {
-      if (!this.child) throw new Error(`the STEP-HRL runtime stopped while answering ${name}; it is being restarted`);
+      if (!this.child) throw new Error(`the STEP-HRL runtime stopped while answering ${name}; it is being restarted`, { cause: error });
       throw error;
     } finally {
       subscription?.dispose();

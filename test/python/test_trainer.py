@@ -232,7 +232,7 @@ def test_learning_rate_schedule_warms_up_then_decays_to_a_tenth():
     cosine = TrainConfig(lr_schedule="cosine", warmup_steps=4)
     factors = [cosine.lr_factor(step, 20) for step in range(20)]
     assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
-    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:], strict=False))
     assert abs(cosine.lr_factor(20, 20) - 0.1) < 1e-9 and factors[-1] > 0.1
     assert TrainConfig().lr_factor(7, 20) == 1.0
     with pytest.raises(ValueError, match="lr_schedule"):
@@ -409,8 +409,9 @@ def test_offline_rl_trains_critics_then_the_actor(workspace):
 def test_two_cpu_processes_train_as_one_data_parallel_run(workspace):
     # As `stephrl train --processes 2 --cpu` starts it: torchrun, picked up by accelerate (gloo).
     out = str(workspace["dir"] / "ddp")
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stephrl_train", "bc", "--db", workspace["db"], "--model", workspace["model"], "--steps", "2",
-                        "--out", out, "--cpu", "--no-export", "--config", json.dumps(SMALL)],
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stephrl_train", "bc",
+                        "--db", workspace["db"], "--model", workspace["model"], "--steps", "2", "--out", out,
+                        "--cpu", "--no-export", "--config", json.dumps(SMALL)],
                        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     evs = events(r.stdout)

@@ -56,7 +56,7 @@ def read_game(game_path: str) -> Dict:
         if not isinstance(game, dict) or "pddl_domain" not in game or "pddl_problem" not in game:
             raise ValueError("missing pddl_domain/pddl_problem")
     except (ValueError, UnicodeDecodeError) as error:
-        raise WorkerError("not_a_game", f"{path} is not an ALFWorld game file ({error})")
+        raise WorkerError("not_a_game", f"{path} is not an ALFWorld game file ({error})") from error
     traj_path = os.path.join(os.path.dirname(path), "traj_data.json")
     task_type = None
     task_params: Dict = {}

@@ -13,11 +13,13 @@ def main() -> int:
     if job["env"] == "scienceworld":
         from .scienceworld_session import ScienceWorldSession
         session = ScienceWorldSession()
-        reset = lambda e: session.reset(e["task"], e["variation"], e.get("simplifications", "easy"), 10 ** 6, False)
+        def reset(e):
+            return session.reset(e["task"], e["variation"], e.get("simplifications", "easy"), 10 ** 6, False)
     else:
         from .alfworld_session import AlfworldSession
         session = AlfworldSession()
-        reset = lambda e: session.reset(e["game"], 10 ** 6, False, 0)
+        def reset(e):
+            return session.reset(e["game"], 10 ** 6, False, 0)
     steps = 0
     step_seconds = 0.0
     reset_seconds = 0.0

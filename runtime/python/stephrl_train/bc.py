@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from . import checkpoint
-from .session import Session, finish, open_session
+from .session import finish, open_session
 
 
 def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,

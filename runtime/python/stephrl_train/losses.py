@@ -63,5 +63,5 @@ def actor_loss(log_likelihood: torch.Tensor, advantage: torch.Tensor, weighting:
 @torch.no_grad()
 def soft_update(target: torch.nn.Module, online: torch.nn.Module, rate: float) -> None:
     """target <- (1 - rate) target + rate online."""
-    for t, o in zip(target.parameters(), online.parameters()):
+    for t, o in zip(target.parameters(), online.parameters(), strict=True):
         t.mul_(1.0 - rate).add_(o, alpha=rate)

@@ -110,7 +110,7 @@ def prefix_step(model, examples: Sequence[Example], pad_id: int, max_rows: int, 
         processed += bucket.layout.input_ids.numel()
     if leaves is not None:
         outputs, grads = [], []
-        for (k, v), (k_leaf, v_leaf) in zip(prefix_kv, leaves):
+        for (k, v), (k_leaf, v_leaf) in zip(prefix_kv, leaves, strict=True):
             for tensor, leaf in ((k, k_leaf), (v, v_leaf)):
                 if leaf.grad is not None:
                     outputs.append(tensor)

@@ -231,7 +231,7 @@ class Session:
         keys = sorted(values)
         tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=self.device)
         reduced = self.accelerator.reduce(tensor, reduction="mean").tolist()
-        return dict(zip(keys, reduced))
+        return dict(zip(keys, reduced, strict=True))
 
     def stream_state(self) -> Dict[str, Dict[str, int]]:
         return {role: s.state() for role, s in self.streams.items()}

@@ -220,7 +220,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     const withReuse = await load(true, 1);
     const withoutReuse = await load(false, 1);
     const best = { reuse: Infinity, scratch: Infinity };
-    let cachedShare = 0;
+    let cachedShare: number;
     const stream = streams[0]!;
     try {
       await playStream(withReuse, stream.slice(0, 3), answerTokens); // warm-up

@@ -14,7 +14,7 @@ export async function runExpert(
   const started = performance.now();
   const reset = await env.reset(episode, { ...options, expert: true });
   const steps: TrajectoryStep[] = [];
-  let stoppedBy: ExpertTrajectory['summary']['stoppedBy'] = 'done';
+  let stoppedBy: ExpertTrajectory['summary']['stoppedBy'];
   for (;;) {
     const action = await env.expertAction();
     if (action === null) {

@@ -111,7 +111,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
   const failures: string[] = [];
   let decisions = 0;
   const fatal: { diskFull: DiskFullError | null } = { diskFull: null }; // set in a callback
-  let items: SplitItem[] = [];
+  let items: SplitItem[];
   try {
     items = await listSplitItems(pool, { ...options, simplifications });
     const done = await store.episodes.completedItems(identity);
@@ -182,7 +182,10 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         const label = itemKey(settled.item.fields);
         if (settled.ok) {
           options.onEpisode?.({ ok: true, label, score: settled.value.score, won: settled.value.won });
-        } else if (fatal.diskFull ??= diskFullCause(settled.error)) {
+          return;
+        }
+        fatal.diskFull ??= diskFullCause(settled.error);
+        if (fatal.diskFull) {
           void pool.close(); // every later episode would fail the same way: stop now
         } else if (!options.signal?.aborted) {
           failures.push(settled.error.message);

@@ -48,7 +48,7 @@ export async function latestTransitionSet(store: DatasetStore, agent: AgentKind 
  * dataset, else the newest STEP-HRL set.
  */
 export async function adapterTransitionSet(store: DatasetStore, adapter: string | undefined): Promise<number> {
-  let trainedOn: ResolvedCheckpoint['trainedOn'] = null;
+  let trainedOn: ResolvedCheckpoint['trainedOn'];
   try {
     trainedOn = adapter ? resolveCheckpoint(adapter).trainedOn : null;
   } catch {

@@ -92,7 +92,10 @@ export class InspectorView extends LitElement {
     for (const v of this.views) {
       for (const s of v.subtasks) {
         const keys = [this.key(v, `s${s.ordinal}`), ...s.steps.map((st) => this.key(v, `t${st.idx}`))];
-        for (const k of keys) open ? this.open.add(k) : this.open.delete(k);
+        for (const k of keys) {
+          if (open) this.open.add(k);
+          else this.open.delete(k);
+        }
       }
     }
     this.requestUpdate();
