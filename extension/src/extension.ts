@@ -62,7 +62,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('stephrl.annotateEpisode', async (node?: DatasetNode) => {
       if (node?.type !== 'episode') return annotateCommand(runtime, log);
       try {
-        const report = await runtime.request('dataset/annotate', { filter: { ids: [node.episode.id] }, ...(databasePath() ? { db: databasePath() } : {}) });
+        const report = await runtime.request('dataset/annotate', {
+          filter: { ids: [node.episode.id] },
+          ...(databasePath() ? { db: databasePath() } : {}),
+        });
         if (report.failed) void vscode.window.showWarningMessage(`Episode ${node.episode.id} could not be annotated: ${report.failures[0]}`);
         else log.info(`episode ${node.episode.id}: annotated by the rule annotator`);
       } catch (error) {
@@ -79,9 +82,10 @@ export function activate(context: vscode.ExtensionContext): void {
       // A shipped adapter runs on the configured (or default) base model; its card names the one it fits.
       if (node?.type === 'shipped') return evaluateCommand(runtime, log, { adapter: node.adapter.path }).finally(() => datasets.refresh());
       if (node?.type !== 'adapter') return evaluateCommand(runtime, log).finally(() => datasets.refresh());
-      return evaluateCommand(runtime, log, { adapter: node.adapter.path, ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}) }).finally(() =>
-        datasets.refresh(),
-      );
+      return evaluateCommand(runtime, log, {
+        adapter: node.adapter.path,
+        ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}),
+      }).finally(() => datasets.refresh());
     }),
     vscode.commands.registerCommand('stephrl.stopRun', async (run?: RunSummary) => {
       if (!run) return void vscode.window.showInformationMessage('Stop Run works on a running run in the Runs view.');
@@ -120,11 +124,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('stephrl.deleteEpisode', (node?: DatasetNode) =>
       deleteEpisodeCommand(runtime, log, node?.type === 'episode' ? node : undefined, () => datasets.refresh()),
     ),
-    vscode.commands.registerCommand('stephrl.deleteRun', (run?: RunSummary) => deleteRunCommand(runtime, log, run, () => {
-      runs.refresh();
-      datasets.refresh();
-      models.refresh();
-    })),
+    vscode.commands.registerCommand('stephrl.deleteRun', (run?: RunSummary) =>
+      deleteRunCommand(runtime, log, run, () => {
+        runs.refresh();
+        datasets.refresh();
+        models.refresh();
+      }),
+    ),
     vscode.commands.registerCommand('stephrl.exportItem', (item?: DatasetNode | RunSummary) =>
       exportItemCommand(runtime, log, item && 'type' in item ? (item.type === 'episode' ? item : undefined) : item),
     ),

@@ -82,9 +82,24 @@ export class RuntimeClient implements vscode.Disposable {
     this.child = child;
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     this.connection = connection;
-    onNotification(connection, 'runtime/log', ({ level, message }) => this.log[level](message), (m) => this.log.warn(m));
-    onNotification(connection, 'agent/evaluationProgress', (p) => this.evaluationProgressEmitter.fire(p), (m) => this.log.warn(m));
-    onNotification(connection, 'job/progress', (p) => this.jobProgressEmitter.fire(p), (m) => this.log.warn(m));
+    onNotification(
+      connection,
+      'runtime/log',
+      ({ level, message }) => this.log[level](message),
+      (m) => this.log.warn(m),
+    );
+    onNotification(
+      connection,
+      'agent/evaluationProgress',
+      (p) => this.evaluationProgressEmitter.fire(p),
+      (m) => this.log.warn(m),
+    );
+    onNotification(
+      connection,
+      'job/progress',
+      (p) => this.jobProgressEmitter.fire(p),
+      (m) => this.log.warn(m),
+    );
     child.stderr!.on('data', (data: Buffer) => {
       for (const line of data.toString().split('\n')) if (line.trim()) this.log.trace(`[runtime] ${line}`);
     });
@@ -99,7 +114,10 @@ export class RuntimeClient implements vscode.Disposable {
         this.restarts = 0;
         const missing = Object.entries(health).filter(([, c]) => typeof c === 'object' && !c.ok);
         this.device = health.device.ok ? health.device.detail : null;
-        this.setState('ready', `${missing.length ? `ready; missing: ${missing.map(([n]) => n).join(', ')}` : 'ready'}${this.device ? `; models run on ${this.device}` : ''}`);
+        this.setState(
+          'ready',
+          `${missing.length ? `ready; missing: ${missing.map(([n]) => n).join(', ')}` : 'ready'}${this.device ? `; models run on ${this.device}` : ''}`,
+        );
       },
       (error: Error) => this.log.error(`runtime health check failed: ${error.message}`),
     );

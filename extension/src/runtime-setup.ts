@@ -26,11 +26,7 @@ export function isRuntimeInstalled(extensionPath: string): boolean {
 /** One set-up at a time: the "set up once" notification's button stays clickable while one runs. */
 let settingUp = false;
 
-export async function setUpRuntimeCommand(
-  context: vscode.ExtensionContext,
-  onDone: () => void,
-  log: vscode.LogOutputChannel,
-): Promise<void> {
+export async function setUpRuntimeCommand(context: vscode.ExtensionContext, onDone: () => void, log: vscode.LogOutputChannel): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('STEP-HRL installs and starts its runtime only in a trusted workspace.');
     return;
@@ -57,7 +53,11 @@ async function setUp(context: vscode.ExtensionContext, onDone: () => void, log: 
     { location: vscode.ProgressLocation.Notification, title: 'Setting up the STEP-HRL runtime', cancellable: true },
     (progress, cancel) =>
       new Promise<number | null>((resolve) => {
-        const child = spawn(node, args, { cwd: ext, env: { ...process.env, ...(home ? { STEPHRL_HOME: home } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(node, args, {
+          cwd: ext,
+          env: { ...process.env, ...(home ? { STEPHRL_HOME: home } : {}) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         cancel.onCancellationRequested(() => child.kill('SIGTERM'));
         const onLine = (line: string) => {
           log.info(`[setup] ${line.replace(/^\[setup\] /, '')}`);

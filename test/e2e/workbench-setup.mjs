@@ -56,7 +56,9 @@ function aptPackages() {
   const missing = APT_PACKAGES.filter((p) => !p.present()).map((p) => p.name);
   if (!missing.length) return log(`apt packages: present (${APT_PACKAGES.map((p) => p.name).join(', ')})`);
   if (!isRoot || !onPath('apt-get')) {
-    throw new SetupError(`missing: ${missing.join(', ')}; install them (Debian/Ubuntu: \`sudo apt-get install -y ${missing.join(' ')}\`) and run this again`);
+    throw new SetupError(
+      `missing: ${missing.join(', ')}; install them (Debian/Ubuntu: \`sudo apt-get install -y ${missing.join(' ')}\`) and run this again`,
+    );
   }
   log(`apt packages: installing ${missing.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -92,7 +94,11 @@ function ripgrepCache() {
     // The release tag (VERSION in its postinstall) comes from the package itself: npm pack reads it from npm's cache.
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-rg-'));
     try {
-      run('npm', ['pack', '--silent', '--pack-destination', scratch, `@vscode/ripgrep@${version}`], { cwd: scratch, env: npmEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+      run('npm', ['pack', '--silent', '--pack-destination', scratch, `@vscode/ripgrep@${version}`], {
+        cwd: scratch,
+        env: npmEnv(),
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       const tgz = fs.readdirSync(scratch).find((f) => f.endsWith('.tgz'));
       run('tar', ['-xzf', path.join(scratch, tgz), '-C', scratch, 'package/lib/postinstall.js']);
       const source = fs.readFileSync(path.join(scratch, 'package', 'lib', 'postinstall.js'), 'utf8');

@@ -242,7 +242,10 @@ async function runCommand(page: Page, title: string, shot?: string): Promise<voi
   const input = widget.locator('.quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
   await input.fill(`>${title}`);
-  const row = widget.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: title }) }).first();
+  const row = widget
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: title }) })
+    .first();
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   if (shot) await screenshot(page, shot);
   await row.click();
@@ -252,7 +255,9 @@ async function runCommand(page: Page, title: string, shot?: string): Promise<voi
 async function pick(page: Page, title: string, label: string, shot?: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
-  const row = widget.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
+  const row = widget
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   if (shot) await screenshot(page, shot);
   await row.click();
@@ -293,7 +298,14 @@ async function openInspectorOnRun(page: Page, runItem: Locator): Promise<string>
   await runItem.hover();
   await runItem.locator('.action-label[aria-label^="Open Inspector"]').click();
   const frame = await waitFor(page, 'the inspector webview', 60_000, async () => {
-    for (const f of page.frames()) if (await f.locator('stephrl-inspector h1').count().catch(() => 0)) return f;
+    for (const f of page.frames())
+      if (
+        await f
+          .locator('stephrl-inspector h1')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     return undefined;
   });
   const title = (await frame.locator('stephrl-inspector h1').innerText()).trim();
@@ -312,7 +324,14 @@ async function openInspectorOnRun(page: Page, runItem: Locator): Promise<string>
 async function openTrainingCurves(page: Page): Promise<string> {
   await runCommand(page, 'STEP-HRL: Open Training Curves');
   const frame = await waitFor(page, 'the curves webview with the run', 60_000, async () => {
-    for (const f of page.frames()) if (await f.locator('stephrl-curves .run-toggle').count().catch(() => 0)) return f;
+    for (const f of page.frames())
+      if (
+        await f
+          .locator('stephrl-curves .run-toggle')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     return undefined;
   });
   const toggle = frame.locator('stephrl-curves .run-toggle').first();
@@ -343,7 +362,10 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
   await phase('set-up (apt, code-server)', () => setup.setUpWorkbench());
 
   await phase('build and pack the .vsix', () => {
-    for (const args of [['run', 'build'], ['run', 'package', '--', '--out', vsix]]) {
+    for (const args of [
+      ['run', 'build'],
+      ['run', 'package', '--', '--out', vsix],
+    ]) {
       const r = spawnSync('npm', args, { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(r.status, 0, `npm ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
     }
@@ -386,7 +408,11 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
   const codeServerArgs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
 
   await phase('install the .vsix', () => {
-    const r = spawnSync(process.execPath, [setup.codeServerEntry, ...codeServerArgs, '--install-extension', vsix], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(process.execPath, [setup.codeServerEntry, ...codeServerArgs, '--install-extension', vsix], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.equal(r.status, 0, `--install-extension failed:\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /successfully installed/, r.stdout);
   });
@@ -403,7 +429,8 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
     const deadline = Date.now() + LIMITS.codeServerStart;
     while (!/HTTP server listening on/.test(fs.readFileSync(codeServerLog, 'utf8'))) {
       if (codeServer.exitCode !== null) throw new Error(`code-server exited with ${codeServer.exitCode}:\n${fs.readFileSync(codeServerLog, 'utf8')}`);
-      if (Date.now() > deadline) throw new Error(`code-server did not listen within ${LIMITS.codeServerStart / 1000} s:\n${fs.readFileSync(codeServerLog, 'utf8')}`);
+      if (Date.now() > deadline)
+        throw new Error(`code-server did not listen within ${LIMITS.codeServerStart / 1000} s:\n${fs.readFileSync(codeServerLog, 'utf8')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   });
@@ -412,7 +439,15 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
     browser = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
       executablePath: setup.chromiumPath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1440, height: 900 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
@@ -433,13 +468,18 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
     await waitFor(page, 'the set-up to start', 30_000, async () => notifications.some((n) => /Setting up the STEP-HRL runtime/.test(n.text)));
     await page.waitForTimeout(3000);
     await screenshot(page, '03-runtime-setting-up');
-    await waitFor(page, 'the runtime set-up to finish', LIMITS.runtimeSetUp, async () => notifications.some((n) => n.text === 'The STEP-HRL runtime is set up.'));
+    await waitFor(page, 'the runtime set-up to finish', LIMITS.runtimeSetUp, async () =>
+      notifications.some((n) => n.text === 'The STEP-HRL runtime is set up.'),
+    );
   });
 
   await phase('runtime start', async () => {
     await waitFor(page, 'the runtime to be ready (status bar)', LIMITS.runtimeReady, () => statusItem(page).locator('.codicon-hubot').isVisible());
     // The STEP-HRL side bar, with the Runs view in it.
-    await page.locator('.part.activitybar').getByRole('tab', { name: /^STEP-HRL/ }).click();
+    await page
+      .locator('.part.activitybar')
+      .getByRole('tab', { name: /^STEP-HRL/ })
+      .click();
     await runsPane(page).waitFor({ state: 'visible' });
     const header = runsPane(page).locator('.pane-header');
     if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
@@ -461,7 +501,9 @@ test('the packed extension sets up its runtime and evaluates an agent in a real 
       if (/^(failed|interrupted)/.test(description)) await fail(page, 'the evaluation', `the run ended ${description}`);
       return description.startsWith('complete');
     });
-    await waitFor(page, 'the result notification', 15_000, async () => notifications.some((n) => /^stephrl on scienceworld test: mean score/.test(n.text)));
+    await waitFor(page, 'the result notification', 15_000, async () =>
+      notifications.some((n) => /^stephrl on scienceworld test: mean score/.test(n.text)),
+    );
     return row;
   });
 

@@ -6,11 +6,41 @@ import type { EpisodeSummary } from '../../runtime/src/protocol/dataset';
 
 function episode(over: Partial<EpisodeSummary>): EpisodeSummary {
   return {
-    id: 1, runId: 1, env: 'scienceworld', split: 'train', task: 'boil', variation: 3, simplifications: 'easy', game: null, taskParams: null,
-    source: 'expert', agent: 'scienceworld-gold', model: null, adapter: null, engineName: 'scienceworld', engineVersion: '1.2.3',
-    taskDescription: 'Your task is to boil water.', initialObservation: '', initialLook: null, initialInventory: null, maxSteps: 300,
-    status: 'complete', stoppedBy: 'done', error: null, score: 100, won: true, startedAt: 't', finishedAt: 't', seconds: 1,
-    stepCount: 30, invalidCount: 0, modelCalls: 0, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0, ...over,
+    id: 1,
+    runId: 1,
+    env: 'scienceworld',
+    split: 'train',
+    task: 'boil',
+    variation: 3,
+    simplifications: 'easy',
+    game: null,
+    taskParams: null,
+    source: 'expert',
+    agent: 'scienceworld-gold',
+    model: null,
+    adapter: null,
+    engineName: 'scienceworld',
+    engineVersion: '1.2.3',
+    taskDescription: 'Your task is to boil water.',
+    initialObservation: '',
+    initialLook: null,
+    initialInventory: null,
+    maxSteps: 300,
+    status: 'complete',
+    stoppedBy: 'done',
+    error: null,
+    score: 100,
+    won: true,
+    startedAt: 't',
+    finishedAt: 't',
+    seconds: 1,
+    stepCount: 30,
+    invalidCount: 0,
+    modelCalls: 0,
+    promptTokens: 0,
+    cachedPromptTokens: 0,
+    completionTokens: 0,
+    ...over,
   };
 }
 
@@ -23,8 +53,17 @@ test('annotation status reads as auto, edited, reviewed or not annotated', () =>
 
 test('episodes are named by task and variation, or by the ALFWorld game folder', () => {
   assert.equal(episodeLabel(episode({})), 'boil #3');
-  assert.equal(episodeLabel(episode({ env: 'alfworld', task: 'pick_and_place_simple', variation: null,
-    game: 'json_2.1.1/valid_seen/pick_and_place_simple-Book-None-SideTable-329/trial_T20190908_050633_745514' })), 'pick_and_place_simple-Book-None-SideTable-329');
+  assert.equal(
+    episodeLabel(
+      episode({
+        env: 'alfworld',
+        task: 'pick_and_place_simple',
+        variation: null,
+        game: 'json_2.1.1/valid_seen/pick_and_place_simple-Book-None-SideTable-329/trial_T20190908_050633_745514',
+      }),
+    ),
+    'pick_and_place_simple-Book-None-SideTable-329',
+  );
 });
 
 test('episode items show steps, outcome and annotation; long lists end with a "more" item', () => {

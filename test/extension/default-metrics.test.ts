@@ -4,7 +4,17 @@ import assert from 'node:assert/strict';
 import { defaultMetrics } from '../../webview-ui/src/curves/default-metrics';
 
 test('a validated, evaluated BC run opens on loss, validation loss and success per split', () => {
-  const names = ['grad_norm', 'loss', 'loss_bc_low', 'lr', 'val_loss', 'val_loss_bc_low', 'eval/valid_seen/successRate', 'eval/valid_seen+grammar/successRate', 'eval/valid_seen/meanScore'];
+  const names = [
+    'grad_norm',
+    'loss',
+    'loss_bc_low',
+    'lr',
+    'val_loss',
+    'val_loss_bc_low',
+    'eval/valid_seen/successRate',
+    'eval/valid_seen+grammar/successRate',
+    'eval/valid_seen/meanScore',
+  ];
   assert.deepEqual(defaultMetrics(names), ['loss', 'val_loss', 'eval/valid_seen/successRate', 'eval/valid_seen+grammar/successRate']);
 });
 

@@ -45,7 +45,17 @@ async function tiny(options: { sessions?: number; slots?: number; contextSize?: 
 async function evaluate(
   db: string,
   model: LanguageModel,
-  o: { env: EnvKind; split: string; agent: AgentKind; limit: number; maxSteps: number; constrained?: boolean; parallel?: number; signal?: AbortSignal; tasks?: string[] },
+  o: {
+    env: EnvKind;
+    split: string;
+    agent: AgentKind;
+    limit: number;
+    maxSteps: number;
+    constrained?: boolean;
+    parallel?: number;
+    signal?: AbortSignal;
+    tasks?: string[];
+  },
 ) {
   const store = await DatasetStore.open(db);
   try {
@@ -94,7 +104,16 @@ test('a command grammar admits exactly its commands', async () => {
     const session = await model.openSession(['low']);
     const seen = new Set<string>();
     for (let seed = 1; seed <= 8; seed++) {
-      const g = await session.generate({ role: 'low', prefix: 'act: ', state: `${seed}`, maxTokens: 64, temperature: 1, seed, stop: ['\n'], grammar });
+      const g = await session.generate({
+        role: 'low',
+        prefix: 'act: ',
+        state: `${seed}`,
+        maxTokens: 64,
+        temperature: 1,
+        seed,
+        stop: ['\n'],
+        grammar,
+      });
       const parsed = parseLowLevelOutput(g.text);
       assert.ok(parsed && commands.includes(parsed.action), `'${g.text}' is not a command of the grammar`);
       assert.match(g.text, /; (True|False)$/);
@@ -111,7 +130,14 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
   const model = await tiny();
   const db = path.join(work, 'stephrl.db');
   try {
-    const { summary, episodes } = await evaluate(db, model, { env: 'alfworld', split: 'valid_seen', agent: 'stephrl', limit: 2, maxSteps: 12, constrained: true });
+    const { summary, episodes } = await evaluate(db, model, {
+      env: 'alfworld',
+      split: 'valid_seen',
+      agent: 'stephrl',
+      limit: 2,
+      maxSteps: 12,
+      constrained: true,
+    });
     assert.equal(summary.episodes, 2);
     assert.equal(summary.agent, 'stephrl+grammar');
     assert.equal(summary.invalidActionRate, 0, 'constrained actions are always valid commands');
@@ -152,8 +178,14 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
       });
       assert.equal(e.progress.length, e.stepCount);
       // Token totals are the sums over the model calls; prefix reuse served part of the prompts from the cache.
-      assert.equal(e.promptTokens, e.modelCalls.reduce((a, c) => a + c.promptTokens, 0));
-      assert.equal(e.completionTokens, e.modelCalls.reduce((a, c) => a + c.completionTokens, 0));
+      assert.equal(
+        e.promptTokens,
+        e.modelCalls.reduce((a, c) => a + c.promptTokens, 0),
+      );
+      assert.equal(
+        e.completionTokens,
+        e.modelCalls.reduce((a, c) => a + c.completionTokens, 0),
+      );
       assert.ok(e.cachedPromptTokens > 0 && e.cachedPromptTokens < e.promptTokens);
       for (const c of e.modelCalls) assert.ok(c.cachedPromptTokens < c.promptTokens && c.latencyMs > 0);
     }
@@ -170,7 +202,13 @@ test('an evaluation resumes: an interrupted run keeps finished episodes and a re
     const store = await DatasetStore.open(db);
     let finished = 0;
     await runEvaluation(store, {
-      env: 'alfworld', split: 'valid_seen', agent: 'react', model, limit: 3, maxSteps: 4, alfworldData,
+      env: 'alfworld',
+      split: 'valid_seen',
+      agent: 'react',
+      model,
+      limit: 3,
+      maxSteps: 4,
+      alfworldData,
       decoding: { temperature: 0, constrained: false, keepTexts: false },
       onEpisode: () => {
         if (++finished === 1) controller.abort();
@@ -184,7 +222,10 @@ test('an evaluation resumes: an interrupted run keeps finished episodes and a re
     assert.ok(kept.modelCalls.length > 0 && kept.modelCalls.every((c) => c.prompt === null && c.completion === null), 'texts were not kept');
     assert.equal(afterStop.filter((e) => e.status === 'complete').length, 1);
     assert.equal(runs[0]!.status, 'interrupted');
-    assert.ok(afterStop.every((e) => e.status !== 'running'), 'nothing is left running');
+    assert.ok(
+      afterStop.every((e) => e.status !== 'running'),
+      'nothing is left running',
+    );
 
     const { summary, episodes } = await evaluate(db, model, { env: 'alfworld', split: 'valid_seen', agent: 'react', limit: 3, maxSteps: 4 });
     assert.equal(summary.episodes, 3);
@@ -204,7 +245,13 @@ test('parallel episodes share one model; history-HRL keeps the history inside th
   const model = await tiny({ sessions: 2, slots: AGENT_ROLES['hrl-history'].length });
   try {
     const { summary, episodes } = await evaluate(path.join(work, 'parallel.db'), model, {
-      env: 'scienceworld', split: 'test', agent: 'hrl-history', limit: 2, maxSteps: 4, parallel: 2, tasks: ['boil'],
+      env: 'scienceworld',
+      split: 'test',
+      agent: 'hrl-history',
+      limit: 2,
+      maxSteps: 4,
+      parallel: 2,
+      tasks: ['boil'],
     });
     assert.equal(summary.episodes, 2);
     for (const e of episodes) {
@@ -230,7 +277,11 @@ test('an empty model output is an invalid step sent as "(no action)", not a fail
       const [item] = await env.listSplit('valid_seen', { data: alfworldData });
       const reset = await env.reset({ env: 'alfworld', game: (item as { game: string }).game }, { maxSteps: 5 });
       const driver = new EpisodeDriver({
-        env, kind: 'alfworld', reset, session, decoding: { temperature: 0, constrained: false, keepTexts: true },
+        env,
+        kind: 'alfworld',
+        reset,
+        session,
+        decoding: { temperature: 0, constrained: false, keepTexts: true },
         sink: { step: async () => {}, subtask: async () => {} } as unknown as EpisodeSink,
       });
       const { step } = await driver.act('  \n');
@@ -249,7 +300,11 @@ test('a prompt longer than the context fails its episode with a clear error; the
   const model = await tiny({ contextSize: 256 });
   try {
     const { summary, episodes } = await evaluate(path.join(work, 'overflow.db'), model, {
-      env: 'alfworld', split: 'valid_seen', agent: 'stephrl', limit: 2, maxSteps: 3,
+      env: 'alfworld',
+      split: 'valid_seen',
+      agent: 'stephrl',
+      limit: 2,
+      maxSteps: 3,
     });
     assert.equal(summary.failures.length, 2);
     assert.match(summary.failures[0]!, /prompt has \d+ tokens and may need \d+ more for the answer, but the context holds \d+/);
@@ -260,7 +315,10 @@ test('a prompt longer than the context fails its episode with a clear error; the
   const direct = await tiny({ contextSize: 256, slots: 1 });
   try {
     const session = await direct.openSession(['flat']);
-    await assert.rejects(session.generate({ role: 'flat', prefix: '', state: 'x'.repeat(2000), maxTokens: 8, temperature: 0, stop: [] }), ContextOverflowError);
+    await assert.rejects(
+      session.generate({ role: 'flat', prefix: '', state: 'x'.repeat(2000), maxTokens: 8, temperature: 0, stop: [] }),
+      ContextOverflowError,
+    );
   } finally {
     await direct.close();
   }
@@ -268,13 +326,19 @@ test('a prompt longer than the context fails its episode with a clear error; the
 
 test('bad model files give errors that name the file and the reason', async () => {
   const missing = path.join(work, 'nope.gguf');
-  await assert.rejects(loadEmbeddedModel({ modelPath: missing, gpu: false }), (e: Error) => e instanceof ModelError && e.message.includes(missing) && /does not exist/.test(e.message));
+  await assert.rejects(
+    loadEmbeddedModel({ modelPath: missing, gpu: false }),
+    (e: Error) => e instanceof ModelError && e.message.includes(missing) && /does not exist/.test(e.message),
+  );
   const text = path.join(work, 'notes.gguf');
   fs.writeFileSync(text, 'these are not weights');
   await assert.rejects(loadEmbeddedModel({ modelPath: text, gpu: false }), /is not a GGUF file/);
   const truncated = path.join(work, 'truncated.gguf');
   fs.writeFileSync(truncated, fs.readFileSync(tinyModel).subarray(0, 40_000));
-  await assert.rejects(loadEmbeddedModel({ modelPath: truncated, gpu: false, threads: 1 }), (e: Error) => e instanceof ModelError && e.message.includes(truncated) && /llama\.cpp: /.test(e.message));
+  await assert.rejects(
+    loadEmbeddedModel({ modelPath: truncated, gpu: false, threads: 1 }),
+    (e: Error) => e instanceof ModelError && e.message.includes(truncated) && /llama\.cpp: /.test(e.message),
+  );
   // A base model is not a LoRA adapter of itself.
   await assert.rejects(
     loadEmbeddedModel({ modelPath: tinyModel, adapterPath: tinyModel, gpu: false, threads: 1, contextSize: 512 }),
@@ -290,10 +354,16 @@ test('prefix reuse serves the role prefix from the KV cache; without it nothing 
       const prefix = 'You are the low-level actor. Write the next action.\n\n';
       const calls = [];
       for (const room of ['kitchen', 'hallway', 'garden']) {
-        calls.push(await session.generate({ role: 'low', prefix, state: `Observation: the ${room}\nAction:`, maxTokens: 4, temperature: 0, stop: [] }));
+        calls.push(
+          await session.generate({ role: 'low', prefix, state: `Observation: the ${room}\nAction:`, maxTokens: 4, temperature: 0, stop: [] }),
+        );
       }
       const cached = calls.slice(1).map((c) => c.cachedPromptTokens);
-      if (prefixReuse) assert.ok(cached.every((c) => c >= prefix.length - 2), `cached ${cached}`);
+      if (prefixReuse)
+        assert.ok(
+          cached.every((c) => c >= prefix.length - 2),
+          `cached ${cached}`,
+        );
       else assert.deepEqual(cached, [0, 0]);
       await session.close();
     } finally {
@@ -302,27 +372,40 @@ test('prefix reuse serves the role prefix from the KV cache; without it nothing 
   }
 });
 
-test('the default model plays a short episode of every agent in both environments', { skip: !fs.existsSync(defaultModelPath) && 'the default model is not installed (npm run setup)' }, async () => {
-  const db = path.join(work, 'default-model.db');
-  for (const agent of ['stephrl', 'react', 'hrl-history'] as const) {
-    const model = await loadEmbeddedModel({ modelPath: defaultModelPath, gpu: false, threads: 2, slotsPerSession: AGENT_ROLES[agent].length, contextSize: 8192 });
-    try {
-      for (const [env, split] of [['scienceworld', 'test'], ['alfworld', 'valid_seen']] as const) {
-        const { summary } = await evaluate(db, model, { env, split, agent, limit: 1, maxSteps: 3 });
-        assert.equal(summary.episodes, 1, `${agent} on ${env}: ${summary.failures.join('; ')}`);
-        assert.equal(summary.meanSteps, 3);
-        assert.ok(summary.promptTokensPerEpisode > 0 && summary.completionTokensPerDecision > 0);
+test(
+  'the default model plays a short episode of every agent in both environments',
+  { skip: !fs.existsSync(defaultModelPath) && 'the default model is not installed (npm run setup)' },
+  async () => {
+    const db = path.join(work, 'default-model.db');
+    for (const agent of ['stephrl', 'react', 'hrl-history'] as const) {
+      const model = await loadEmbeddedModel({
+        modelPath: defaultModelPath,
+        gpu: false,
+        threads: 2,
+        slotsPerSession: AGENT_ROLES[agent].length,
+        contextSize: 8192,
+      });
+      try {
+        for (const [env, split] of [
+          ['scienceworld', 'test'],
+          ['alfworld', 'valid_seen'],
+        ] as const) {
+          const { summary } = await evaluate(db, model, { env, split, agent, limit: 1, maxSteps: 3 });
+          assert.equal(summary.episodes, 1, `${agent} on ${env}: ${summary.failures.join('; ')}`);
+          assert.equal(summary.meanSteps, 3);
+          assert.ok(summary.promptTokensPerEpisode > 0 && summary.completionTokensPerDecision > 0);
+        }
+      } finally {
+        await model.close();
       }
-    } finally {
-      await model.close();
     }
-  }
-  const store = await DatasetStore.open(db);
-  try {
-    const episodes = await store.episodes.list({ source: 'policy', status: 'complete' });
-    assert.deepEqual(new Set(episodes.map((e) => `${e.agent}:${e.env}`)).size, 6);
-    assert.ok(episodes.every((e) => e.model === path.basename(defaultModelPath)));
-  } finally {
-    await store.close();
-  }
-});
+    const store = await DatasetStore.open(db);
+    try {
+      const episodes = await store.episodes.list({ source: 'policy', status: 'complete' });
+      assert.deepEqual(new Set(episodes.map((e) => `${e.agent}:${e.env}`)).size, 6);
+      assert.ok(episodes.every((e) => e.model === path.basename(defaultModelPath)));
+    } finally {
+      await store.close();
+    }
+  },
+);

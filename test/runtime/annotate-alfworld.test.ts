@@ -107,7 +107,14 @@ before(async () => {
       trajectories.set(type, await runExpert(env, { env: 'alfworld', game: entry.game }, { maxSteps: EXPERT_MAX_STEPS }));
     }
   };
-  await Promise.all(engines.map((env, lane) => play(env, TASK_TYPES.filter((_, i) => i % engines.length === lane))));
+  await Promise.all(
+    engines.map((env, lane) =>
+      play(
+        env,
+        TASK_TYPES.filter((_, i) => i % engines.length === lane),
+      ),
+    ),
+  );
   // Cut the pick_two game inside its second search: the step cap hits while the expert is looking.
   const pickTwo = trajectories.get('pick_two_obj_and_place')!;
   const second = annotateAlfworld(annotatable(pickTwo)).subtasks.find((s) => s.name.startsWith('find and take the second '));
@@ -131,7 +138,8 @@ for (const type of TASK_TYPES) {
     const object = param(trajectory, 'object_target');
     const names = draft.subtasks.map((s) => s.name);
     assert.match(names.join(' | '), expectedPhases(type, object, param(trajectory, 'parent_target'), param(trajectory, 'toggle_target')));
-    for (const name of names.filter((n) => !/^(?:go to|find the|use) /.test(n))) assert.ok(name.includes(object), `${where}: '${name}' names no ${object}`);
+    for (const name of names.filter((n) => !/^(?:go to|find the|use) /.test(n)))
+      assert.ok(name.includes(object), `${where}: '${name}' names no ${object}`);
 
     // The search ends holding the object; the last subtask ends on the winning step and says what it did.
     const search = draft.subtasks[0]!;

@@ -51,7 +51,10 @@ function assertMovementCollapsed(episode: AnnotatableEpisode, draft: AnnotationD
     const rooms = actions.flatMap((a) => a.match(/^(?:go|teleport) to (.+)$/)?.[1] ?? []);
     if (rooms.length === 0) continue;
     assert.equal(s.name, `go to the ${rooms.at(-1)}`, `${where}: a subtask that moves is named '${s.name}'`);
-    assert.ok(actions.every((a) => isMovement(a) || a === 'look around'), `${where}: '${s.name}' mixes movement with ${actions.join('; ')}`);
+    assert.ok(
+      actions.every((a) => isMovement(a) || a === 'look around'),
+      `${where}: '${s.name}' mixes movement with ${actions.join('; ')}`,
+    );
   }
 }
 
@@ -86,17 +89,41 @@ function expectedNames(task: Task, description: string): RegExp[] {
   const product = description.match(/create the substance '([^']+)'/)?.[1] ?? '';
   switch (task) {
     case 'boil':
-      return [/^go to the kitchen$/, /^fill the metal pot with water$/, /^(?:pick up and )?focus on the water$/, /^heat the water (?:on|in) the /, /^measure the temperature of the water until it boils$/];
+      return [
+        /^go to the kitchen$/,
+        /^fill the metal pot with water$/,
+        /^(?:pick up and )?focus on the water$/,
+        /^heat the water (?:on|in) the /,
+        /^measure the temperature of the water until it boils$/,
+      ];
     case 'find-animal':
-      return [/^go to the /, /^focus on the [a-z ]+$|^focus on the [a-z ]+ and pick it up$/, /^go to the kitchen$/, new RegExp(`^put the [a-z ]+ in the ${box} box$`)];
+      return [
+        /^go to the /,
+        /^focus on the [a-z ]+$|^focus on the [a-z ]+ and pick it up$/,
+        /^go to the kitchen$/,
+        new RegExp(`^put the [a-z ]+ in the ${box} box$`),
+      ];
     case 'chemistry-mix':
       return [/^go to the kitchen$/, /^pick up and read the recipe$/, /^mix .+ in the [a-z ]+$/, new RegExp(`^focus on the ${product}$`)];
     case 'power-component':
       return [/^go to the workshop$/, /^focus on the red light bulb$/, /^(?:connect the [a-z ]+ to the red light bulb|build a circuit with .+)$/];
     case 'use-thermometer':
-      return [/^pick up and focus on the thermometer$/, /^go to the /, /^pick up and focus on the unknown substance b$/, /^measure the temperature of the unknown substance b$/, /^put the unknown substance b in the \w+ box$/];
+      return [
+        /^pick up and focus on the thermometer$/,
+        /^go to the /,
+        /^pick up and focus on the unknown substance b$/,
+        /^measure the temperature of the unknown substance b$/,
+        /^put the unknown substance b in the \w+ box$/,
+      ];
     case 'grow-plant':
-      return [/^pick up the seed jar$/, /^go to the greenhouse$/, /^plant the [a-z]+ seed in flower pot \d+$/, /^focus on the [a-z]+ seed$/, /^water flower pot \d+$/, /^wait for the [a-z ]+ to grow$/];
+      return [
+        /^pick up the seed jar$/,
+        /^go to the greenhouse$/,
+        /^plant the [a-z]+ seed in flower pot \d+$/,
+        /^focus on the [a-z]+ seed$/,
+        /^water flower pot \d+$/,
+        /^wait for the [a-z ]+ to grow$/,
+      ];
   }
 }
 
@@ -145,14 +172,17 @@ test('progress follows the task: readings while measuring, the wiring while conn
     return draft.progress[subtask.lastStep]!;
   };
   assert.match(progressOf('boil', /until it boils$/), /Temperature of the water: .*\d+ °C\./);
-  assert.match(progressOf('use-thermometer', /^measure the temperature/), /Temperature of the unknown substance B: -?\d+ °C \((?:above|below|equal to) -?[\d.]+ °C\)\./);
+  assert.match(
+    progressOf('use-thermometer', /^measure the temperature/),
+    /Temperature of the unknown substance B: -?\d+ °C \((?:above|below|equal to) -?[\d.]+ °C\)\./,
+  );
   assert.match(progressOf('power-component', /^(?:connect|build)/), /Connected: battery (?:anode|cathode) to .*red light bulb/);
   assert.match(progressOf('grow-plant', /^wait for/), /Waited \d+ time steps?\. Plants: flower pot \d+: /);
   assert.match(progressOf('boil', /^go to the kitchen$/), /^Route: [a-z ]+ → .*kitchen\. Now in the kitchen\.$/);
   assert.match(progressOf('chemistry-mix', /^pick up and read the recipe$/), /The recipe says: To make /);
 });
 
-test('a command the engine rejects is told in that step\'s progress, and the annotation still covers every step', () => {
+test("a command the engine rejects is told in that step's progress, and the annotation still covers every step", () => {
   const rejected = withRejection.steps[REJECTED_AT]!;
   assert.equal(rejected.invalid, true, 'the engine flags the unknown command');
   const draft = annotateScienceWorld(withRejection);
@@ -170,7 +200,10 @@ test('every prefix of a gold path is covered too (a trajectory cut anywhere), an
       const draft = annotateScienceWorld(cut);
       assertCoverage(draft, n, `${task} cut at ${n}`);
       assert.equal(draft.progress.length, n);
-      assert.ok(draft.progress.every((p) => p.length > 0 && p.length <= MAX_PROGRESS_CHARS), `${task} cut at ${n}`);
+      assert.ok(
+        draft.progress.every((p) => p.length > 0 && p.length <= MAX_PROGRESS_CHARS),
+        `${task} cut at ${n}`,
+      );
     }
     assert.deepEqual(annotateScienceWorld({ ...episode, steps: [] }), { subtasks: [], progress: [] });
   }

@@ -11,7 +11,11 @@ test('stephrl --help lists the commands', async () => {
 });
 
 test('env list: ScienceWorld split counts match the protocol', async () => {
-  for (const [split, count] of [['train', 1404], ['dev', 195], ['test', 211]] as const) {
+  for (const [split, count] of [
+    ['train', 1404],
+    ['dev', 195],
+    ['test', 211],
+  ] as const) {
     const { code, stdout, stderr } = await runCli(['env', 'list', '--env', 'scienceworld', '--split', split, '--json']);
     assert.equal(code, 0, stderr);
     const listed = JSON.parse(stdout);
@@ -65,20 +69,29 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['env', 'list', '--env', 'scienceworld', '--split', 'validation'], /unknown ScienceWorld split 'validation'; use one of train, test, dev/, 1],
     [['bench', 'learn', '--games', '2', '--required', '3'], /--required 3 is more than --games 2/, 2],
     [['bench', 'learn', '--config', '{bad'], /--config is not JSON/, 2],
-    [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--games', '@/nonexistent/games.txt'], /--games: cannot read \/nonexistent\/games.txt/, 2],
+    [
+      ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--games', '@/nonexistent/games.txt'],
+      /--games: cannot read \/nonexistent\/games.txt/,
+      2,
+    ],
     [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--parallel', '1000'], /--parallel is at most 64 .*not 1000/, 2],
     [['demos', '--env', 'alfworld', '--split', 'valid_train', '--parallel', '65'], /--parallel is at most 64/, 2],
     [['pipeline', '--recipe', 'scienceworld'], /--recipe must be alfworld, not 'scienceworld'/, 2],
     [['pipeline', '--recipe', 'alfworld', '--env', 'both'], /--recipe alfworld runs on alfworld only/, 2],
     [['models', 'ship', 'Bad_Name', '--adapter', 'x.gguf', '--title', 't'], /an adapter name is lower-case letters, digits and dashes/, 2],
-    [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--adapter', 'no-such-adapter', '--limit', '1'], /no adapter file 'no-such-adapter' and no shipped adapter of that name/, 1],
+    [
+      ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--adapter', 'no-such-adapter', '--limit', '1'],
+      /no adapter file 'no-such-adapter' and no shipped adapter of that name/,
+      1,
+    ],
   ];
   for (const [args, message, code] of cases) {
     const result = await runCli(args);
     assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  }  const slow = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen'], { env: { STEPHRL_WORKER_TIMEOUT_S: 'soon' } });
+  }
+  const slow = await runCli(['env', 'list', '--env', 'alfworld', '--split', 'valid_seen'], { env: { STEPHRL_WORKER_TIMEOUT_S: 'soon' } });
   assert.equal(slow.code, 1);
   assert.match(slow.stderr, /STEPHRL_WORKER_TIMEOUT_S must be a number of seconds above 0, not 'soon'/);
   assert.doesNotMatch(slow.stderr, /\n\s+at /);
@@ -99,7 +112,11 @@ test('a CLI killed with SIGKILL mid-episode leaves no worker or JVM behind', asy
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   assert.ok(await waitFor(() => stdout.includes('Task:'), 120_000), 'the episode did not load');
-  const workers = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n').map(Number);
+  const workers = execFileSync('pgrep', ['-P', String(child.pid)])
+    .toString()
+    .trim()
+    .split('\n')
+    .map(Number);
   assert.equal(workers.length, 1);
   const worker = workers[0]!;
   assert.ok(groupAlive(worker));

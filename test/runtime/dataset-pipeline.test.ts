@@ -56,7 +56,11 @@ async function checkCoverage(filter: { env: 'alfworld' | 'scienceworld' }): Prom
       const e = await store.episodes.get(summary.id);
       const where = `episode ${e.id} (${e.task} ${e.variation ?? e.game})`;
       assert.equal(segmentationProblem(e.subtasks, e.steps.length), null, where);
-      assert.deepEqual(e.progress.map((p) => p.step), e.steps.map((s) => s.idx), `${where}: progress on every step`);
+      assert.deepEqual(
+        e.progress.map((p) => p.step),
+        e.steps.map((s) => s.idx),
+        `${where}: progress on every step`,
+      );
       for (const s of e.subtasks) assert.ok(s.name.trim() && s.provenance === 'rule' && !s.reviewed, where);
       for (const p of e.progress) assert.ok(p.text.trim() && p.text.length <= MAX_PROGRESS_CHARS, `${where} step ${p.step}: ${p.text}`);
     }
@@ -171,7 +175,10 @@ test('export/import: JSONL round trip is exact; steprl-raw and ETO come back', a
 });
 
 test('an export to a place that cannot be written is a clear error naming it', async () => {
-  for (const [target, reason] of [[dir, /EISDIR/], [path.join(dir, 'no', 'such', 'folder', 'x.jsonl'), /ENOENT/]] as const) {
+  for (const [target, reason] of [
+    [dir, /EISDIR/],
+    [path.join(dir, 'no', 'such', 'folder', 'x.jsonl'), /ENOENT/],
+  ] as const) {
     const r = await runCli(['dataset', 'export', '--format', 'jsonl', '--out', target, '--db', db]);
     assert.equal(r.code, 1);
     assert.ok(r.stderr.startsWith(`stephrl: error: cannot write the export to ${target}: `), r.stderr);

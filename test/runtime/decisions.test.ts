@@ -17,7 +17,14 @@ import {
 } from '../../runtime/src/agent/prompts';
 import type { EnvKind } from '../../runtime/src/protocol/environment';
 
-const row = (role: DecisionRow['role'], target: string, stepIdx = 0): DecisionRow => ({ role, episode_id: 7, step_idx: stepIdx, state: 'unused', target, env: 'alfworld' });
+const row = (role: DecisionRow['role'], target: string, stepIdx = 0): DecisionRow => ({
+  role,
+  episode_id: 7,
+  step_idx: stepIdx,
+  state: 'unused',
+  target,
+  env: 'alfworld',
+});
 
 test('answers are tallied per role; the actor by action, done flag and verb; misses kept as written', () => {
   const rows = [

@@ -22,7 +22,11 @@ test('demonstrations stop at the first SQLITE_FULL with a DiskFullError and a fa
     const attempts: boolean[] = [];
     await assert.rejects(
       collectDemonstrations(store, {
-        env: 'alfworld', split: 'valid_train', limit: 6, alfworldData: resolveAlfworldData(), tidy: false,
+        env: 'alfworld',
+        split: 'valid_train',
+        limit: 6,
+        alfworldData: resolveAlfworldData(),
+        tidy: false,
         onEpisode: ({ ok }) => attempts.push(ok),
       }),
       (error: unknown) => error instanceof DiskFullError && error.message.startsWith(`the disk holding ${file} is full`),

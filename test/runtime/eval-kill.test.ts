@@ -32,7 +32,25 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
   const model = path.join(dir, 'tiny.gguf');
   writeTinyLlamaGguf(model, { nCtx: 8192 });
   const db = path.join(dir, 'eval.db');
-  const args = ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '4', '--max-steps', '6', '--model', model, '--gpu', 'cpu', '--threads', '1', '--db', db];
+  const args = [
+    'eval',
+    '--env',
+    'alfworld',
+    '--split',
+    'valid_seen',
+    '--limit',
+    '4',
+    '--max-steps',
+    '6',
+    '--model',
+    model,
+    '--gpu',
+    'cpu',
+    '--threads',
+    '1',
+    '--db',
+    db,
+  ];
 
   const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -56,7 +74,10 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
     const [run] = await store.runs.list('eval');
     assert.equal(run!.status, 'interrupted');
     const episodes = await store.episodes.list({ source: 'policy' });
-    assert.ok(episodes.some((e) => e.status === 'interrupted' && e.stepCount >= 0), 'the episode in flight reads as interrupted');
+    assert.ok(
+      episodes.some((e) => e.status === 'interrupted' && e.stepCount >= 0),
+      'the episode in flight reads as interrupted',
+    );
     assert.ok(episodes.every((e) => e.status !== 'running'));
   } finally {
     await store.close();
@@ -78,7 +99,26 @@ test('Ctrl-C stops stephrl eval cleanly: the episode in flight and the run read 
   const db = path.join(dir, 'eval.db');
   const child = spawn(
     process.execPath,
-    [cli, 'eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '4', '--max-steps', '6', '--model', model, '--gpu', 'cpu', '--threads', '1', '--db', db],
+    [
+      cli,
+      'eval',
+      '--env',
+      'alfworld',
+      '--split',
+      'valid_seen',
+      '--limit',
+      '4',
+      '--max-steps',
+      '6',
+      '--model',
+      model,
+      '--gpu',
+      'cpu',
+      '--threads',
+      '1',
+      '--db',
+      db,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

@@ -32,7 +32,9 @@ before(async () => {
   ]);
   boil = annotated(detailOf(gold, 1, { task: 'boil', variation: 0, simplifications: 'easy', game: null, split: 'train' }));
   const game = alfworldGameKey((handCoded.episode as { game: string }).game, alfworldData);
-  household = annotated(detailOf(handCoded, 2, { task: handCoded.taskType ?? 'unknown', variation: null, simplifications: null, game, split: 'valid_train' }));
+  household = annotated(
+    detailOf(handCoded, 2, { task: handCoded.taskType ?? 'unknown', variation: null, simplifications: null, game, split: 'valid_train' }),
+  );
 });
 
 after(async () => {
@@ -44,18 +46,52 @@ type Item = Pick<EpisodeDetail, 'task' | 'variation' | 'simplifications' | 'game
 /** An expert trajectory as the store would return it. */
 function detailOf(t: ExpertTrajectory, id: number, item: Item): EpisodeDetail {
   const steps = t.steps.map((s, idx) => ({
-    idx, action: s.action, observation: s.observation, look: s.look ?? null, inventory: s.inventory ?? null,
-    reward: s.reward, score: s.score, done: s.done, won: s.won, truncated: s.truncated, invalid: s.invalid,
+    idx,
+    action: s.action,
+    observation: s.observation,
+    look: s.look ?? null,
+    inventory: s.inventory ?? null,
+    reward: s.reward,
+    score: s.score,
+    done: s.done,
+    won: s.won,
+    truncated: s.truncated,
+    invalid: s.invalid,
   }));
   return EpisodeDetail.parse({
-    id, runId: null, env: t.episode.env, ...item, taskParams: t.taskParams ?? null,
-    source: 'expert', agent: 'expert', model: null, adapter: null, engineName: t.engine.name, engineVersion: t.engine.version,
-    taskDescription: t.taskDescription, initialObservation: t.initialObservation,
-    initialLook: t.initialLook ?? null, initialInventory: t.initialInventory ?? null, maxSteps: EXPERT_MAX_STEPS,
-    status: 'complete', stoppedBy: t.summary.stoppedBy, error: null, score: t.summary.score, won: t.summary.won,
-    startedAt: new Date().toISOString(), finishedAt: null, seconds: t.summary.seconds,
-    stepCount: steps.length, invalidCount: t.summary.invalidActions, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0,
-    steps, subtasks: [], progress: [], modelCalls: [],
+    id,
+    runId: null,
+    env: t.episode.env,
+    ...item,
+    taskParams: t.taskParams ?? null,
+    source: 'expert',
+    agent: 'expert',
+    model: null,
+    adapter: null,
+    engineName: t.engine.name,
+    engineVersion: t.engine.version,
+    taskDescription: t.taskDescription,
+    initialObservation: t.initialObservation,
+    initialLook: t.initialLook ?? null,
+    initialInventory: t.initialInventory ?? null,
+    maxSteps: EXPERT_MAX_STEPS,
+    status: 'complete',
+    stoppedBy: t.summary.stoppedBy,
+    error: null,
+    score: t.summary.score,
+    won: t.summary.won,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    seconds: t.summary.seconds,
+    stepCount: steps.length,
+    invalidCount: t.summary.invalidActions,
+    promptTokens: 0,
+    cachedPromptTokens: 0,
+    completionTokens: 0,
+    steps,
+    subtasks: [],
+    progress: [],
+    modelCalls: [],
   });
 }
 
@@ -92,7 +128,10 @@ test('STEP-HRL raw: a ScienceWorld gold path with its subtasks and progress come
   const raw = episodeToStepRlRaw(boil);
   assert.equal(raw[0]!.obs, boil.initialObservation);
   assert.equal(raw[1]!.obs, boil.steps[0]!.observation);
-  assert.deepEqual(raw[0]!.group_action, boil.steps.slice(0, boil.subtasks[0]!.lastStep + 1).map((s) => s.action));
+  assert.deepEqual(
+    raw[0]!.group_action,
+    boil.steps.slice(0, boil.subtasks[0]!.lastStep + 1).map((s) => s.action),
+  );
   assert.equal(raw.at(-1)!.subtask, 'finish the task');
 
   const back = parseStepRlRaw(JSON.stringify(raw, null, 2), { file: 'exports/000001_scienceworld_boil_0.json', env: 'scienceworld', split: 'train' });
@@ -136,7 +175,10 @@ test('STEP-HRL raw: two adjacent subtasks with the same name stay two, split whe
 test('STEP-HRL raw: a syntax error is reported at its line', () => {
   const text = JSON.stringify(episodeToStepRlRaw(boil), null, 2);
   const line = text.split('\n').findIndex((l) => l.includes('"done": false')) + 1;
-  const broken = text.split('\n').map((l, i) => (i === line - 1 ? l.replace('false', 'flase') : l)).join('\n');
+  const broken = text
+    .split('\n')
+    .map((l, i) => (i === line - 1 ? l.replace('false', 'flase') : l))
+    .join('\n');
   const error = importError(() => parseStepRlRaw(broken, { file: 'boil_0.json', env: 'scienceworld' }));
   assert.equal(error.problems.length, 1);
   assert.equal(error.problems[0]!.line, line);
@@ -150,7 +192,13 @@ test('STEP-HRL raw: a step without "action" or with a text reward is reported at
   const text = JSON.stringify(raw, null, 2);
   const objectLines = linesEqualTo(text, '  {');
   const error = importError(() => parseStepRlRaw(text, { file: 'boil_0.json', env: 'scienceworld' }));
-  assert.deepEqual(error.problems.map((p) => [p.line, p.path]), [[objectLines[3], '[3].action'], [objectLines[5], '[5].reward']]);
+  assert.deepEqual(
+    error.problems.map((p) => [p.line, p.path]),
+    [
+      [objectLines[3], '[3].action'],
+      [objectLines[5], '[5].reward'],
+    ],
+  );
   assert.match(error.problems[0]!.message, /step 4: the field "action" is missing/);
   assert.match(error.problems[1]!.message, /"reward" must be a number, but it is the text "0\.5"/);
 });
@@ -164,7 +212,11 @@ test('STEP-HRL raw: steps that mix named and unnamed subtasks are refused', () =
 
 test('STEP-HRL raw: a many-file import with bad files returns nothing and names every bad file', () => {
   const good = JSON.stringify(episodeToStepRlRaw(boil), null, 2);
-  const noAction = JSON.stringify(episodeToStepRlRaw(household).map((s, i) => (i === 1 ? { ...s, action: undefined } : s)), null, 2);
+  const noAction = JSON.stringify(
+    episodeToStepRlRaw(household).map((s, i) => (i === 1 ? { ...s, action: undefined } : s)),
+    null,
+    2,
+  );
   const truncated = good.slice(0, good.length / 2);
   const files = [
     { file: 'good.json', text: good },
@@ -172,7 +224,10 @@ test('STEP-HRL raw: a many-file import with bad files returns nothing and names 
     { file: 'truncated.json', text: truncated },
   ];
   const error = importError(() => parseStepRlRawMany(files, { env: 'scienceworld' }));
-  assert.deepEqual(error.problems.map((p) => p.file), ['no-action.json', 'truncated.json']);
+  assert.deepEqual(
+    error.problems.map((p) => p.file),
+    ['no-action.json', 'truncated.json'],
+  );
   assert.equal(error.problems[0]!.line, linesEqualTo(noAction, '  {')[1]);
   assert.equal(error.problems[1]!.line, truncated.split('\n').length);
   assert.match(error.message, /nothing was imported/);
@@ -206,14 +261,30 @@ const handWrittenAlfworld = {
   gamefile_id: 12,
   task_description: 'Your task is to: put some mug on desk.',
   subtask: ['find and take the mug', 'put the mug on the desk'],
-  group_action: [['go to shelf 1', 'take mug 1 from shelf 1'], ['go to desk 1', 'put mug 1 in/on desk 1']],
+  group_action: [
+    ['go to shelf 1', 'take mug 1 from shelf 1'],
+    ['go to desk 1', 'put mug 1 in/on desk 1'],
+  ],
   action: ['go to shelf 1', 'take mug 1 from shelf 1', 'go to desk 1', 'put mug 1 in/on desk 1'],
-  obs: ['You are in the middle of a room.', 'On the shelf 1, you see a mug 1.', 'You pick up the mug 1 from the shelf 1.', 'On the desk 1, you see a pen 1.'],
-  next_obs: ['On the shelf 1, you see a mug 1.', 'You pick up the mug 1 from the shelf 1.', 'On the desk 1, you see a pen 1.', 'You put the mug 1 in/on the desk 1.'],
+  obs: [
+    'You are in the middle of a room.',
+    'On the shelf 1, you see a mug 1.',
+    'You pick up the mug 1 from the shelf 1.',
+    'On the desk 1, you see a pen 1.',
+  ],
+  next_obs: [
+    'On the shelf 1, you see a mug 1.',
+    'You pick up the mug 1 from the shelf 1.',
+    'On the desk 1, you see a pen 1.',
+    'You put the mug 1 in/on the desk 1.',
+  ],
   reward: [0, 0, 0, 1],
   score: [0, 0, 0, 1],
   done: [false, false, false, true],
-  local_progress: [['None', 'Seen: mug 1 at the shelf 1.', 'Holding the mug 1.'], ['None', 'At the desk 1.', 'Put the mug 1 on the desk 1.']],
+  local_progress: [
+    ['None', 'Seen: mug 1 at the shelf 1.', 'Holding the mug 1.'],
+    ['None', 'At the desk 1.', 'Put the mug 1 on the desk 1.'],
+  ],
 };
 
 test('STEP-HRL trajectory objects: a hand-written ScienceWorld file imports with its subtasks, progress and looks', () => {
@@ -221,24 +292,48 @@ test('STEP-HRL trajectory objects: a hand-written ScienceWorld file imports with
   const f = back.fields;
   assert.deepEqual([f.env, f.task, f.variation, f.split, f.agent], ['scienceworld', 'task3', 17, 'train', 'imported-steprl-raw']);
   assert.equal(f.taskDescription, 'Your task is to boil water.', 'the "Task Description:" label goes');
-  assert.deepEqual([f.initialObservation, f.initialLook, f.initialInventory], ['This room is called the hallway.', 'hallway look', 'In your inventory, you see: an orange']);
-  assert.deepEqual(back.children.steps.map((s) => [s.idx, s.action, s.observation, s.look, s.score, s.reward]), [
-    [0, 'open door to kitchen', 'The door is now open.', 'hallway look, door open', 0, 0],
-    [1, 'go to kitchen', 'You move to the kitchen.', 'kitchen look', 8, 0.08],
-    [2, 'move pot to sink', 'You move the pot to the sink.', 'kitchen look, pot in sink', 18, 0.1],
-  ]);
-  assert.deepEqual(back.children.subtasks!.map((s) => [s.name, s.firstStep, s.lastStep]), [['go to the kitchen', 0, 1], ['fill the pot', 2, 2]]);
+  assert.deepEqual(
+    [f.initialObservation, f.initialLook, f.initialInventory],
+    ['This room is called the hallway.', 'hallway look', 'In your inventory, you see: an orange'],
+  );
+  assert.deepEqual(
+    back.children.steps.map((s) => [s.idx, s.action, s.observation, s.look, s.score, s.reward]),
+    [
+      [0, 'open door to kitchen', 'The door is now open.', 'hallway look, door open', 0, 0],
+      [1, 'go to kitchen', 'You move to the kitchen.', 'kitchen look', 8, 0.08],
+      [2, 'move pot to sink', 'You move the pot to the sink.', 'kitchen look, pot in sink', 18, 0.1],
+    ],
+  );
+  assert.deepEqual(
+    back.children.subtasks!.map((s) => [s.name, s.firstStep, s.lastStep]),
+    [
+      ['go to the kitchen', 0, 1],
+      ['fill the pot', 2, 2],
+    ],
+  );
   // "None" opens each list; the last subtask's final update was never written, so step 2 has no progress.
-  assert.deepEqual(back.children.progress!.map((p) => [p.step, p.text]), [[0, 'Opened the door to the kitchen.'], [1, 'In the kitchen.']]);
+  assert.deepEqual(
+    back.children.progress!.map((p) => [p.step, p.text]),
+    [
+      [0, 'Opened the door to the kitchen.'],
+      [1, 'In the kitchen.'],
+    ],
+  );
   assert.deepEqual([f.score, f.won], [18, false]);
 });
 
 test('STEP-HRL trajectory objects: a hand-written ALFWorld file says its environment, game, split and task type', () => {
   const back = parseStepRlRaw(JSON.stringify(handWrittenAlfworld), { file: 'alfworld_12.json' });
   const f = back.fields;
-  assert.deepEqual([f.env, f.game, f.split, f.task], ['alfworld', 'json_2.1.1/train/pick_and_place_simple-Mug-None-Desk-308/trial_T2019', 'train', 'pick_and_place_simple']);
+  assert.deepEqual(
+    [f.env, f.game, f.split, f.task],
+    ['alfworld', 'json_2.1.1/train/pick_and_place_simple-Mug-None-Desk-308/trial_T2019', 'train', 'pick_and_place_simple'],
+  );
   assert.deepEqual([f.score, f.won, back.children.steps.at(-1)!.won], [100, true, true]);
-  assert.deepEqual(back.children.progress!.map((p) => p.step), [0, 1, 2, 3]);
+  assert.deepEqual(
+    back.children.progress!.map((p) => p.step),
+    [0, 1, 2, 3],
+  );
   assert.equal(back.children.steps[0]!.look, null);
 });
 
@@ -263,9 +358,17 @@ test('STEP-HRL trajectory objects: our export writes the layout the reference co
     assert.deepEqual(back.children.steps, original.steps);
     assert.deepEqual(back.children.subtasks, original.subtasks);
     const lastStep = original.steps.length - 1;
-    assert.deepEqual(back.children.progress, original.progress.filter((p) => p.step !== lastStep), 'all but the final update');
-    assert.deepEqual([back.fields.env, back.fields.initialLook, back.fields.initialObservation], [original.env, original.initialLook, original.initialObservation]);
-    if (original.env === 'alfworld') assert.deepEqual([back.fields.game, back.fields.task, back.fields.split], [original.game, original.task, 'valid_train']);
+    assert.deepEqual(
+      back.children.progress,
+      original.progress.filter((p) => p.step !== lastStep),
+      'all but the final update',
+    );
+    assert.deepEqual(
+      [back.fields.env, back.fields.initialLook, back.fields.initialObservation],
+      [original.env, original.initialLook, original.initialObservation],
+    );
+    if (original.env === 'alfworld')
+      assert.deepEqual([back.fields.game, back.fields.task, back.fields.split], [original.game, original.task, 'valid_train']);
   }
 });
 
@@ -275,7 +378,10 @@ test('STEP-HRL trajectory objects: broken length rules are each reported at the 
     obs: handWrittenScienceWorld.obs.slice(0, 2),
     look: handWrittenScienceWorld.look.slice(0, 3),
     group_action: [['open door to kitchen', 'go to the kitchen'], ['move pot to sink']],
-    local_progress: [['Opened the door.', 'x', 'y'], ['None', 'a', 'b', 'c']],
+    local_progress: [
+      ['Opened the door.', 'x', 'y'],
+      ['None', 'a', 'b', 'c'],
+    ],
   };
   const text = JSON.stringify(broken, null, 2);
   const lineOfKey = (key: string) => text.split('\n').findIndex((l) => l.startsWith(`  "${key}"`)) + 1;
@@ -290,27 +396,44 @@ test('STEP-HRL trajectory objects: broken length rules are each reported at the 
   assert.equal(error.problems.length, 5);
 
   const typed = importError(() => parseStepRlRaw(JSON.stringify({ ...handWrittenAlfworld, score: [0, 0, '0', 1] }, null, 2), { file: 'a.json' }));
-  assert.deepEqual(typed.problems.map((p) => p.path), ['score[2]']);
-  const noEnv = importError(() => parseStepRlRaw(JSON.stringify({ ...handWrittenScienceWorld, look: undefined, inventory: undefined }), { file: 'a.json' }));
+  assert.deepEqual(
+    typed.problems.map((p) => p.path),
+    ['score[2]'],
+  );
+  const noEnv = importError(() =>
+    parseStepRlRaw(JSON.stringify({ ...handWrittenScienceWorld, look: undefined, inventory: undefined }), { file: 'a.json' }),
+  );
   assert.match(noEnv.problems[0]!.message, /does not say its environment.*pass --env/);
 });
 
 test('STEP-HRL trajectory objects: an episode without subtasks cannot be exported in this layout', () => {
-  assert.throws(() => episodeToStepRlTrajectory({ ...boil, subtasks: [], progress: [] }), (e: Error) => e instanceof ExportError && /annotate it first/.test(e.message));
+  assert.throws(
+    () => episodeToStepRlTrajectory({ ...boil, subtasks: [], progress: [] }),
+    (e: Error) => e instanceof ExportError && /annotate it first/.test(e.message),
+  );
 });
 
 test('ETO: ScienceWorld and ALFWorld conversations come back with the same actions and observations', () => {
   const conversations = [episodeToEto(boil), episodeToEto(household)];
   assert.equal(conversations[0]!.id, '0_0');
-  assert.deepEqual(conversations[0]!.conversations.slice(0, 2).map((t) => t.from), ['human', 'gpt']);
+  assert.deepEqual(
+    conversations[0]!.conversations.slice(0, 2).map((t) => t.from),
+    ['human', 'gpt'],
+  );
   assert.match(conversations[0]!.conversations[2]!.value, /^Task Description:\nYour task is to boil water/);
   assert.match(conversations[1]!.conversations[2]!.value, /^You are in the middle of a room[\s\S]*\n\nYour task is to: /);
   assert.equal(conversations[1]!.conversations[3]!.value, `Thought: get ready\nAction: ${household.steps[0]!.action}`);
 
   const [sw, alf] = parseEto(JSON.stringify(conversations, null, 2), { file: 'eto.json' });
-  for (const [back, original] of [[sw!, boil], [alf!, household]] as const) {
+  for (const [back, original] of [
+    [sw!, boil],
+    [alf!, household],
+  ] as const) {
     assert.equal(back.fields.env, original.env);
-    assert.deepEqual(back.children.steps.map((s) => [s.action, s.observation, s.invalid]), original.steps.map((s) => [s.action, s.observation, s.invalid]));
+    assert.deepEqual(
+      back.children.steps.map((s) => [s.action, s.observation, s.invalid]),
+      original.steps.map((s) => [s.action, s.observation, s.invalid]),
+    );
     assert.equal(back.fields.taskDescription, original.taskDescription);
     assert.deepEqual([back.fields.score, back.fields.won, back.children.steps.at(-1)!.done], [100, true, true]);
     assert.deepEqual([back.children.subtasks, back.children.progress, back.fields.agent], [[], [], 'imported-eto']);
@@ -325,10 +448,20 @@ test("ETO: in ETO's own layout the in-context example is not part of the episode
   const { conversations } = episodeToEto(household);
   const [instruction, ok, task, ...episode] = conversations;
   // ETO's files: instruction, "OK", an example task with its turns, then the task; the expert's last action ends it.
-  const example = [{ from: 'human' as const, value: 'You are in the middle of a room.\n\nYour task is to: put a mug in cabinet.' }, ...episode.slice(0, 3)];
-  const etoLayout = { id: 'alfworld_7', game_file: `data/${household.game}`, conversations: [instruction!, ok!, ...example, task!, ...episode.slice(0, -1)] };
+  const example = [
+    { from: 'human' as const, value: 'You are in the middle of a room.\n\nYour task is to: put a mug in cabinet.' },
+    ...episode.slice(0, 3),
+  ];
+  const etoLayout = {
+    id: 'alfworld_7',
+    game_file: `data/${household.game}`,
+    conversations: [instruction!, ok!, ...example, task!, ...episode.slice(0, -1)],
+  };
   const [back] = parseEto(JSON.stringify([etoLayout]), { file: 'alfworld_sft.json' });
-  assert.deepEqual(back!.children.steps.map((s) => s.action), household.steps.map((s) => s.action));
+  assert.deepEqual(
+    back!.children.steps.map((s) => s.action),
+    household.steps.map((s) => s.action),
+  );
   assert.equal(back!.children.steps.at(-1)!.observation, '');
   assert.deepEqual([back!.fields.game, back!.fields.task, back!.fields.taskDescription], [household.game, household.task, household.taskDescription]);
   assert.deepEqual([back!.fields.score, back!.fields.won], [0, false]);
@@ -356,6 +489,19 @@ test('ETO: malformed files are refused with the line at fault', () => {
   const syntax = importError(() => parseEto(text.replace('"OK"', '"OK",'), { file: 'eto.json' }));
   assert.equal(syntax.problems[0]!.line, text.split('\n').findIndex((l) => l.includes('"OK"')) + 2);
 
-  const unknown = importError(() => parseEto(JSON.stringify([{ id: 'x', conversations: [{ from: 'human', value: 'Hello' }, { from: 'gpt', value: 'Action: wait' }] }]), { file: 'eto.json' }));
+  const unknown = importError(() =>
+    parseEto(
+      JSON.stringify([
+        {
+          id: 'x',
+          conversations: [
+            { from: 'human', value: 'Hello' },
+            { from: 'gpt', value: 'Action: wait' },
+          ],
+        },
+      ]),
+      { file: 'eto.json' },
+    ),
+  );
   assert.match(unknown.problems[0]!.message, /cannot tell whether this is a ScienceWorld or an ALFWorld trajectory/);
 });

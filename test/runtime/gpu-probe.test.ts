@@ -32,28 +32,51 @@ test('a real probe decodes with what auto picks here, and its answer is kept for
 
 test('a backend that aborts the process is a crash, named with its backend; a JavaScript error is not, and is not kept', async () => {
   const cacheFile = path.join(dir, 'crash.json');
-  const crash = await probeGpu({ gpu: 'cuda', exclude: [] }, {
-    modelPath: model,
-    cacheFile,
-    command: nodeScript(`console.log(JSON.stringify({ backend: 'cuda' })); console.error('ggml-cuda.cu:108: CUDA error: the provided PTX was compiled with an unsupported toolchain'); process.abort();`),
-  });
+  const crash = await probeGpu(
+    { gpu: 'cuda', exclude: [] },
+    {
+      modelPath: model,
+      cacheFile,
+      command: nodeScript(
+        `console.log(JSON.stringify({ backend: 'cuda' })); console.error('ggml-cuda.cu:108: CUDA error: the provided PTX was compiled with an unsupported toolchain'); process.abort();`,
+      ),
+    },
+  );
   assert.equal(crash.ok, false);
   assert.equal(crash.crashed, true);
   assert.equal(crash.backend, 'cuda');
   assert.match(crash.detail, /CUDA backend was killed by SIGABRT: .*unsupported toolchain/);
   assert.equal((await probeGpu({ gpu: 'cuda', exclude: [] }, { modelPath: model, cacheFile, command: nodeScript('process.exit(0)') })).cached, true);
 
-  const thrown = await probeGpu({ gpu: 'vulkan', exclude: [] }, { modelPath: model, cacheFile, command: nodeScript(`throw new Error('not a GGUF file')`) });
+  const thrown = await probeGpu(
+    { gpu: 'vulkan', exclude: [] },
+    { modelPath: model, cacheFile, command: nodeScript(`throw new Error('not a GGUF file')`) },
+  );
   assert.equal(thrown.crashed, false);
   assert.match(thrown.detail, /exited with code 1/);
-  assert.equal((await probeGpu({ gpu: 'vulkan', exclude: [] }, { modelPath: model, cacheFile, command: nodeScript('process.exit(2)') })).cached, false);
+  assert.equal(
+    (await probeGpu({ gpu: 'vulkan', exclude: [] }, { modelPath: model, cacheFile, command: nodeScript('process.exit(2)') })).cached,
+    false,
+  );
 });
 
 test('auto passes over a backend that crashes; a named one that crashes is a clear error; off skips the probe', async () => {
-  const fake = (answers: Record<string, Partial<GpuProbeResult>>) => async (request: ProbedRequest): Promise<GpuProbeResult> => ({
-    backend: 'cpu', ok: true, crashed: false, detail: 'decoded on cpu', cached: false, ...answers[JSON.stringify(request)],
-  });
-  const cudaCrashes = { backend: 'cuda' as const, ok: false, crashed: true, detail: 'a test decode with llama.cpp\'s CUDA backend was killed by SIGABRT' };
+  const fake =
+    (answers: Record<string, Partial<GpuProbeResult>>) =>
+    async (request: ProbedRequest): Promise<GpuProbeResult> => ({
+      backend: 'cpu',
+      ok: true,
+      crashed: false,
+      detail: 'decoded on cpu',
+      cached: false,
+      ...answers[JSON.stringify(request)],
+    });
+  const cudaCrashes = {
+    backend: 'cuda' as const,
+    ok: false,
+    crashed: true,
+    detail: "a test decode with llama.cpp's CUDA backend was killed by SIGABRT",
+  };
   const probe = fake({
     [JSON.stringify({ gpu: 'auto', exclude: [] })]: cudaCrashes,
     [JSON.stringify({ gpu: 'auto', exclude: ['cuda'] })]: { backend: 'vulkan', detail: 'decoded on NVIDIA H100' },
@@ -62,7 +85,10 @@ test('auto passes over a backend that crashes; a named one that crashes is a cle
   const auto = await usableGpu('auto', model, probe);
   assert.deepEqual(auto.gpu, { type: 'auto', exclude: ['cuda'] });
   assert.match(auto.note!, /CUDA backend crashed its test decode .*; using VULKAN/);
-  await assert.rejects(usableGpu('cuda', model, probe), (e: unknown) => e instanceof GpuUnusableError && /CUDA backend cannot run here: .*SIGABRT.*--gpu auto, vulkan or cpu/.test(e.message));
+  await assert.rejects(
+    usableGpu('cuda', model, probe),
+    (e: unknown) => e instanceof GpuUnusableError && /CUDA backend cannot run here: .*SIGABRT.*--gpu auto, vulkan or cpu/.test(e.message),
+  );
   assert.deepEqual(await usableGpu('auto', model, fake({})), { gpu: 'auto', note: null });
   assert.deepEqual(await usableGpu(false, model, probe), { gpu: false, note: null });
   process.env.STEPHRL_GPU_PROBE = 'off';

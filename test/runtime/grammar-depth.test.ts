@@ -11,7 +11,13 @@ test('nesting depth counts parentheses only where the parser sees them', () => {
 });
 
 test("the agents' own command grammars stay far below the limit", () => {
-  const commands = ['go to countertop 1', 'go to countertop 12', 'take apple 1 from countertop 1', 'put apple 1 in/on fridge 1', 'examine the very long receptacle name 17'];
+  const commands = [
+    'go to countertop 1',
+    'go to countertop 12',
+    'take apple 1 from countertop 1',
+    'put apple 1 in/on fridge 1',
+    'examine the very long receptacle name 17',
+  ];
   const depth = grammarNestingDepth(commandGrammar(commands, { withSubtaskFlag: true }));
   assert.ok(depth > 0 && depth < MAX_GRAMMAR_NESTING / 10, String(depth));
 });

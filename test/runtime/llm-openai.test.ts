@@ -90,7 +90,10 @@ test('port 0 binds a free port and the URL says which', () => {
 
 test('GET /v1/models lists the model, and the client takes its id and context from there', async () => {
   const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string; max_model_len: number }> };
-  assert.deepEqual(listed.data.map((m) => [m.id, m.max_model_len]), [['tiny.gguf', 1024]]);
+  assert.deepEqual(
+    listed.data.map((m) => [m.id, m.max_model_len]),
+    [['tiny.gguf', 1024]],
+  );
 
   const client = await connectOpenAiModel({ baseUrl: `${server.url}/v1/` });
   assert.deepEqual(client.info, {
@@ -103,7 +106,10 @@ test('GET /v1/models lists the model, and the client takes its id and context fr
   });
   const sized = await connectOpenAiModel({ baseUrl: server.url, contextSize: 512 });
   assert.equal(sized.info.contextSize, 512);
-  await assert.rejects(connectOpenAiModel({ baseUrl: server.url, model: 'gpt-4' }), (e: unknown) => e instanceof ModelError && /no model 'gpt-4'.*tiny\.gguf/.test(e.message));
+  await assert.rejects(
+    connectOpenAiModel({ baseUrl: server.url, model: 'gpt-4' }),
+    (e: unknown) => e instanceof ModelError && /no model 'gpt-4'.*tiny\.gguf/.test(e.message),
+  );
 });
 
 test('a completion over HTTP is the embedded model’s own answer, with its token counts', async () => {
@@ -137,7 +143,10 @@ test('alternating prompt kinds each reuse their own session cache (prefix affini
     }
   }
   // From the second round on, each prompt lands on the session that last served its kind: most of it is cached.
-  assert.ok(cached.every((share) => share > 0.7), `cached shares ${cached.map((c) => c.toFixed(2))}`);
+  assert.ok(
+    cached.every((share) => share > 0.7),
+    `cached shares ${cached.map((c) => c.toFixed(2))}`,
+  );
   await session.close();
 });
 
@@ -203,14 +212,20 @@ test('bad requests answer 400, 404, 413 and 415 with a message', async () => {
   const tooLong = await post('/v1/completions', JSON.stringify({ prompt: 'x', max_tokens: 5000 }));
   assert.equal(tooLong.status, 400);
   // The message names what was asked and what fits, never a negative size.
-  assert.match(((await tooLong.json()) as { error: { message: string } }).error.message, /asks for up to 5000 answer tokens, but the context holds \d+ in all/);
+  assert.match(
+    ((await tooLong.json()) as { error: { message: string } }).error.message,
+    /asks for up to 5000 answer tokens, but the context holds \d+ in all/,
+  );
 
   // A grammar nested deeper than llama.cpp's recursive parser survives is refused; the server lives on.
   const deep = `root ::= ${'('.repeat(20_000)}"a"${')'.repeat(20_000)}`;
   const tooDeep = await post('/v1/completions', JSON.stringify({ prompt: 'x', max_tokens: 2, grammar: deep }));
   assert.equal(tooDeep.status, 400);
   assert.match(((await tooDeep.json()) as { error: { message: string } }).error.message, /the grammar nests 20000 levels deep; at most 2000/);
-  const shallow = await post('/v1/completions', JSON.stringify({ prompt: 'x', max_tokens: 2, grammar: `root ::= ${'('.repeat(50)}"a"${')'.repeat(50)}` }));
+  const shallow = await post(
+    '/v1/completions',
+    JSON.stringify({ prompt: 'x', max_tokens: 2, grammar: `root ::= ${'('.repeat(50)}"a"${')'.repeat(50)}` }),
+  );
   assert.equal(shallow.status, 200);
   assert.equal(((await shallow.json()) as { choices: Array<{ text: string }> }).choices[0]!.text, 'a');
 
@@ -224,7 +239,11 @@ test('with a token, a request without it is refused (401) and the client sends i
   try {
     const body = JSON.stringify({ prompt: 'x', max_tokens: 1 });
     const ask = (authorization?: string) =>
-      fetch(`${guarded.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+      fetch(`${guarded.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      });
     assert.equal((await ask()).status, 401);
     assert.equal((await ask('Bearer wrong!')).status, 401);
     assert.match(((await (await ask('Bearer s3cre')).json()) as { error: { message: string } }).error.message, /Authorization: Bearer <token>/);

@@ -30,7 +30,22 @@ test('stephrl annotate --annotator model: the model names the segments and write
   const demos = await runCli(['demos', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '2', '--db', db]);
   assert.equal(demos.code, 0, demos.stderr);
 
-  const run = await runCli(['annotate', '--annotator', 'model', '--model', modelPath, '--gpu', 'cpu', '--threads', '1', '--context-size', '4096', '--db', db, '--json']);
+  const run = await runCli([
+    'annotate',
+    '--annotator',
+    'model',
+    '--model',
+    modelPath,
+    '--gpu',
+    'cpu',
+    '--threads',
+    '1',
+    '--context-size',
+    '4096',
+    '--db',
+    db,
+    '--json',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout).written, 2);
 
@@ -40,12 +55,18 @@ test('stephrl annotate --annotator model: the model names the segments and write
       const episode = await store.episodes.get(summary.id);
       const rule = RULE_ANNOTATORS.alfworld(annotatable(episode));
       // The rule segmentation is kept; the names and progress are the model's.
-      assert.deepEqual(episode.subtasks.map((s) => [s.firstStep, s.lastStep]), rule.subtasks.map((s) => [s.firstStep, s.lastStep]));
+      assert.deepEqual(
+        episode.subtasks.map((s) => [s.firstStep, s.lastStep]),
+        rule.subtasks.map((s) => [s.firstStep, s.lastStep]),
+      );
       assert.ok(episode.subtasks.every((s) => s.provenance === 'model' && s.name.trim().length > 0));
       assert.equal(episode.progress.length, episode.stepCount);
       assert.ok(episode.progress.every((p) => p.provenance === 'model' && p.text.length > 0));
       const history = await store.annotations.history(summary.id);
-      assert.ok(history.some((edit) => edit.actor === 'model-annotator:tiny.gguf'), 'the audit trail names the model');
+      assert.ok(
+        history.some((edit) => edit.actor === 'model-annotator:tiny.gguf'),
+        'the audit trail names the model',
+      );
     }
   } finally {
     await store.close();

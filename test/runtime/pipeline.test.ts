@@ -16,8 +16,28 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-pipeline-'));
 const model = path.join(dir, 'tiny.gguf');
 const db = path.join(dir, 'pipeline.db');
 const out = path.join(dir, 'out');
-const args = ['pipeline', '--env', 'alfworld', '--model', model, '--db', db, '--out', out, '--gpu', 'cpu', '--threads', '1',
-  '--bc-steps', '2', '--rl-steps', '2', '--config', JSON.stringify({ max_length: 4096 }), '--json'];
+const args = [
+  'pipeline',
+  '--env',
+  'alfworld',
+  '--model',
+  model,
+  '--db',
+  db,
+  '--out',
+  out,
+  '--gpu',
+  'cpu',
+  '--threads',
+  '1',
+  '--bc-steps',
+  '2',
+  '--rl-steps',
+  '2',
+  '--config',
+  JSON.stringify({ max_length: 4096 }),
+  '--json',
+];
 
 before(async () => {
   const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
@@ -37,7 +57,10 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
   const first = await runCli(args, { timeoutMs: 900_000 });
   assert.equal(first.code, 0, first.stderr);
   const result = JSON.parse(first.stdout);
-  assert.deepEqual(result.rows.map((r: { label: string }) => r.label), ['base model, ReAct', 'base model, STEP-HRL', 'after BC', 'after BC + offline RL']);
+  assert.deepEqual(
+    result.rows.map((r: { label: string }) => r.label),
+    ['base model, ReAct', 'base model, STEP-HRL', 'after BC', 'after BC + offline RL'],
+  );
   assert.equal(result.rows[0].agent, 'react');
   assert.equal(result.rows[2].adapter, result.bc.adapterGguf);
   assert.equal(result.rows[3].adapter, result.rl.adapterGguf);
@@ -54,7 +77,10 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
     // The evaluations of each trained adapter are on its training run's curves, at the step the adapter was taken from.
     for (const trained of [result.bc, result.rl]) {
       const points = (await store.runs.metrics(trained.runId)).filter((m) => m.name === 'eval/valid_seen/successRate');
-      assert.deepEqual(points.map((m) => [m.step, m.value]), [[2, result.rows.find((r: { adapter: string }) => r.adapter === trained.adapterGguf).successRate]]);
+      assert.deepEqual(
+        points.map((m) => [m.step, m.value]),
+        [[2, result.rows.find((r: { adapter: string }) => r.adapter === trained.adapterGguf).successRate]],
+      );
     }
     const collected = await store.episodes.list({ source: 'policy', adapter: result.bc.adapterGguf, agent: 'stephrl@t1' });
     assert.equal(collected.length, 2);
@@ -66,7 +92,10 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
   const all = await runs();
   assert.equal(count(all, 'eval'), 4); // base ReAct, base STEP-HRL, after BC, after BC + RL
   assert.equal(count(all, 'train'), 2);
-  assert.ok(all.every((r) => r.status === 'complete'), JSON.stringify(all));
+  assert.ok(
+    all.every((r) => r.status === 'complete'),
+    JSON.stringify(all),
+  );
 
   const before = await runs();
   const second = await runCli(args, { timeoutMs: 300_000 });
@@ -80,8 +109,10 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
   const third = await runCli([...args, '--baselines'], { timeoutMs: 900_000 });
   assert.equal(third.code, 0, third.stderr);
   const withBaselines = JSON.parse(third.stdout);
-  assert.deepEqual(withBaselines.rows.map((r: { label: string }) => r.label),
-    ['base model, ReAct', 'base model, STEP-HRL', 'flat BC (ReAct)', 'history-HRL BC', 'after BC', 'after BC + offline RL']);
+  assert.deepEqual(
+    withBaselines.rows.map((r: { label: string }) => r.label),
+    ['base model, ReAct', 'base model, STEP-HRL', 'flat BC (ReAct)', 'history-HRL BC', 'after BC', 'after BC + offline RL'],
+  );
   const flat = withBaselines.rows[2];
   const history = withBaselines.rows[3];
   assert.deepEqual([flat.agent, flat.adapter, flat.episodes], ['react', withBaselines.baselines.react.adapterGguf, 2]);
@@ -102,7 +133,10 @@ test('stephrl pipeline runs every stage into the store, and a second run redoes 
 });
 
 test('the offline-RL critics score an episode evaluated with the RL adapter: V, Q and advantage for each decision', async () => {
-  const rlDir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith('rl-'))!);
+  const rlDir = path.join(
+    out,
+    fs.readdirSync(out).find((d) => d.startsWith('rl-'))!,
+  );
   const store = await DatasetStore.open(db);
   try {
     const [episode] = await store.episodes.list({ source: 'policy', agent: 'stephrl', adapter: path.join(rlDir, 'final', 'adapter.gguf') });
@@ -128,7 +162,11 @@ test('the offline-RL critics score an episode evaluated with the RL adapter: V, 
     const refused = await criticValues(store, { episodeId: episode.id });
     assert.deepEqual(refused.values, []);
     assert.match(refused.reason!, /was not exported by a training run of this dataset/);
-    assert.equal((await criticValues(store, { episodeId: episode.id, checkpoint: path.dirname(foreign), model })).reason, null, 'a named checkpoint is scored');
+    assert.equal(
+      (await criticValues(store, { episodeId: episode.id, checkpoint: path.dirname(foreign), model })).reason,
+      null,
+      'a named checkpoint is scored',
+    );
     await store.db.run('UPDATE episodes SET adapter = ? WHERE id = ?', [path.join(rlDir, 'final', 'adapter.gguf'), episode.id]);
     // An episode that ran without an adapter says why it has no values.
     const [base] = await store.episodes.list({ source: 'policy', adapter: null });
@@ -142,8 +180,29 @@ test('the offline-RL critics score an episode evaluated with the RL adapter: V, 
 
 test('stephrl collect samples from a training folder with the base model it names', async () => {
   const bcDir = fs.readdirSync(out).find((d) => d.startsWith('bc-'))!;
-  const r = await runCli(['collect', '--env', 'alfworld', '--checkpoint', path.join(out, bcDir), '--split', 'valid_seen', '--episodes', '1',
-    '--max-steps', '3', '--gpu', 'cpu', '--threads', '1', '--db', db, '--json'], { timeoutMs: 300_000 });
+  const r = await runCli(
+    [
+      'collect',
+      '--env',
+      'alfworld',
+      '--checkpoint',
+      path.join(out, bcDir),
+      '--split',
+      'valid_seen',
+      '--episodes',
+      '1',
+      '--max-steps',
+      '3',
+      '--gpu',
+      'cpu',
+      '--threads',
+      '1',
+      '--db',
+      db,
+      '--json',
+    ],
+    { timeoutMs: 300_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.agent, 'stephrl@t1');
@@ -154,12 +213,40 @@ test('stephrl collect samples from a training folder with the base model it name
 });
 
 test('stephrl models ship writes a card from what the dataset measured, and models list shows it', async () => {
-  const bcDir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith('bc-'))!);
+  const bcDir = path.join(
+    out,
+    fs.readdirSync(out).find((d) => d.startsWith('bc-'))!,
+  );
   const shipDir = path.join(dir, 'adapters');
-  const refused = await runCli(['models', 'ship', 'Bad Name', '--adapter', path.join(bcDir, 'final', 'adapter.gguf'), '--title', 't', '--db', db, '--dir', shipDir]);
+  const refused = await runCli([
+    'models',
+    'ship',
+    'Bad Name',
+    '--adapter',
+    path.join(bcDir, 'final', 'adapter.gguf'),
+    '--title',
+    't',
+    '--db',
+    db,
+    '--dir',
+    shipDir,
+  ]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /lower-case letters, digits and dashes/);
-  const r = await runCli(['models', 'ship', 'tiny-bc', '--adapter', path.join(bcDir, 'final', 'adapter.gguf'), '--title', 'tiny BC', '--db', db, '--dir', shipDir, '--json']);
+  const r = await runCli([
+    'models',
+    'ship',
+    'tiny-bc',
+    '--adapter',
+    path.join(bcDir, 'final', 'adapter.gguf'),
+    '--title',
+    'tiny BC',
+    '--db',
+    db,
+    '--dir',
+    shipDir,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const shipped = JSON.parse(r.stdout);
   assert.equal(shipped.baseModel, 'tiny.gguf');

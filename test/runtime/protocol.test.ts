@@ -55,7 +55,10 @@ test('every error meant for a person carries one JSON-RPC code and one exit code
   ];
   for (const [error, rpcCode, exitCode, name] of cases) {
     assert.ok(error instanceof StudioError, name);
-    assert.deepEqual([error.name, (error as InstanceType<typeof StudioError>).rpcCode, (error as InstanceType<typeof StudioError>).exitCode], [name, rpcCode, exitCode]);
+    assert.deepEqual(
+      [error.name, (error as InstanceType<typeof StudioError>).rpcCode, (error as InstanceType<typeof StudioError>).exitCode],
+      [name, rpcCode, exitCode],
+    );
   }
   assert.equal(new Set(Object.values(ErrorCodes)).size, Object.keys(ErrorCodes).length, 'codes are distinct');
 });

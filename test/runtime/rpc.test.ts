@@ -46,7 +46,10 @@ test('expert steps stream as notifications, and engine errors come back as error
     token: 't1',
   });
   assert.equal(trajectory.summary.score, 100);
-  assert.deepEqual(streamed, trajectory.steps.map((s) => s.steps));
+  assert.deepEqual(
+    streamed,
+    trajectory.steps.map((s) => s.steps),
+  );
   await assert.rejects(
     sendRequest(connection, 'env/runExpert', { episode: { env: 'scienceworld', task: 'boill', variation: 0 } }),
     (e: unknown) => e instanceof ResponseError && e.code === -32001 && /unknown ScienceWorld task/.test(e.message),
@@ -66,10 +69,19 @@ test('dataset: read an episode, edit its annotations, refused edits and undo', a
     const set = await sendRequest(connection, 'dataset/editAnnotation', {
       db,
       episodeId: episode.id,
-      edit: { op: 'setSubtasks', subtasks: [{ name: 'find it', firstStep: 0, lastStep: 0 }, { name: 'place it', firstStep: 1, lastStep: n - 1 }] },
+      edit: {
+        op: 'setSubtasks',
+        subtasks: [
+          { name: 'find it', firstStep: 0, lastStep: 0 },
+          { name: 'place it', firstStep: 1, lastStep: n - 1 },
+        ],
+      },
       actor: 'user:rpc',
     });
-    assert.deepEqual(set.subtasks.map((s) => s.name), ['find it', 'place it']);
+    assert.deepEqual(
+      set.subtasks.map((s) => s.name),
+      ['find it', 'place it'],
+    );
     await assert.rejects(
       sendRequest(connection, 'dataset/editAnnotation', { db, episodeId: episode.id, edit: { op: 'merge', subtask: 1 } }),
       (e: unknown) => e instanceof ResponseError && e.code === -32003 && /nothing after it to merge with/.test(e.message),
@@ -81,7 +93,13 @@ test('dataset: read an episode, edit its annotations, refused edits and undo', a
     const undone = await sendRequest(connection, 'dataset/undoAnnotation', { db, episodeId: episode.id });
     assert.deepEqual(undone.subtasks, []);
     const { edits } = await sendRequest(connection, 'dataset/annotationHistory', { db, episodeId: episode.id });
-    assert.deepEqual(edits.map((e) => [e.operation, e.actor]), [['setSubtasks', 'user:rpc'], ['undo', 'user:editor']]);
+    assert.deepEqual(
+      edits.map((e) => [e.operation, e.actor]),
+      [
+        ['setSubtasks', 'user:rpc'],
+        ['undo', 'user:editor'],
+      ],
+    );
     const stats = await sendRequest(connection, 'dataset/stats', { db });
     assert.equal(stats.episodes.total, 1);
     await assert.rejects(
@@ -100,7 +118,12 @@ test('agent/evaluate runs an agent with progress notifications; cancelling inter
   writeTinyLlamaGguf(modelPath, { nCtx: 8192 });
   const db = path.join(dir, 'eval.db');
   const request = {
-    db, env: 'alfworld' as const, split: 'valid_seen', agent: 'stephrl' as const, limit: 3, maxSteps: 3,
+    db,
+    env: 'alfworld' as const,
+    split: 'valid_seen',
+    agent: 'stephrl' as const,
+    limit: 3,
+    maxSteps: 3,
     model: { path: modelPath, gpu: 'cpu' as const, threads: 1, contextSize: 4096, prefixReuse: true },
   };
   const seen: Array<{ token: string; done: number; total: number }> = [];
@@ -128,7 +151,11 @@ test('agent/evaluate runs an agent with progress notifications; cancelling inter
   assert.equal(episodes.episodes.filter((e) => e.status === 'complete').length, 3);
 
   const { runs } = await sendRequest(connection, 'dataset/listRuns', { db, kind: 'eval' });
-  assert.deepEqual(runs.map((r) => r.status), ['complete', 'interrupted'], 'newest first: the resumed run, then the cancelled one');
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['complete', 'interrupted'],
+    'newest first: the resumed run, then the cancelled one',
+  );
   assert.equal(runs[0]!.metrics['eval/episodes'], 3);
   assert.equal(runs[0]!.metrics['eval/successRate'], summary.successRate);
 
@@ -143,9 +170,18 @@ test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs wi
   const db = path.join(dir, 'jobs.db');
   const ticks: Array<{ token: string; done: number; total: number }> = [];
   onNotification(connection, 'job/progress', (p) => ticks.push(p));
-  const demos = await sendRequest(connection, 'dataset/collectDemonstrations', { db, env: 'alfworld', split: 'valid_seen', limit: 2, token: 'demos' });
+  const demos = await sendRequest(connection, 'dataset/collectDemonstrations', {
+    db,
+    env: 'alfworld',
+    split: 'valid_seen',
+    limit: 2,
+    token: 'demos',
+  });
   assert.deepEqual([demos.stored, demos.failed, demos.interrupted], [2, 0, false]);
-  assert.deepEqual(ticks.filter((t) => t.token === 'demos').map((t) => `${t.done}/${t.total}`), ['0/2', '1/2', '2/2']);
+  assert.deepEqual(
+    ticks.filter((t) => t.token === 'demos').map((t) => `${t.done}/${t.total}`),
+    ['0/2', '1/2', '2/2'],
+  );
   const again = await sendRequest(connection, 'dataset/collectDemonstrations', { db, env: 'alfworld', split: 'valid_seen', limit: 2 });
   assert.equal(again.skipped, 2, 'stored demonstrations are skipped');
   const before = await sendRequest(connection, 'dataset/annotationStatus', { db, filter: { env: 'alfworld' } });
@@ -157,7 +193,11 @@ test('dataset/collectDemonstrations and dataset/annotate run the dataset jobs wi
   assert.ok(after.episodes.every((e) => e.subtasks > 0 && e.provenance.join() === 'rule' && !e.reviewed));
   assert.equal(ticks.filter((t) => t.token === 'annotate').at(-1)?.done, 2);
   await assert.rejects(
-    sendRequest(connection, 'dataset/annotate', { db, annotator: 'model', model: { path: path.join(dir, 'none.gguf'), gpu: 'cpu', prefixReuse: true } }),
+    sendRequest(connection, 'dataset/annotate', {
+      db,
+      annotator: 'model',
+      model: { path: path.join(dir, 'none.gguf'), gpu: 'cpu', prefixReuse: true },
+    }),
     (e: unknown) => e instanceof ResponseError && e.code === -32005,
   );
 
@@ -188,13 +228,24 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   }
   const ticks: Array<{ token: string; done: number; total: number; label?: string }> = [];
   onNotification(connection, 'job/progress', (p) => ticks.push(p));
-  const request = { db, kind: 'bc' as const, model, steps: 6, out: path.join(dir, 'bc'), cpu: true, config: { max_length: 4096, global_batch_size: 2, micro_batch_size: 2 } };
+  const request = {
+    db,
+    kind: 'bc' as const,
+    model,
+    steps: 6,
+    out: path.join(dir, 'bc'),
+    cpu: true,
+    config: { max_length: 4096, global_batch_size: 2, micro_batch_size: 2 },
+  };
   const source = new CancellationTokenSource();
   const stopped = sendRequest(connection, 'train/run', { ...request, token: 'train' }, source.token);
   assert.ok(await waitFor(() => ticks.some((t) => t.token === 'train' && t.done >= 2), 120_000), 'training reported steps');
   source.cancel();
   // A cancelled request answers either the cancellation error or its (interrupted) result.
-  const first = await stopped.then((r) => r.status, (e: unknown) => (e instanceof ResponseError && e.code === -32800 ? 'cancelled' : String(e)));
+  const first = await stopped.then(
+    (r) => r.status,
+    (e: unknown) => (e instanceof ResponseError && e.code === -32800 ? 'cancelled' : String(e)),
+  );
   assert.ok(['interrupted', 'cancelled'].includes(first), first);
   const [interrupted] = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs;
   assert.equal(interrupted!.status, 'interrupted');
@@ -210,7 +261,10 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   // The Models view's list: the base model passed in, and the exported adapter with its run.
   const models = await sendRequest(connection, 'models/list', { db, extra: [model] });
   assert.ok(models.baseModels.some((m) => m.path === model && m.name === 'tiny.gguf'));
-  assert.deepEqual(models.adapters.map((a) => [a.path, a.runId, a.kind]), [[second.adapterGguf, second.runId, 'bc']]);
+  assert.deepEqual(
+    models.adapters.map((a) => [a.path, a.runId, a.kind]),
+    [[second.adapterGguf, second.runId, 'bc']],
+  );
 
   // Stop Run: a run of this runtime is cancelled; a CLI run on this machine gets SIGTERM; both end interrupted.
   const longer = { ...request, steps: 40, out: path.join(dir, 'bc-long') };
@@ -219,8 +273,26 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   const live = (await sendRequest(connection, 'dataset/listRuns', { db, kind: 'train' })).runs.find((r) => r.status === 'running')!;
   assert.deepEqual(await sendRequest(connection, 'runs/stop', { db, runId: live.id }), { how: 'cancelled' });
   assert.equal((await inRuntime).status, 'interrupted');
-  const cli = spawn(process.execPath, [path.join(root, 'runtime', 'bin', 'stephrl.js'), 'train', 'bc', '--db', db, '--model', model, '--steps', '40',
-    '--out', path.join(dir, 'bc-cli'), '--cpu', '--config', JSON.stringify(request.config)], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const cli = spawn(
+    process.execPath,
+    [
+      path.join(root, 'runtime', 'bin', 'stephrl.js'),
+      'train',
+      'bc',
+      '--db',
+      db,
+      '--model',
+      model,
+      '--steps',
+      '40',
+      '--out',
+      path.join(dir, 'bc-cli'),
+      '--cpu',
+      '--config',
+      JSON.stringify(request.config),
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let cliErr = '';
   cli.stderr.on('data', (d) => (cliErr += d));
   assert.ok(await waitFor(() => /^step 1\b/m.test(cliErr), 120_000), cliErr);

@@ -7,10 +7,29 @@ import * as path from 'node:path';
 import { listShippedAdapters, resolveAdapter } from '../../runtime/src/llm/shipped-adapters';
 
 const card = {
-  name: 'alfworld', title: 'STEP-HRL BC on ALFWorld', env: 'alfworld', baseModel: 'SmolLM2-135M-Instruct.Q4_1.gguf', agent: 'stephrl',
-  data: 'tidied expert demonstrations of the 200 valid_train games', command: 'stephrl pipeline --recipe alfworld', steps: 192,
-  trainSeconds: 5400, machine: '2-core AMD EPYC', config: { bc_lr: 0.001 }, createdAt: '2026-11-30',
-  scores: [{ split: 'valid_seen', constrained: false, episodes: 12, successRate: 0.25, successInterval: [0.089, 0.532], meanSteps: 30, command: 'stephrl eval' }],
+  name: 'alfworld',
+  title: 'STEP-HRL BC on ALFWorld',
+  env: 'alfworld',
+  baseModel: 'SmolLM2-135M-Instruct.Q4_1.gguf',
+  agent: 'stephrl',
+  data: 'tidied expert demonstrations of the 200 valid_train games',
+  command: 'stephrl pipeline --recipe alfworld',
+  steps: 192,
+  trainSeconds: 5400,
+  machine: '2-core AMD EPYC',
+  config: { bc_lr: 0.001 },
+  createdAt: '2026-11-30',
+  scores: [
+    {
+      split: 'valid_seen',
+      constrained: false,
+      episodes: 12,
+      successRate: 0.25,
+      successInterval: [0.089, 0.532],
+      meanSteps: 30,
+      command: 'stephrl eval',
+    },
+  ],
 };
 
 function folder(cards: Record<string, unknown>): string {
@@ -31,7 +50,10 @@ test('a shipped adapter is found by name, a path stays a path, an unknown name s
   assert.equal(resolveAdapter('alfworld', dir).path, listed!.path);
   assert.equal(resolveAdapter('alfworld', dir).shipped?.steps, 192);
   assert.deepEqual(resolveAdapter('./some/adapter.gguf', dir), { path: path.resolve('./some/adapter.gguf'), shipped: null });
-  assert.throws(() => resolveAdapter('scienceworld', dir), /no adapter file 'scienceworld' and no shipped adapter of that name \(shipped: alfworld\)/);
+  assert.throws(
+    () => resolveAdapter('scienceworld', dir),
+    /no adapter file 'scienceworld' and no shipped adapter of that name \(shipped: alfworld\)/,
+  );
   // A file of that name in the working directory wins over the shipped one.
   const cwd = process.cwd();
   const here = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-cwd-'));

@@ -15,9 +15,15 @@ test('ALFWorld: --games picks exactly the named games in split order, by key or 
     const keys = [episodeName(all[7]!.fields), episodeName(all[2]!.fields)];
     const folder = `${alfworldData}/${episodeName(all[30]!.fields)}`;
     const chosen = await listSplitItems(pool, { ...selection, games: [...keys, folder] });
-    assert.deepEqual(chosen.map((i) => episodeName(i.fields)), [all[2], all[7], all[30]].map((i) => episodeName(i!.fields)));
+    assert.deepEqual(
+      chosen.map((i) => episodeName(i.fields)),
+      [all[2], all[7], all[30]].map((i) => episodeName(i!.fields)),
+    );
     assert.equal((await listSplitItems(pool, { ...selection, games: keys, limit: 1 })).length, 1);
-    await assert.rejects(listSplitItems(pool, { ...selection, games: ['json_2.1.1/valid_seen/no-such-task/trial_0'] }), /1 of the episodes asked for is not in alfworld valid_seen: json_2\.1\.1\/valid_seen\/no-such-task\/trial_0/);
+    await assert.rejects(
+      listSplitItems(pool, { ...selection, games: ['json_2.1.1/valid_seen/no-such-task/trial_0'] }),
+      /1 of the episodes asked for is not in alfworld valid_seen: json_2\.1\.1\/valid_seen\/no-such-task\/trial_0/,
+    );
   } finally {
     await pool.close();
   }

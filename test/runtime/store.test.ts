@@ -28,7 +28,13 @@ let episodeIds: number[] = [];
 
 before(async () => {
   store = await DatasetStore.open(dbFile);
-  const report = await collectDemonstrations(store, { env: 'alfworld', split: 'valid_train', limit: 3, parallel: 1, alfworldData: resolveAlfworldData() });
+  const report = await collectDemonstrations(store, {
+    env: 'alfworld',
+    split: 'valid_train',
+    limit: 3,
+    parallel: 1,
+    alfworldData: resolveAlfworldData(),
+  });
   assert.equal(report.stored, 3, report.failures.join('\n'));
   episodeIds = (await store.episodes.list()).map((e) => e.id);
 });
@@ -50,7 +56,18 @@ test('a new dataset has the current schema, WAL and foreign keys', async () => {
   assert.deepEqual(await store.db.get('PRAGMA journal_mode'), { journal_mode: 'wal' });
   assert.deepEqual(await store.db.get('PRAGMA foreign_keys'), { foreign_keys: 1 });
   const tables = (await rawQuery<{ name: string }>(dbFile, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((t) => t.name);
-  for (const t of ['episodes', 'steps', 'subtasks', 'local_progress', 'model_calls', 'annotation_edits', 'runs', 'metrics', 'checkpoints', 'transitions']) {
+  for (const t of [
+    'episodes',
+    'steps',
+    'subtasks',
+    'local_progress',
+    'model_calls',
+    'annotation_edits',
+    'runs',
+    'metrics',
+    'checkpoints',
+    'transitions',
+  ]) {
     assert.ok(tables.includes(t), t);
   }
 });
@@ -61,7 +78,10 @@ test('expert episodes are stored whole, with the engine, task params and the col
   assert.equal(e.status, 'complete');
   assert.equal(e.stepCount, e.steps.length);
   assert.ok(e.steps.length > 0);
-  assert.deepEqual(e.steps.map((s) => s.idx), e.steps.map((_, i) => i));
+  assert.deepEqual(
+    e.steps.map((s) => s.idx),
+    e.steps.map((_, i) => i),
+  );
   assert.match(e.engineVersion, /alfworld 0\.3\.5/);
   assert.match(e.game ?? '', /^json_2\.1\.1\/valid_train\/[^/]+\/trial_[^/]+$/);
   assert.ok(e.taskParams && typeof e.taskParams.object_target === 'string');
@@ -81,7 +101,10 @@ test('bad files give a clear error and are left untouched', async () => {
   const garbage = path.join(dir, 'garbage.db');
   fs.writeFileSync(garbage, 'this is not a database, it is a note'.repeat(100));
   const before = fs.readFileSync(garbage);
-  await assert.rejects(DatasetStore.open(garbage), (e: Error) => e instanceof StoreError && /garbage\.db is not a usable dataset: .*not a database/.test(e.message));
+  await assert.rejects(
+    DatasetStore.open(garbage),
+    (e: Error) => e instanceof StoreError && /garbage\.db is not a usable dataset: .*not a database/.test(e.message),
+  );
   assert.deepEqual(fs.readFileSync(garbage), before);
 
   const foreign = path.join(dir, 'foreign.db');
@@ -117,12 +140,27 @@ test('edits: split, merge, move, rename, progress, review; refused edits write n
   assert.ok(n >= 4, `episode has ${n} steps`);
   const actor = 'user:test';
   let a = await store.annotations.edit(id, { op: 'setSubtasks', subtasks: [{ name: 'do everything', firstStep: 0, lastStep: n - 1 }] }, actor);
-  assert.deepEqual(a.subtasks.map((s) => [s.firstStep, s.lastStep, s.provenance]), [[0, n - 1, 'human']]);
+  assert.deepEqual(
+    a.subtasks.map((s) => [s.firstStep, s.lastStep, s.provenance]),
+    [[0, n - 1, 'human']],
+  );
 
   a = await store.annotations.edit(id, { op: 'split', subtask: 0, atStep: 2, name: 'second part' }, actor);
-  assert.deepEqual(a.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]), [['do everything', 0, 1], ['second part', 2, n - 1]]);
+  assert.deepEqual(
+    a.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]),
+    [
+      ['do everything', 0, 1],
+      ['second part', 2, n - 1],
+    ],
+  );
   a = await store.annotations.edit(id, { op: 'moveBoundary', subtask: 0, toStep: 3 }, actor);
-  assert.deepEqual(a.subtasks.map((s) => [s.firstStep, s.lastStep]), [[0, 2], [3, n - 1]]);
+  assert.deepEqual(
+    a.subtasks.map((s) => [s.firstStep, s.lastStep]),
+    [
+      [0, 2],
+      [3, n - 1],
+    ],
+  );
   a = await store.annotations.edit(id, { op: 'rename', subtask: 0, name: '  find the object ' }, actor);
   assert.equal(a.subtasks[0]!.name, 'find the object');
   a = await store.annotations.edit(id, { op: 'setProgress', step: 1, text: 'Checked: drawer 1' }, actor);
@@ -137,15 +175,31 @@ test('edits: split, merge, move, rename, progress, review; refused edits write n
     [{ op: 'rename', subtask: 1, name: '   ' }, /empty name/],
     [{ op: 'setProgress', step: n, text: 'x' }, /step \d+ is out of range/],
     [{ op: 'setProgress', step: 0, text: '  ' }, /cannot be empty/],
-    [{ op: 'setSubtasks', subtasks: [{ name: 'a', firstStep: 0, lastStep: 1 }, { name: 'b', firstStep: 3, lastStep: n - 1 }] }, /steps 2-2 belong to no subtask/],
+    [
+      {
+        op: 'setSubtasks',
+        subtasks: [
+          { name: 'a', firstStep: 0, lastStep: 1 },
+          { name: 'b', firstStep: 3, lastStep: n - 1 },
+        ],
+      },
+      /steps 2-2 belong to no subtask/,
+    ],
   ];
   for (const [edit, message] of refused) {
-    await assert.rejects(store.annotations.edit(id, edit, actor), (e: Error) => e instanceof InvalidEdit && message.test(e.message), JSON.stringify(edit));
+    await assert.rejects(
+      store.annotations.edit(id, edit, actor),
+      (e: Error) => e instanceof InvalidEdit && message.test(e.message),
+      JSON.stringify(edit),
+    );
   }
   assert.equal(JSON.stringify(await store.annotations.get(id)), snapshot, 'refused edits changed nothing');
 
   a = await store.annotations.edit(id, { op: 'merge', subtask: 0, name: 'all of it' }, actor);
-  assert.deepEqual(a.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]), [['all of it', 0, n - 1]]);
+  assert.deepEqual(
+    a.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]),
+    [['all of it', 0, n - 1]],
+  );
   a = await store.annotations.edit(id, { op: 'review', reviewed: true }, actor);
   assert.ok(a.subtasks.every((s) => s.reviewed) && a.progress.every((p) => p.reviewed));
 
@@ -157,19 +211,35 @@ test('edits: split, merge, move, rename, progress, review; refused edits write n
   a = await store.annotations.undo(id, actor);
   assert.deepEqual(a.progress, []);
   const history = await store.annotations.history(id);
-  assert.deepEqual(history.map((h) => h.operation), ['setSubtasks', 'split', 'moveBoundary', 'rename', 'setProgress', 'merge', 'review', 'undo', 'undo', 'undo']);
-  assert.deepEqual(history.filter((h) => h.undoneBy !== null).map((h) => h.operation), ['setProgress', 'merge', 'review']);
+  assert.deepEqual(
+    history.map((h) => h.operation),
+    ['setSubtasks', 'split', 'moveBoundary', 'rename', 'setProgress', 'merge', 'review', 'undo', 'undo', 'undo'],
+  );
+  assert.deepEqual(
+    history.filter((h) => h.undoneBy !== null).map((h) => h.operation),
+    ['setProgress', 'merge', 'review'],
+  );
   assert.ok(history.every((h) => h.actor === actor));
 });
 
 test('a reviewed annotation is never overwritten by an annotator; an unreviewed one only when asked', async () => {
   const id = episodeIds[1]!;
   const n = (await store.episodes.summary(id)).stepCount;
-  const draft = { subtasks: [{ name: 'rule subtask', firstStep: 0, lastStep: n - 1 }], progress: Array.from({ length: n }, (_, i) => `after step ${i}`) };
+  const draft = {
+    subtasks: [{ name: 'rule subtask', firstStep: 0, lastStep: n - 1 }],
+    progress: Array.from({ length: n }, (_, i) => `after step ${i}`),
+  };
   const opts = { provenance: 'rule' as const, actor: 'rule-annotator' };
   assert.equal(await store.annotations.applyDraft(id, draft, opts), 'written');
   assert.equal(await store.annotations.applyDraft(id, { ...draft, subtasks: [{ ...draft.subtasks[0]!, name: 'other' }] }, opts), 'kept-existing');
-  assert.equal(await store.annotations.applyDraft(id, { ...draft, subtasks: [{ ...draft.subtasks[0]!, name: 'other' }] }, { ...opts, overwriteUnreviewed: true }), 'written');
+  assert.equal(
+    await store.annotations.applyDraft(
+      id,
+      { ...draft, subtasks: [{ ...draft.subtasks[0]!, name: 'other' }] },
+      { ...opts, overwriteUnreviewed: true },
+    ),
+    'written',
+  );
   await store.annotations.edit(id, { op: 'review', reviewed: true }, 'user:test');
   assert.equal(await store.annotations.applyDraft(id, draft, { ...opts, overwriteUnreviewed: true }), 'kept-reviewed');
   assert.equal((await store.annotations.get(id)).subtasks[0]!.name, 'other');
@@ -181,7 +251,17 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
   const episode = await store.episodes.get(id);
   const n = episode.steps.length;
   const cut = Math.floor(n / 2);
-  await store.annotations.edit(id, { op: 'setSubtasks', subtasks: [{ name: 'first half', firstStep: 0, lastStep: cut - 1 }, { name: 'second half', firstStep: cut, lastStep: n - 1 }] }, 'user:test');
+  await store.annotations.edit(
+    id,
+    {
+      op: 'setSubtasks',
+      subtasks: [
+        { name: 'first half', firstStep: 0, lastStep: cut - 1 },
+        { name: 'second half', firstStep: cut, lastStep: n - 1 },
+      ],
+    },
+    'user:test',
+  );
   const [loaded] = await loadTransitionEpisodes(store.db, { ids: [id] });
   const transitions = deriveTransitions(loaded!);
   const byRole = (role: string) => transitions.filter((t) => t.role === role);
@@ -192,7 +272,12 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
   const [h0, h1] = byRole('high');
   assert.equal(h0!.target, 'first half');
   const initial = observationText('alfworld', { observation: episode.initialObservation }, episode);
-  assert.equal(h0!.state, promptText(highLevelPrompt({ env: 'alfworld', taskDescription: episode.taskDescription, subtasks: [], lastProgress: 'None', observation: initial })));
+  assert.equal(
+    h0!.state,
+    promptText(
+      highLevelPrompt({ env: 'alfworld', taskDescription: episode.taskDescription, subtasks: [], lastProgress: 'None', observation: initial }),
+    ),
+  );
   assert.equal(h0!.nextState, h1!.state, "a subtask's next high-level state is the next subtask's state");
   const rewardIn = (a: number, b: number) => episode.steps.slice(a, b + 1).reduce((r, s) => r + s.reward, 0);
   assert.equal(h0!.reward, rewardIn(0, cut - 1));
@@ -207,17 +292,33 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
     const last = t === cut - 1 || t === n - 1;
     assert.equal(tr.done, last);
     assert.equal(tr.reward, episode.steps[t]!.invalid ? -1 : last ? 1 : 0);
-    if (!last) assert.equal(tr.nextState, low[t + 1]!.state, 'inside a subtask, the next low state is the next step\'s state');
+    if (!last) assert.equal(tr.nextState, low[t + 1]!.state, "inside a subtask, the next low state is the next step's state");
   }
   const progress = byRole('progress');
-  assert.deepEqual(progress.map((p) => [p.reward, p.done]), low.map((l) => [l.reward, l.done]));
+  assert.deepEqual(
+    progress.map((p) => [p.reward, p.done]),
+    low.map((l) => [l.reward, l.done]),
+  );
   const progressById = new Map(episode.progress.map((p) => [p.step, p.text]));
-  assert.deepEqual(progress.map((p) => p.target), episode.steps.map((s) => progressById.get(s.idx)));
+  assert.deepEqual(
+    progress.map((p) => p.target),
+    episode.steps.map((s) => progressById.get(s.idx)),
+  );
 
   const { counts, setId } = await materializeTransitions(store.db, 'test', { ids: [id] });
   assert.deepEqual(counts, { episodes: 1, unannotated: 0, high: 2, low: n, progress: n });
-  const stored = await store.db.all<{ role: string; n: number }>('SELECT role, count(*) AS n FROM transitions WHERE set_id = ? GROUP BY role ORDER BY role', [setId]);
-  assert.deepEqual(stored.map((r) => [r.role, r.n]), [['high', 2], ['low', n], ['progress', n]]);
+  const stored = await store.db.all<{ role: string; n: number }>(
+    'SELECT role, count(*) AS n FROM transitions WHERE set_id = ? GROUP BY role ORDER BY role',
+    [setId],
+  );
+  assert.deepEqual(
+    stored.map((r) => [r.role, r.n]),
+    [
+      ['high', 2],
+      ['low', n],
+      ['progress', n],
+    ],
+  );
   const stats = await datasetStats(store.db);
   assert.equal(stats.episodes.total, 3);
   assert.equal(stats.transitions.high, 2);
@@ -235,7 +336,11 @@ test('JSONL round trip is exact, and a malformed file imports nothing', async ()
     const broken = [lines[0], '{"format": "stephrl-episode", "version": 1}', lines[1]!.replace('"action":', '"acton":'), 'not json'].join('\n');
     assert.throws(
       () => parseJsonl(broken, 'bad.jsonl'),
-      (e: Error) => e instanceof ImportError && /bad\.jsonl:2 \(episode\)/.test(e.message) && /bad\.jsonl:3 \(steps\.0\.action\)/.test(e.message) && /bad\.jsonl:4: not valid JSON/.test(e.message),
+      (e: Error) =>
+        e instanceof ImportError &&
+        /bad\.jsonl:2 \(episode\)/.test(e.message) &&
+        /bad\.jsonl:3 \(steps\.0\.action\)/.test(e.message) &&
+        /bad\.jsonl:4: not valid JSON/.test(e.message),
     );
     assert.equal((await copy.episodes.list()).length, ids.length);
   } finally {
@@ -245,13 +350,25 @@ test('JSONL round trip is exact, and a malformed file imports nothing', async ()
 
 test('metrics are read back in log order from a cursor: a live curve gets only what is new', async () => {
   const runId = await store.runs.start('train', 'curves', {});
-  await store.runs.addMetrics(runId, [{ step: 1, name: 'loss_bc_low', value: 2.5 }, { step: 1, name: 'loss_bc_progress', value: 3 }]);
+  await store.runs.addMetrics(runId, [
+    { step: 1, name: 'loss_bc_low', value: 2.5 },
+    { step: 1, name: 'loss_bc_progress', value: 3 },
+  ]);
   const first = await store.runs.metricsAfter(runId, 0, 1000);
-  assert.deepEqual(first.points, [{ step: 1, name: 'loss_bc_low', value: 2.5 }, { step: 1, name: 'loss_bc_progress', value: 3 }]);
+  assert.deepEqual(first.points, [
+    { step: 1, name: 'loss_bc_low', value: 2.5 },
+    { step: 1, name: 'loss_bc_progress', value: 3 },
+  ]);
   // A second batch for the same step (as the trainer logs the high level every 4th step) is still new to the reader.
-  await store.runs.addMetrics(runId, [{ step: 1, name: 'loss_bc_high', value: 4 }, { step: 2, name: 'loss_bc_low', value: 2.1 }]);
+  await store.runs.addMetrics(runId, [
+    { step: 1, name: 'loss_bc_high', value: 4 },
+    { step: 2, name: 'loss_bc_low', value: 2.1 },
+  ]);
   const next = await store.runs.metricsAfter(runId, first.cursor, 1000);
-  assert.deepEqual(next.points.map((p) => p.name), ['loss_bc_high', 'loss_bc_low']);
+  assert.deepEqual(
+    next.points.map((p) => p.name),
+    ['loss_bc_high', 'loss_bc_low'],
+  );
   assert.deepEqual(await store.runs.metricsAfter(runId, next.cursor, 1000), { points: [], cursor: next.cursor });
   const limited = await store.runs.metricsAfter(runId, 0, 3);
   assert.equal(limited.points.length, 3);

@@ -13,16 +13,44 @@ import { resolveAlfworldData } from '../../runtime/src/util/paths';
 
 test('tidy candidates drop looks, unrelated carries, pass-through revisits and courtesy closes', () => {
   const expert = [
-    'go to shelf 1', 'go to drawer 1', 'look', 'take pen 2 from desk 1', 'look', 'put pen 2 in/on desk 1',
-    'open drawer 1', 'close drawer 1', 'go to shelf 1', 'go to desk 1', 'examine desk 1', 'take bowl 1 from desk 1',
-    'go to shelf 1', 'use desklamp 1',
+    'go to shelf 1',
+    'go to drawer 1',
+    'look',
+    'take pen 2 from desk 1',
+    'look',
+    'put pen 2 in/on desk 1',
+    'open drawer 1',
+    'close drawer 1',
+    'go to shelf 1',
+    'go to desk 1',
+    'examine desk 1',
+    'take bowl 1 from desk 1',
+    'go to shelf 1',
+    'use desklamp 1',
   ];
   const [tidiest, ...rest] = tidyCandidates(expert, 'bowl');
-  assert.deepEqual(tidiest, ['go to shelf 1', 'go to drawer 1', 'open drawer 1', 'go to desk 1', 'take bowl 1 from desk 1', 'go to shelf 1', 'use desklamp 1']);
+  assert.deepEqual(tidiest, [
+    'go to shelf 1',
+    'go to drawer 1',
+    'open drawer 1',
+    'go to desk 1',
+    'take bowl 1 from desk 1',
+    'go to shelf 1',
+    'use desklamp 1',
+  ]);
   // Less tidy fallbacks follow, each different; the expert's own list is never a candidate.
   assert.ok(rest.length >= 1 && rest.every((c) => c.join() !== expert.join()));
   // The task's own object is never dropped, nor a close that a later open needs.
-  const keep = ['go to fridge 1', 'open fridge 1', 'take apple 1 from fridge 1', 'close fridge 1', 'go to countertop 1', 'put apple 1 in/on countertop 1', 'go to fridge 1', 'open fridge 1'];
+  const keep = [
+    'go to fridge 1',
+    'open fridge 1',
+    'take apple 1 from fridge 1',
+    'close fridge 1',
+    'go to countertop 1',
+    'put apple 1 in/on countertop 1',
+    'go to fridge 1',
+    'open fridge 1',
+  ];
   assert.ok(tidyCandidates(keep, 'apple').every((c) => c.includes('take apple 1 from fridge 1') && c.includes('close fridge 1')));
   assert.equal(goalObjectType({ object_target: 'Bowl' }), 'bowl');
   assert.equal(goalObjectType(null), null);
@@ -37,7 +65,10 @@ test('ALFWorld: a wandering expert trajectory is tidied into a shorter one that 
     await pool.use(async (env) => {
       const expert = await runExpert(env, spec, { maxSteps: EXPERT_MAX_STEPS, seed: 0 });
       assert.ok(expert.summary.won);
-      assert.ok(expert.steps.some((s) => s.action === 'look'), 'this game is the one where the expert falls back to look');
+      assert.ok(
+        expert.steps.some((s) => s.action === 'look'),
+        'this game is the one where the expert falls back to look',
+      );
       const { trajectory, removed } = await tidyTrajectory(env, spec, expert);
       assert.ok(trajectory.summary.won);
       assert.equal(trajectory.summary.invalidActions, 0);

@@ -77,11 +77,7 @@ async function play(env: EnvKind): Promise<void> {
 before(async () => {
   tokenizer = await loadTokenizer(DEFAULT_TOKEN_MODEL);
   // The two engines play side by side while a one-episode measureTokens run goes through its own pool.
-  const [, , report] = await Promise.all([
-    play('scienceworld'),
-    play('alfworld'),
-    measureTokens({ env: 'alfworld', limit: 1 }),
-  ]);
+  const [, , report] = await Promise.all([play('scienceworld'), play('alfworld'), measureTokens({ env: 'alfworld', limit: 1 })]);
   measured = report;
   assert.equal(replayed.length, SCIENCEWORLD_TASKS.length + ALFWORLD_TYPES.length);
 });
@@ -100,8 +96,15 @@ test('stephrl makes one planner call per subtask and a low-level and a progress 
       `high ${k} -`,
       ...Array.from({ length: s.lastStep - s.firstStep + 1 }, (_, i) => [`low ${k} ${s.firstStep + i}`, `progress ${k} ${s.firstStep + i}`]).flat(),
     ]);
-    assert.deepEqual(calls.map((c) => `${c.role} ${c.subtaskOrdinal} ${c.stepIdx ?? '-'}`), expected, label);
-    assert.ok(calls.every((c) => c.prompt.length > 0 && c.completion.length > 0), `${label}: an empty prompt or completion`);
+    assert.deepEqual(
+      calls.map((c) => `${c.role} ${c.subtaskOrdinal} ${c.stepIdx ?? '-'}`),
+      expected,
+      label,
+    );
+    assert.ok(
+      calls.every((c) => c.prompt.length > 0 && c.completion.length > 0),
+      `${label}: an empty prompt or completion`,
+    );
   }
 });
 
@@ -113,8 +116,16 @@ test("stephrl's prompts are exactly the transition states deriveTransitions buil
       const states = transitions.filter((t) => t.role === role);
       const prompts = calls.filter((c) => c.role === role);
       assert.equal(prompts.length, states.length, `${label} ${role}`);
-      assert.deepEqual(prompts.map((c) => c.prompt), states.map((t) => t.state), `${label} ${role} prompts`);
-      assert.deepEqual(prompts.map((c) => c.completion), states.map((t) => t.target), `${label} ${role} targets`);
+      assert.deepEqual(
+        prompts.map((c) => c.prompt),
+        states.map((t) => t.state),
+        `${label} ${role} prompts`,
+      );
+      assert.deepEqual(
+        prompts.map((c) => c.completion),
+        states.map((t) => t.target),
+        `${label} ${role} targets`,
+      );
     }
   }
 });
@@ -123,17 +134,28 @@ test("react's history only grows: each prompt's text before the current observat
   for (const { label, episode } of replayed) {
     const calls = replayCalls(episode).react;
     assert.equal(calls.length, episode.steps.length, label);
-    assert.deepEqual(calls.map((c) => c.stepIdx), episode.steps.map((_, t) => t), label);
+    assert.deepEqual(
+      calls.map((c) => c.stepIdx),
+      episode.steps.map((_, t) => t),
+      label,
+    );
     // The current observation changes from step to step (a small room after a big one), so the whole prompt may
     // shrink; what grows with the step index is everything before it.
     const history = calls.map((c) => c.prompt.slice(0, c.prompt.lastIndexOf('\nObservation:\n')));
     const sizes = history.map((h) => tokenizer.count(h));
     for (let t = 1; t < calls.length; t++) {
-      assert.ok(history[t]!.startsWith(history[t - 1]!.replace(/\nHistory:\nNone$/, '\nHistory:\n')), `${label} step ${t}: the history was rewritten`);
+      assert.ok(
+        history[t]!.startsWith(history[t - 1]!.replace(/\nHistory:\nNone$/, '\nHistory:\n')),
+        `${label} step ${t}: the history was rewritten`,
+      );
       assert.ok(sizes[t]! > sizes[t - 1]!, `${label} step ${t}: ${sizes[t]} tokens before the observation, ${sizes[t - 1]} at the step before`);
       assert.ok(calls[t]!.prompt.includes(`> ${episode.steps[t - 1]!.action}\n`), `${label} step ${t}: the last action is missing`);
     }
-    assert.deepEqual(calls.map((c) => c.completion), episode.steps.map((s) => s.action), label);
+    assert.deepEqual(
+      calls.map((c) => c.completion),
+      episode.steps.map((s) => s.action),
+      label,
+    );
   }
 });
 
@@ -160,14 +182,29 @@ test('every count is a positive integer and the per-agent totals add up', () => 
       const where = `${label} ${agent}`;
       assert.equal(a.decisions, calls[agent].length, where);
       assert.equal(a.promptTokens.length, a.decisions, where);
-      assert.ok(a.promptTokens.every((n) => Number.isInteger(n) && n > 0), `${where}: prompt counts ${a.promptTokens.join(',')}`);
-      assert.equal(a.promptTotal, a.promptTokens.reduce((x, y) => x + y, 0), where);
+      assert.ok(
+        a.promptTokens.every((n) => Number.isInteger(n) && n > 0),
+        `${where}: prompt counts ${a.promptTokens.join(',')}`,
+      );
+      assert.equal(
+        a.promptTotal,
+        a.promptTokens.reduce((x, y) => x + y, 0),
+        where,
+      );
       assert.ok(Number.isInteger(a.completionTokens) && a.completionTokens >= a.decisions, `${where}: ${a.completionTokens} completion tokens`);
       assert.equal(a.stepPromptTokens.length, episode.steps.length, where);
       assert.ok(a.p95OverMedian >= 1, where);
       const roles = Object.values(a.byRole);
-      assert.equal(roles.reduce((n, r) => n + r.calls, 0), a.decisions, where);
-      assert.equal(roles.reduce((n, r) => n + r.promptTokens, 0), a.promptTotal, where);
+      assert.equal(
+        roles.reduce((n, r) => n + r.calls, 0),
+        a.decisions,
+        where,
+      );
+      assert.equal(
+        roles.reduce((n, r) => n + r.promptTokens, 0),
+        a.promptTotal,
+        where,
+      );
     }
     // The prefix alone is dozens of tokens: a real tokenizer, not a character count or a stub.
     assert.ok(tokens.agents.react.promptTokens[0]! > 50 && tokens.agents.react.promptTokens[0]! < calls.react[0]!.prompt.length, label);
@@ -214,16 +251,32 @@ test("baselines' training transitions are their agents' own calls: react one per
     assert.deepEqual(agentTransitions('stephrl')(episode), deriveTransitions(episode));
 
     const react = agentTransitions('react')(episode);
-    assert.deepEqual(react.map((t) => [t.role, t.state, t.target]), calls.react.map((c) => ['low', c.prompt, c.completion]), label);
-    assert.deepEqual(react.map((t) => t.target), episode.steps.map((s) => s.action), `${label}: the flat agent's target is the bare action`);
+    assert.deepEqual(
+      react.map((t) => [t.role, t.state, t.target]),
+      calls.react.map((c) => ['low', c.prompt, c.completion]),
+      label,
+    );
+    assert.deepEqual(
+      react.map((t) => t.target),
+      episode.steps.map((s) => s.action),
+      `${label}: the flat agent's target is the bare action`,
+    );
     react.slice(0, -1).forEach((t, i) => assert.equal(t.nextState, react[i + 1]!.state));
     assert.equal(react.at(-1)!.done, true);
 
     const history = agentTransitions('hrl-history')(episode);
-    assert.deepEqual(history.map((t) => [t.role, t.state, t.target]), calls['hrl-history'].map((c) => [c.role, c.prompt, c.completion]), label);
+    assert.deepEqual(
+      history.map((t) => [t.role, t.state, t.target]),
+      calls['hrl-history'].map((c) => [c.role, c.prompt, c.completion]),
+      label,
+    );
     assert.equal(history.filter((t) => t.role === 'high').length, episode.subtasks.length);
     assert.equal(history.filter((t) => t.role === 'low').length, episode.steps.length);
     const ends = history.filter((t) => t.role === 'low' && t.done).map((t) => t.stepIdx);
-    assert.deepEqual(ends, episode.subtasks.map((s) => s.lastStep), `${label}: an actor transition is done where its subtask ends`);
+    assert.deepEqual(
+      ends,
+      episode.subtasks.map((s) => s.lastStep),
+      `${label}: an actor transition is done where its subtask ends`,
+    );
   }
 });

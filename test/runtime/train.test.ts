@@ -55,8 +55,14 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
     assert.equal(run.config.out, out);
     const metrics = await store.runs.metrics(result.runId);
     const lowLoss = metrics.filter((m) => m.name === 'loss_bc_low');
-    assert.deepEqual(lowLoss.map((m) => m.step), [1, 2, 3, 4]);
-    assert.deepEqual(metrics.filter((m) => m.name === 'loss_bc_high').map((m) => m.step), [4]); // every 4th step
+    assert.deepEqual(
+      lowLoss.map((m) => m.step),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      metrics.filter((m) => m.name === 'loss_bc_high').map((m) => m.step),
+      [4],
+    ); // every 4th step
     const kinds = (await store.runs.checkpoints(result.runId)).map((c) => `${c.kind}@${c.step}`);
     assert.deepEqual(kinds, ['gguf-adapter@-1', 'checkpoint@2', 'adapter@4']);
   });
@@ -65,8 +71,30 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
   assert.equal(again.runId, result.runId);
   assert.equal(again.status, 'complete');
   // The exported adapter loads with the base GGUF and plays an episode.
-  const evalOut = JSON.parse(await cliOk(['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '1', '--max-steps', '3', '--model', model,
-    '--adapter', result.adapterGguf, '--gpu', 'cpu', '--threads', '1', '--db', db, '--json']));
+  const evalOut = JSON.parse(
+    await cliOk([
+      'eval',
+      '--env',
+      'alfworld',
+      '--split',
+      'valid_seen',
+      '--limit',
+      '1',
+      '--max-steps',
+      '3',
+      '--model',
+      model,
+      '--adapter',
+      result.adapterGguf,
+      '--gpu',
+      'cpu',
+      '--threads',
+      '1',
+      '--db',
+      db,
+      '--json',
+    ]),
+  );
   assert.equal(evalOut.episodes, 1);
   assert.equal(evalOut.adapter, result.adapterGguf);
   // More steps: the same run trained further from where it ended, its stages recorded for the adapter card.
@@ -81,26 +109,49 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
     const archived = path.join(out, 'final-step4', 'adapter.gguf');
     assert.ok(fs.existsSync(archived) && fs.existsSync(further.adapterGguf));
     const adapters = await store.db.all<{ adapter: string }>('SELECT DISTINCT adapter FROM episodes WHERE adapter IS NOT NULL');
-    assert.deepEqual(adapters.map((a) => a.adapter), [archived]);
+    assert.deepEqual(
+      adapters.map((a) => a.adapter),
+      [archived],
+    );
   });
 });
 
 test('stephrl decisions: every chosen transition asked once with the adapter, per role, prefixes from the cache; a missing set is named', async () => {
   const adapter = path.join(dir, 'bc', 'final', 'adapter.gguf'); // the first test's
-  const game = await withStore(async (store) => (await store.db.get<{ game: string }>("SELECT game FROM episodes WHERE source = 'expert' ORDER BY id LIMIT 1"))!.game);
+  const game = await withStore(
+    async (store) => (await store.db.get<{ game: string }>("SELECT game FROM episodes WHERE source = 'expert' ORDER BY id LIMIT 1"))!.game,
+  );
   const args = ['decisions', '--model', model, '--adapter', adapter, '--gpu', 'cpu', '--db', db, '--games', game, '--per-role', '3', '--json'];
   const report = JSON.parse(await cliOk(args));
   assert.equal(report.episodes, 1);
-  assert.deepEqual(report.roles.map((r: { role: string; n: number }) => [r.role, r.n]), [['high', 3], ['low', 3], ['progress', 3]]);
+  assert.deepEqual(
+    report.roles.map((r: { role: string; n: number }) => [r.role, r.n]),
+    [
+      ['high', 3],
+      ['low', 3],
+      ['progress', 3],
+    ],
+  );
   const targets = await withStore((store) =>
-    store.db.all<{ target: string }>(`SELECT t.target FROM transitions t JOIN episodes e ON e.id = t.episode_id WHERE e.game = ? AND t.set_id = ${report.setId}`, [game]));
+    store.db.all<{ target: string }>(
+      `SELECT t.target FROM transitions t JOIN episodes e ON e.id = t.episode_id WHERE e.game = ? AND t.set_id = ${report.setId}`,
+      [game],
+    ),
+  );
   for (const role of report.roles) {
     assert.ok(role.correct + role.misses.length === role.n, 'each answer is right or kept as a miss');
-    for (const miss of role.misses) assert.ok(targets.some((t) => t.target.trim() === miss.expected), 'a miss names the expert target');
+    for (const miss of role.misses)
+      assert.ok(
+        targets.some((t) => t.target.trim() === miss.expected),
+        'a miss names the expert target',
+      );
   }
   const low = report.roles[1];
   assert.equal(low.action.n, 3);
-  assert.equal(Object.values(low.byVerb as Record<string, { n: number }>).reduce((sum, r) => sum + r.n, 0), 3);
+  assert.equal(
+    Object.values(low.byVerb as Record<string, { n: number }>).reduce((sum, r) => sum + r.n, 0),
+    3,
+  );
   assert.ok(report.cachedPromptTokens > 0 && report.cachedPromptTokens < report.promptTokens, 'role prefixes came from the KV cache');
 
   const missing = await runCli(['decisions', '--model', model, '--db', db, '--set', '99']);
@@ -113,11 +164,17 @@ test('baselines train at equal data: a flat-agent transition set, trained with -
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no transition set for the hrl-history agent: .*stephrl dataset transitions --agent hrl-history/);
 
-  const derived = JSON.parse(await cliOk(['dataset', 'transitions', '--agent', 'react', '--name', 'flat', '--source', 'expert', '--db', db, '--json']));
-  const steps = await withStore((store) => store.db.get<{ n: number }>("SELECT count(*) AS n FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE e.source = 'expert'"));
+  const derived = JSON.parse(
+    await cliOk(['dataset', 'transitions', '--agent', 'react', '--name', 'flat', '--source', 'expert', '--db', db, '--json']),
+  );
+  const steps = await withStore((store) =>
+    store.db.get<{ n: number }>("SELECT count(*) AS n FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE e.source = 'expert'"),
+  );
   assert.deepEqual([derived.counts.high, derived.counts.low, derived.counts.progress], [0, steps!.n, 0], 'one flat transition per expert step');
   const out = path.join(dir, 'bc-react');
-  const result = JSON.parse(await cliOk(['train', 'bc', '--agent', 'react', '--db', db, '--model', model, '--steps', '2', '--out', out, '--config', small, '--json']));
+  const result = JSON.parse(
+    await cliOk(['train', 'bc', '--agent', 'react', '--db', db, '--model', model, '--steps', '2', '--out', out, '--config', small, '--json']),
+  );
   assert.equal(result.status, 'complete');
   await withStore(async (store) => {
     const run = (await store.runs.get(result.runId))!;
@@ -126,7 +183,22 @@ test('baselines train at equal data: a flat-agent transition set, trained with -
     const names = new Set((await store.runs.metrics(result.runId)).map((m) => m.name));
     assert.ok(names.has('loss_bc_low') && !names.has('loss_bc_progress') && !names.has('loss_bc_high'), [...names].join(', '));
   });
-  const stephrlSet = await runCli(['train', 'bc', '--agent', 'stephrl', '--set', String(derived.setId), '--db', db, '--model', model, '--steps', '1', '--config', small]);
+  const stephrlSet = await runCli([
+    'train',
+    'bc',
+    '--agent',
+    'stephrl',
+    '--set',
+    String(derived.setId),
+    '--db',
+    db,
+    '--model',
+    model,
+    '--steps',
+    '1',
+    '--config',
+    small,
+  ]);
   assert.equal(stephrlSet.code, 1);
   assert.match(stephrlSet.stderr, new RegExp(`transition set ${derived.setId} holds the react agent's transitions, not the stephrl agent's`));
 });
@@ -142,7 +214,10 @@ test('bench train: reference and fast paths side by side for BC and offline RL, 
     }
     assert.equal(speedup, Number((fast.tokensPerSecond / reference.tokensPerSecond).toFixed(3)));
     assert.equal(reference.tokens, fast.tokens, `${kind}: the same samples on both paths`);
-    assert.ok(fast.processedTokens < reference.processedTokens, `${kind}: the fast path computes fewer tokens (${fast.processedTokens} vs ${reference.processedTokens})`);
+    assert.ok(
+      fast.processedTokens < reference.processedTokens,
+      `${kind}: the fast path computes fewer tokens (${fast.processedTokens} vs ${reference.processedTokens})`,
+    );
   }
   assert.ok(r.machine.matmulCeiling.flopsPerSecond > 0);
 });
@@ -151,7 +226,25 @@ test('bench learn: the learning check runs end to end and fails honestly when no
   // One training step of a random model cannot replay a game: the check must say so (exit code 1), with its figures.
   const learnDir = path.join(dir, 'learn');
   const config = JSON.stringify({ max_length: 8192, micro_batch_size: 2, global_batch_size: 2 });
-  const args = ['bench', 'learn', '--model', model, '--games', '1', '--required', '1', '--steps', '1', '--max-steps', '4', '--dir', learnDir, '--config', config, '--cpu'];
+  const args = [
+    'bench',
+    'learn',
+    '--model',
+    model,
+    '--games',
+    '1',
+    '--required',
+    '1',
+    '--steps',
+    '1',
+    '--max-steps',
+    '4',
+    '--dir',
+    learnDir,
+    '--config',
+    config,
+    '--cpu',
+  ];
   const r = await runCli(args, { timeoutMs: 600_000 });
   assert.equal(r.code, 1, r.stderr);
   const result = JSON.parse(r.stdout);
@@ -214,9 +307,16 @@ test('a cancelled training run is interrupted with a checkpoint, and the same co
   assert.ok(second.resumed);
   await withStore(async (store) => {
     const steps = (await store.runs.metrics(first.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
-    assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1), 'one metric row per step, none twice');
+    assert.deepEqual(
+      steps,
+      Array.from({ length: 12 }, (_, i) => i + 1),
+      'one metric row per step, none twice',
+    );
     const stopped = (await store.runs.checkpoints(first.runId)).filter((c) => c.kind === 'checkpoint');
-    assert.ok(stopped.some((c) => c.step === first.steps), 'the stop left a checkpoint at the step it ended on');
+    assert.ok(
+      stopped.some((c) => c.step === first.steps),
+      'the stop left a checkpoint at the step it ended on',
+    );
   });
 });
 
@@ -254,4 +354,3 @@ test('a runtime killed with SIGKILL mid-training: its trainer stops too, and the
     assert.equal((await store.runs.get(resumed.runId))!.status, 'complete');
   });
 });
-

@@ -30,7 +30,20 @@ await esbuild.build({
 // A workspace with its own dataset: the fixture episodes recorded from the real environments, imported by the CLI.
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-vscode-'));
 const db = path.join(workspace, 'dataset.db');
-execFileSync(process.execPath, [path.join(root, 'runtime', 'bin', 'stephrl.js'), 'dataset', 'import', path.join(root, 'test', 'fixtures', 'webview', 'episodes.jsonl'), '--format', 'jsonl', '--db', db], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    path.join(root, 'runtime', 'bin', 'stephrl.js'),
+    'dataset',
+    'import',
+    path.join(root, 'test', 'fixtures', 'webview', 'episodes.jsonl'),
+    '--format',
+    'jsonl',
+    '--db',
+    db,
+  ],
+  { stdio: 'inherit' },
+);
 fs.mkdirSync(path.join(workspace, '.vscode'));
 fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'stephrl.databasePath': db, 'stephrl.threads': 1 }, null, 2));
 
@@ -45,7 +58,10 @@ try {
   process.exitCode = code;
 } catch (error) {
   console.error(`test:vscode could not run VS Code: ${error instanceof Error ? error.message : error}`);
-  if (!vscodeExecutablePath) console.error('Give a VS Code desktop build: VSCODE_EXECUTABLE=/path/to/code npm run test:vscode (the default `npm test` uses code-server instead).');
+  if (!vscodeExecutablePath)
+    console.error(
+      'Give a VS Code desktop build: VSCODE_EXECUTABLE=/path/to/code npm run test:vscode (the default `npm test` uses code-server instead).',
+    );
   process.exitCode = 1;
 } finally {
   fs.rmSync(workspace, { recursive: true, force: true });

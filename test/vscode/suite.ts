@@ -23,28 +23,43 @@ const webviewTab = (viewType: string) =>
   vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
 
 const tests: Array<[string, () => Promise<void>]> = [
-  ['the extension activates and registers every command it declares', async () => {
-    const extension = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is installed`);
-    await extension.activate();
-    const declared = (extension.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
-    const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(declared.filter((c) => !registered.has(c)), []);
-  }],
-  ['the inspector opens on a stored episode', async () => {
-    await vscode.commands.executeCommand('stephrl.openInspector', 1);
-    const tab = await until('the inspector tab', () => webviewTab('stephrl.inspector'));
-    assert.match(tab.label, /Episode 1|STEP-HRL Inspector/);
-  }],
-  ['the annotator opens the first unreviewed demonstration', async () => {
-    await vscode.commands.executeCommand('stephrl.openAnnotator');
-    const tab = await until('the annotator tab', () => webviewTab('stephrl.annotator'));
-    assert.match(tab.label, /Annotat/);
-  }],
-  ['training curves open', async () => {
-    await vscode.commands.executeCommand('stephrl.openTrainingCurves');
-    await until('the curves tab', () => webviewTab('stephrl.curves'));
-  }],
+  [
+    'the extension activates and registers every command it declares',
+    async () => {
+      const extension = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(extension, `${EXTENSION_ID} is installed`);
+      await extension.activate();
+      const declared = (extension.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      assert.deepEqual(
+        declared.filter((c) => !registered.has(c)),
+        [],
+      );
+    },
+  ],
+  [
+    'the inspector opens on a stored episode',
+    async () => {
+      await vscode.commands.executeCommand('stephrl.openInspector', 1);
+      const tab = await until('the inspector tab', () => webviewTab('stephrl.inspector'));
+      assert.match(tab.label, /Episode 1|STEP-HRL Inspector/);
+    },
+  ],
+  [
+    'the annotator opens the first unreviewed demonstration',
+    async () => {
+      await vscode.commands.executeCommand('stephrl.openAnnotator');
+      const tab = await until('the annotator tab', () => webviewTab('stephrl.annotator'));
+      assert.match(tab.label, /Annotat/);
+    },
+  ],
+  [
+    'training curves open',
+    async () => {
+      await vscode.commands.executeCommand('stephrl.openTrainingCurves');
+      await until('the curves tab', () => webviewTab('stephrl.curves'));
+    },
+  ],
 ];
 
 export async function run(): Promise<void> {

@@ -28,7 +28,15 @@ const db = path.join(dir, 'annotator.db');
 
 before(async () => {
   buildWebview();
-  const imported = await runCli(['dataset', 'import', path.join(root, 'test', 'fixtures', 'webview', 'episodes.jsonl'), '--format', 'jsonl', '--db', db]);
+  const imported = await runCli([
+    'dataset',
+    'import',
+    path.join(root, 'test', 'fixtures', 'webview', 'episodes.jsonl'),
+    '--format',
+    'jsonl',
+    '--db',
+    db,
+  ]);
   assert.equal(imported.code, 0, imported.stderr);
   runtime = spawn(process.execPath, [cli, 'serve'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   connection = createMessageConnection(new StreamMessageReader(runtime.stdout!), new StreamMessageWriter(runtime.stdin!));
@@ -45,7 +53,10 @@ after(async () => {
 });
 
 /** The annotator page wired to an AnnotatorSession on the real runtime: what the view posts, the session handles. */
-async function openAnnotator(episodeId: number, theme: 'dark' | 'light' = 'dark'): Promise<{ view: WebviewPage; session: AnnotatorSession; informed: string[]; sync: () => Promise<void> }> {
+async function openAnnotator(
+  episodeId: number,
+  theme: 'dark' | 'light' = 'dark',
+): Promise<{ view: WebviewPage; session: AnnotatorSession; informed: string[]; sync: () => Promise<void> }> {
   const view = await openView(browser, server.origin, 'annotator', { theme, width: 1100, height: 900 });
   const informed: string[] = [];
   const session = new AnnotatorSession({
@@ -76,15 +87,33 @@ const history = async (episodeId: number) => (await sendRequest(connection, 'dat
 
 test('re-annotating a range keeps the subtasks outside it and takes the proposal inside it', () => {
   const current = {
-    subtasks: [{ name: 'a', firstStep: 0, lastStep: 3 }, { name: 'b', firstStep: 4, lastStep: 9 }],
-    progress: new Map([[5, 'old five'], [6, 'same']]),
+    subtasks: [
+      { name: 'a', firstStep: 0, lastStep: 3 },
+      { name: 'b', firstStep: 4, lastStep: 9 },
+    ],
+    progress: new Map([
+      [5, 'old five'],
+      [6, 'same'],
+    ]),
   };
   const suggestion: AnnotationSuggestion = {
-    subtasks: [{ name: 'x', firstStep: 0, lastStep: 5 }, { name: 'y', firstStep: 6, lastStep: 9 }],
+    subtasks: [
+      { name: 'x', firstStep: 0, lastStep: 5 },
+      { name: 'y', firstStep: 6, lastStep: 9 },
+    ],
     progress: ['p0', 'p1', 'p2', 'p3', 'p4', 'new five', 'same', 'p7', 'p8', 'p9'],
   };
   assert.deepEqual(reannotateRange(current, suggestion, 5, 6), [
-    { op: 'setSubtasks', subtasks: [{ name: 'a', firstStep: 0, lastStep: 3 }, { name: 'b', firstStep: 4, lastStep: 4 }, { name: 'x', firstStep: 5, lastStep: 5 }, { name: 'y', firstStep: 6, lastStep: 6 }, { name: 'b', firstStep: 7, lastStep: 9 }] },
+    {
+      op: 'setSubtasks',
+      subtasks: [
+        { name: 'a', firstStep: 0, lastStep: 3 },
+        { name: 'b', firstStep: 4, lastStep: 4 },
+        { name: 'x', firstStep: 5, lastStep: 5 },
+        { name: 'y', firstStep: 6, lastStep: 6 },
+        { name: 'b', firstStep: 7, lastStep: 9 },
+      ],
+    },
     { op: 'setProgress', step: 5, text: 'new five' },
   ]);
 });
@@ -106,7 +135,10 @@ test('split, rename, progress and review edits made in the view land in SQLite w
   let stored = await subtasksIn(episodeId);
   assert.equal(stored.length, before.length + 1);
   assert.equal(stored[ordinal + 1]!.firstStep, at);
-  await page.waitForFunction((n) => document.querySelector('stephrl-annotator')!.shadowRoot!.querySelectorAll('.subtask').length === n, before.length + 1);
+  await page.waitForFunction(
+    (n) => document.querySelector('stephrl-annotator')!.shadowRoot!.querySelectorAll('.subtask').length === n,
+    before.length + 1,
+  );
 
   // Rename the new subtask with the mouse and keyboard (type, then Enter commits the field).
   const name = page.locator(`stephrl-annotator .subtask[data-subtask="${ordinal + 1}"] vscode-textfield.name`);
@@ -136,7 +168,10 @@ test('split, rename, progress and review edits made in the view land in SQLite w
   await view.screenshot('annotator-edited-dark');
 
   const trail = await history(episodeId);
-  assert.deepEqual(trail.filter((e) => e.actor === 'user:test').map((e) => e.operation), ['split', 'rename', 'setProgress', 'review']);
+  assert.deepEqual(
+    trail.filter((e) => e.actor === 'user:test').map((e) => e.operation),
+    ['split', 'rename', 'setProgress', 'review'],
+  );
   await view.close();
   assert.deepEqual(view.problems, []);
 });
@@ -194,7 +229,12 @@ test('re-annotating a selected range asks the runtime for a proposal and stores 
   // Start from a segmentation a person would fix: everything one subtask.
   const detail = await sendRequest(connection, 'dataset/getEpisode', { db, episodeId });
   const last = detail.steps.length - 1;
-  await sendRequest(connection, 'dataset/editAnnotation', { db, episodeId, actor: 'user:test', edit: { op: 'setSubtasks', subtasks: [{ name: 'do everything', firstStep: 0, lastStep: last }] } });
+  await sendRequest(connection, 'dataset/editAnnotation', {
+    db,
+    episodeId,
+    actor: 'user:test',
+    edit: { op: 'setSubtasks', subtasks: [{ name: 'do everything', firstStep: 0, lastStep: last }] },
+  });
   const { view, sync, informed } = await openAnnotator(episodeId);
   const page = view.page;
   await page.locator('stephrl-annotator .step[data-step="0"] .action').click();
@@ -204,14 +244,20 @@ test('re-annotating a selected range asks the runtime for a proposal and stores 
   await sync(); // the edits the view made from it
   const stored = await subtasksIn(episodeId);
   const suggestion = await sendRequest(connection, 'dataset/suggestAnnotation', { db, episodeId });
-  assert.deepEqual(stored.map((s) => [s.name, s.firstStep, s.lastStep]), suggestion.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]));
+  assert.deepEqual(
+    stored.map((s) => [s.name, s.firstStep, s.lastStep]),
+    suggestion.subtasks.map((s) => [s.name, s.firstStep, s.lastStep]),
+  );
   assert.ok(stored.length > 1);
 
   const queue = await page.locator('stephrl-annotator .queue').innerText();
   assert.match(queue, /\d+ unreviewed/);
   await page.locator('stephrl-annotator #next').click();
   await sync();
-  await page.waitForFunction((id) => !document.querySelector('stephrl-annotator')!.shadowRoot!.querySelector('.title')!.textContent!.startsWith(`#${id} `), episodeId);
+  await page.waitForFunction(
+    (id) => !document.querySelector('stephrl-annotator')!.shadowRoot!.querySelector('.title')!.textContent!.startsWith(`#${id} `),
+    episodeId,
+  );
   assert.deepEqual(informed, []);
   await view.close();
   assert.deepEqual(view.problems, []);

@@ -44,7 +44,7 @@ function bcPoints(fromStep: number, toStep: number, every: number, seed = 1): Me
   for (let step = fromStep; step <= toStep; step += every) {
     let loss = 0;
     for (const [i, role] of ROLES.entries()) {
-      const v = (0.35 + 0.1 * i) + (2.2 - 0.2 * i) * Math.exp(-step / 300) + 0.15 * (rnd() - 0.5);
+      const v = 0.35 + 0.1 * i + (2.2 - 0.2 * i) * Math.exp(-step / 300) + 0.15 * (rnd() - 0.5);
       loss += v;
       points.push({ step, name: `loss_bc_${role}`, value: v });
     }
@@ -176,10 +176,11 @@ describe('curves: smoothing, store, alignment, CSV', () => {
     const a = new SeriesStore();
     a.append(1, bcPoints(10, 500, 10));
     a.append(2, rlPoints(5, 300, 5));
-    const rows = () => [1, 2].map((id) => {
-      const r = a.get(id)!;
-      return { source: r, rev: r.rev, steps: r.steps, columns: [r.column('grad_norm')] };
-    });
+    const rows = () =>
+      [1, 2].map((id) => {
+        const r = a.get(id)!;
+        return { source: r, rev: r.rev, steps: r.steps, columns: [r.column('grad_norm')] };
+      });
     const inc = new Aligner();
     inc.update(rows());
     a.append(1, bcPoints(510, 800, 10));
@@ -205,7 +206,8 @@ describe('curves: smoothing, store, alignment, CSV', () => {
 
 // ---------------------------------------------------------------- the view in Chromium
 
-const view = (p: WebviewPage) => p.page.evaluate(() => (document.querySelector('stephrl-curves') as unknown as { debugInfo(): CurvesDebug }).debugInfo());
+const view = (p: WebviewPage) =>
+  p.page.evaluate(() => (document.querySelector('stephrl-curves') as unknown as { debugInfo(): CurvesDebug }).debugInfo());
 
 /** Sends messages and waits until the view has drawn after them (without messages: until pending draws are done). */
 async function sendAndDraw(p: WebviewPage, ...messages: Array<Record<string, unknown>>): Promise<CurvesDebug> {
@@ -216,7 +218,10 @@ async function sendAndDraw(p: WebviewPage, ...messages: Array<Record<string, unk
   }
   const before = (await view(p)).draws;
   for (const m of messages) await p.send(m);
-  await p.page.waitForFunction((n) => (document.querySelector('stephrl-curves') as unknown as { debugInfo(): CurvesDebug }).debugInfo().draws > n, before);
+  await p.page.waitForFunction(
+    (n) => (document.querySelector('stephrl-curves') as unknown as { debugInfo(): CurvesDebug }).debugInfo().draws > n,
+    before,
+  );
   await frames();
   return view(p);
 }
@@ -261,19 +266,37 @@ describe('curves view (Chromium)', () => {
   it('plots the default metric, then one chart per picked metric with a series per run and a legend', async () => {
     const first = await loadRuns(p);
     // Nothing picked yet: the headline loss (only the BC run logs `loss`).
-    assert.deepEqual(first.charts.map((c) => c.metric), ['loss']);
-    assert.deepEqual(first.charts[0]!.series.map((s) => s.runId), [7]);
+    assert.deepEqual(
+      first.charts.map((c) => c.metric),
+      ['loss'],
+    );
+    assert.deepEqual(
+      first.charts[0]!.series.map((s) => s.runId),
+      [7],
+    );
     // The runs picker lists every run, the selected ones checked.
-    const checked = await p.page.$$eval('.run-toggle', (els) => els.map((e) => [Number((e as HTMLInputElement).dataset.runId), (e as HTMLInputElement).checked]));
-    assert.deepEqual(checked, [[11, false], [9, true], [7, true]]);
+    const checked = await p.page.$$eval('.run-toggle', (els) =>
+      els.map((e) => [Number((e as HTMLInputElement).dataset.runId), (e as HTMLInputElement).checked]),
+    );
+    assert.deepEqual(checked, [
+      [11, false],
+      [9, true],
+      [7, true],
+    ]);
 
     for (const metric of ['grad_norm', 'v_mean_low']) {
       await p.page.click(`.metric-toggle[data-metric="${metric}"]`);
     }
     const after = await sendAndDraw(p);
-    assert.deepEqual(after.charts.map((c) => c.metric), ['loss', 'grad_norm', 'v_mean_low']);
+    assert.deepEqual(
+      after.charts.map((c) => c.metric),
+      ['loss', 'grad_norm', 'v_mean_low'],
+    );
     const grad = after.charts.find((c) => c.metric === 'grad_norm')!;
-    assert.deepEqual(grad.series.map((s) => s.runId), [9, 7]);
+    assert.deepEqual(
+      grad.series.map((s) => s.runId),
+      [9, 7],
+    );
     assert.equal(grad.series.find((s) => s.runId === 7)!.rows, 150);
     assert.equal(grad.series.find((s) => s.runId === 9)!.rows, 120);
     // One canvas per chart; legend entries per run with the latest values.
@@ -306,12 +329,16 @@ describe('curves view (Chromium)', () => {
     assert.ok(Math.abs((s.lastSmoothed as number) - emaSmooth(loss, 0.6).at(-1)!) < 1e-9);
     assert.equal(s.lastRaw, loss.at(-1));
     for (const value of ['0.95', '0']) {
-      await p.page.$eval('.smoothing-slider', (el, v) => {
-        const input = el as HTMLInputElement;
-        input.value = v;
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-        input.dispatchEvent(new Event('change', { bubbles: true }));
-      }, value);
+      await p.page.$eval(
+        '.smoothing-slider',
+        (el, v) => {
+          const input = el as HTMLInputElement;
+          input.value = v;
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          input.dispatchEvent(new Event('change', { bubbles: true }));
+        },
+        value,
+      );
       info = await sendAndDraw(p);
       s = info.charts.find((c) => c.metric === 'loss')!.series[0]!;
       assert.ok(Math.abs((s.lastSmoothed as number) - emaSmooth(loss, Number(value)).at(-1)!) < 1e-9, `smoothing ${value}`);
@@ -319,7 +346,7 @@ describe('curves view (Chromium)', () => {
       const shown = info.charts.find((c) => c.metric === 'loss')!.legend[0]!.smoothed;
       assert.equal(Number(shown), Number(Number(s.lastSmoothed).toPrecision(4)));
     }
-    assert.equal((await waitPostedWhere(p, (m) => m.type === 'state' && m.state.smoothing === 0) as { state: ViewState }).state.smoothing, 0);
+    assert.equal(((await waitPostedWhere(p, (m) => m.type === 'state' && m.state.smoothing === 0)) as { state: ViewState }).state.smoothing, 0);
     // Back to a typical value for the rest.
     await p.page.$eval('.smoothing-slider', (el) => {
       (el as HTMLInputElement).value = '0.8';
@@ -337,7 +364,7 @@ describe('curves view (Chromium)', () => {
     assert.equal((await p.waitForPosted('state')).state.logScale, true);
   });
 
-  it('live: appended points extend the running run\'s curves, only new rows are added', async () => {
+  it("live: appended points extend the running run's curves, only new rows are added", async () => {
     const before = (await view(p)).charts.find((c) => c.metric === 'grad_norm')!.series.find((s) => s.runId === 9)!;
     const more = rlPoints(605, 1100, 5);
     const info = await sendAndDraw(p, { type: 'metricPoints', runId: 9, columns: toColumns(more), reset: false });
@@ -345,7 +372,12 @@ describe('curves view (Chromium)', () => {
     assert.equal(after.rows, before.rows + 100);
     assert.equal(after.lastRaw, series(more, 'grad_norm').at(-1)!.value);
     // A new metric seen in the stream shows up in the picker.
-    await sendAndDraw(p, { type: 'metricPoints', runId: 9, columns: toColumns([{ step: 1100, name: 'weight_mean_low', value: 1.02 }]), reset: false });
+    await sendAndDraw(p, {
+      type: 'metricPoints',
+      runId: 9,
+      columns: toColumns([{ step: 1100, name: 'weight_mean_low', value: 1.02 }]),
+      reset: false,
+    });
     assert.equal(await p.page.locator('.metric-toggle[data-metric="weight_mean_low"]').count(), 1);
   });
 
@@ -366,7 +398,10 @@ describe('curves view (Chromium)', () => {
     const lossRows = rows.filter((r) => r[0] === '7' && r[2] === 'loss');
     const loss = series(BC_POINTS, 'loss');
     assert.deepEqual(lossRows[0]!.slice(0, 5), ['7', 'bc-scienceworld-cpu-small', 'loss', '10', String(loss[0]!.value)]);
-    const smoothed = emaSmooth(loss.map((x) => x.value), 0.8);
+    const smoothed = emaSmooth(
+      loss.map((x) => x.value),
+      0.8,
+    );
     lossRows.forEach((r, i) => assert.ok(Math.abs(Number(r[5]) - smoothed[i]!) < 1e-12));
 
     await p.page.click('.export-png');
@@ -383,13 +418,22 @@ describe('curves view (Chromium)', () => {
     assert.deepEqual(select, { type: 'selectRuns', runIds: [9] });
     const info = await sendAndDraw(p);
     // `loss` is only the BC run's: its chart goes (the pick is kept for when the run comes back).
-    assert.deepEqual(info.charts.map((c) => c.metric), ['grad_norm', 'v_mean_low']);
-    assert.deepEqual(info.charts[0]!.series.map((s) => s.runId), [9]);
+    assert.deepEqual(
+      info.charts.map((c) => c.metric),
+      ['grad_norm', 'v_mean_low'],
+    );
+    assert.deepEqual(
+      info.charts[0]!.series.map((s) => s.runId),
+      [9],
+    );
     await p.page.click('.run-toggle[data-run-id="7"]');
-    assert.deepEqual((await waitPostedWhere(p, (m) => m.type === 'selectRuns' && m.runIds.length === 2)), { type: 'selectRuns', runIds: [9, 7] });
+    assert.deepEqual(await waitPostedWhere(p, (m) => m.type === 'selectRuns' && m.runIds.length === 2), { type: 'selectRuns', runIds: [9, 7] });
     // The host answers a selection by streaming the run from the start.
     const back = await sendAndDraw(p, { type: 'metricPoints', runId: 7, columns: toColumns(BC_POINTS), reset: true });
-    assert.deepEqual(back.charts.map((c) => c.metric), ['loss', 'grad_norm', 'v_mean_low']);
+    assert.deepEqual(
+      back.charts.map((c) => c.metric),
+      ['loss', 'grad_norm', 'v_mean_low'],
+    );
     savedState = (await p.waitForPosted('state')).state;
   });
 
@@ -408,7 +452,10 @@ describe('curves view (Chromium)', () => {
     await p.send({ type: 'metricPoints', runId: 11, columns: toColumns([{ step: 1, name: 'score', value: 4 }]), reset: true });
     await p.page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
     const after = await view(p);
-    assert.deepEqual(after.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]), before.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]));
+    assert.deepEqual(
+      after.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]),
+      before.charts.map((c) => [c.metric, c.series.map((s) => s.rows)]),
+    );
     assert.equal(await p.page.locator('.metric-toggle[data-metric="score"]').count(), 0);
   });
 
@@ -425,11 +472,26 @@ describe('curves view (Chromium)', () => {
     assert.deepEqual(savedState, { runIds: [9, 7], metrics: ['loss', 'grad_norm', 'v_mean_low'], smoothing: 0.8, logScale: true, filter: '' });
     const again = await openView(browser, server.origin, 'curves', { theme: 'dark', state: savedState });
     const info = await loadRuns(again, savedState.runIds);
-    assert.deepEqual(info.charts.map((c) => [c.metric, c.scale]), [['loss', 'log'], ['grad_norm', 'log'], ['v_mean_low', 'symlog']]);
+    assert.deepEqual(
+      info.charts.map((c) => [c.metric, c.scale]),
+      [
+        ['loss', 'log'],
+        ['grad_norm', 'log'],
+        ['v_mean_low', 'symlog'],
+      ],
+    );
     assert.equal(await again.page.locator('.smoothing-slider').inputValue(), '0.8');
     assert.equal(await again.page.locator('.log-toggle').isChecked(), true);
     const loss = info.charts.find((c) => c.metric === 'loss')!.series[0]!;
-    assert.ok(Math.abs((loss.lastSmoothed as number) - emaSmooth(series(BC_POINTS, 'loss').map((x) => x.value), 0.8).at(-1)!) < 1e-9);
+    assert.ok(
+      Math.abs(
+        (loss.lastSmoothed as number) -
+          emaSmooth(
+            series(BC_POINTS, 'loss').map((x) => x.value),
+            0.8,
+          ).at(-1)!,
+      ) < 1e-9,
+    );
     await again.close();
     assert.deepEqual(again.problems, []);
   });

@@ -20,8 +20,14 @@ export const ARTIFACTS = path.join(root, 'test-results', 'webview');
 
 export const CHROMIUM = process.env.STEPHRL_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 let built = false;
@@ -44,7 +50,15 @@ export async function serveWebview(): Promise<{ origin: string; close: () => Pro
     if (view) {
       const origin = `http://${req.headers.host}`;
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(webviewShellHtml({ view: view as WebviewView, cspSource: origin, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, nonce: `n${Date.now()}${Math.random().toString(36).slice(2)}` }));
+      res.end(
+        webviewShellHtml({
+          view: view as WebviewView,
+          cspSource: origin,
+          scriptUri: `${origin}/main.js`,
+          styleUri: `${origin}/main.css`,
+          nonce: `n${Date.now()}${Math.random().toString(36).slice(2)}`,
+        }),
+      );
       return;
     }
     const file = path.join(distDir, path.normalize(url.pathname).replace(/^[/\\]+/, ''));
@@ -52,7 +66,13 @@ export async function serveWebview(): Promise<{ origin: string; close: () => Pro
       res.writeHead(404).end();
       return;
     }
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
+    const type = file.endsWith('.js')
+      ? 'text/javascript'
+      : file.endsWith('.css')
+        ? 'text/css'
+        : file.endsWith('.map')
+          ? 'application/json'
+          : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type });
     fs.createReadStream(file).pipe(res);
   });
@@ -62,7 +82,8 @@ export async function serveWebview(): Promise<{ origin: string; close: () => Pro
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: npm test's set-up installs Debian's chromium (or set STEPHRL_CHROMIUM)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: npm test's set-up installs Debian's chromium (or set STEPHRL_CHROMIUM)`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
 }
 

@@ -13,7 +13,8 @@ import { wordDiff } from '../../webview-ui/src/shared/word-diff';
 import { episodeView } from '../../webview-ui/src/inspector/episode-model';
 import { buildWebview, launchChromium, openView, serveWebview, type WebviewPage } from './harness';
 
-const fixture = (name: string): EpisodeDetail => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'webview', `${name}.json`), 'utf8'));
+const fixture = (name: string): EpisodeDetail =>
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'webview', `${name}.json`), 'utf8'));
 const stephrl = fixture('scienceworld-stephrl');
 const react = fixture('scienceworld-react');
 const expert = fixture('scienceworld-expert');
@@ -41,21 +42,48 @@ test('word diff: kept, added and removed words join back into both texts', () =>
   const before = 'You have the orange. Nothing else yet.';
   const after = 'You have the orange and the key. Nothing else yet.';
   const parts = wordDiff(before, after);
-  assert.equal(parts.filter((p) => p.kind !== 'added').map((p) => p.text).join(''), before);
-  assert.equal(parts.filter((p) => p.kind !== 'removed').map((p) => p.text).join(''), after);
-  assert.deepEqual(parts.filter((p) => p.kind !== 'same').map((p) => [p.kind, p.text.trim()]), [['removed', 'orange.'], ['added', 'orange and the key.']]);
-  assert.deepEqual(wordDiff('None', 'Opened the door.'), [{ kind: 'removed', text: 'None' }, { kind: 'added', text: 'Opened the door.' }]);
+  assert.equal(
+    parts
+      .filter((p) => p.kind !== 'added')
+      .map((p) => p.text)
+      .join(''),
+    before,
+  );
+  assert.equal(
+    parts
+      .filter((p) => p.kind !== 'removed')
+      .map((p) => p.text)
+      .join(''),
+    after,
+  );
+  assert.deepEqual(
+    parts.filter((p) => p.kind !== 'same').map((p) => [p.kind, p.text.trim()]),
+    [
+      ['removed', 'orange.'],
+      ['added', 'orange and the key.'],
+    ],
+  );
+  assert.deepEqual(wordDiff('None', 'Opened the door.'), [
+    { kind: 'removed', text: 'None' },
+    { kind: 'added', text: 'Opened the door.' },
+  ]);
   assert.deepEqual(wordDiff('same text', 'same text'), [{ kind: 'same', text: 'same text' }]);
 });
 
 test('episode model: subtasks own their steps, progress before comes from the previous step of the same subtask', () => {
   const v = episodeView(expert);
   assert.equal(v.subtasks.length, expert.subtasks.length);
-  assert.equal(v.subtasks.reduce((n, s) => n + s.steps.length, 0), expert.steps.length);
+  assert.equal(
+    v.subtasks.reduce((n, s) => n + s.steps.length, 0),
+    expert.steps.length,
+  );
   const second = v.subtasks[1]!;
   assert.equal(second.steps[0]!.progressBefore, 'None', 'a subtask starts from "None"');
   if (second.steps.length > 1) assert.equal(second.steps[1]!.progressBefore, second.steps[0]!.progressAfter);
-  assert.equal(v.subtasks.every((s) => s.ended === 'annotated boundary'), true);
+  assert.equal(
+    v.subtasks.every((s) => s.ended === 'annotated boundary'),
+    true,
+  );
   const policy = episodeView(stephrl);
   assert.equal(policy.subtasks[0]!.highCall?.role, 'high');
   assert.equal(policy.subtasks.at(-1)!.ended, 'step cap');
@@ -81,7 +109,10 @@ test('the inspector shows task, subtasks and steps with the progress diff and th
   assert.ok(diffText.length > 0);
   const roles = await step1.locator('.calls tbody tr:not(.call-text) td:first-child').allInnerTexts();
   assert.deepEqual(roles.sort(), ['low', 'progress']);
-  assert.match(await step1.locator('pre.observation').innerText(), new RegExp(stephrl.steps[1]!.observation.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.match(
+    await step1.locator('pre.observation').innerText(),
+    new RegExp(stephrl.steps[1]!.observation.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+  );
   await view.screenshot('inspector-stephrl-dark');
   await closeClean(view);
 });
@@ -90,7 +121,10 @@ test("a trained agent's won episode: the outcome, the adapter, and subtasks that
   assert.equal(won.won, true);
   assert.ok(won.adapter && won.source === 'policy', 'played by a trained adapter');
   const view = episodeView(won);
-  assert.deepEqual(view.subtasks.map((s) => s.ended), [...view.subtasks.slice(0, -1).map(() => 'policy flag'), 'won']);
+  assert.deepEqual(
+    view.subtasks.map((s) => s.ended),
+    [...view.subtasks.slice(0, -1).map(() => 'policy flag'), 'won'],
+  );
   for (const theme of ['dark', 'light'] as const) {
     const page = await openView(browser, server.origin, 'inspector', { theme });
     await page.send({ type: 'episodes', episodes: [won] });
@@ -197,8 +231,13 @@ test('critic values: each decision shows its advantage, each step its V, Q and a
   await view.screenshot('inspector-critics-dark');
   await page.locator('stephrl-inspector #critics').click();
   assert.deepEqual(await view.waitForPosted('pickCritics'), { type: 'pickCritics', episodeId: stephrl.id });
-  await view.send({ type: 'criticValues', values: { episodeId: stephrl.id, critics: null, baseModel: null, reason: 'no critics.pt at bc-set1/final/adapter.gguf', values: [] } });
-  await page.waitForFunction(() => /No critic values/.test(document.querySelector('stephrl-inspector')!.shadowRoot!.querySelector('.critics-note')!.textContent!));
+  await view.send({
+    type: 'criticValues',
+    values: { episodeId: stephrl.id, critics: null, baseModel: null, reason: 'no critics.pt at bc-set1/final/adapter.gguf', values: [] },
+  });
+  await page.waitForFunction(() =>
+    /No critic values/.test(document.querySelector('stephrl-inspector')!.shadowRoot!.querySelector('.critics-note')!.textContent!),
+  );
   await closeClean(view);
 });
 

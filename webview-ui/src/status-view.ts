@@ -19,7 +19,11 @@ export function renderStatus(root: HTMLElement, status: Status, post: (m: Webvie
     const table = el('table', 'checks');
     for (const [name, check] of Object.entries(checks)) {
       const row = el('tr', check.ok ? 'ok' : 'missing');
-      row.append(el('td', 'mark', check.ok ? '✓' : '✗'), el('td', 'name', name), el('td', 'detail', check.fix ? `${check.detail} — fix: ${check.fix}` : check.detail));
+      row.append(
+        el('td', 'mark', check.ok ? '✓' : '✗'),
+        el('td', 'name', name),
+        el('td', 'detail', check.fix ? `${check.detail} — fix: ${check.fix}` : check.detail),
+      );
       table.append(row);
     }
     root.append(table);

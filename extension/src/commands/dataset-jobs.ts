@@ -5,7 +5,10 @@ import { SPLITS, modelSettings, pickCount, pickEnvironment } from './evaluate';
 import { evaluationRequest } from './evaluate-request';
 import { reportJob, runJob } from './job';
 
-const TRAIN_SPLITS = { scienceworld: ['train', ...SPLITS.scienceworld.filter((s) => s !== 'train')], alfworld: ['valid_train', 'train', 'valid_seen', 'valid_unseen'] };
+const TRAIN_SPLITS = {
+  scienceworld: ['train', ...SPLITS.scienceworld.filter((s) => s !== 'train')],
+  alfworld: ['valid_train', 'train', 'valid_seen', 'valid_unseen'],
+};
 
 function trusted(): boolean {
   if (vscode.workspace.isTrusted) return true;
@@ -33,7 +36,10 @@ export async function collectDemonstrationsCommand(runtime: RuntimeClient, log: 
       runtime.request(
         'dataset/collectDemonstrations',
         {
-          env, split, parallel, token,
+          env,
+          split,
+          parallel,
+          token,
           ...(limit.trim() ? { limit: Number(limit.trim()) } : {}),
           ...(db ? { db } : {}),
           ...(env === 'scienceworld' && simplifications ? { simplifications } : {}),

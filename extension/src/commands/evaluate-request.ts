@@ -34,7 +34,9 @@ export function evaluationRequest(picks: EvaluationPicks, settings: ModelSetting
     parallel: Math.max(1, settings.parallelEnvironments),
     maxSteps: Math.max(1, settings.maxSteps),
     token,
-    ...(picks.env === 'scienceworld' && settings.scienceworldSimplifications.trim() ? { simplifications: settings.scienceworldSimplifications.trim() } : {}),
+    ...(picks.env === 'scienceworld' && settings.scienceworldSimplifications.trim()
+      ? { simplifications: settings.scienceworldSimplifications.trim() }
+      : {}),
     ...(picks.limit ? { limit: picks.limit } : {}),
     ...(settings.databasePath.trim() ? { db: settings.databasePath.trim() } : {}),
     model: {

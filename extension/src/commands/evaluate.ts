@@ -85,7 +85,11 @@ async function pickEvaluation(): Promise<EvaluationPicks | undefined> {
 }
 
 /** `with`: a trained adapter (and the base model it was trained on) chosen in the Models view, over the settings. */
-export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, withModel: { adapter?: string; model?: string } = {}): Promise<void> {
+export async function evaluateCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  withModel: { adapter?: string; model?: string } = {},
+): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('STEP-HRL runs models and environments only in a trusted workspace.');
     return;
@@ -97,11 +101,15 @@ export async function evaluateCommand(runtime: RuntimeClient, log: vscode.LogOut
     runtime.onEvaluationProgress,
     (token, cancel) => {
       const settings = modelSettings();
-      const request = evaluationRequest(picks, {
-        ...settings,
-        ...(withModel.adapter ? { adapterPath: withModel.adapter, modelEndpoint: '' } : {}),
-        ...(withModel.model ? { modelPath: withModel.model } : {}),
-      }, token);
+      const request = evaluationRequest(
+        picks,
+        {
+          ...settings,
+          ...(withModel.adapter ? { adapterPath: withModel.adapter, modelEndpoint: '' } : {}),
+          ...(withModel.model ? { modelPath: withModel.model } : {}),
+        },
+        token,
+      );
       log.info(`evaluate: ${JSON.stringify(request)}`);
       return runtime.request('agent/evaluate', request, cancel);
     },

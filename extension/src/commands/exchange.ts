@@ -67,7 +67,10 @@ export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.L
   const db = databasePath();
   try {
     const result = await runtime.request('dataset/export', {
-      format: format.format, out, ...(env !== 'all' ? { filter: { env: env as 'scienceworld' | 'alfworld' } } : {}), ...(db ? { db } : {}),
+      format: format.format,
+      out,
+      ...(env !== 'all' ? { filter: { env: env as 'scienceworld' | 'alfworld' } } : {}),
+      ...(db ? { db } : {}),
     });
     log.info(`exported ${result.episodes} episodes as ${format.format} to ${result.out}`);
     void vscode.window.showInformationMessage(`Exported ${result.episodes} episodes to ${result.out}`);

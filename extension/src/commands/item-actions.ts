@@ -10,12 +10,21 @@ import { databaseParam } from '../panels/panel-host';
 
 type EpisodeNode = Extract<DatasetNode, { type: 'episode' }>;
 
-export async function deleteEpisodeCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, node: EpisodeNode | undefined, refresh: () => void): Promise<void> {
+export async function deleteEpisodeCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  node: EpisodeNode | undefined,
+  refresh: () => void,
+): Promise<void> {
   if (node?.type !== 'episode') return void vscode.window.showInformationMessage('Delete Episode works on an episode in the Datasets view.');
   const e = node.episode;
   const answer = await vscode.window.showWarningMessage(
     `Delete episode ${e.id} (${e.task}, ${e.agent}, ${e.stepCount} steps)?`,
-    { modal: true, detail: 'Its steps, model calls, annotations with their audit trail, and the training transitions derived from it are deleted. This cannot be undone; Export Episode first to keep a copy.' },
+    {
+      modal: true,
+      detail:
+        'Its steps, model calls, annotations with their audit trail, and the training transitions derived from it are deleted. This cannot be undone; Export Episode first to keep a copy.',
+    },
     'Delete',
   );
   if (answer !== 'Delete') return;
@@ -28,13 +37,22 @@ export async function deleteEpisodeCommand(runtime: RuntimeClient, log: vscode.L
   refresh();
 }
 
-export async function deleteRunCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, run: RunSummary | undefined, refresh: () => void): Promise<void> {
+export async function deleteRunCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  run: RunSummary | undefined,
+  refresh: () => void,
+): Promise<void> {
   if (!run) return void vscode.window.showInformationMessage('Delete Run works on a run in the Runs view.');
   const keep = 'Delete Run, Keep Episodes';
   const all = 'Delete Run and Its Episodes';
   const answer = await vscode.window.showWarningMessage(
     `Delete run ${run.id} (${run.kind} ${run.name})?`,
-    { modal: true, detail: 'Its metrics and checkpoint records are deleted. Files it wrote (adapters, checkpoints) stay on disk. Episodes it recorded can stay (without a run) or go with it.' },
+    {
+      modal: true,
+      detail:
+        'Its metrics and checkpoint records are deleted. Files it wrote (adapters, checkpoints) stay on disk. Episodes it recorded can stay (without a run) or go with it.',
+    },
     keep,
     all,
   );
@@ -50,13 +68,21 @@ export async function deleteRunCommand(runtime: RuntimeClient, log: vscode.LogOu
 }
 
 /** Exports one episode, or the episodes a run recorded, as STEP-HRL Studio's JSONL (exact round trip). */
-export async function exportItemCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, item: EpisodeNode | RunSummary | undefined): Promise<void> {
+export async function exportItemCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  item: EpisodeNode | RunSummary | undefined,
+): Promise<void> {
   const episode = item && 'type' in item && item.type === 'episode' ? item.episode : undefined;
   const run = item && 'kind' in item ? item : undefined;
   if (!episode && !run) return void vscode.window.showInformationMessage('Export works on an episode (Datasets view) or a run (Runs view).');
   const name = episode ? `episode-${episode.id}.jsonl` : `run-${run!.id}-episodes.jsonl`;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const target = await vscode.window.showSaveDialog({ title: 'Export as JSONL', filters: { 'STEP-HRL episodes': ['jsonl'] }, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}) });
+  const target = await vscode.window.showSaveDialog({
+    title: 'Export as JSONL',
+    filters: { 'STEP-HRL episodes': ['jsonl'] },
+    ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+  });
   if (!target) return;
   try {
     const filter = episode ? { ids: [episode.id] } : { runId: run!.id };

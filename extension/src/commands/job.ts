@@ -22,32 +22,29 @@ export async function runJob<T>(
   log: vscode.LogOutputChannel,
 ): Promise<{ result?: T; cancelled: boolean }> {
   const token = randomUUID();
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    async (progress, cancel) => {
-      let reported = 0;
-      const listener = progressEvents((p) => {
-        if (p.token !== token || p.total === 0) return;
-        const share = (100 * p.done) / p.total;
-        const failed = p.failed ? `, ${p.failed} failed` : '';
-        const last = p.label ? `; last: ${p.label}${p.error ? ' (failed)' : ''}` : '';
-        progress.report({ increment: share - reported, message: `${p.done}/${p.total}${failed}${last}` });
-        reported = share;
-      });
-      try {
-        return { result: await start(token, cancel), cancelled: cancel.isCancellationRequested };
-      } catch (error) {
-        const message = (error as Error).message;
-        log.error(`${title} failed: ${message}`);
-        if (!cancel.isCancellationRequested) {
-          void vscode.window.showErrorMessage(`${title} failed: ${message}`, 'Show Logs').then((a) => a && log.show());
-        }
-        return { cancelled: cancel.isCancellationRequested };
-      } finally {
-        listener.dispose();
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
+    let reported = 0;
+    const listener = progressEvents((p) => {
+      if (p.token !== token || p.total === 0) return;
+      const share = (100 * p.done) / p.total;
+      const failed = p.failed ? `, ${p.failed} failed` : '';
+      const last = p.label ? `; last: ${p.label}${p.error ? ' (failed)' : ''}` : '';
+      progress.report({ increment: share - reported, message: `${p.done}/${p.total}${failed}${last}` });
+      reported = share;
+    });
+    try {
+      return { result: await start(token, cancel), cancelled: cancel.isCancellationRequested };
+    } catch (error) {
+      const message = (error as Error).message;
+      log.error(`${title} failed: ${message}`);
+      if (!cancel.isCancellationRequested) {
+        void vscode.window.showErrorMessage(`${title} failed: ${message}`, 'Show Logs').then((a) => a && log.show());
       }
-    },
-  );
+      return { cancelled: cancel.isCancellationRequested };
+    } finally {
+      listener.dispose();
+    }
+  });
 }
 
 /** Reports a finished job: information, or a warning that points at the log when some items failed. */

@@ -17,15 +17,21 @@ export async function openInspectorCommand(ctx: PanelContext, target?: number | 
     const filter = isRun(target) ? { runId: target.id } : { limit: 200 };
     const { episodes } = await ctx.runtime.request('dataset/listEpisodes', { filter, ...databaseParam() });
     if (!episodes.length) {
-      return void vscode.window.showInformationMessage(isRun(target) ? `Run ${target.id} recorded no episode yet.` : 'The dataset has no episode yet: evaluate an agent or collect demonstrations first.');
+      return void vscode.window.showInformationMessage(
+        isRun(target)
+          ? `Run ${target.id} recorded no episode yet.`
+          : 'The dataset has no episode yet: evaluate an agent or collect demonstrations first.',
+      );
     }
     if (episodes.length === 1) return InspectorPanel.show(ctx, [episodes[0]!.id]);
     const pick = await vscode.window.showQuickPick(
-      [...episodes].sort((a, b) => b.id - a.id).map((e: EpisodeSummary) => ({
-        label: `#${e.id} ${e.env} ${e.task}${e.variation !== null ? ` v${e.variation}` : ''}`,
-        description: `${e.agent} · score ${e.score}${e.won ? ' · won' : ''} · ${e.stepCount} steps · ${e.status}`,
-        id: e.id,
-      })),
+      [...episodes]
+        .sort((a, b) => b.id - a.id)
+        .map((e: EpisodeSummary) => ({
+          label: `#${e.id} ${e.env} ${e.task}${e.variation !== null ? ` v${e.variation}` : ''}`,
+          description: `${e.agent} · score ${e.score}${e.won ? ' · won' : ''} · ${e.stepCount} steps · ${e.status}`,
+          id: e.id,
+        })),
       { title: isRun(target) ? `Episodes of run ${target.id}` : 'Open an episode in the inspector', matchOnDescription: true },
     );
     if (pick) InspectorPanel.show(ctx, [pick.id]);

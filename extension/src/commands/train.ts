@@ -42,7 +42,12 @@ async function pickBcAdapter(runtime: RuntimeClient, db: string): Promise<string
   const { runs } = await runtime.request('dataset/listRuns', { kind: 'train', ...(db ? { db } : {}) });
   const bc = runs.filter((r) => r.status === 'complete' && r.config.kind === 'bc' && typeof r.config.out === 'string');
   const items = [
-    ...bc.map((r) => ({ label: `$(check) run ${r.id}`, description: r.name, detail: `${r.config.out}/final/adapter`, adapter: `${r.config.out}/final/adapter` as string | null })),
+    ...bc.map((r) => ({
+      label: `$(check) run ${r.id}`,
+      description: r.name,
+      detail: `${r.config.out}/final/adapter`,
+      adapter: `${r.config.out}/final/adapter` as string | null,
+    })),
     { label: 'Start from the base model', description: 'no behaviour cloning first (not the STEP-HRL recipe)', detail: '', adapter: null },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Offline RL: start from', ignoreFocusOut: true });
@@ -70,7 +75,10 @@ export async function trainCommand(runtime: RuntimeClient, log: vscode.LogOutput
       runtime.request(
         'train/run',
         {
-          kind, preset, token, cpu: settings.gpu === 'cpu',
+          kind,
+          preset,
+          token,
+          cpu: settings.gpu === 'cpu',
           ...(settings.modelPath.trim() ? { model: settings.modelPath.trim() } : {}),
           ...(steps.trim() ? { steps: Number(steps.trim()) } : {}),
           ...(initAdapter ? { initAdapter } : {}),
@@ -86,10 +94,15 @@ export async function trainCommand(runtime: RuntimeClient, log: vscode.LogOutput
     void vscode.window.showErrorMessage(`${title} failed: ${result.error?.split('\n')[0]}`, 'Show Logs').then((a) => a && log.show());
     return;
   }
-  const loss = Object.entries(result.finalMetrics).filter(([n]) => n.startsWith('loss')).slice(0, 3).map(([n, v]) => `${n} ${v.toFixed(3)}`).join(', ');
-  const message = result.status === 'complete'
-    ? `${title}: run ${result.runId} complete after ${result.steps} steps${loss ? ` (${loss})` : ''}; adapter ${result.adapterGguf}`
-    : `${title}: run ${result.runId} stopped at step ${result.steps}; run it again to resume`;
+  const loss = Object.entries(result.finalMetrics)
+    .filter(([n]) => n.startsWith('loss'))
+    .slice(0, 3)
+    .map(([n, v]) => `${n} ${v.toFixed(3)}`)
+    .join(', ');
+  const message =
+    result.status === 'complete'
+      ? `${title}: run ${result.runId} complete after ${result.steps} steps${loss ? ` (${loss})` : ''}; adapter ${result.adapterGguf}`
+      : `${title}: run ${result.runId} stopped at step ${result.steps}; run it again to resume`;
   reportJob(message, [], cancelled || result.status === 'interrupted', log);
 }
 
@@ -128,7 +141,11 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
       runtime.request(
         'train/pipeline',
         {
-          envs: [...envs.envs], preset, slice: slice.label as 'quick' | 'full' | 'alfworld', gpu: settings.gpu, token,
+          envs: [...envs.envs],
+          preset,
+          slice: slice.label as 'quick' | 'full' | 'alfworld',
+          gpu: settings.gpu,
+          token,
           parallel: Math.max(1, settings.parallelEnvironments),
           ...(settings.threads > 0 ? { threads: settings.threads } : {}),
           ...(settings.modelPath.trim() ? { model: settings.modelPath.trim() } : {}),

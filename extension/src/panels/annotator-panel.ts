@@ -13,7 +13,8 @@ export class AnnotatorPanel extends PanelHost {
   static async show(ctx: PanelContext, episodeId?: number): Promise<void> {
     const current = AnnotatorPanel.current && !AnnotatorPanel.current.isDisposed ? AnnotatorPanel.current : undefined;
     const id = episodeId ?? (await (current ?? new AnnotatorSession(sessionOptions(ctx, () => undefined))).nextUnreviewed(undefined));
-    if (id === undefined) return void vscode.window.showInformationMessage('Every annotated demonstration is reviewed. Collect or annotate more from the Datasets view.');
+    if (id === undefined)
+      return void vscode.window.showInformationMessage('Every annotated demonstration is reviewed. Collect or annotate more from the Datasets view.');
     if (current) {
       current.panel.reveal();
       await current.session.open(id);
@@ -51,7 +52,10 @@ export class AnnotatorPanel extends PanelHost {
   }
 }
 
-function sessionOptions(ctx: PanelContext, post: ConstructorParameters<typeof AnnotatorSession>[0]['post']): ConstructorParameters<typeof AnnotatorSession>[0] {
+function sessionOptions(
+  ctx: PanelContext,
+  post: ConstructorParameters<typeof AnnotatorSession>[0]['post'],
+): ConstructorParameters<typeof AnnotatorSession>[0] {
   return {
     request: (name, params) => ctx.runtime.request(name, params),
     post,

@@ -100,9 +100,15 @@ export class AnnotatorSession {
   /** Demonstrations (expert or human) with annotations nobody has reviewed, oldest first. */
   async unreviewedIds(): Promise<number[]> {
     const { request, db } = this.o;
-    const [{ episodes: status }, { episodes }] = await Promise.all([request('dataset/annotationStatus', { ...db() }), request('dataset/listEpisodes', { ...db() })]);
+    const [{ episodes: status }, { episodes }] = await Promise.all([
+      request('dataset/annotationStatus', { ...db() }),
+      request('dataset/listEpisodes', { ...db() }),
+    ]);
     const demos = new Set(episodes.filter((e) => e.source !== 'policy').map((e) => e.id));
-    return status.filter((e) => !e.reviewed && demos.has(e.episodeId)).map((e) => e.episodeId).sort((a, b) => a - b);
+    return status
+      .filter((e) => !e.reviewed && demos.has(e.episodeId))
+      .map((e) => e.episodeId)
+      .sort((a, b) => a - b);
   }
 
   /** The next unreviewed demonstration after `after` (wrapping around), or the first one. */

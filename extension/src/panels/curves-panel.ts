@@ -135,7 +135,8 @@ export class CurvesPanel extends PanelHost {
     const changed = first || JSON.stringify(withMetrics) !== JSON.stringify(this.runs);
     this.runs = withMetrics;
     if (first && !this.selected.length) {
-      const pick = withMetrics.find((r) => r.kind === 'train' && r.status === 'running') ?? withMetrics.find((r) => r.kind === 'train') ?? withMetrics[0];
+      const pick =
+        withMetrics.find((r) => r.kind === 'train' && r.status === 'running') ?? withMetrics.find((r) => r.kind === 'train') ?? withMetrics[0];
       if (pick) this.selected = [pick.id];
       this.state = { ...this.state, runIds: this.selected };
     }

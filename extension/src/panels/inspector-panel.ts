@@ -69,14 +69,18 @@ export class InspectorPanel extends PanelHost {
     let scored = this.scores.get(key);
     if (!scored) {
       // Seconds on a GPU, minutes on a small CPU: say it is under way.
-      this.post({ type: 'criticValues', pending: true, values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason: null, values: [] } });
-      scored = this.ctx.runtime.request('train/criticValues', { episodeId, ...(checkpoint ? { checkpoint } : {}), ...databaseParam() }).catch(
-        (error: Error): EpisodeCriticValues => {
+      this.post({
+        type: 'criticValues',
+        pending: true,
+        values: { episodeId, critics: checkpoint ?? null, baseModel: null, reason: null, values: [] },
+      });
+      scored = this.ctx.runtime
+        .request('train/criticValues', { episodeId, ...(checkpoint ? { checkpoint } : {}), ...databaseParam() })
+        .catch((error: Error): EpisodeCriticValues => {
           this.scores.delete(key); // a failure is not kept: the next showing tries again
           this.ctx.log.warn(`inspector: scoring episode ${episodeId} with the critics failed: ${error.message}`);
           return { episodeId, critics: checkpoint ?? null, baseModel: null, reason: error.message, values: [] };
-        },
-      );
+        });
       this.scores.set(key, scored);
     }
     const values = await scored;
@@ -101,8 +105,15 @@ export class InspectorPanel extends PanelHost {
     if (this.isDisposed || !this.panel.visible || !this.episodes.some((e) => e.status === 'running')) return;
     this.timer = setTimeout(async () => {
       try {
-        const fresh = await Promise.all(this.episodes.map((e) => this.ctx.runtime.request('dataset/getEpisode', { episodeId: e.id, ...databaseParam() })));
-        const grown = fresh.some((e, i) => e.steps.length !== this.episodes[i]!.steps.length || e.status !== this.episodes[i]!.status || e.modelCalls.length !== this.episodes[i]!.modelCalls.length);
+        const fresh = await Promise.all(
+          this.episodes.map((e) => this.ctx.runtime.request('dataset/getEpisode', { episodeId: e.id, ...databaseParam() })),
+        );
+        const grown = fresh.some(
+          (e, i) =>
+            e.steps.length !== this.episodes[i]!.steps.length ||
+            e.status !== this.episodes[i]!.status ||
+            e.modelCalls.length !== this.episodes[i]!.modelCalls.length,
+        );
         this.episodes = fresh;
         if (grown) this.post({ type: 'episodes', episodes: fresh });
       } catch (error) {
@@ -116,7 +127,10 @@ export class InspectorPanel extends PanelHost {
   private async compare(episodeId: number): Promise<void> {
     const main = this.episodes.find((e) => e.id === episodeId) ?? this.episodes[0];
     if (!main) return;
-    const { episodes } = await this.ctx.runtime.request('dataset/listEpisodes', { filter: { env: main.env, tasks: [main.task] }, ...databaseParam() });
+    const { episodes } = await this.ctx.runtime.request('dataset/listEpisodes', {
+      filter: { env: main.env, tasks: [main.task] },
+      ...databaseParam(),
+    });
     const same = (e: EpisodeSummary) => e.variation === main.variation && e.game === main.game;
     const items = episodes
       .filter((e) => e.id !== main.id)
@@ -124,11 +138,22 @@ export class InspectorPanel extends PanelHost {
       .map((e) => ({
         label: `#${e.id} ${e.agent}`,
         description: `${e.task}${e.variation !== null ? ` v${e.variation}` : ''} · score ${e.score}${e.won ? ' · won' : ''} · ${e.stepCount} steps`,
-        detail: [e.source, e.model?.split('/').pop(), e.adapter ? `adapter ${e.adapter.split('/').pop()}` : undefined, same(e) ? 'same episode' : undefined].filter(Boolean).join(' · '),
+        detail: [
+          e.source,
+          e.model?.split('/').pop(),
+          e.adapter ? `adapter ${e.adapter.split('/').pop()}` : undefined,
+          same(e) ? 'same episode' : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · '),
         id: e.id,
       }));
     if (!items.length) return void vscode.window.showInformationMessage(`No other episode of ${main.task} to compare with.`);
-    const pick = await vscode.window.showQuickPick(items, { title: `Compare episode #${main.id} with`, matchOnDescription: true, matchOnDetail: true });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `Compare episode #${main.id} with`,
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
     if (pick) await this.load([main.id, pick.id]);
   }
 

@@ -64,7 +64,8 @@ export abstract class PanelHost implements vscode.Disposable {
 
   private receive(raw: unknown): void {
     const message = WebviewToHost.safeParse(raw);
-    if (!message.success) return this.ctx.log.warn(`ignored an invalid webview message: ${message.error.issues[0]?.message ?? message.error.message}`);
+    if (!message.success)
+      return this.ctx.log.warn(`ignored an invalid webview message: ${message.error.issues[0]?.message ?? message.error.message}`);
     if (message.data.type === 'state') {
       this.state = message.data.state;
       return;

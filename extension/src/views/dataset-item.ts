@@ -58,17 +58,36 @@ export function datasetItemView(node: DatasetNode): DatasetItemView {
       return {
         label: episodeLabel(e),
         description: [`${e.stepCount} steps`, outcome, e.status === 'complete' ? null : e.status, annotation].filter(Boolean).join(' · '),
-        icon: e.status === 'running' ? 'sync~spin' : e.status !== 'complete' ? 'warning' : node.annotation?.reviewed ? 'verified' : node.annotation ? 'pass' : 'circle-outline',
-        tooltip: [`episode ${e.id}: ${e.taskDescription}`, `${e.agent}${e.model ? ` with ${e.model}` : ''}${e.adapter ? ` + ${e.adapter}` : ''}`,
+        icon:
+          e.status === 'running'
+            ? 'sync~spin'
+            : e.status !== 'complete'
+              ? 'warning'
+              : node.annotation?.reviewed
+                ? 'verified'
+                : node.annotation
+                  ? 'pass'
+                  : 'circle-outline',
+        tooltip: [
+          `episode ${e.id}: ${e.taskDescription}`,
+          `${e.agent}${e.model ? ` with ${e.model}` : ''}${e.adapter ? ` + ${e.adapter}` : ''}`,
           `${e.stepCount} steps (${e.invalidCount} invalid), ${outcome}, ${e.status}`,
-          node.annotation ? `${node.annotation.subtasks} subtasks, ${annotation}` : 'not annotated'].join('\n'),
+          node.annotation ? `${node.annotation.subtasks} subtasks, ${annotation}` : 'not annotated',
+        ].join('\n'),
         contextValue: `dataset.episode.${node.annotation ? (node.annotation.reviewed ? 'reviewed' : 'annotated') : 'unannotated'}`,
         expandable: false,
         command: { id: 'stephrl.openInspector', title: 'Open Inspector', args: [e.id] },
       };
     }
     case 'more':
-      return { label: `${node.hidden} more…`, description: 'use the CLI (stephrl dataset) or a filter', icon: 'ellipsis', tooltip: '', contextValue: 'dataset.more', expandable: false };
+      return {
+        label: `${node.hidden} more…`,
+        description: 'use the CLI (stephrl dataset) or a filter',
+        icon: 'ellipsis',
+        tooltip: '',
+        contextValue: 'dataset.more',
+        expandable: false,
+      };
   }
 }
 

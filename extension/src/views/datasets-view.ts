@@ -45,10 +45,12 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetNode>, vscod
       if (!parent) {
         const stats = await this.runtime.request('dataset/stats', db);
         const envs = Object.entries(stats.episodes.byEnv).filter(([, n]) => n > 0) as Array<[Env, number]>;
-        return Promise.all(envs.map(async ([env, episodes]) => {
-          const perEnv = await this.runtime.request('dataset/stats', { ...db, filter: { env } });
-          return { type: 'env' as const, env, episodes, won: perEnv.episodes.won };
-        }));
+        return Promise.all(
+          envs.map(async ([env, episodes]) => {
+            const perEnv = await this.runtime.request('dataset/stats', { ...db, filter: { env } });
+            return { type: 'env' as const, env, episodes, won: perEnv.episodes.won };
+          }),
+        );
       }
       if (parent.type === 'env') {
         const stats = await this.runtime.request('dataset/stats', { ...db, filter: { env: parent.env } });

@@ -17,7 +17,11 @@ export type ModelNode =
 
 const GROUPS = {
   base: { label: 'Base models', icon: 'database', tooltip: 'GGUF models the agents and the trainer run on' },
-  shipped: { label: 'Shipped adapters', icon: 'package', tooltip: 'Trained adapters that ship with STEP-HRL Studio (--adapter <name>); each has a card with its data, command and scores' },
+  shipped: {
+    label: 'Shipped adapters',
+    icon: 'package',
+    tooltip: 'Trained adapters that ship with STEP-HRL Studio (--adapter <name>); each has a card with its data, command and scores',
+  },
   adapters: { label: 'Adapters', icon: 'layers', tooltip: 'LoRA adapters exported by training runs (GGUF for llama.cpp)' },
 } as const;
 
@@ -40,11 +44,16 @@ export function modelItemView(node: ModelNode): ModelItemView {
       const headline = a.scores.find((s) => !s.constrained) ?? a.scores[0];
       return {
         label: a.name,
-        description: [a.title, headline ? `${headline.split} ${pct(headline.successRate)} of ${headline.episodes}` : null].filter(Boolean).join(' · '),
+        description: [a.title, headline ? `${headline.split} ${pct(headline.successRate)} of ${headline.episodes}` : null]
+          .filter(Boolean)
+          .join(' · '),
         icon: 'verified',
         tooltip: [
           `${a.title} (on ${a.baseModel})`,
-          ...a.scores.map((s) => `${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${pct(s.successRate)} (95% CI ${(s.successInterval[0] * 100).toFixed(0)}-${pct(s.successInterval[1])}) over ${s.episodes} episodes`),
+          ...a.scores.map(
+            (s) =>
+              `${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${pct(s.successRate)} (95% CI ${(s.successInterval[0] * 100).toFixed(0)}-${pct(s.successInterval[1])}) over ${s.episodes} episodes`,
+          ),
           `trained: ${a.data}; ${a.steps} steps in ${(a.trainSeconds / 60).toFixed(0)} min on ${a.machine}`,
           a.path,
         ].join('\n'),
@@ -55,7 +64,11 @@ export function modelItemView(node: ModelNode): ModelItemView {
     case 'base':
       return {
         label: node.model.name,
-        description: [node.model.sizeMb >= 1 ? `${node.model.sizeMb} MiB` : 'under 1 MiB', node.inUse ? 'in use' : null, node.model.isDefault ? 'set-up default' : null]
+        description: [
+          node.model.sizeMb >= 1 ? `${node.model.sizeMb} MiB` : 'under 1 MiB',
+          node.inUse ? 'in use' : null,
+          node.model.isDefault ? 'set-up default' : null,
+        ]
           .filter(Boolean)
           .join(' · '),
         icon: 'file-binary',
@@ -90,7 +103,11 @@ export function modelChildren(list: ModelList, parent?: ModelNode, configured = 
   if (parent.type !== 'group') return [];
   switch (parent.group) {
     case 'base':
-      return list.baseModels.map((model) => ({ type: 'base' as const, model, inUse: configured ? samePath(model.path, configured) : model.isDefault }));
+      return list.baseModels.map((model) => ({
+        type: 'base' as const,
+        model,
+        inUse: configured ? samePath(model.path, configured) : model.isDefault,
+      }));
     case 'shipped':
       return list.shipped.map((adapter) => ({ type: 'shipped' as const, adapter }));
     case 'adapters':

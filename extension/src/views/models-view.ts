@@ -27,7 +27,12 @@ export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Di
     const item = toTreeItem(modelItemView(node), true);
     if (node.type !== 'group') item.resourceUri = vscode.Uri.file(node.type === 'base' ? node.model.path : node.adapter.path);
     // A shipped adapter opens its card (data, command, scores) on click.
-    if (node.type === 'shipped') item.command = { command: 'markdown.showPreview', title: 'Open the card', arguments: [vscode.Uri.file(node.adapter.cardPath.replace(/\.json$/, '.md'))] };
+    if (node.type === 'shipped')
+      item.command = {
+        command: 'markdown.showPreview',
+        title: 'Open the card',
+        arguments: [vscode.Uri.file(node.adapter.cardPath.replace(/\.json$/, '.md'))],
+      };
     return item;
   }
 

@@ -3,7 +3,11 @@ import * as vscode from 'vscode';
 import type { ItemView } from './item-view';
 
 export function toTreeItem(view: ItemView, expanded = false): vscode.TreeItem {
-  const state = !view.expandable ? vscode.TreeItemCollapsibleState.None : expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+  const state = !view.expandable
+    ? vscode.TreeItemCollapsibleState.None
+    : expanded
+      ? vscode.TreeItemCollapsibleState.Expanded
+      : vscode.TreeItemCollapsibleState.Collapsed;
   const item = new vscode.TreeItem(view.label, state);
   item.description = view.description;
   item.tooltip = view.tooltip;

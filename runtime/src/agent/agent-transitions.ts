@@ -50,8 +50,15 @@ function plannerTransition(e: TransitionEpisode, call: ReplayCall, planner: Repl
   let reward = 0;
   for (let t = firstStep; t <= lastStep; t++) reward += e.steps[t]!.reward;
   return {
-    role: 'high', episodeId: e.id, subtaskOrdinal: k, stepIdx: null, state: call.prompt, target: call.completion,
-    nextState: planner[k + 1]?.prompt ?? call.prompt, reward, done: e.steps[lastStep]!.done || k === e.subtasks.length - 1,
+    role: 'high',
+    episodeId: e.id,
+    subtaskOrdinal: k,
+    stepIdx: null,
+    state: call.prompt,
+    target: call.completion,
+    nextState: planner[k + 1]?.prompt ?? call.prompt,
+    reward,
+    done: e.steps[lastStep]!.done || k === e.subtasks.length - 1,
   };
 }
 
@@ -60,7 +67,14 @@ function actorTransition(e: TransitionEpisode, call: ReplayCall, following: Repl
   const last = t === e.subtasks[call.subtaskOrdinal]!.lastStep;
   const next = !last && following?.role === 'low' ? following : undefined;
   return {
-    role: 'low', episodeId: e.id, subtaskOrdinal: call.subtaskOrdinal, stepIdx: t, state: call.prompt, target: call.completion,
-    nextState: next?.prompt ?? call.prompt, reward: e.steps[t]!.invalid ? -1 : last ? 1 : 0, done: last,
+    role: 'low',
+    episodeId: e.id,
+    subtaskOrdinal: call.subtaskOrdinal,
+    stepIdx: t,
+    state: call.prompt,
+    target: call.completion,
+    nextState: next?.prompt ?? call.prompt,
+    reward: e.steps[t]!.invalid ? -1 : last ? 1 : 0,
+    done: last,
   };
 }

@@ -14,17 +14,21 @@ export async function runHistoryAgent(episode: AgentEpisode): Promise<AgentOutco
 
   while (!driver.finished) {
     const plan = await driver.ask(
-      historyHighPrompt({ env, taskDescription: episode.reset.taskDescription, subtasks: subtasks.map((s) => s.name), observation: driver.observation }),
+      historyHighPrompt({
+        env,
+        taskDescription: episode.reset.taskDescription,
+        subtasks: subtasks.map((s) => s.name),
+        observation: driver.observation,
+      }),
     );
     const subtask = driver.startSubtask(plan.text);
     subtasks.push(subtask);
     const history: HistoryEntry[] = [];
 
     for (;;) {
-      const decision = await driver.ask(
-        historyLowPrompt({ env, subtask: subtask.name, history, observation: driver.observation }),
-        { grammar: await driver.actionGrammar(true) },
-      );
+      const decision = await driver.ask(historyLowPrompt({ env, subtask: subtask.name, history, observation: driver.observation }), {
+        grammar: await driver.actionGrammar(true),
+      });
       const parsed = parseLowLevelOutput(decision.text);
       const { step } = await driver.act(parsed?.action ?? decision.text.trim());
       subtask.lastStep = step.idx;

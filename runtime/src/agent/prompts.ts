@@ -151,7 +151,11 @@ export function progressPrompt(s: ProgressState): Prompt {
  * The model annotator's naming prompt: the task and the segments the rule annotator cut (each with its actions);
  * the answer is a JSON array with one name per segment, held to that shape by a grammar.
  */
-export function subtaskNamesPrompt(s: { env: EnvKind; taskDescription: string; segments: ReadonlyArray<{ actions: readonly string[]; ruleName: string }> }): Prompt {
+export function subtaskNamesPrompt(s: {
+  env: EnvKind;
+  taskDescription: string;
+  segments: ReadonlyArray<{ actions: readonly string[]; ruleName: string }>;
+}): Prompt {
   const lines = s.segments.map((seg, i) => `${i + 1}. ${seg.actions.join('; ')} (draft name: ${seg.ruleName})`);
   return {
     role: 'annotator',
@@ -235,17 +239,26 @@ export function parseSubtask(text: string): string | null {
 
 /** A flat agent's action: its first non-blank line; null if none. */
 export function parseFlatAction(text: string): string | null {
-  const line = firstLine(text).replace(/^(action:|>)\s*/i, '').trim();
+  const line = firstLine(text)
+    .replace(/^(action:|>)\s*/i, '')
+    .trim();
   return line || null;
 }
 
 /** Local progress from the progress module's output; blank output keeps the previous progress. */
 export function parseProgress(text: string, previous: string): string {
-  const progress = text.trim().replace(/^updated progress:\s*/i, '').trim();
+  const progress = text
+    .trim()
+    .replace(/^updated progress:\s*/i, '')
+    .trim();
   return progress || previous;
 }
 
-const firstLine = (text: string): string => text.split('\n').find((l) => l.trim())?.trim() ?? '';
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim() ?? '';
 
 /** The low-level target: `<action>; <True|False>`. */
 export function lowLevelTarget(action: string, subtaskDone: boolean): string {

@@ -6,14 +6,7 @@
  */
 import type { ProgressRecord, SubtaskRecord } from '../protocol/dataset';
 import { EpisodeDriver } from './episode-driver';
-import {
-  NONE,
-  highLevelPrompt,
-  lowLevelPrompt,
-  parseLowLevelOutput,
-  parseProgress,
-  progressPrompt,
-} from './prompts';
+import { NONE, highLevelPrompt, lowLevelPrompt, parseLowLevelOutput, parseProgress, progressPrompt } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
 
 export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutcome> {
@@ -32,10 +25,9 @@ export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutco
     let progress = NONE;
 
     for (;;) {
-      const decision = await driver.ask(
-        lowLevelPrompt({ env, subtask: subtask.name, progress, observation: driver.observation }),
-        { grammar: await driver.actionGrammar(true) },
-      );
+      const decision = await driver.ask(lowLevelPrompt({ env, subtask: subtask.name, progress, observation: driver.observation }), {
+        grammar: await driver.actionGrammar(true),
+      });
       const parsed = parseLowLevelOutput(decision.text);
       const { step } = await driver.act(parsed?.action ?? decision.text.trim());
       subtask.lastStep = step.idx;

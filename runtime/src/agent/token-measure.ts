@@ -101,7 +101,10 @@ export async function measureTokens(options: TokenMeasureOptions): Promise<Token
   try {
     const specs = (
       await listSplitItems(pool, {
-        env, split, simplifications, alfworldData,
+        env,
+        split,
+        simplifications,
+        alfworldData,
         ...(options.tasks ? { tasks: options.tasks } : {}),
         ...(options.perTaskLimit ? { perTaskLimit: options.perTaskLimit } : {}),
         ...(options.limit ? { limit: options.limit } : {}),
@@ -111,7 +114,8 @@ export async function measureTokens(options: TokenMeasureOptions): Promise<Token
     const settled = await pool.map(
       specs,
       // Counting is synchronous and happens here, inside the lease, while the other workers keep playing.
-      async (environment, spec) => measureTrajectory(await runExpert(environment, spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 }), count),
+      async (environment, spec) =>
+        measureTrajectory(await runExpert(environment, spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 }), count),
       (spec) => spec,
       (s) => {
         const label = describeEpisode(s.item);

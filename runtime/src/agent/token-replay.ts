@@ -124,9 +124,7 @@ export function historyHrlCalls(e: TransitionEpisode): ReplayCall[] {
         role: 'low',
         subtaskOrdinal: k,
         stepIdx: t,
-        prompt: promptText(
-          historyLowPrompt({ env: e.env, subtask: name, history: historyEntries(e, firstStep, t), observation: before(t) }),
-        ),
+        prompt: promptText(historyLowPrompt({ env: e.env, subtask: name, history: historyEntries(e, firstStep, t), observation: before(t) })),
         completion: lowLevelTarget(e.steps[t]!.action, t === lastStep),
       });
     }
@@ -262,7 +260,11 @@ export function summarizeTokens(episodes: readonly EpisodeTokens[]): Record<Toke
     for (const r of rows) {
       for (const [role, t] of Object.entries(r.byRole) as Array<[Role, RoleTokens]>) {
         const acc = roles.get(role) ?? { calls: 0, promptTokens: 0, completionTokens: 0 };
-        roles.set(role, { calls: acc.calls + t.calls, promptTokens: acc.promptTokens + t.promptTokens, completionTokens: acc.completionTokens + t.completionTokens });
+        roles.set(role, {
+          calls: acc.calls + t.calls,
+          promptTokens: acc.promptTokens + t.promptTokens,
+          completionTokens: acc.completionTokens + t.completionTokens,
+        });
       }
     }
     out[agent] = {
@@ -275,7 +277,11 @@ export function summarizeTokens(episodes: readonly EpisodeTokens[]): Record<Toke
       byRole: Object.fromEntries(
         [...roles].map(([role, t]) => [
           role,
-          { callsPerEpisode: t.calls / episodes.length, promptTokensPerCall: t.promptTokens / t.calls, completionTokensPerCall: t.completionTokens / t.calls },
+          {
+            callsPerEpisode: t.calls / episodes.length,
+            promptTokensPerCall: t.promptTokens / t.calls,
+            completionTokensPerCall: t.completionTokens / t.calls,
+          },
         ]),
       ),
     };

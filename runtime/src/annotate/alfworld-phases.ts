@@ -57,7 +57,11 @@ export function transformOfTask(taskType: string): TransformVerb | null {
 
 /** The milestones of a task type, in order. */
 function milestonesOf(goal: AlfworldGoal): Milestone[] {
-  if (goal.taskType === 'look_at_obj_in_light') return [{ kind: 'take', ordinal: 'only' }, { kind: 'toggle', lamp: goal.lamp }];
+  if (goal.taskType === 'look_at_obj_in_light')
+    return [
+      { kind: 'take', ordinal: 'only' },
+      { kind: 'toggle', lamp: goal.lamp },
+    ];
   if (goal.taskType === 'pick_two_obj_and_place') {
     return [
       { kind: 'take', ordinal: 'first' },
@@ -225,9 +229,19 @@ function segmentsToward(
   // A lamp is an object on some receptacle: where it was seen, the plan names that place (the last subtask's progress
   // says it); where it was not, reaching it is a search. Appliances and goal receptacles are in the room's list.
   const lampAt = milestone.kind === 'toggle' ? lastSeen(target, first, events) : null;
-  const navigation: PlannedSegment = milestone.kind === 'toggle' && !lampAt
-    ? { kind: 'locate', name: `find the ${target}`, firstStep: first, lastStep: lastMove, object: target, target, ordinal, noted: [target] }
-    : { kind: 'navigate', name: lampAt ? `go to the ${target} at the ${lampAt}` : `go to the ${target}`, firstStep: first, lastStep: lastMove, object: goal.object, target, ordinal, noted: [] };
+  const navigation: PlannedSegment =
+    milestone.kind === 'toggle' && !lampAt
+      ? { kind: 'locate', name: `find the ${target}`, firstStep: first, lastStep: lastMove, object: target, target, ordinal, noted: [target] }
+      : {
+          kind: 'navigate',
+          name: lampAt ? `go to the ${target} at the ${lampAt}` : `go to the ${target}`,
+          firstStep: first,
+          lastStep: lastMove,
+          object: goal.object,
+          target,
+          ordinal,
+          noted: [],
+        };
   return lastMove === last ? [navigation] : [navigation, interaction(lastMove + 1)];
 }
 

@@ -145,15 +145,13 @@ function compactPlaces(places: readonly string[]): string {
     if (!Number.isNaN(number)) numbers.push(number);
     numbersByType.set(typeOf(place), numbers);
   }
-  return [...numbersByType]
-    .map(([type, numbers]) => (numbers.length === 0 ? type : `${type} ${numberRanges(numbers)}`))
-    .join('; ');
+  return [...numbersByType].map(([type, numbers]) => (numbers.length === 0 ? type : `${type} ${numberRanges(numbers)}`)).join('; ');
 }
 
 function numberRanges(numbers: readonly number[]): string {
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const ranges: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     ranges.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
@@ -217,9 +215,14 @@ function renderNavigation(segment: PlannedSegment, memory: SegmentMemory): strin
   const route = memory.route.length > 1 ? ` (route: ${memory.route.join(' -> ')})` : '';
   const arrived = reachedTarget(segment, memory);
   const sentences = [
-    arrived ? `${arrived}${route}.` : memory.at ? `Heading to the ${segment.target}; now at the ${memory.at}${route}.` : `Heading to the ${segment.target}.`,
+    arrived
+      ? `${arrived}${route}.`
+      : memory.at
+        ? `Heading to the ${segment.target}; now at the ${memory.at}${route}.`
+        : `Heading to the ${segment.target}.`,
   ];
-  if (memory.at && memory.atClosed !== null && typeOf(memory.at) === segment.target) sentences.push(memory.atClosed ? 'It is closed.' : 'It is open.');
+  if (memory.at && memory.atClosed !== null && typeOf(memory.at) === segment.target)
+    sentences.push(memory.atClosed ? 'It is closed.' : 'It is open.');
   if (memory.held) sentences.push(`Holding the ${memory.held}.`);
   return sentences.join(' ');
 }

@@ -18,7 +18,10 @@ function handledObjectTypes(events: readonly AlfworldEvent[]): string[] {
 }
 
 function descriptionWords(description: string): string[] {
-  return description.toLowerCase().split(/[^a-z]+/).filter((word) => word.length > 0);
+  return description
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter((word) => word.length > 0);
 }
 
 /**

@@ -16,12 +16,7 @@ export const MODEL_ANNOTATOR_ROLES = ['annotator', 'progress'] as const;
 /** A JSON array of exactly `count` short strings (no quotes, backslashes or line breaks inside). */
 export function namesGrammar(count: number): string {
   const items = Array.from({ length: count }, () => 'name').join(' ", " ');
-  return [
-    `root ::= "[" ${items} "]"`,
-    `name ::= ${gbnfLiteral('"')} char char* ${gbnfLiteral('"')}`,
-    'char ::= [^"\\\\\\x00-\\x1f]',
-    '',
-  ].join('\n');
+  return [`root ::= "[" ${items} "]"`, `name ::= ${gbnfLiteral('"')} char char* ${gbnfLiteral('"')}`, 'char ::= [^"\\\\\\x00-\\x1f]', ''].join('\n');
 }
 
 /** The names from the model's answer, or null when it is not the JSON array asked for. */
@@ -42,7 +37,12 @@ export async function annotateWithModel(episode: AnnotatableEpisode, session: Mo
   const segments = draft.subtasks.map((s) => ({ ruleName: s.name, actions: episode.steps.slice(s.firstStep, s.lastStep + 1).map((x) => x.action) }));
   const prompt = subtaskNamesPrompt({ env, taskDescription: episode.taskDescription, segments });
   const answer = await session.generate({
-    role: 'annotator', prefix: prompt.prefix, state: prompt.state, maxTokens: 24 * segments.length + 8, temperature: 0, stop: [],
+    role: 'annotator',
+    prefix: prompt.prefix,
+    state: prompt.state,
+    maxTokens: 24 * segments.length + 8,
+    temperature: 0,
+    stop: [],
     grammar: namesGrammar(segments.length),
   });
   // A name the model left blank keeps the rule's.
@@ -55,7 +55,13 @@ export async function annotateWithModel(episode: AnnotatableEpisode, session: Mo
     for (let t = subtask.firstStep; t <= subtask.lastStep; t++) {
       const step = episode.steps[t]!;
       const before = t === 0 ? { look: episode.initialLook ?? null, inventory: episode.initialInventory ?? null } : episode.steps[t - 1]!;
-      const p = progressPrompt({ env, subtask: subtask.name, previousProgress: previous, action: step.action, observation: actionResultText(env, step, before) });
+      const p = progressPrompt({
+        env,
+        subtask: subtask.name,
+        previousProgress: previous,
+        action: step.action,
+        observation: actionResultText(env, step, before),
+      });
       const update = await session.generate({ role: 'progress', prefix: p.prefix, state: p.state, maxTokens: 160, temperature: 0, stop: ['\n'] });
       previous = parseProgress(update.text, previous).slice(0, MAX_PROGRESS_CHARS);
       progress[t] = previous;

@@ -42,11 +42,14 @@ export function annotatable(e: EpisodeDetail): AnnotatableEpisode {
 
 /** An expert trajectory straight from an environment (not yet stored), as an annotator sees it. */
 export function annotatableTrajectory(
-  t: Pick<ExpertTrajectory, 'episode' | 'taskDescription' | 'taskType' | 'taskParams' | 'initialObservation' | 'initialLook' | 'initialInventory' | 'steps'>,
+  t: Pick<
+    ExpertTrajectory,
+    'episode' | 'taskDescription' | 'taskType' | 'taskParams' | 'initialObservation' | 'initialLook' | 'initialInventory' | 'steps'
+  >,
 ): AnnotatableEpisode {
   return {
     env: t.episode.env,
-    task: t.episode.env === 'scienceworld' ? t.episode.task : t.taskType ?? '',
+    task: t.episode.env === 'scienceworld' ? t.episode.task : (t.taskType ?? ''),
     taskDescription: t.taskDescription,
     ...(t.taskParams ? { taskParams: t.taskParams } : {}),
     initialObservation: t.initialObservation,

@@ -53,18 +53,7 @@ export interface ParsedAction {
   substance?: string;
 }
 
-const ROOMS = [
-  'art studio',
-  'bathroom',
-  'bedroom',
-  'foundry',
-  'greenhouse',
-  'hallway',
-  'kitchen',
-  'living room',
-  'outside',
-  'workshop',
-];
+const ROOMS = ['art studio', 'bathroom', 'bedroom', 'foundry', 'greenhouse', 'hallway', 'kitchen', 'living room', 'outside', 'workshop'];
 
 const REFUSALS = [
   /^Ambiguous request/,
@@ -130,7 +119,10 @@ const PARSERS: [RegExp, Parser][] = [
   [/^connect (.+) to (.+)$/, parseConnect],
   [/^disconnect (.+)$/, (m) => ({ kind: 'disconnect', object: cleanArgument(m[1]!) })],
   [/^activate (.+)$/, (m, a) => ({ kind: 'activate', object: a.match(/^The (.+?) is (?:now|already) activated/)?.[1] ?? cleanArgument(m[1]!) })],
-  [/^deactivate (.+)$/, (m, a) => ({ kind: 'deactivate', object: a.match(/^The (.+?) is (?:now|already) deactivated/)?.[1] ?? cleanArgument(m[1]!) })],
+  [
+    /^deactivate (.+)$/,
+    (m, a) => ({ kind: 'deactivate', object: a.match(/^The (.+?) is (?:now|already) deactivated/)?.[1] ?? cleanArgument(m[1]!) }),
+  ],
   [/^wait\s*(\d*)$/, parseWait],
   [/^use (.+?) on (.+)$/, (m) => ({ kind: 'use', object: cleanArgument(m[1]!), target: cleanArgument(m[2]!) })],
   [/^use (.+)$/, (m) => ({ kind: 'use', object: cleanArgument(m[1]!) })],
@@ -173,7 +165,14 @@ function movedTarget(answer: string): { target?: string } {
 function examinedName(answer: string): string | undefined {
   const line = firstLine(answer);
   if (!line || line.length > 80 || answer.includes('\n')) return undefined;
-  return withoutArticle(line.replace(/^a substance called /i, '').replace(/\s*\(.*$/, '').replace(/[.]$/, '')) || undefined;
+  return (
+    withoutArticle(
+      line
+        .replace(/^a substance called /i, '')
+        .replace(/\s*\(.*$/, '')
+        .replace(/[.]$/, ''),
+    ) || undefined
+  );
 }
 
 function parseMove(match: RegExpMatchArray, answer: string): ReturnType<Parser> {
@@ -186,9 +185,7 @@ function parseMove(match: RegExpMatchArray, answer: string): ReturnType<Parser> 
 function parsePour(match: RegExpMatchArray, answer: string): ReturnType<Parser> {
   const substance = match[1]!.match(/containing (.+?)(?: in (?:the )?[a-z ]+)?$/)?.[1];
   const poured = answer.match(/^You pour the contents of the (.+?) into the (.+?)\.?$/);
-  const base = poured
-    ? { object: poured[1]!, target: poured[2]! }
-    : { object: cleanArgument(match[1]!), target: cleanArgument(match[2]!) };
+  const base = poured ? { object: poured[1]!, target: poured[2]! } : { object: cleanArgument(match[1]!), target: cleanArgument(match[2]!) };
   return { kind: 'pour', ...base, ...(substance ? { substance: cleanArgument(substance) } : {}) };
 }
 
@@ -208,11 +205,7 @@ function parseConnect(match: RegExpMatchArray, answer: string): ReturnType<Parse
 
 /** "battery anode" / "black wire terminal 2" / "cathode in red light bulb" → the component's name. */
 function componentOf(terminal: string): string {
-  return cleanArgument(
-    terminal
-      .replace(/^(?:anode|cathode|terminal \d+) (?:in|on) /, '')
-      .replace(/ (?:anode|cathode|terminal \d+)$/, ''),
-  );
+  return cleanArgument(terminal.replace(/^(?:anode|cathode|terminal \d+) (?:in|on) /, '').replace(/ (?:anode|cathode|terminal \d+)$/, ''));
 }
 
 function parseWait(match: RegExpMatchArray, answer: string): ReturnType<Parser> {

@@ -38,7 +38,8 @@ function remember(group: Group, memory: EpisodeMemory): void {
   for (const unit of group.units) {
     const a = unit.action;
     if (a.failed) continue;
-    if (a.kind === 'put' && a.target && (isHeater(a.target) || isCooler(a.target))) memory.thermal = { device: a.target, heating: isHeater(a.target) };
+    if (a.kind === 'put' && a.target && (isHeater(a.target) || isCooler(a.target)))
+      memory.thermal = { device: a.target, heating: isHeater(a.target) };
     if (a.kind === 'focus' && a.object) memory.focused = a.object;
     if ((a.kind === 'focus' || a.kind === 'examine') && a.object && !/\s(?:in|on)\s/.test(a.object)) memory.substance = a.object;
     if (group.kind === 'plant' && a.kind === 'put' && /\bseed$/.test(a.object ?? '')) {
@@ -130,7 +131,9 @@ function plantName(group: Group): string {
 
 function heatName(group: Group, memory: EpisodeMemory, episode: AnnotatableEpisode): string {
   const device = group.key ?? 'stove';
-  const placed = actionsOf(group, 'put').filter((a) => sameThing(a.target, device)).at(-1);
+  const placed = actionsOf(group, 'put')
+    .filter((a) => sameThing(a.target, device))
+    .at(-1);
   const broken = group.units.some((u) => u.action.failed && u.action.kind === 'activate');
   if (!placed) return `turn on ${the(device)}`;
   const container = placed.object ?? 'pot';
@@ -152,7 +155,11 @@ function contentsBefore(episode: AnnotatableEpisode, step: number, container: st
 }
 
 function waterName(group: Group): string {
-  const watered = unique(actionsOf(group, 'pour').map((a) => a.target ?? '').filter(isFlowerPot));
+  const watered = unique(
+    actionsOf(group, 'pour')
+      .map((a) => a.target ?? '')
+      .filter(isFlowerPot),
+  );
   if (watered.length > 0) return `water ${listPots(watered)}`;
   const source = group.key ?? 'sink';
   const filled = objectsOf(actionsOf(group, 'put').filter((a) => sameThing(a.target, source)));
@@ -164,7 +171,9 @@ function waterName(group: Group): string {
 /** The fullest name the group's actions give its container: "tin cup" rather than the action's "cup". */
 function containerName(group: Group): string {
   const key = group.key ?? 'container';
-  const names = group.units.flatMap((u) => [u.action.object, u.action.target]).filter((n): n is string => !!n && !/\s(?:in|on)\s/.test(n) && sameThing(n, key));
+  const names = group.units
+    .flatMap((u) => [u.action.object, u.action.target])
+    .filter((n): n is string => !!n && !/\s(?:in|on)\s/.test(n) && sameThing(n, key));
   return names.reduce((best, n) => (n.length > best.length ? n : best), key);
 }
 
@@ -224,14 +233,17 @@ function changeExpected(task: string, heating: boolean): { until: string; infini
   if (task === 'boil' && heating) return { until: 'boils', infinitive: 'boil' };
   if (task === 'melt') return heating ? { until: 'melts', infinitive: 'melt' } : { until: 'freezes', infinitive: 'freeze' };
   if (task === 'freeze' && !heating) return { until: 'freezes', infinitive: 'freeze' };
-  if (task.startsWith('change-the-state')) return heating ? { until: 'changes state', infinitive: 'change state' } : { until: 'freezes', infinitive: 'freeze' };
+  if (task.startsWith('change-the-state'))
+    return heating ? { until: 'changes state', infinitive: 'change state' } : { until: 'freezes', infinitive: 'freeze' };
   if (task.startsWith('measure-melting-point') && heating) return { until: 'melts', infinitive: 'melt' };
   return undefined;
 }
 
 function monitorName(group: Group, memory: EpisodeMemory, episode: AnnotatableEpisode): string {
   const measured = actionsOf(group, 'use');
-  const examined = actionsOf(group, 'examine').map((a) => a.object).find((o) => !!o && !/\s(?:in|on)\s/.test(o));
+  const examined = actionsOf(group, 'examine')
+    .map((a) => a.object)
+    .find((o) => !!o && !/\s(?:in|on)\s/.test(o));
   const change = memory.thermal ? changeExpected(episode.task, memory.thermal.heating) : undefined;
   if (measured.length > 0) {
     const target = measured[0]!.target;
@@ -244,7 +256,8 @@ function monitorName(group: Group, memory: EpisodeMemory, episode: AnnotatableEp
 
 function waitName(group: Group, memory: EpisodeMemory, episode: AnnotatableEpisode, change: string | undefined): string {
   const task = episode.task;
-  if (group.units.some((u) => u.action.kind === 'open' && /bee hive/.test(u.action.object ?? ''))) return 'open the bee hive and wait for the bees to pollinate the flowers';
+  if (group.units.some((u) => u.action.kind === 'open' && /bee hive/.test(u.action.object ?? '')))
+    return 'open the bee hive and wait for the bees to pollinate the flowers';
   if (task.startsWith('grow')) {
     const species = memory.plantedSeed?.replace(/\s*seed$/, '');
     return species ? `wait for the ${species} ${memory.plantedPots > 1 ? 'plants' : 'plant'} to grow` : 'wait for the plants to grow';

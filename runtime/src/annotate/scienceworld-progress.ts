@@ -85,7 +85,7 @@ function progressOfGroup(group: Group, episode: AnnotatableEpisode, targets: str
     ...optional('organism', organismOf(episode.taskDescription)),
     ...optional('threshold', episode.taskDescription.match(/temperature is above (-?\d+(?:\.\d+)?) degrees/)?.[1]),
     targets,
-    route: [roomOf(before ? before.look : episode.initialLook ?? episode.initialObservation) ?? 'start'],
+    route: [roomOf(before ? before.look : (episode.initialLook ?? episode.initialObservation)) ?? 'start'],
     facts: new Map(),
     checked: [],
     picked: [],
@@ -224,7 +224,10 @@ function applyChange(state: SegmentState, action: ParsedAction, step: Annotatabl
       noteUsed(state, action);
       break;
     case 'read':
-      state.facts.set(`read:${action.object}`, `${capitalize(the(action.object ?? 'note'))} says: ${clip(action.answer.replace(/^.*?reads:\s*/s, '').replace(/\s+/g, ' '), 220)}`);
+      state.facts.set(
+        `read:${action.object}`,
+        `${capitalize(the(action.object ?? 'note'))} says: ${clip(action.answer.replace(/^.*?reads:\s*/s, '').replace(/\s+/g, ' '), 220)}`,
+      );
       break;
     default:
       state.facts.set(`other:${action.text}`, clip(`${capitalize(action.text)}: ${answerLine(action.answer)}`, 200));
@@ -307,7 +310,10 @@ function notePut(state: SegmentState, action: ParsedAction, step: AnnotatableSte
 function notePlanted(state: SegmentState, seed: string, pot: string): void {
   state.planted.push(pot);
   const seeds = state.planted.length > 1 ? `${seed}s` : seed;
-  state.facts.set('planted', `Planted ${the(seeds).replace(/^the /, state.planted.length > 1 ? '' : 'the ')} in ${joinNames(unique(state.planted))}.`);
+  state.facts.set(
+    'planted',
+    `Planted ${the(seeds).replace(/^the /, state.planted.length > 1 ? '' : 'the ')} in ${joinNames(unique(state.planted))}.`,
+  );
 }
 
 function notePour(state: SegmentState, action: ParsedAction, step: AnnotatableStep): void {
@@ -409,7 +415,10 @@ function noteWatched(state: SegmentState, look: string | undefined): boolean {
     noted ||= pots.length > 0;
   } else if (state.task === 'identify-life-stages-1' && state.organism) {
     const organism = state.organism;
-    const seen = look.split('\n').map((l) => l.trim().replace(/^(?:a|an|the) /, '')).filter((l) => l.includes(organism));
+    const seen = look
+      .split('\n')
+      .map((l) => l.trim().replace(/^(?:a|an|the) /, ''))
+      .filter((l) => l.includes(organism));
     if (seen.length > 0) state.facts.set('animals', clip(`Seen: ${seen.join(', ')}.`, 200));
     noted ||= seen.length > 0;
   }
@@ -419,7 +428,8 @@ function noteWatched(state: SegmentState, look: string | undefined): boolean {
 /** "flower pot 1: apple tree (seedling, with a flower)" for every pot with a plant or seed in it. */
 function plantStages(look: string): string[] {
   const out: string[] = [];
-  const pattern = /(?:self watering )?(flower pot \d+) \(containing (?:a |an )?([a-z ]+?)(?: in the ([a-z]+) stage)?(?:\. On the [a-z ]+ you see: ([^.]*)\.)?\s*[,)]/g;
+  const pattern =
+    /(?:self watering )?(flower pot \d+) \(containing (?:a |an )?([a-z ]+?)(?: in the ([a-z]+) stage)?(?:\. On the [a-z ]+ you see: ([^.]*)\.)?\s*[,)]/g;
   for (const [, pot, plant, stage, bears] of look.matchAll(pattern)) {
     if (!plant || /^(?:soil|substance called .*|nothing)$/.test(plant)) continue;
     const details = [stage, bears ? `with ${bears.trim()}` : undefined].filter((d) => !!d);
@@ -431,7 +441,10 @@ function plantStages(look: string): string[] {
 function noteUsed(state: SegmentState, action: ParsedAction): void {
   const reading = temperatureOf(action.answer);
   if (reading === undefined) {
-    state.facts.set(`use:${action.object}`, clip(`Used ${the(action.object ?? 'it')}${action.target ? ` on ${the(action.target)}` : ''}: ${answerLine(action.answer)}`, 200));
+    state.facts.set(
+      `use:${action.object}`,
+      clip(`Used ${the(action.object ?? 'it')}${action.target ? ` on ${the(action.target)}` : ''}: ${answerLine(action.answer)}`, 200),
+    );
     return;
   }
   state.readings.push(reading);

@@ -4,16 +4,7 @@
  * they prepare, and a few merges follow the way a person would group the steps.
  */
 import type { AnnotatableStep } from './types';
-import {
-  type GroupKind,
-  type Unit,
-  buildUnits,
-  isThermalDevice,
-  isWaterSource,
-  kindOf,
-  sameThing,
-  touches,
-} from './scienceworld-units';
+import { type GroupKind, type Unit, buildUnits, isThermalDevice, isWaterSource, kindOf, sameThing, touches } from './scienceworld-units';
 import { describeInLook, mentions } from './scienceworld-text';
 
 export interface Group {
@@ -143,7 +134,8 @@ function scan(units: readonly Unit[]): Group[] {
 }
 
 export function circuitParts(group: Group): string[] {
-  return group.core.flatMap((u) => (u.action.kind === 'connect' || u.action.kind === 'disconnect' ? [u.action.object, u.action.target] : []))
+  return group.core
+    .flatMap((u) => (u.action.kind === 'connect' || u.action.kind === 'disconnect' ? [u.action.object, u.action.target] : []))
     .filter((name): name is string => !!name);
 }
 

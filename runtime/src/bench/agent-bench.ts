@@ -59,7 +59,12 @@ async function decisionStreams(episodes: number, decisions: number): Promise<Rep
   const pool = new WorkerPool(env, { size: 1 });
   try {
     const items = await listSplitItems(pool, {
-      env, split: 'test', perTaskLimit: 1, limit: episodes, simplifications: DEFAULT_SIMPLIFICATIONS, alfworldData: resolveAlfworldData(),
+      env,
+      split: 'test',
+      perTaskLimit: 1,
+      limit: episodes,
+      simplifications: DEFAULT_SIMPLIFICATIONS,
+      alfworldData: resolveAlfworldData(),
     });
     const streams: ReplayCall[][] = [];
     for (const item of items) {
@@ -113,7 +118,9 @@ export function readDecisionStreams(file: string): ReplayCall[][] {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DecisionStreamsError(`decision streams file ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`}`);
+    throw new DecisionStreamsError(
+      `decision streams file ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`}`,
+    );
   }
   let json: unknown;
   try {
@@ -184,7 +191,10 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     for (const env of ['scienceworld', 'alfworld'] as const) {
       log(`tokens: replaying ${env} expert episodes through every agent's prompts...`);
       const { perEpisode: _perEpisode, ...report } = await measureTokens({
-        env, modelPath: options.modelPath, parallel: 2, ...(options.tokenEpisodes ? { limit: options.tokenEpisodes } : {}),
+        env,
+        modelPath: options.modelPath,
+        parallel: 2,
+        ...(options.tokenEpisodes ? { limit: options.tokenEpisodes } : {}),
       });
       tokens[env] = report;
     }
@@ -235,7 +245,14 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
       let cached = 0;
       let prompt = 0;
       for (const call of stream) {
-        const g = await session.generate({ role: call.role === 'flat' ? 'low' : call.role, prefix: '', state: call.prompt, maxTokens: 1, temperature: 0, stop: [] });
+        const g = await session.generate({
+          role: call.role === 'flat' ? 'low' : call.role,
+          prefix: '',
+          state: call.prompt,
+          maxTokens: 1,
+          temperature: 0,
+          stop: [],
+        });
         cached += g.cachedPromptTokens;
         prompt += g.promptTokens;
       }

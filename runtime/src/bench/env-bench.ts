@@ -131,10 +131,7 @@ async function runPool(kind: EnvKind, scripted: Scripted[], repeats: number, siz
   }
 }
 
-export async function benchEnv(
-  kind: EnvKind,
-  options: { episodes?: number; repeats?: number; rounds?: number } = {},
-): Promise<EnvBenchResult> {
+export async function benchEnv(kind: EnvKind, options: { episodes?: number; repeats?: number; rounds?: number } = {}): Promise<EnvBenchResult> {
   const scripted = await scriptEpisodes(kind, options.episodes ?? 4);
   const repeats = options.repeats ?? 3;
   // Direct and pooled runs alternate for `rounds` rounds and each keeps its best: machine noise only ever slows

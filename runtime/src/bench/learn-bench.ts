@@ -72,8 +72,9 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
   try {
     log('info', `learning check: ${options.games} ALFWorld valid_train demonstrations`);
     await collectDemonstrations(store, { env: 'alfworld', split: 'valid_train', limit: options.games, alfworldData });
-    const demos = (await store.episodes.list({ env: 'alfworld', split: 'valid_train', source: 'expert', agent: expertAgent('alfworld', true), status: 'complete' }))
-      .slice(0, options.games);
+    const demos = (
+      await store.episodes.list({ env: 'alfworld', split: 'valid_train', source: 'expert', agent: expertAgent('alfworld', true), status: 'complete' })
+    ).slice(0, options.games);
     await annotateStoredEpisodes(store, { filter: { ids: demos.map((d) => d.id) } });
     const name = `learn:${demos.length}`;
     const existing = await store.db.get<{ id: number }>('SELECT id FROM transition_sets WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
@@ -84,8 +85,15 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
     let finalLoss: number | null = null;
     let tokensPerSecond: number | null = null;
     const training = await runTraining(store, {
-      kind: 'bc', model: options.model, preset: 'cpu-small', setId, out: path.join(options.dir, `bc-${options.steps}`), steps: options.steps,
-      config, cpu: options.cpu, log,
+      kind: 'bc',
+      model: options.model,
+      preset: 'cpu-small',
+      setId,
+      out: path.join(options.dir, `bc-${options.steps}`),
+      steps: options.steps,
+      config,
+      cpu: options.cpu,
+      log,
       onEvent: (event) => {
         if (event.event !== 'metrics') return;
         finalLoss = event.values.loss ?? finalLoss;
@@ -98,17 +106,34 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
       throw new Error(`the learning check's training ${training.status}: ${training.error ?? 'no adapter was written'}`);
     }
 
-    const model = await openModel({ path: options.model, adapter: training.adapterGguf, gpu: options.cpu ? 'cpu' : 'auto', prefixReuse: true }, { sessions: 1, slotsPerSession: AGENT_ROLES.stephrl.length }, log);
+    const model = await openModel(
+      { path: options.model, adapter: training.adapterGguf, gpu: options.cpu ? 'cpu' : 'auto', prefixReuse: true },
+      { sessions: 1, slotsPerSession: AGENT_ROLES.stephrl.length },
+      log,
+    );
     let summary;
     try {
       summary = await runEvaluation(store, {
-        env: 'alfworld', split: 'valid_train', agent: 'stephrl', model, limit: options.games, maxSteps: options.maxSteps, alfworldData,
+        env: 'alfworld',
+        split: 'valid_train',
+        agent: 'stephrl',
+        model,
+        limit: options.games,
+        maxSteps: options.maxSteps,
+        alfworldData,
         decoding: { temperature: 0, constrained: options.constrained, keepTexts: true },
       });
     } finally {
       await model.close();
     }
-    const played = await store.episodes.list({ env: 'alfworld', split: 'valid_train', source: 'policy', agent: summary.agent, adapter: model.info.adapter, status: 'complete' });
+    const played = await store.episodes.list({
+      env: 'alfworld',
+      split: 'valid_train',
+      source: 'policy',
+      agent: summary.agent,
+      adapter: model.info.adapter,
+      status: 'complete',
+    });
     const perGame = demos.map((demo) => {
       const episode = played.find((p) => p.game === demo.game);
       return { game: demo.game, won: episode?.won ?? false, steps: episode?.stepCount ?? 0, demonstrationSteps: demo.stepCount };
@@ -124,7 +149,12 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
       evaluation: { seconds: summary.seconds, invalidActionRate: summary.invalidActionRate, promptTokensPerEpisode: summary.promptTokensPerEpisode },
       dataset: dbFile,
       config,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()}-${os.arch()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.platform()}-${os.arch()}`,
+      },
     };
   } finally {
     await store.close();

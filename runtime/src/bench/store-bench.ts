@@ -63,9 +63,25 @@ async function sampleEpisodes(store: DatasetStore, dbPath?: string): Promise<{ e
       await given.close();
     }
   }
-  const tasks = ['boil', 'find-animal', 'grow-plant', 'measure-melting-point-known-substance', 'test-conductivity', 'use-thermometer', 'chemistry-mix', 'lifespan-longest-lived'];
+  const tasks = [
+    'boil',
+    'find-animal',
+    'grow-plant',
+    'measure-melting-point-known-substance',
+    'test-conductivity',
+    'use-thermometer',
+    'chemistry-mix',
+    'lifespan-longest-lived',
+  ];
   process.stderr.write(`collecting ${tasks.length} gold-path episodes for the replica...\n`);
-  const report = await collectDemonstrations(store, { env: 'scienceworld', split: 'train', tasks, parallel: 1, alfworldData: resolveAlfworldData(), perTaskLimit: 1 });
+  const report = await collectDemonstrations(store, {
+    env: 'scienceworld',
+    split: 'train',
+    tasks,
+    parallel: 1,
+    alfworldData: resolveAlfworldData(),
+    perTaskLimit: 1,
+  });
   if (report.stored === 0) throw new Error(`could not collect episodes: ${report.failures.join('; ')}`);
   const listed = await store.episodes.list({ env: 'scienceworld' });
   return { episodes: await Promise.all(listed.map((e) => store.episodes.get(e.id))), fromDataset: false };
@@ -116,11 +132,28 @@ export async function benchStore(options: { db?: string } = {}): Promise<StoreBe
     started = performance.now();
     await rowByRow.db.write(async (tx) => {
       for (const e of copies) {
-        const id = await insertEpisodeRows(tx, Object.fromEntries(Object.keys(EPISODE_COLUMNS).map((k) => [k, e[k as keyof EpisodeDetail]])) as never, null);
+        const id = await insertEpisodeRows(
+          tx,
+          Object.fromEntries(Object.keys(EPISODE_COLUMNS).map((k) => [k, e[k as keyof EpisodeDetail]])) as never,
+          null,
+        );
         for (const s of e.steps) {
           await tx.run(
             'INSERT INTO steps (episode_id, idx, action, observation, look, inventory, reward, score, done, won, truncated, invalid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
-            [id, s.idx, s.action, s.observation, s.look, s.inventory, s.reward, s.score, s.done ? 1 : 0, s.won ? 1 : 0, s.truncated ? 1 : 0, s.invalid ? 1 : 0],
+            [
+              id,
+              s.idx,
+              s.action,
+              s.observation,
+              s.look,
+              s.inventory,
+              s.reward,
+              s.score,
+              s.done ? 1 : 0,
+              s.won ? 1 : 0,
+              s.truncated ? 1 : 0,
+              s.invalid ? 1 : 0,
+            ],
           );
         }
       }

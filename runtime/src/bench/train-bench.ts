@@ -44,11 +44,30 @@ export async function benchTrain(options: TrainBenchOptions): Promise<Record<str
     const db = options.db ?? path.join(temp!, 'bench.db');
     if (!options.db) await makeBenchDataset(db, options.log);
     options.log(`bench train: ${options.steps} steps of bc and of rl on ${path.basename(options.model)}`);
-    const args = ['-m', 'stephrl_train', 'bench', '--db', db, '--model', options.model, '--preset', options.preset,
-      '--steps', String(options.steps), '--config', JSON.stringify(options.config), ...(options.cpu ? ['--cpu'] : [])];
+    const args = [
+      '-m',
+      'stephrl_train',
+      'bench',
+      '--db',
+      db,
+      '--model',
+      options.model,
+      '--preset',
+      options.preset,
+      '--steps',
+      String(options.steps),
+      '--config',
+      JSON.stringify(options.config),
+      ...(options.cpu ? ['--cpu'] : []),
+    ];
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(resolvePython(), args, { env: { ...process.env, PYTHONPATH: [pythonSourceDir, process.env.PYTHONPATH].filter(Boolean).join(':') }, maxBuffer: 64 << 20 },
-        (error, out, err) => (error ? reject(new TrainerError(`the training benchmark failed: ${err.split('\n').slice(-8).join('\n')}`)) : resolve(out)));
+      execFile(
+        resolvePython(),
+        args,
+        { env: { ...process.env, PYTHONPATH: [pythonSourceDir, process.env.PYTHONPATH].filter(Boolean).join(':') }, maxBuffer: 64 << 20 },
+        (error, out, err) =>
+          error ? reject(new TrainerError(`the training benchmark failed: ${err.split('\n').slice(-8).join('\n')}`)) : resolve(out),
+      );
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     return { ...result, dataset: options.db ?? 'made for the benchmark: 2 ScienceWorld + 4 ALFWorld expert episodes' };

@@ -111,7 +111,11 @@ const round = (x: number) => Math.round(x * 100) / 100;
 type PlaywrightBrowser = import('playwright-core').Browser;
 
 /** Builds the bundle when missing, serves it, starts headless Chromium; closes both after `body`. */
-async function withChromium<T>(chromiumGiven: string | undefined, body: (browser: PlaywrightBrowser, origin: string) => Promise<T>, build = false): Promise<T> {
+async function withChromium<T>(
+  chromiumGiven: string | undefined,
+  body: (browser: PlaywrightBrowser, origin: string) => Promise<T>,
+  build = false,
+): Promise<T> {
   const chromiumPath = chromiumGiven ?? process.env.STEPHRL_CHROMIUM ?? '/usr/bin/chromium';
   if (!fs.existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath} (apt-get install chromium, or set STEPHRL_CHROMIUM)`);
   const root = repoRoot();
@@ -125,7 +129,15 @@ async function withChromium<T>(chromiumGiven: string | undefined, body: (browser
   const server = await serve(distDir);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     return await body(browser, server.origin);
@@ -153,101 +165,139 @@ export async function benchWebviewCurves(options: WebviewCurvesBenchOptions = {}
   const appends = options.appends ?? 100;
   const appendSize = options.appendSize ?? 100;
   const renders = options.renders ?? 3;
-  return withChromium(options.chromium, async (browser, origin) => {
-    const renderSamples: number[] = [];
-    const drawSamples: number[] = [];
-    const drawCounts: number[] = [];
-    let appendResult: WebviewCurvesBenchResult['append'] | undefined;
-    for (let r = 0; r < renders; r++) {
-      const { context, page, errors } = await openBenchPage(browser, origin, 'curves');
-      const first = await page.evaluate(
-        async ({ points, chunk }) => {
-          const view = document.querySelector('stephrl-curves') as HTMLElement & { debugInfo(): { charts: Array<{ series: Array<{ rows: number }> }> } };
-          const runs = [{ id: 1, kind: 'train', name: 'bench-bc', status: 'running', error: null, config: {}, startedAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', finishedAt: null, metrics: { loss: 1 } }];
-          window.postMessage({ type: 'runs', runs, selected: [1] }, '*');
-          await new Promise((r) => setTimeout(r, 50));
-          // A training loss: exponential decay with noise, one point per optimizer step.
-          let seed = 7;
-          const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-          const all = Array.from({ length: points }, (_, i) => ({ step: i + 1, name: 'loss', value: 0.4 + 2.2 * Math.exp(-i / (points / 6)) + 0.2 * (rnd() - 0.5) }));
-          const rows = () => view.debugInfo().charts[0]?.series[0]?.rows ?? 0;
-          // As the host sends them: chunks as columns (protocol/metric-columns.ts), built before the clock starts.
-          const messages: unknown[] = [];
-          for (let i = 0; i < points; i += chunk) {
-            const part = all.slice(i, i + chunk);
-            messages.push({ type: 'metricPoints', runId: 1, columns: { names: ['loss'], step: part.map((p) => p.step), name: part.map(() => 0), value: part.map((p) => p.value) }, reset: i === 0 });
-          }
-          const started = performance.now();
-          const flushes: number[] = [];
-          const drawn = new Promise<void>((resolve) => {
-            const check = (e: Event) => {
-              flushes.push((e as CustomEvent<{ ms: number }>).detail.ms);
-              if (rows() >= points) {
-                view.removeEventListener('curves-drawn', check);
-                resolve();
-              }
+  return withChromium(
+    options.chromium,
+    async (browser, origin) => {
+      const renderSamples: number[] = [];
+      const drawSamples: number[] = [];
+      const drawCounts: number[] = [];
+      let appendResult: WebviewCurvesBenchResult['append'] | undefined;
+      for (let r = 0; r < renders; r++) {
+        const { context, page, errors } = await openBenchPage(browser, origin, 'curves');
+        const first = await page.evaluate(
+          async ({ points, chunk }) => {
+            const view = document.querySelector('stephrl-curves') as HTMLElement & {
+              debugInfo(): { charts: Array<{ series: Array<{ rows: number }> }> };
             };
-            view.addEventListener('curves-drawn', check);
-          });
-          for (const message of messages) window.postMessage(message, '*');
-          await drawn;
-          return { ms: performance.now() - started, drawMs: flushes.reduce((a, b) => a + b, 0), draws: flushes.length };
-        },
-        { points, chunk: CHUNK },
-      );
-      renderSamples.push(first.ms);
-      drawSamples.push(first.drawMs);
-      drawCounts.push(first.draws);
-      if (r === 0) {
-        const measured = await page.evaluate(
-          async ({ points, appends, appendSize }) => {
-            const view = document.querySelector('stephrl-curves') as HTMLElement & { debugInfo(): { charts: Array<{ series: Array<{ rows: number }> }> } };
-            const total: number[] = [];
-            const work: number[] = [];
-            let step = points;
-            for (let a = 0; a < appends; a++) {
-              const batch = Array.from({ length: appendSize }, () => ({ step: ++step, name: 'loss', value: 0.4 + 0.1 * Math.random() }));
-              // Start on a fresh frame, as a poll answer would arrive at any time.
-              await new Promise((r) => requestAnimationFrame(() => setTimeout(r, Math.random() * 16)));
-              const started = performance.now();
-              const detail = await new Promise<{ ms: number }>((resolve) => {
-                view.addEventListener('curves-drawn', (e) => resolve((e as CustomEvent<{ ms: number }>).detail), { once: true });
-                window.postMessage({ type: 'metricPoints', runId: 1, columns: { names: ['loss'], step: batch.map((p) => p.step), name: batch.map(() => 0), value: batch.map((p) => p.value) }, reset: false }, '*');
+            const runs = [
+              {
+                id: 1,
+                kind: 'train',
+                name: 'bench-bc',
+                status: 'running',
+                error: null,
+                config: {},
+                startedAt: '2025-01-01T00:00:00Z',
+                updatedAt: '2025-01-01T00:00:00Z',
+                finishedAt: null,
+                metrics: { loss: 1 },
+              },
+            ];
+            window.postMessage({ type: 'runs', runs, selected: [1] }, '*');
+            await new Promise((r) => setTimeout(r, 50));
+            // A training loss: exponential decay with noise, one point per optimizer step.
+            let seed = 7;
+            const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+            const all = Array.from({ length: points }, (_, i) => ({
+              step: i + 1,
+              name: 'loss',
+              value: 0.4 + 2.2 * Math.exp(-i / (points / 6)) + 0.2 * (rnd() - 0.5),
+            }));
+            const rows = () => view.debugInfo().charts[0]?.series[0]?.rows ?? 0;
+            // As the host sends them: chunks as columns (protocol/metric-columns.ts), built before the clock starts.
+            const messages: unknown[] = [];
+            for (let i = 0; i < points; i += chunk) {
+              const part = all.slice(i, i + chunk);
+              messages.push({
+                type: 'metricPoints',
+                runId: 1,
+                columns: { names: ['loss'], step: part.map((p) => p.step), name: part.map(() => 0), value: part.map((p) => p.value) },
+                reset: i === 0,
               });
-              total.push(performance.now() - started);
-              work.push(detail.ms);
             }
-            return { total, work, rows: view.debugInfo().charts[0]?.series[0]?.rows ?? 0 };
+            const started = performance.now();
+            const flushes: number[] = [];
+            const drawn = new Promise<void>((resolve) => {
+              const check = (e: Event) => {
+                flushes.push((e as CustomEvent<{ ms: number }>).detail.ms);
+                if (rows() >= points) {
+                  view.removeEventListener('curves-drawn', check);
+                  resolve();
+                }
+              };
+              view.addEventListener('curves-drawn', check);
+            });
+            for (const message of messages) window.postMessage(message, '*');
+            await drawn;
+            return { ms: performance.now() - started, drawMs: flushes.reduce((a, b) => a + b, 0), draws: flushes.length };
           },
-          { points, appends, appendSize },
+          { points, chunk: CHUNK },
         );
-        appendResult = {
-          appends,
-          pointsPerAppend: appendSize,
-          medianMs: round(median(measured.total)),
-          p95Ms: round(p95(measured.total)),
-          workMedianMs: round(median(measured.work)),
-          workP95Ms: round(p95(measured.work)),
-          rowsAfter: measured.rows,
-        };
+        renderSamples.push(first.ms);
+        drawSamples.push(first.drawMs);
+        drawCounts.push(first.draws);
+        if (r === 0) {
+          const measured = await page.evaluate(
+            async ({ points, appends, appendSize }) => {
+              const view = document.querySelector('stephrl-curves') as HTMLElement & {
+                debugInfo(): { charts: Array<{ series: Array<{ rows: number }> }> };
+              };
+              const total: number[] = [];
+              const work: number[] = [];
+              let step = points;
+              for (let a = 0; a < appends; a++) {
+                const batch = Array.from({ length: appendSize }, () => ({ step: ++step, name: 'loss', value: 0.4 + 0.1 * Math.random() }));
+                // Start on a fresh frame, as a poll answer would arrive at any time.
+                await new Promise((r) => requestAnimationFrame(() => setTimeout(r, Math.random() * 16)));
+                const started = performance.now();
+                const detail = await new Promise<{ ms: number }>((resolve) => {
+                  view.addEventListener('curves-drawn', (e) => resolve((e as CustomEvent<{ ms: number }>).detail), { once: true });
+                  window.postMessage(
+                    {
+                      type: 'metricPoints',
+                      runId: 1,
+                      columns: { names: ['loss'], step: batch.map((p) => p.step), name: batch.map(() => 0), value: batch.map((p) => p.value) },
+                      reset: false,
+                    },
+                    '*',
+                  );
+                });
+                total.push(performance.now() - started);
+                work.push(detail.ms);
+              }
+              return { total, work, rows: view.debugInfo().charts[0]?.series[0]?.rows ?? 0 };
+            },
+            { points, appends, appendSize },
+          );
+          appendResult = {
+            appends,
+            pointsPerAppend: appendSize,
+            medianMs: round(median(measured.total)),
+            p95Ms: round(p95(measured.total)),
+            workMedianMs: round(median(measured.work)),
+            workP95Ms: round(p95(measured.work)),
+            rowsAfter: measured.rows,
+          };
+        }
+        await context.close();
+        if (errors.length) throw new Error(`the curves view failed in Chromium: ${errors.join('; ')}`);
       }
-      await context.close();
-      if (errors.length) throw new Error(`the curves view failed in Chromium: ${errors.join('; ')}`);
-    }
-    return {
-      suite: 'webview-curves' as const,
-      chromium: browser.version(),
-      points,
-      chunkPoints: CHUNK,
-      firstRender: {
-        medianMs: round(median(renderSamples)),
-        samplesMs: renderSamples.map(round),
-        drawMedianMs: round(median(drawSamples)),
-        draws: Math.max(...drawCounts),
-      },
-      append: appendResult!,
-    };
-  }, options.build);
+      return {
+        suite: 'webview-curves' as const,
+        chromium: browser.version(),
+        points,
+        chunkPoints: CHUNK,
+        firstRender: {
+          medianMs: round(median(renderSamples)),
+          samplesMs: renderSamples.map(round),
+          drawMedianMs: round(median(drawSamples)),
+          draws: Math.max(...drawCounts),
+        },
+        append: appendResult!,
+      };
+    },
+    options.build,
+  );
 }
 
 export interface WebviewEpisodeBenchResult {
@@ -281,22 +331,25 @@ export async function benchWebviewEpisode(options: { steps?: number; renders?: n
     const expand: number[] = [];
     for (let r = 0; r < renders; r++) {
       const { context, page, errors } = await openBenchPage(browser, origin, 'inspector');
-      const t = await page.evaluate(async ({ episode, steps }) => {
-        const view = document.querySelector('stephrl-inspector') as HTMLElement & { updateComplete: Promise<boolean>; shadowRoot: ShadowRoot };
-        const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-        const started = performance.now();
-        window.postMessage({ type: 'episodes', episodes: [episode] }, '*');
-        while (view.shadowRoot.querySelectorAll('.step').length < steps) await new Promise((resolve) => setTimeout(resolve, 0));
-        await view.updateComplete;
-        await frame();
-        const rendered = performance.now() - started;
-        const again = performance.now();
-        (view.shadowRoot.querySelector('#expand') as HTMLElement).click();
-        await view.updateComplete;
-        await frame();
-        if (view.shadowRoot.querySelectorAll('.step pre.observation').length < steps) throw new Error('not every step opened');
-        return { rendered, expanded: performance.now() - again };
-      }, { episode, steps });
+      const t = await page.evaluate(
+        async ({ episode, steps }) => {
+          const view = document.querySelector('stephrl-inspector') as HTMLElement & { updateComplete: Promise<boolean>; shadowRoot: ShadowRoot };
+          const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+          const started = performance.now();
+          window.postMessage({ type: 'episodes', episodes: [episode] }, '*');
+          while (view.shadowRoot.querySelectorAll('.step').length < steps) await new Promise((resolve) => setTimeout(resolve, 0));
+          await view.updateComplete;
+          await frame();
+          const rendered = performance.now() - started;
+          const again = performance.now();
+          (view.shadowRoot.querySelector('#expand') as HTMLElement).click();
+          await view.updateComplete;
+          await frame();
+          if (view.shadowRoot.querySelectorAll('.step pre.observation').length < steps) throw new Error('not every step opened');
+          return { rendered, expanded: performance.now() - again };
+        },
+        { episode, steps },
+      );
       first.push(t.rendered);
       expand.push(t.expanded);
       await context.close();

@@ -47,7 +47,10 @@ export function parseGames(value: string): string[] {
       throw new UsageError(`--games: cannot read ${value.slice(1)}: ${(error as Error).message}`);
     }
   }
-  const games = text.split(/[,\n]/).map((g) => g.trim()).filter((g) => g && !g.startsWith('#'));
+  const games = text
+    .split(/[,\n]/)
+    .map((g) => g.trim())
+    .filter((g) => g && !g.startsWith('#'));
   if (!games.length) throw new UsageError('--games names no episode');
   return games;
 }
@@ -59,17 +62,24 @@ function parseTemperature(value: string): number {
 }
 
 function printSummary(s: EvaluationSummary): void {
-  const headline = s.env === 'scienceworld'
-    ? `mean score ${s.meanScore.toFixed(2)} (95% CI ${s.scoreInterval[0].toFixed(1)}-${s.scoreInterval[1].toFixed(1)})`
-    : `success rate ${formatSuccess(s.successRate, s.successInterval)}`;
-  console.log(`${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${plural(s.episodes, 'episode')}` + (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''));
+  const headline =
+    s.env === 'scienceworld'
+      ? `mean score ${s.meanScore.toFixed(2)} (95% CI ${s.scoreInterval[0].toFixed(1)}-${s.scoreInterval[1].toFixed(1)})`
+      : `success rate ${formatSuccess(s.successRate, s.successInterval)}`;
+  console.log(
+    `${s.agent} with ${s.model}${s.adapter ? ` + ${s.adapter}` : ''} on ${s.env} ${s.split}: ${headline} over ${plural(s.episodes, 'episode')}` +
+      (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''),
+  );
   console.log(`invalid actions ${(s.invalidActionRate * 100).toFixed(1)}%, ${s.meanSteps} steps per episode`);
   console.log(
     `tokens per decision: prompt ${s.promptTokensPerDecision} (${s.cachedPromptTokensPerDecision} from cache), completion ${s.completionTokensPerDecision}; ` +
       `per episode: prompt ${s.promptTokensPerEpisode}, completion ${s.completionTokensPerEpisode}`,
   );
   if (s.decisionsPerSecond) console.log(`${s.decisionsPerSecond} decisions/s over ${s.seconds} s`);
-  const rows = s.perTask.map((t) => `  ${t.task.padEnd(48)} ${String(t.episodes).padStart(4)}  score ${t.meanScore.toFixed(1).padStart(6)}  success ${(t.successRate * 100).toFixed(0).padStart(3)}%  invalid ${(t.invalidActionRate * 100).toFixed(0).padStart(3)}%`);
+  const rows = s.perTask.map(
+    (t) =>
+      `  ${t.task.padEnd(48)} ${String(t.episodes).padStart(4)}  score ${t.meanScore.toFixed(1).padStart(6)}  success ${(t.successRate * 100).toFixed(0).padStart(3)}%  invalid ${(t.invalidActionRate * 100).toFixed(0).padStart(3)}%`,
+  );
   if (rows.length > 1) console.log(['per task:', ...rows].join('\n'));
 }
 
@@ -110,7 +120,9 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
         runKind,
         signal,
         onPlan: ({ total, skipped, pending, runId }) => {
-          process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`);
+          process.stderr.write(
+            `${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`,
+          );
           if (pending) bar = new ProgressBar(pending, runKind);
         },
         onEpisode: ({ ok, label, error }) => {
@@ -129,7 +141,10 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
 function policyRunOptions(command: Command): Command {
   return command
     .option('--tasks <list>', 'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated')
-    .option('--games <list>', 'only these episodes, comma-separated or @FILE (one per line): ALFWorld game keys (json_2.1.1/<split>/<task>/<trial>) or folders, ScienceWorld task:variation')
+    .option(
+      '--games <list>',
+      'only these episodes, comma-separated or @FILE (one per line): ALFWorld game keys (json_2.1.1/<split>/<task>/<trial>) or folders, ScienceWorld task:variation',
+    )
     .option('--per-task <n>', 'only the first N episodes of each task')
     .option('--parallel <n>', 'episodes at once (environment workers and model sessions)', '1')
     .option('--max-steps <n>', 'environment steps per episode', '50')
@@ -145,31 +160,42 @@ function reportSummary(summary: EvaluationSummary, json: boolean | undefined): v
 }
 
 export function registerAgentCommands(program: Command): void {
-  policyRunOptions(addModelOptions(
-    program
-      .command('eval')
-      .description('run an agent with a model over a split; every episode, step, subtask, progress and model call is stored as it happens (resumable)')
-      .requiredOption('--env <env>', 'scienceworld or alfworld')
-      .requiredOption('--split <split>', `ScienceWorld: ${SCIENCEWORLD_SPLITS.join('|')}; ALFWorld: ${ALFWORLD_SPLITS.join('|')}`)
-      .option('--agent <agent>', AGENT_KINDS.join(', '), 'stephrl')
-      .option('--limit <n>', 'only the first N episodes of the split')
-      .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
-      .option('--seed <n>', 'sampling seed (with a temperature above 0)')
-      .option('--constrained', "restrict actions to the environment's valid commands (grammar-constrained decoding)")
-      .option('--no-keep-texts', 'store token counts but not prompt and completion texts'),
-  )).action(async (o: EvalCliOptions) => reportSummary(await playPolicy(o, 'eval'), o.json));
+  policyRunOptions(
+    addModelOptions(
+      program
+        .command('eval')
+        .description(
+          'run an agent with a model over a split; every episode, step, subtask, progress and model call is stored as it happens (resumable)',
+        )
+        .requiredOption('--env <env>', 'scienceworld or alfworld')
+        .requiredOption('--split <split>', `ScienceWorld: ${SCIENCEWORLD_SPLITS.join('|')}; ALFWorld: ${ALFWORLD_SPLITS.join('|')}`)
+        .option('--agent <agent>', AGENT_KINDS.join(', '), 'stephrl')
+        .option('--limit <n>', 'only the first N episodes of the split')
+        .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
+        .option('--seed <n>', 'sampling seed (with a temperature above 0)')
+        .option('--constrained', "restrict actions to the environment's valid commands (grammar-constrained decoding)")
+        .option('--no-keep-texts', 'store token counts but not prompt and completion texts'),
+    ),
+  ).action(async (o: EvalCliOptions) => reportSummary(await playPolicy(o, 'eval'), o.json));
 
-  policyRunOptions(addModelOptions(
-    program
-      .command('collect')
-      .description("sample rollouts of a trained STEP-HRL policy for offline RL: temperature 1, 50-step cap, stored with source 'policy' and the policy's own subtasks and progress (resumable)")
-      .requiredOption('--env <env>', 'scienceworld or alfworld')
-      .option('--checkpoint <path>', 'the adapter to sample from: its adapter.gguf or the training output folder (default: --adapter, or the base model alone)')
-      .option('--split <split>', 'split to sample from', 'train')
-      .option('--episodes <n>', 'only the first N episodes of the split')
-      .option('--temperature <t>', 'sampling temperature', '1')
-      .option('--seed <n>', 'sampling seed'),
-  )).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
+  policyRunOptions(
+    addModelOptions(
+      program
+        .command('collect')
+        .description(
+          "sample rollouts of a trained STEP-HRL policy for offline RL: temperature 1, 50-step cap, stored with source 'policy' and the policy's own subtasks and progress (resumable)",
+        )
+        .requiredOption('--env <env>', 'scienceworld or alfworld')
+        .option(
+          '--checkpoint <path>',
+          'the adapter to sample from: its adapter.gguf or the training output folder (default: --adapter, or the base model alone)',
+        )
+        .option('--split <split>', 'split to sample from', 'train')
+        .option('--episodes <n>', 'only the first N episodes of the split')
+        .option('--temperature <t>', 'sampling temperature', '1')
+        .option('--seed <n>', 'sampling seed'),
+    ),
+  ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
     let { model, adapter } = o;
     if (o.checkpoint) {
       let resolved;
@@ -182,6 +208,9 @@ export function registerAgentCommands(program: Command): void {
       model ??= resolved.baseModel ?? undefined;
     }
     const { episodes, checkpoint: _checkpoint, ...rest } = o;
-    reportSummary(await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect'), o.json);
+    reportSummary(
+      await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect'),
+      o.json,
+    );
   });
 }

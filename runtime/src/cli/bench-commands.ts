@@ -69,41 +69,54 @@ export function registerBenchCommands(program: Command): void {
     .option('--only <list>', `measure only some of ${BENCH_PARTS.join(', ')}`, BENCH_PARTS.join(','))
     .option('--save-calls <file>', 'write the STEP-HRL decision streams of the latency and throughput runs to this JSON file')
     .option('--calls <file>', 'read the decision streams from a --save-calls file instead of running ScienceWorld')
-    .action(async (opts: {
-      model?: string; gpu: string; threads?: string; tokenEpisodes?: string; decisions: string; rounds: string; only: string;
-      saveCalls?: string; calls?: string;
-    }) => {
-      const parts = new Set(opts.only.split(',').map((p) => {
-        if (!(BENCH_PARTS as readonly string[]).includes(p)) throw new UsageError(`--only takes ${BENCH_PARTS.join(', ')}, not '${p}'`);
-        return p as BenchPart;
-      }));
-      if ((opts.calls || opts.saveCalls) && !parts.has('latency') && !parts.has('throughput')) {
-        throw new UsageError('--calls and --save-calls apply to the latency and throughput parts: add one of them to --only');
-      }
-      let streams;
-      try {
-        streams = opts.calls ? readDecisionStreams(opts.calls) : undefined;
-      } catch (error) {
-        if (error instanceof DecisionStreamsError) throw new UsageError(error.message);
-        throw error;
-      }
-      const result = await benchAgent({
-        parts,
-        modelPath: resolveModelPath(opts.model),
-        gpu: parseGpu(opts.gpu),
-        decisions: parsePositiveInt(opts.decisions, '--decisions'),
-        rounds: parsePositiveInt(opts.rounds, '--rounds'),
-        log: (line) => process.stderr.write(`${line}\n`),
-        ...(opts.threads ? { threads: parsePositiveInt(opts.threads, '--threads') } : {}),
-        ...(opts.tokenEpisodes ? { tokenEpisodes: parsePositiveInt(opts.tokenEpisodes, '--token-episodes') } : {}),
-        ...(streams ? { streams } : {}),
-        ...(opts.saveCalls ? { saveCallsFile: opts.saveCalls } : {}),
-      });
-      printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
-    });
+    .action(
+      async (opts: {
+        model?: string;
+        gpu: string;
+        threads?: string;
+        tokenEpisodes?: string;
+        decisions: string;
+        rounds: string;
+        only: string;
+        saveCalls?: string;
+        calls?: string;
+      }) => {
+        const parts = new Set(
+          opts.only.split(',').map((p) => {
+            if (!(BENCH_PARTS as readonly string[]).includes(p)) throw new UsageError(`--only takes ${BENCH_PARTS.join(', ')}, not '${p}'`);
+            return p as BenchPart;
+          }),
+        );
+        if ((opts.calls || opts.saveCalls) && !parts.has('latency') && !parts.has('throughput')) {
+          throw new UsageError('--calls and --save-calls apply to the latency and throughput parts: add one of them to --only');
+        }
+        let streams;
+        try {
+          streams = opts.calls ? readDecisionStreams(opts.calls) : undefined;
+        } catch (error) {
+          if (error instanceof DecisionStreamsError) throw new UsageError(error.message);
+          throw error;
+        }
+        const result = await benchAgent({
+          parts,
+          modelPath: resolveModelPath(opts.model),
+          gpu: parseGpu(opts.gpu),
+          decisions: parsePositiveInt(opts.decisions, '--decisions'),
+          rounds: parsePositiveInt(opts.rounds, '--rounds'),
+          log: (line) => process.stderr.write(`${line}\n`),
+          ...(opts.threads ? { threads: parsePositiveInt(opts.threads, '--threads') } : {}),
+          ...(opts.tokenEpisodes ? { tokenEpisodes: parsePositiveInt(opts.tokenEpisodes, '--token-episodes') } : {}),
+          ...(streams ? { streams } : {}),
+          ...(opts.saveCalls ? { saveCallsFile: opts.saveCalls } : {}),
+        });
+        printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
+      },
+    );
   bench
     .command('train')
-    .description('training speed of behaviour cloning and offline RL, reference path (every sample whole) against the fast path (shared prefixes once): tokens/s, processed tokens/s, samples/s, memory, model FLOPs utilisation, speedup; JSON')
+    .description(
+      'training speed of behaviour cloning and offline RL, reference path (every sample whole) against the fast path (shared prefixes once): tokens/s, processed tokens/s, samples/s, memory, model FLOPs utilisation, speedup; JSON',
+    )
     .option('--model <path>', 'base model, GGUF or Hugging Face folder (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--db <path>', 'dataset with a transition set (default: a small one made from real expert episodes)')
     .option('--steps <n>', 'optimizer steps per algorithm (the first is not timed)', '6')
@@ -124,7 +137,9 @@ export function registerBenchCommands(program: Command): void {
     });
   bench
     .command('learn')
-    .description('the learning check: behaviour cloning on the first ALFWorld valid_train demonstrations, then the greedy agent replays them (JSON; exit code 1 when it fails)')
+    .description(
+      'the learning check: behaviour cloning on the first ALFWorld valid_train demonstrations, then the greedy agent replays them (JSON; exit code 1 when it fails)',
+    )
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--games <n>', 'demonstrations learned and games replayed', '3')
     .option('--required <n>', 'games the agent must win', '2')
@@ -134,31 +149,43 @@ export function registerBenchCommands(program: Command): void {
     .option('--constrained', 'constrain actions to the admissible commands')
     .option('--max-steps <n>', 'environment steps per replayed game', '50')
     .option('--cpu', 'train on the CPU even where a GPU is present')
-    .action(async (opts: { model?: string; games: string; required: string; steps: string; config: string; dir: string; constrained?: boolean; maxSteps: string; cpu?: boolean }) => {
-      const games = parsePositiveInt(opts.games, '--games');
-      const required = parsePositiveInt(opts.required, '--required');
-      if (required > games) throw new UsageError(`--required ${required} is more than --games ${games}`);
-      let config: Record<string, unknown>;
-      try {
-        config = JSON.parse(opts.config) as Record<string, unknown>;
-      } catch (error) {
-        throw new UsageError(`--config is not JSON: ${(error as Error).message}`);
-      }
-      const result = await runLearnCheck({
-        model: resolveModelPath(opts.model),
-        games,
-        required,
-        steps: parsePositiveInt(opts.steps, '--steps'),
-        config,
-        dir: path.resolve(opts.dir),
-        constrained: Boolean(opts.constrained),
-        maxSteps: parsePositiveInt(opts.maxSteps, '--max-steps'),
-        cpu: Boolean(opts.cpu),
-        log: stderrLogger(),
-      });
-      printJson({ suite: 'learn', ...result });
-      if (!result.passed) process.exitCode = 1;
-    });
+    .action(
+      async (opts: {
+        model?: string;
+        games: string;
+        required: string;
+        steps: string;
+        config: string;
+        dir: string;
+        constrained?: boolean;
+        maxSteps: string;
+        cpu?: boolean;
+      }) => {
+        const games = parsePositiveInt(opts.games, '--games');
+        const required = parsePositiveInt(opts.required, '--required');
+        if (required > games) throw new UsageError(`--required ${required} is more than --games ${games}`);
+        let config: Record<string, unknown>;
+        try {
+          config = JSON.parse(opts.config) as Record<string, unknown>;
+        } catch (error) {
+          throw new UsageError(`--config is not JSON: ${(error as Error).message}`);
+        }
+        const result = await runLearnCheck({
+          model: resolveModelPath(opts.model),
+          games,
+          required,
+          steps: parsePositiveInt(opts.steps, '--steps'),
+          config,
+          dir: path.resolve(opts.dir),
+          constrained: Boolean(opts.constrained),
+          maxSteps: parsePositiveInt(opts.maxSteps, '--max-steps'),
+          cpu: Boolean(opts.cpu),
+          log: stderrLogger(),
+        });
+        printJson({ suite: 'learn', ...result });
+        if (!result.passed) process.exitCode = 1;
+      },
+    );
   bench
     .command('webview')
     .description('the webviews in headless Chromium: a 50-step episode drawn, a 100 000-point curve drawn, 100 points appended to it')
@@ -168,13 +195,22 @@ export function registerBenchCommands(program: Command): void {
     .action(async (opts: { points: string; appends: string; chromium?: string }) => {
       const chromium = opts.chromium ? { chromium: opts.chromium } : {};
       const episode = await benchWebviewEpisode(chromium);
-      const curves = await benchWebviewCurves({ ...chromium, points: parsePositiveInt(opts.points, '--points'), appends: parsePositiveInt(opts.appends, '--appends'), build: true });
+      const curves = await benchWebviewCurves({
+        ...chromium,
+        points: parsePositiveInt(opts.points, '--points'),
+        appends: parsePositiveInt(opts.appends, '--appends'),
+        build: true,
+      });
       printJson({
         machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` },
         episode,
         curves,
         // The issue's targets: first render under 300 ms; the view's work to append 100 points under 5 ms.
-        met: { episodeRender: episode.firstRender.medianMs < 300, curveRender: curves.firstRender.medianMs < 300, append: curves.append.workMedianMs < 5 },
+        met: {
+          episodeRender: episode.firstRender.medianMs < 300,
+          curveRender: curves.firstRender.medianMs < 300,
+          append: curves.append.workMedianMs < 5,
+        },
       });
     });
 }

@@ -95,42 +95,57 @@ export function registerDatasetCommands(program: Command): void {
     .option('--no-tidy', "ALFWorld: store the expert's own trajectories, detours included (default: tidied, see README)")
     .option(...dbOption)
     .option('--json', 'print the counts as JSON')
-    .action(async (o: { env: string; split: string; tasks?: string; limit?: string; perTask?: string; parallel: string; data?: string; tidy: boolean; db?: string; json?: boolean }) => {
-      const env = parseEnvKind(o.env);
-      const report = await withStore(o.db, async (store, signal) => {
-        let bar: ProgressBar | undefined;
-        return collectDemonstrations(store, {
-          env,
-          split: o.split,
-          ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
-          ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
-          ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-          parallel: parseParallel(o.parallel),
-          alfworldData: resolveAlfworldData(o.data),
-          tidy: o.tidy,
-          signal,
-          onPlan: ({ total, skipped, pending }) => {
-            process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already stored, ${pending} to run (${store.file})\n`);
-            if (pending) bar = new ProgressBar(pending, 'demos');
-          },
-          onEpisode: ({ ok, label, error }) => {
-            if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
-            bar?.tick(ok);
-          },
-        }).finally(() => bar?.finish());
-      });
-      if (o.json) printJson(report);
-      else {
-        console.log(
-          `${report.stored} stored, ${report.skipped} already there, ${report.failed} failed` +
-            `${report.interrupted ? ', interrupted (rerun to finish)' : ''}; ${report.won}/${report.stored} won, ${report.steps} steps, ${report.seconds.toFixed(1)} s`,
-        );
-      }
-      if (report.failed) process.exitCode = 1;
-    });
+    .action(
+      async (o: {
+        env: string;
+        split: string;
+        tasks?: string;
+        limit?: string;
+        perTask?: string;
+        parallel: string;
+        data?: string;
+        tidy: boolean;
+        db?: string;
+        json?: boolean;
+      }) => {
+        const env = parseEnvKind(o.env);
+        const report = await withStore(o.db, async (store, signal) => {
+          let bar: ProgressBar | undefined;
+          return collectDemonstrations(store, {
+            env,
+            split: o.split,
+            ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
+            ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
+            ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
+            parallel: parseParallel(o.parallel),
+            alfworldData: resolveAlfworldData(o.data),
+            tidy: o.tidy,
+            signal,
+            onPlan: ({ total, skipped, pending }) => {
+              process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already stored, ${pending} to run (${store.file})\n`);
+              if (pending) bar = new ProgressBar(pending, 'demos');
+            },
+            onEpisode: ({ ok, label, error }) => {
+              if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
+              bar?.tick(ok);
+            },
+          }).finally(() => bar?.finish());
+        });
+        if (o.json) printJson(report);
+        else {
+          console.log(
+            `${report.stored} stored, ${report.skipped} already there, ${report.failed} failed` +
+              `${report.interrupted ? ', interrupted (rerun to finish)' : ''}; ${report.won}/${report.stored} won, ${report.steps} steps, ${report.seconds.toFixed(1)} s`,
+          );
+        }
+        if (report.failed) process.exitCode = 1;
+      },
+    );
 
   addModelOptions(filterOptions(program.command('annotate')))
-    .description('annotate stored episodes (subtasks and local progress): the local rule annotators, or --annotator model to have the model refine their draft')
+    .description(
+      'annotate stored episodes (subtasks and local progress): the local rule annotators, or --annotator model to have the model refine their draft',
+    )
     .option('--annotator <kind>', 'rule (deterministic, no model) or model (names and progress written by the model)', 'rule')
     .option('--overwrite-unreviewed', 'replace annotations nobody reviewed or edited (reviewed ones are never replaced)')
     .option(...dbOption)
@@ -143,7 +158,13 @@ export function registerDatasetCommands(program: Command): void {
         const { annotator, close } = await openAnnotator(o.annotator as 'rule' | 'model', modelChoice(o), stderrLogger('warn'));
         try {
           const bar = new ProgressBar(total, 'annotate');
-          const result = await annotateStoredEpisodes(store, { filter, annotator, overwriteUnreviewed: o.overwriteUnreviewed ?? false, signal, onEpisode: (ok) => bar.tick(ok) });
+          const result = await annotateStoredEpisodes(store, {
+            filter,
+            annotator,
+            overwriteUnreviewed: o.overwriteUnreviewed ?? false,
+            signal,
+            onEpisode: (ok) => bar.tick(ok),
+          });
           bar.finish();
           return result;
         } finally {
@@ -152,7 +173,9 @@ export function registerDatasetCommands(program: Command): void {
       });
       if (o.json) printJson(report);
       else {
-        console.log(`${report.written} annotated, ${report.keptExisting} kept (already annotated), ${report.keptReviewed} kept (reviewed or edited), ${report.failed} failed`);
+        console.log(
+          `${report.written} annotated, ${report.keptExisting} kept (already annotated), ${report.keptReviewed} kept (reviewed or edited), ${report.failed} failed`,
+        );
         for (const f of report.failures.slice(0, 10)) console.log(`  ${f}`);
       }
       if (report.failed) process.exitCode = 1;
@@ -170,8 +193,12 @@ export function registerDatasetCommands(program: Command): void {
       else {
         const a = stats.annotation;
         console.log(`${stats.file} (schema ${stats.schemaVersion})`);
-        console.log(`episodes ${stats.episodes.total} ${JSON.stringify(stats.episodes.byEnv)}, won ${stats.episodes.won}, steps ${stats.steps}, subtasks ${stats.subtasks}`);
-        console.log(`annotated ${a.annotatedEpisodes}/${a.completeEpisodes} complete episodes, progress on ${(a.progressCoverage * 100).toFixed(1)}% of steps, reviewed ${(a.reviewedShare * 100).toFixed(1)}%`);
+        console.log(
+          `episodes ${stats.episodes.total} ${JSON.stringify(stats.episodes.byEnv)}, won ${stats.episodes.won}, steps ${stats.steps}, subtasks ${stats.subtasks}`,
+        );
+        console.log(
+          `annotated ${a.annotatedEpisodes}/${a.completeEpisodes} complete episodes, progress on ${(a.progressCoverage * 100).toFixed(1)}% of steps, reviewed ${(a.reviewedShare * 100).toFixed(1)}%`,
+        );
         console.log(`transitions: high ${stats.transitions.high}, low ${stats.transitions.low}, progress ${stats.transitions.progress}`);
       }
     });
@@ -184,7 +211,9 @@ export function registerDatasetCommands(program: Command): void {
     .action(async (id: string, o: { db?: string; json?: boolean }) => {
       const episode = await withStore(o.db, (store) => store.episodes.get(parsePositiveInt(id, 'episode')));
       if (o.json) return printJson(episode);
-      console.log(`#${episode.id} ${episode.env} ${episode.task}${episode.variation !== null ? ` v${episode.variation}` : ''} ${episode.game ?? ''} [${episode.source}/${episode.agent}] ${episode.status}, score ${episode.score}`);
+      console.log(
+        `#${episode.id} ${episode.env} ${episode.task}${episode.variation !== null ? ` v${episode.variation}` : ''} ${episode.game ?? ''} [${episode.source}/${episode.agent}] ${episode.status}, score ${episode.score}`,
+      );
       console.log(`task: ${episode.taskDescription}`);
       const progress = new Map(episode.progress.map((p) => [p.step, p.text]));
       for (const [k, s] of episode.subtasks.entries()) {
@@ -228,7 +257,11 @@ export function registerDatasetCommands(program: Command): void {
   filterOptions(dataset.command('transitions'))
     .description('derive the high, low and progress transition sets and store them for the trainer (or write JSONL)')
     .option('--name <name>', 'name of the transition set', 'default')
-    .option('--agent <agent>', "whose prompts: stephrl, or a baseline's (react: the flat prompt with the whole history; hrl-history: the subtask's raw history)", 'stephrl')
+    .option(
+      '--agent <agent>',
+      "whose prompts: stephrl, or a baseline's (react: the flat prompt with the whole history; hrl-history: the subtask's raw history)",
+      'stephrl',
+    )
     .option('--out <file>', 'also write the transitions as JSONL to this file')
     .option(...dbOption)
     .option('--json', 'print JSON')
@@ -249,12 +282,16 @@ export function registerDatasetCommands(program: Command): void {
       if (o.json) printJson(result);
       else {
         const c = result.counts;
-        console.log(`transition set ${result.setId} '${o.name}': high ${c.high}, low ${c.low}, progress ${c.progress} from ${plural(c.episodes, 'episode')} (${c.unannotated} left out: not annotated)`);
+        console.log(
+          `transition set ${result.setId} '${o.name}': high ${c.high}, low ${c.low}, progress ${c.progress} from ${plural(c.episodes, 'episode')} (${c.unannotated} left out: not annotated)`,
+        );
       }
     });
 
   filterOptions(dataset.command('export'))
-    .description('export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only) or eto')
+    .description(
+      'export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only) or eto',
+    )
     .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
     .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
     .option(...dbOption)
@@ -274,13 +311,20 @@ export function registerDatasetCommands(program: Command): void {
     .option('--no-annotate', 'do not auto-annotate imported episodes that have no annotations')
     .option(...dbOption)
     .option('--json', 'print JSON')
-    .action(async (files: string[], o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; db?: string; json?: boolean }) => {
-      const format = parseFormat(o.format);
-      const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
-      const result = await withStore(o.db, (store) =>
-        importFiles(store, format, files, { ...(env ? { env } : {}), ...(o.task ? { task: o.task } : {}), ...(o.split ? { split: o.split } : {}), annotate: o.annotate }),
-      );
-      if (o.json) printJson(result);
-      else console.log(`imported ${plural(result.imported, 'episode')} (run ${result.runId}), auto-annotated ${result.annotated}`);
-    });
+    .action(
+      async (files: string[], o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; db?: string; json?: boolean }) => {
+        const format = parseFormat(o.format);
+        const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
+        const result = await withStore(o.db, (store) =>
+          importFiles(store, format, files, {
+            ...(env ? { env } : {}),
+            ...(o.task ? { task: o.task } : {}),
+            ...(o.split ? { split: o.split } : {}),
+            annotate: o.annotate,
+          }),
+        );
+        if (o.json) printJson(result);
+        else console.log(`imported ${plural(result.imported, 'episode')} (run ${result.runId}), auto-annotated ${result.annotated}`);
+      },
+    );
 }

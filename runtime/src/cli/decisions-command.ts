@@ -34,20 +34,27 @@ function printReport(report: DecisionReport, misses: number): void {
   }
   for (const role of report.roles) {
     for (const miss of role.misses.slice(0, misses)) {
-      console.log(`  [${role.role}] episode ${miss.episodeId} step ${miss.stepIdx ?? '-'}\n    expected: ${miss.expected}\n    got:      ${miss.got}`);
+      console.log(
+        `  [${role.role}] episode ${miss.episodeId} step ${miss.stepIdx ?? '-'}\n    expected: ${miss.expected}\n    got:      ${miss.got}`,
+      );
     }
   }
 }
 
 function parseEpisodeIds(value: string): number[] {
-  return value.split(',').filter(Boolean).map((v) => parsePositiveInt(v.trim(), '--episodes'));
+  return value
+    .split(',')
+    .filter(Boolean)
+    .map((v) => parsePositiveInt(v.trim(), '--episodes'));
 }
 
 export function registerDecisionsCommand(program: Command): void {
   addModelOptions(
     program
       .command('decisions')
-      .description("ask the model each stored transition's prompt greedily and compare with the expert's answer: accuracy per role and per action verb, and the misses (held-apart episodes: --games @<run>/validation-games.txt)")
+      .description(
+        "ask the model each stored transition's prompt greedily and compare with the expert's answer: accuracy per role and per action verb, and the misses (held-apart episodes: --games @<run>/validation-games.txt)",
+      )
       .option('--set <id>', "transition set (default: the adapter's, where its training folder names this dataset, else the newest STEP-HRL set)")
       .option('--games <list>', 'only these episodes, comma-separated or @FILE (as `stephrl eval --games`)')
       .option('--episodes <ids>', 'only these episode ids, comma-separated')
@@ -70,13 +77,18 @@ export function registerDecisionsCommand(program: Command): void {
       const model = await openModel(modelChoice(o), { sessions: 1, slotsPerSession: 3 }, stderrLogger('warn'));
       let bar: ProgressBar | undefined;
       try {
-        return await measureDecisions(store.db, model, { ...filter, setId }, {
-          signal,
-          onProgress: (done, total) => {
-            bar ??= new ProgressBar(total, 'decisions', 'decisions');
-            bar.tick(true);
+        return await measureDecisions(
+          store.db,
+          model,
+          { ...filter, setId },
+          {
+            signal,
+            onProgress: (done, total) => {
+              bar ??= new ProgressBar(total, 'decisions', 'decisions');
+              bar.tick(true);
+            },
           },
-        });
+        );
       } finally {
         bar?.finish();
         await model.close();

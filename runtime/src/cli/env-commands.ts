@@ -9,7 +9,6 @@ import { parseEnvKind, parseEpisode, parsePositiveInt, type EpisodeOptions } fro
 import { closeOnSignals, printJson } from './output';
 import { plural } from '../util/plural';
 
-
 function episodeOptions(command: Command): Command {
   return command
     .requiredOption('--env <env>', 'scienceworld or alfworld')
@@ -108,7 +107,9 @@ export function registerEnvCommands(program: Command): void {
             continue;
           }
           const step = await environment.step(line);
-          console.log(`${step.observation.trim()}\n  [score ${step.score}, step ${step.steps}/${reset.maxSteps}${step.invalid ? ', rejected by the engine' : ''}]`);
+          console.log(
+            `${step.observation.trim()}\n  [score ${step.score}, step ${step.steps}/${reset.maxSteps}${step.invalid ? ', rejected by the engine' : ''}]`,
+          );
           if (step.done) {
             console.log(step.won ? 'You won.' : step.truncated ? 'Step cap reached.' : 'The episode is over.');
             break;
@@ -120,4 +121,3 @@ export function registerEnvCommands(program: Command): void {
       }
     });
 }
-

@@ -33,14 +33,24 @@ export function registerLlmCommands(program: Command): void {
     .command('serve')
     .description('serve a GGUF model on a loopback address with the OpenAI-compatible API (/v1/models, /v1/completions, /tokenize)')
     .option('--model <path>', 'GGUF model file (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--adapter <path|name>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)')
+    .option(
+      '--adapter <path|name>',
+      'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)',
+    )
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
     .option('--port <n>', 'TCP port (0: any free one)', '8088')
     .option('--host <host>', 'loopback address to bind (127.0.0.1, ::1 or localhost)', '127.0.0.1')
     .option('--threads <n>', 'CPU threads for evaluation (default: every core for one session, half of them for several)')
     .option('--context-size <n>', "tokens each request may hold, prompt and answer (default 4096, at most the model's training context)")
-    .option('--token <token>', 'require `Authorization: Bearer <token>` on every request, for hosts shared with other users (default: $STEPHRL_LLM_TOKEN, else none)')
-    .option('--parallel <n>', 'requests generated at once, each in its own KV cache; a request goes to the one whose last prompt it shares most with (3 keep the three STEP-HRL roles cached)', '3')
+    .option(
+      '--token <token>',
+      'require `Authorization: Bearer <token>` on every request, for hosts shared with other users (default: $STEPHRL_LLM_TOKEN, else none)',
+    )
+    .option(
+      '--parallel <n>',
+      'requests generated at once, each in its own KV cache; a request goes to the one whose last prompt it shares most with (3 keep the three STEP-HRL roles cached)',
+      '3',
+    )
     .action(async (opts: ServeOptions) => {
       // Checked before the model loads, which can take a while.
       if (!isLoopbackHost(opts.host)) throw new UsageError(`--host must be a loopback address (127.0.0.1, ::1, localhost), not '${opts.host}'`);
@@ -60,7 +70,13 @@ export function registerLlmCommands(program: Command): void {
       let server: Awaited<ReturnType<typeof serveOpenAi>>;
       try {
         const token = opts.token ?? process.env.STEPHRL_LLM_TOKEN;
-        server = await serveOpenAi(model, { host: opts.host, port, parallel, ...(token ? { token } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+        server = await serveOpenAi(model, {
+          host: opts.host,
+          port,
+          parallel,
+          ...(token ? { token } : {}),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
       } catch (error) {
         await model.close();
         throw error;

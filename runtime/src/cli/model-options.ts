@@ -18,7 +18,10 @@ export interface ModelCliOptions {
 export function addModelOptions(command: Command): Command {
   return command
     .option('--model <path>', 'GGUF model file (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--adapter <path|name>', 'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)')
+    .option(
+      '--adapter <path|name>',
+      'LoRA adapter GGUF applied to the model (what `stephrl train` exports), or the name of a shipped one (`stephrl models list`)',
+    )
     .option('--endpoint <url>', 'use an OpenAI-compatible server (vLLM, llama.cpp server) instead of the embedded model')
     .option('--server-model <id>', "the server's model id (default: its first model)")
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')

@@ -35,7 +35,9 @@ export function registerModelsCommand(program: Command): void {
     });
   models
     .command('ship <name>')
-    .description('make an adapter a training run exported into a shipped one (runtime/adapters/<name>: the file and a card written from the dataset: data, command, steps, wall time, every evaluation of that file with its interval)')
+    .description(
+      'make an adapter a training run exported into a shipped one (runtime/adapters/<name>: the file and a card written from the dataset: data, command, steps, wall time, every evaluation of that file with its interval)',
+    )
     .requiredOption('--adapter <file>', 'the adapter.gguf a training run in the dataset exported')
     .requiredOption('--title <text>', "the card's one-line title")
     .option('--db <path>', 'the dataset that trained and evaluated it (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
@@ -45,10 +47,19 @@ export function registerModelsCommand(program: Command): void {
     .action(async (name: string, o: { adapter: string; title: string; db?: string; dir?: string; machine?: string; json?: boolean }) => {
       if (!ADAPTER_NAME.test(name)) throw new UsageError(`an adapter name is lower-case letters, digits and dashes, not '${name}'`);
       await withStore(o.db, async (store) => {
-        const shipped = await shipAdapter(store, { name, adapter: o.adapter, title: o.title, ...(o.dir ? { dir: o.dir } : {}), ...(o.machine ? { machine: o.machine } : {}) });
+        const shipped = await shipAdapter(store, {
+          name,
+          adapter: o.adapter,
+          title: o.title,
+          ...(o.dir ? { dir: o.dir } : {}),
+          ...(o.machine ? { machine: o.machine } : {}),
+        });
         if (o.json) return printJson(shipped);
         console.log(`shipped '${shipped.name}' (${shipped.sizeMb} MiB): ${shipped.path}\ncard: ${shipped.cardPath.replace(/\.json$/, '.md')}`);
-        for (const s of shipped.scores) console.log(`  ${shipped.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`);
+        for (const s of shipped.scores)
+          console.log(
+            `  ${shipped.env} ${s.split}${s.constrained ? ', constrained' : ''}: ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`,
+          );
       });
     });
 }
@@ -61,7 +72,9 @@ function modelsTable(list: ModelList): string {
   for (const a of list.shipped) {
     lines.push(`  ${a.name}  ${a.title}  (on ${a.baseModel}, ${a.sizeMb} MiB)`);
     for (const s of a.scores) {
-      lines.push(`    ${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: success ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`);
+      lines.push(
+        `    ${a.env} ${s.split}${s.constrained ? ', constrained' : ''}: success ${formatSuccess(s.successRate, s.successInterval)} over ${plural(s.episodes, 'episode')}`,
+      );
     }
     lines.push(`    card: ${a.cardPath.replace(/\.json$/, '.md')}`);
   }

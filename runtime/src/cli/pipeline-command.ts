@@ -34,13 +34,18 @@ interface PipelineCliOptions {
 export function registerPipelineCommand(program: Command): void {
   program
     .command('pipeline')
-    .description('demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)')
+    .description(
+      'demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)',
+    )
     .option('--env <env>', 'scienceworld, alfworld or both (default: both; alfworld with --recipe alfworld)')
-    .option('--recipe <name>', 'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)')
+    .option(
+      '--recipe <name>',
+      'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)',
+    )
     .option('--baselines', 'also train the flat (ReAct) and history-HRL baselines at equal data and evaluate them on the same games')
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
-    .option('--eval-per-task <n>', 'evaluation episodes per task type (default: the slice\'s; all with --recipe)')
+    .option('--eval-per-task <n>', "evaluation episodes per task type (default: the slice's; all with --recipe)")
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
     .option('--out <dir>', 'checkpoints folder (default: .stephrl/pipeline/<model>-<preset>-<slice>)')
@@ -63,7 +68,9 @@ export function registerPipelineCommand(program: Command): void {
       const sliceName = (o.recipe ?? o.slice) as keyof typeof PIPELINE_SLICES;
       const modelPath = resolveModelPath(o.model);
       const gpu = parseGpu(o.gpu);
-      const out = path.resolve(o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${sliceName}`));
+      const out = path.resolve(
+        o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${sliceName}`),
+      );
       let trainerConfig: Record<string, unknown> = {};
       if (o.config) {
         try {
@@ -83,7 +90,11 @@ export function registerPipelineCommand(program: Command): void {
             ...(o.evalPerTask ? { evalPerTask: parsePositiveInt(o.evalPerTask, '--eval-per-task') } : {}),
             ...(o.baselines ? { baselines: true } : {}),
             modelPath,
-            model: { gpu: gpu === false ? 'cpu' : gpu, prefixReuse: true, ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}) },
+            model: {
+              gpu: gpu === false ? 'cpu' : gpu,
+              prefixReuse: true,
+              ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}),
+            },
             out,
             alfworldData: resolveAlfworldData(o.data),
             parallel: parseParallel(o.parallel),
@@ -98,7 +109,9 @@ export function registerPipelineCommand(program: Command): void {
           if (o.json) return printJson(result);
           console.log(`\n${pipelineTable(result)}\n`);
           console.log(`score: ScienceWorld mean score (0-100); success: share of episodes won; tokens: prompt + completion per episode.`);
-          console.log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min. Adapters: ${result.bc.adapterGguf} (BC), ${result.rl.adapterGguf} (BC + offline RL).`);
+          console.log(
+            `done in ${((Date.now() - started) / 60000).toFixed(1)} min. Adapters: ${result.bc.adapterGguf} (BC), ${result.rl.adapterGguf} (BC + offline RL).`,
+          );
           console.log(`See it in VS Code: with the STEP-HRL Studio extension (README, "VS Code extension"), open this folder; the STEP-HRL`);
           console.log(`view's Runs list holds every stage${o.db ? ` (set "stephrl.databasePath" to ${store.file})` : ''}.`);
         } catch (error) {

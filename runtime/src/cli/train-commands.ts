@@ -30,7 +30,8 @@ interface TrainCliOptions {
 }
 
 function parsePreset(value: string): TrainPreset {
-  if (!(TRAIN_PRESETS as readonly string[]).includes(value)) throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}, not '${value}'`);
+  if (!(TRAIN_PRESETS as readonly string[]).includes(value))
+    throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}, not '${value}'`);
   return value as TrainPreset;
 }
 
@@ -47,7 +48,10 @@ function parseConfig(value: string | undefined): Record<string, unknown> {
 }
 
 function printResult(r: TrainingResult): void {
-  const loss = Object.entries(r.finalMetrics).filter(([n]) => n.startsWith('loss')).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ');
+  const loss = Object.entries(r.finalMetrics)
+    .filter(([n]) => n.startsWith('loss'))
+    .map(([n, v]) => `${n} ${v.toFixed(4)}`)
+    .join(', ');
   console.log(`training run ${r.runId}: ${r.status} at step ${r.steps}${r.totalSteps ? ` of ${r.totalSteps}` : ''}${r.resumed ? ' (resumed)' : ''}`);
   if (loss) console.log(loss);
   if (r.adapterGguf) console.log(`adapter for llama.cpp: ${r.adapterGguf}\n  evaluate it: npx stephrl eval --adapter ${r.adapterGguf} ...`);
@@ -60,12 +64,19 @@ export function registerTrainCommands(program: Command): void {
   for (const kind of TRAIN_KINDS) {
     train
       .command(kind)
-      .description(kind === 'bc' ? 'behaviour cloning on annotated expert transitions' : 'offline RL (IQL critics + advantage-weighted actor) on expert and collected transitions')
+      .description(
+        kind === 'bc'
+          ? 'behaviour cloning on annotated expert transitions'
+          : 'offline RL (IQL critics + advantage-weighted actor) on expert and collected transitions',
+      )
       .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
       .option('--model <path>', 'base model: a GGUF file or a Hugging Face model folder (default: the default model)')
       .option('--preset <name>', `hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
       .option('--set <id>', 'transition set (default: the newest for --agent)')
-      .option('--agent <agent>', 'whose transitions: stephrl, or a baseline (react, hrl-history) trained at equal data; derive its set with `stephrl dataset transitions --agent`')
+      .option(
+        '--agent <agent>',
+        'whose transitions: stephrl, or a baseline (react, hrl-history) trained at equal data; derive its set with `stephrl dataset transitions --agent`',
+      )
       .option('--steps <n>', 'optimizer steps (default: from the preset epochs)')
       .option('--out <dir>', 'output folder (default: .stephrl/training/<kind>-<model>-set<id>-<preset>); the same folder resumes')
       .option('--config <json>', 'settings over the preset, as JSON (names as in runtime/python/stephrl_train/config.py)')
@@ -115,7 +126,10 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--adapter <dir>', 'the trained adapter folder (e.g. .../final/adapter); its adapter.gguf is looked for beside it')
     .option('--gguf <file>', 'the exported adapter GGUF (default: adapter.gguf next to the adapter folder)')
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--db <path>', "dataset whose transitions supply the texts (the adapter's set where its training folder names this dataset, else the newest STEP-HRL set)")
+    .option(
+      '--db <path>',
+      "dataset whose transitions supply the texts (the adapter's set where its training folder names this dataset, else the newest STEP-HRL set)",
+    )
     .option('--texts <n>', 'transitions to check (state + target each)', '8')
     .option('--json', 'print JSON')
     .action(async (o: { adapter: string; gguf?: string; model?: string; db?: string; texts: string; json?: boolean }) => {
@@ -133,7 +147,9 @@ export function registerTrainCommands(program: Command): void {
       if (!texts.length) throw new UsageError('the dataset has no transitions to check with: derive a set first (`stephrl dataset transitions`)');
       const report = await measureExportParity({ model: resolveModelPath(o.model), adapterDir, adapterGguf: gguf, texts });
       if (o.json) return printJson({ ...report, rate: report.agreement / report.positions });
-      console.log(`${report.agreement}/${report.positions} positions agree (${((100 * report.agreement) / report.positions).toFixed(1)}%); ` +
-        `the adapter changed PyTorch's greedy token at ${report.adapterChanged} of them`);
+      console.log(
+        `${report.agreement}/${report.positions} positions agree (${((100 * report.agreement) / report.positions).toFixed(1)}%); ` +
+          `the adapter changed PyTorch's greedy token at ${report.adapterChanged} of them`,
+      );
     });
 }

@@ -65,7 +65,7 @@ export function expertEpisodeFields(
 ): EpisodeFields {
   return {
     ...item,
-    task: item.env === 'alfworld' ? trajectory.taskType ?? item.task : item.task,
+    task: item.env === 'alfworld' ? (trajectory.taskType ?? item.task) : item.task,
     split,
     taskParams: trajectory.taskParams ?? null,
     source: 'expert',
@@ -97,7 +97,18 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   const tidy = options.tidy ?? true;
   const agent = expertAgent(env, tidy);
   const report: DemoReport = {
-    runId: null, env, split, selected: 0, skipped: 0, stored: 0, failed: 0, won: 0, steps: 0, failures: [], interrupted: false, seconds: 0,
+    runId: null,
+    env,
+    split,
+    selected: 0,
+    skipped: 0,
+    stored: 0,
+    failed: 0,
+    won: 0,
+    steps: 0,
+    failures: [],
+    interrupted: false,
+    seconds: 0,
   };
   const pool = new WorkerPool(env, { size: options.parallel ?? 1 });
   const abort = () => void pool.close();
@@ -112,7 +123,15 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
     if (pending.length === 0 || options.signal?.aborted) return report;
 
     const runId = await store.runs.start('collect', `${env} ${split} expert demonstrations`, {
-      env, split, tasks: options.tasks ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size, simplifications, seed: options.seed ?? 0, agent,
+      env,
+      split,
+      tasks: options.tasks ?? null,
+      limit: options.limit ?? null,
+      perTaskLimit: options.perTaskLimit ?? null,
+      parallel: pool.size,
+      simplifications,
+      seed: options.seed ?? 0,
+      agent,
     });
     report.runId = runId;
     const fatal: { diskFull: DiskFullError | null } = { diskFull: null }; // set in a callback
@@ -124,7 +143,11 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
         const trajectory = tidy ? (await tidyTrajectory(environment, item.spec, expert)).trajectory : expert;
         // Written inside the lease: an episode counts as done only once it is in the database. Another writer may
         // have stored the same item meanwhile: the store keeps the first.
-        const id = await store.episodes.insertUnlessDone(expertEpisodeFields(trajectory, item.fields, split, startedAt, agent), { steps: stepRecords(trajectory) }, runId);
+        const id = await store.episodes.insertUnlessDone(
+          expertEpisodeFields(trajectory, item.fields, split, startedAt, agent),
+          { steps: stepRecords(trajectory) },
+          runId,
+        );
         return { trajectory, stored: id !== null };
       },
       (item) => item.spec,

@@ -19,7 +19,11 @@ const OPEN = /^open (.+)$/;
 const CLOSE = /^close (.+)$/;
 
 /** "bowl 1" -> "bowl". */
-const typeOf = (name: string): string => name.replace(/\s+\d+$/, '').trim().toLowerCase();
+const typeOf = (name: string): string =>
+  name
+    .replace(/\s+\d+$/, '')
+    .trim()
+    .toLowerCase();
 
 /** The object type a task handles ("bowl"), from ALFWorld's PDDL parameters; null when unknown. */
 export function goalObjectType(taskParams: Record<string, unknown> | null | undefined): string | null {
@@ -80,7 +84,12 @@ export function tidyCandidates(actions: readonly string[], goal: string | null):
 }
 
 /** Replays an action list from the start; the trajectory if it wins with no rejected action, else null. */
-async function replayCleanly(env: Environment, spec: EpisodeSpec, actions: readonly string[], expert: ExpertTrajectory): Promise<ExpertTrajectory | null> {
+async function replayCleanly(
+  env: Environment,
+  spec: EpisodeSpec,
+  actions: readonly string[],
+  expert: ExpertTrajectory,
+): Promise<ExpertTrajectory | null> {
   const started = performance.now();
   await env.reset(spec, { maxSteps: EXPERT_MAX_STEPS });
   const steps: TrajectoryStep[] = [];
@@ -95,7 +104,14 @@ async function replayCleanly(env: Environment, spec: EpisodeSpec, actions: reado
   return {
     ...expert,
     steps,
-    summary: { score: last.score, won: true, steps: steps.length, invalidActions: 0, stoppedBy: 'done', seconds: expert.summary.seconds + (performance.now() - started) / 1000 },
+    summary: {
+      score: last.score,
+      won: true,
+      steps: steps.length,
+      invalidActions: 0,
+      stoppedBy: 'done',
+      seconds: expert.summary.seconds + (performance.now() - started) / 1000,
+    },
   };
 }
 
@@ -103,7 +119,11 @@ async function replayCleanly(env: Environment, spec: EpisodeSpec, actions: reado
  * The tidiest replayable version of a won ALFWorld expert trajectory, and how many steps it saved; the trajectory
  * itself when nothing can be dropped (or it did not win).
  */
-export async function tidyTrajectory(env: Environment, spec: EpisodeSpec, expert: ExpertTrajectory): Promise<{ trajectory: ExpertTrajectory; removed: number }> {
+export async function tidyTrajectory(
+  env: Environment,
+  spec: EpisodeSpec,
+  expert: ExpertTrajectory,
+): Promise<{ trajectory: ExpertTrajectory; removed: number }> {
   if (spec.env !== 'alfworld' || !expert.summary.won) return { trajectory: expert, removed: 0 };
   const actions = expert.steps.map((s) => s.action);
   for (const candidate of tidyCandidates(actions, goalObjectType(expert.taskParams as Record<string, unknown> | null))) {

@@ -67,7 +67,7 @@ export async function listSplitItems(pool: WorkerPool, selection: SplitSelection
 
 /** The episode an explicit selection names, in the form `--games` takes. */
 export function episodeName(fields: SplitItem['fields']): string {
-  return fields.env === 'alfworld' ? fields.game ?? '' : `${fields.task}:${fields.variation}`;
+  return fields.env === 'alfworld' ? (fields.game ?? '') : `${fields.task}:${fields.variation}`;
 }
 
 function entryName(entry: SplitEntry, dataRoot: string): string {
@@ -79,7 +79,9 @@ function onlyGames(entries: SplitEntry[], games: string[], selection: SplitSelec
   const chosen = entries.filter((e) => wanted.delete(entryName(e, selection.alfworldData)));
   if (wanted.size) {
     const missing = [...wanted].slice(0, 5).join(', ');
-    throw new Error(`${wanted.size} of the episodes asked for ${wanted.size === 1 ? 'is' : 'are'} not in ${selection.env} ${selection.split}: ${missing}`);
+    throw new Error(
+      `${wanted.size} of the episodes asked for ${wanted.size === 1 ? 'is' : 'are'} not in ${selection.env} ${selection.split}: ${missing}`,
+    );
   }
   return chosen;
 }

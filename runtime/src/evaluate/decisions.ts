@@ -71,8 +71,10 @@ const MISSES_KEPT = 20;
 
 export async function loadDecisionRows(db: SqliteDatabase, filter: DecisionFilter): Promise<{ setId: number; rows: DecisionRow[] }> {
   const setId = filter.setId ?? (await db.get<{ id: number }>('SELECT max(id) AS id FROM transition_sets'))?.id;
-  if (setId === undefined || setId === null) throw new DecisionError('the dataset has no transition set: derive one first (`stephrl dataset transitions`)');
-  if (!(await db.get('SELECT 1 AS one FROM transition_sets WHERE id = ?', [setId]))) throw new DecisionError(`the dataset has no transition set ${setId}`);
+  if (setId === undefined || setId === null)
+    throw new DecisionError('the dataset has no transition set: derive one first (`stephrl dataset transitions`)');
+  if (!(await db.get('SELECT 1 AS one FROM transition_sets WHERE id = ?', [setId])))
+    throw new DecisionError(`the dataset has no transition set ${setId}`);
   const clauses = ['t.set_id = ?'];
   const params: unknown[] = [setId];
   if (filter.episodeIds?.length) {
@@ -132,7 +134,8 @@ class RoleTally {
   add(row: DecisionRow, got: string): void {
     const ok = normalise(got) === normalise(row.target);
     this.exact.add(ok);
-    if (!ok && this.misses.length < MISSES_KEPT) this.misses.push({ episodeId: row.episode_id, stepIdx: row.step_idx, expected: row.target.trim(), got: got.trim() });
+    if (!ok && this.misses.length < MISSES_KEPT)
+      this.misses.push({ episodeId: row.episode_id, stepIdx: row.step_idx, expected: row.target.trim(), got: got.trim() });
     if (this.role !== 'low') return;
     const expected = parseLowLevelOutput(row.target);
     const answered = parseLowLevelOutput(got);

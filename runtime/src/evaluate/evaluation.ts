@@ -73,7 +73,7 @@ function policyFields(
 ): Omit<EpisodeFields, 'status'> {
   return {
     ...item.fields,
-    task: item.fields.env === 'alfworld' ? reset.taskType ?? item.fields.task : item.fields.task,
+    task: item.fields.env === 'alfworld' ? (reset.taskType ?? item.fields.task) : item.fields.task,
     split: options.split,
     taskParams: reset.taskParams ?? null,
     source: 'policy',
@@ -118,8 +118,19 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
     const pending = items.filter((i) => !done.has(itemKey(i.fields)));
     if (pending.length && !options.signal?.aborted) {
       runId = await store.runs.start(options.runKind ?? 'eval', `${label} on ${env} ${split}`, {
-        env, split, agent, label, model: model.info, decoding, maxSteps, simplifications,
-        tasks: options.tasks ?? null, games: options.games ?? null, limit: options.limit ?? null, perTaskLimit: options.perTaskLimit ?? null, parallel: pool.size,
+        env,
+        split,
+        agent,
+        label,
+        model: model.info,
+        decoding,
+        maxSteps,
+        simplifications,
+        tasks: options.tasks ?? null,
+        games: options.games ?? null,
+        limit: options.limit ?? null,
+        perTaskLimit: options.perTaskLimit ?? null,
+        parallel: pool.size,
       });
     }
     options.onPlan?.({ total: items.length, skipped: items.length - pending.length, pending: pending.length, runId });
@@ -198,12 +209,22 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
       throw fatal.diskFull;
     }
     const summary = await summarizeEvaluation(store, {
-      identity, split, items, runId, failures, decisions, seconds: (performance.now() - started) / 1000,
+      identity,
+      split,
+      items,
+      runId,
+      failures,
+      decisions,
+      seconds: (performance.now() - started) / 1000,
     });
     // The run's figures, where the extension's Runs view and later pipeline stages read them.
-    await store.runs.addMetrics(runId, Object.entries(EVAL_METRICS).map(([name, pick]) => ({ step: 0, name, value: pick(summary) })));
+    await store.runs.addMetrics(
+      runId,
+      Object.entries(EVAL_METRICS).map(([name, pick]) => ({ step: 0, name, value: pick(summary) })),
+    );
     // Greedy evaluations of a trained adapter also go on its training run's curves.
-    if ((options.runKind ?? 'eval') === 'eval' && !decoding.temperature) await recordOnTrainingRun(store, summary.adapter, summary, decoding.constrained);
+    if ((options.runKind ?? 'eval') === 'eval' && !decoding.temperature)
+      await recordOnTrainingRun(store, summary.adapter, summary, decoding.constrained);
     const status = options.signal?.aborted ? 'interrupted' : failures.length ? 'failed' : 'complete';
     await store.runs.finish(runId, status, failures.length ? `${plural(failures.length, 'episode')} failed; rerun to retry them` : null);
     return summary;

@@ -22,17 +22,36 @@ export const ETO_AGENT = 'imported-eto';
  * names. ETO's table skips 5; the slot is the one task its ordering leaves out.
  */
 export const ETO_SCIENCEWORLD_TASKS: readonly string[] = [
-  'boil', 'change-the-state-of-matter-of', 'freeze', 'melt',
-  'measure-melting-point-known-substance', 'measure-melting-point-unknown-substance', 'use-thermometer',
-  'power-component', 'power-component-renewable-vs-nonrenewable-energy',
-  'test-conductivity', 'test-conductivity-of-unknown-substances',
-  'find-animal', 'find-living-thing', 'find-non-living-thing', 'find-plant',
-  'grow-fruit', 'grow-plant',
-  'chemistry-mix', 'chemistry-mix-paint-secondary-color', 'chemistry-mix-paint-tertiary-color',
-  'lifespan-longest-lived', 'lifespan-longest-lived-then-shortest-lived', 'lifespan-shortest-lived',
-  'identify-life-stages-1', 'identify-life-stages-2',
-  'inclined-plane-determine-angle', 'inclined-plane-friction-named-surfaces', 'inclined-plane-friction-unnamed-surfaces',
-  'mendelian-genetics-known-plant', 'mendelian-genetics-unknown-plant',
+  'boil',
+  'change-the-state-of-matter-of',
+  'freeze',
+  'melt',
+  'measure-melting-point-known-substance',
+  'measure-melting-point-unknown-substance',
+  'use-thermometer',
+  'power-component',
+  'power-component-renewable-vs-nonrenewable-energy',
+  'test-conductivity',
+  'test-conductivity-of-unknown-substances',
+  'find-animal',
+  'find-living-thing',
+  'find-non-living-thing',
+  'find-plant',
+  'grow-fruit',
+  'grow-plant',
+  'chemistry-mix',
+  'chemistry-mix-paint-secondary-color',
+  'chemistry-mix-paint-tertiary-color',
+  'lifespan-longest-lived',
+  'lifespan-longest-lived-then-shortest-lived',
+  'lifespan-shortest-lived',
+  'identify-life-stages-1',
+  'identify-life-stages-2',
+  'inclined-plane-determine-angle',
+  'inclined-plane-friction-named-surfaces',
+  'inclined-plane-friction-unnamed-surfaces',
+  'mendelian-genetics-known-plant',
+  'mendelian-genetics-unknown-plant',
 ];
 
 /** ETO's ScienceWorld environment loads every variation with the "easy" simplifications. */
@@ -74,12 +93,14 @@ const INSTRUCTIONS: Record<EnvKind, string> = {
     'You are an agent in ScienceWorld, a text simulation of an elementary-school science setting spread over several rooms. ' +
     'Complete the task by giving one environment command per turn, for example: look around, teleport to LOC, open OBJ, ' +
     'pick up OBJ, move OBJ to OBJ, pour OBJ into OBJ, activate OBJ, use OBJ on OBJ, focus on OBJ, wait. ' +
-    'After every command you receive what it did.\n' + REPLY_FORMAT,
+    'After every command you receive what it did.\n' +
+    REPLY_FORMAT,
   alfworld:
     'You are an agent in a simulated household. You first get a description of the room and your goal. ' +
     'Give one command per turn: go to RECEP, open RECEP, close RECEP, take OBJ from RECEP, put OBJ in/on RECEP, ' +
     'clean OBJ with RECEP, heat OBJ with RECEP, cool OBJ with RECEP, use OBJ, examine OBJ, look, inventory. ' +
-    'After every command you receive what it did; "Nothing happens." means it had no effect.\n' + REPLY_FORMAT,
+    'After every command you receive what it did; "Nothing happens." means it had no effect.\n' +
+    REPLY_FORMAT,
 };
 
 /** TextWorld's banner before ALFWorld's first observation; ETO drops it. */
@@ -136,7 +157,8 @@ export function parseEto(content: string, options: EtoOptions): ImportedEpisode[
   const parsed = readJsonOrProblem(content, 3);
   if (!parsed.ok) throw new ImportError([{ file: options.file, line: parsed.line, message: parsed.message }]);
   const { value, layout } = parsed;
-  if (!Array.isArray(value)) throw new ImportError([{ file: options.file, line: 1, message: 'an ETO file must be a JSON list of conversations ({ "id", "conversations" })' }]);
+  if (!Array.isArray(value))
+    throw new ImportError([{ file: options.file, line: 1, message: 'an ETO file must be a JSON list of conversations ({ "id", "conversations" })' }]);
   if (value.length === 0) throw new ImportError([{ file: options.file, line: 1, message: 'the file holds no conversations (the list is empty)' }]);
 
   const episodes: ImportedEpisode[] = [];
@@ -284,7 +306,8 @@ function readSteps(turns: EtoTurn[], taskIndex: number, env: EnvKind, at: Locate
     const action = actionOf(model.value);
     if (action === null) fail(k, 'the model\'s turn has no "Action: <command>" line');
     else if (!action) fail(k, 'the "Action:" line is empty');
-    if (reply && reply.from !== 'human') fail(k + 1, 'expected the observation ("from": "human", "Observation: ...") after the model\'s turn, but found another model turn');
+    if (reply && reply.from !== 'human')
+      fail(k + 1, 'expected the observation ("from": "human", "Observation: ...") after the model\'s turn, but found another model turn');
     const observation = reply ? reply.value.replace(OBSERVATION_LABEL, '') : '';
     steps.push(step(steps.length, action ?? '', observation, k + 2 >= turns.length, env));
   }
@@ -338,7 +361,9 @@ function scienceWorldItem(id: string): Item {
   const match = /^(?:sci(?:ence)?world[_-])?(.+)[_-](\d+)$/i.exec(id);
   const head = match?.[1] ?? '';
   const task = /^\d+$/.test(head) ? ETO_SCIENCEWORLD_TASKS[Number(head)] : SCIENCEWORLD_NAMES.has(head) ? head : undefined;
-  return task && match ? { task, variation: Number(match[2]), game: null, split: null } : { task: 'unknown', variation: null, game: null, split: null };
+  return task && match
+    ? { task, variation: Number(match[2]), game: null, split: null }
+    : { task: 'unknown', variation: null, game: null, split: null };
 }
 
 /** The game from `game_file` ("data/json_2.1.1/train/<task type>-.../trial_..."), the task type from it or the goal. */
@@ -351,7 +376,10 @@ function alfworldItem(gameFile: string | undefined, goal: string): Item {
 
 /** Datasets key ALFWorld games by their trial folder from "json_2.1.x" on (see util/alfworld-games.ts). */
 function alfworldGameFromPath(gameFile: string): string {
-  const folder = gameFile.replace(/\\/g, '/').replace(/\/game\.tw-pddl$/, '').replace(/\/$/, '');
+  const folder = gameFile
+    .replace(/\\/g, '/')
+    .replace(/\/game\.tw-pddl$/, '')
+    .replace(/\/$/, '');
   const versioned = /(?:^|\/)(json_2\.1\.\d+\/.*)$/.exec(folder);
   return versioned ? versioned[1]! : folder;
 }

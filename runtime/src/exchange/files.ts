@@ -29,7 +29,8 @@ function readText(file: string): string {
   if (!fs.existsSync(file)) throw new ImportError([{ file, line: 0, message: 'no such file' }]);
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new ImportError([{ file, line: 0, message: 'not a regular file' }]);
-  if (stat.size > MAX_IMPORT_BYTES) throw new ImportError([{ file, line: 0, message: `${stat.size} bytes is over the import limit of ${MAX_IMPORT_BYTES}: split the file` }]);
+  if (stat.size > MAX_IMPORT_BYTES)
+    throw new ImportError([{ file, line: 0, message: `${stat.size} bytes is over the import limit of ${MAX_IMPORT_BYTES}: split the file` }]);
   const bytes = fs.readFileSync(file);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -41,7 +42,7 @@ function readText(file: string): string {
 /** The 1-based line holding the first byte sequence that is not UTF-8. */
 function lineOfFirstBadByte(bytes: Buffer): number {
   let good = bytes.length;
-  for (let lo = 0, hi = bytes.length; lo < hi; ) {
+  for (let lo = 0, hi = bytes.length; lo < hi;) {
     const mid = (lo + hi) >> 1;
     // A prefix decodes (in non-streaming mode) only if every sequence in it is complete and valid.
     let ok = true;
@@ -64,7 +65,10 @@ function lineOfFirstBadByte(bytes: Buffer): number {
 function expandFiles(files: string[]): string[] {
   return files.flatMap((f) =>
     fs.existsSync(f) && fs.statSync(f).isDirectory()
-      ? (fs.readdirSync(f, { recursive: true, encoding: 'utf8' }) as string[]).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(f, n))
+      ? (fs.readdirSync(f, { recursive: true, encoding: 'utf8' }) as string[])
+          .filter((n) => n.endsWith('.json'))
+          .sort()
+          .map((n) => path.join(f, n))
       : [f],
   );
 }
@@ -73,7 +77,11 @@ function expandFiles(files: string[]): string[] {
 export function readImport(format: ExchangeFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
   if (format === 'steprl-raw') {
     const inputs = expandFiles(files).map((file) => ({ file, text: readText(file) }));
-    return parseStepRlRawMany(inputs, { ...(options.env ? { env: options.env } : {}), ...(options.task ? { task: options.task } : {}), split: options.split ?? null });
+    return parseStepRlRawMany(inputs, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.task ? { task: options.task } : {}),
+      split: options.split ?? null,
+    });
   }
   const episodes: ImportedEpisode[] = [];
   const problems: ImportProblem[] = [];
@@ -120,7 +128,10 @@ async function refuseUnannotated(store: DatasetStore, ids: number[], out: string
     bare.push(...rows.map((r) => r.id));
   }
   if (bare.length) {
-    throw new ExportError(out, `steprl-raw files cut every trajectory into subtasks, and ${bare.length} of these episodes have none (${bare.slice(0, 10).join(', ')}${bare.length > 10 ? ', ...' : ''}): annotate them first (\`stephrl annotate\`) or leave them out (--source, --ids)`);
+    throw new ExportError(
+      out,
+      `steprl-raw files cut every trajectory into subtasks, and ${bare.length} of these episodes have none (${bare.slice(0, 10).join(', ')}${bare.length > 10 ? ', ...' : ''}): annotate them first (\`stephrl annotate\`) or leave them out (--source, --ids)`,
+    );
   }
 }
 
@@ -129,7 +140,11 @@ export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter,
   const summaries = await store.episodes.list(filter);
   if (format === 'steprl-raw') {
     if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);
-    await refuseUnannotated(store, summaries.map((s) => s.id), out);
+    await refuseUnannotated(
+      store,
+      summaries.map((s) => s.id),
+      out,
+    );
     try {
       fs.mkdirSync(out, { recursive: true });
       for (const s of summaries) {

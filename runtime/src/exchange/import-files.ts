@@ -13,7 +13,12 @@ export interface ImportResult {
   annotationFailures: string[];
 }
 
-export async function importFiles(store: DatasetStore, format: ExchangeFormat, files: string[], options: ImportOptions & { annotate: boolean }): Promise<ImportResult> {
+export async function importFiles(
+  store: DatasetStore,
+  format: ExchangeFormat,
+  files: string[],
+  options: ImportOptions & { annotate: boolean },
+): Promise<ImportResult> {
   const { annotate, ...readOptions } = options;
   const episodes = readImport(format, files, readOptions);
   const imported = await importEpisodes(store, episodes, { format, files: files.map((f) => path.resolve(f)) });

@@ -67,7 +67,10 @@ function pathKey(path: JsonPath): string {
 
 /** `[3].conversations[5]`: how problems name a place inside a file. */
 export function formatPath(path: JsonPath): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /**
@@ -130,7 +133,10 @@ class JsonScanner {
     else if (c === QUOTE) this.string('text');
     else if (c === 45 /* - */ || (c >= 48 && c <= 57)) this.number();
     else if (!this.literal('true') && !this.literal('false') && !this.literal('null')) {
-      throw new JsonSyntaxError(this.pos, `expected a value (text in double quotes, a number, true, false, null, an object or a list) but found ${this.describeHere()}`);
+      throw new JsonSyntaxError(
+        this.pos,
+        `expected a value (text in double quotes, a number, true, false, null, an object or a list) but found ${this.describeHere()}`,
+      );
     }
   }
 
@@ -144,11 +150,17 @@ class JsonScanner {
     for (;;) {
       this.skipWhitespace();
       if (this.peek() !== QUOTE) {
-        throw new JsonSyntaxError(this.pos, this.peek() === 125 ? "a ',' is followed by '}': remove the trailing comma" : `expected a field name in double quotes but found ${this.describeHere()}`);
+        throw new JsonSyntaxError(
+          this.pos,
+          this.peek() === 125
+            ? "a ',' is followed by '}': remove the trailing comma"
+            : `expected a field name in double quotes but found ${this.describeHere()}`,
+        );
       }
       const key = this.string('field name');
       this.skipWhitespace();
-      if (this.peek() !== 58 /* : */) throw new JsonSyntaxError(this.pos, `expected ':' after the field name "${key}" but found ${this.describeHere()}`);
+      if (this.peek() !== 58 /* : */)
+        throw new JsonSyntaxError(this.pos, `expected ':' after the field name "${key}" but found ${this.describeHere()}`);
       this.pos++;
       this.skipWhitespace();
       this.value([...path, key]);
@@ -156,7 +168,8 @@ class JsonScanner {
       const next = this.peek();
       this.pos++;
       if (next === 125) return;
-      if (next !== 44 /* , */) throw new JsonSyntaxError(this.pos - 1, `expected ',' or '}' after the value of "${key}" but found ${this.describeAt(this.pos - 1)}`);
+      if (next !== 44 /* , */)
+        throw new JsonSyntaxError(this.pos - 1, `expected ',' or '}' after the value of "${key}" but found ${this.describeAt(this.pos - 1)}`);
     }
   }
 
@@ -175,7 +188,8 @@ class JsonScanner {
       const next = this.peek();
       this.pos++;
       if (next === 93) return;
-      if (next !== 44) throw new JsonSyntaxError(this.pos - 1, `expected ',' or ']' after item ${index + 1} of a list but found ${this.describeAt(this.pos - 1)}`);
+      if (next !== 44)
+        throw new JsonSyntaxError(this.pos - 1, `expected ',' or ']' after item ${index + 1} of a list but found ${this.describeAt(this.pos - 1)}`);
     }
   }
 
@@ -187,7 +201,12 @@ class JsonScanner {
       const c = this.text.charCodeAt(this.pos);
       if (c === QUOTE) break;
       if (c < 0x20) {
-        throw new JsonSyntaxError(this.pos, c === 10 ? `a ${what} in double quotes runs past the end of its line (write a line break as \\n)` : `a ${what} contains a raw control character (write it as an escape such as \\t)`);
+        throw new JsonSyntaxError(
+          this.pos,
+          c === 10
+            ? `a ${what} in double quotes runs past the end of its line (write a line break as \\n)`
+            : `a ${what} contains a raw control character (write it as an escape such as \\t)`,
+        );
       }
       if (c === BACKSLASH) this.escape();
       else this.pos++;

@@ -10,11 +10,30 @@ export const STEPRL_RAW_AGENT = 'imported-steprl-raw';
 
 /** What a raw file never says, the same for both layouts: an expert episode from an unknown engine, complete, with
  * the outcome of its last step. */
-export function rawEpisodeDefaults(last: StepRecord): Omit<EpisodeFields, 'env' | 'split' | 'task' | 'variation' | 'game' | 'taskDescription' | 'initialObservation' | 'initialLook' | 'initialInventory'> {
+export function rawEpisodeDefaults(
+  last: StepRecord,
+): Omit<
+  EpisodeFields,
+  'env' | 'split' | 'task' | 'variation' | 'game' | 'taskDescription' | 'initialObservation' | 'initialLook' | 'initialInventory'
+> {
   return {
-    simplifications: null, taskParams: null, source: 'expert', agent: STEPRL_RAW_AGENT, model: null, adapter: null,
-    engineName: 'unknown', engineVersion: 'unknown', maxSteps: null, status: 'complete', stoppedBy: last.done ? 'done' : null,
-    error: null, score: last.score, won: last.won, startedAt: new Date().toISOString(), finishedAt: null, seconds: null,
+    simplifications: null,
+    taskParams: null,
+    source: 'expert',
+    agent: STEPRL_RAW_AGENT,
+    model: null,
+    adapter: null,
+    engineName: 'unknown',
+    engineVersion: 'unknown',
+    maxSteps: null,
+    status: 'complete',
+    stoppedBy: last.done ? 'done' : null,
+    error: null,
+    score: last.score,
+    won: last.won,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    seconds: null,
   };
 }
 
@@ -26,13 +45,20 @@ export const REJECTED_ACTION: Record<EnvKind, string> = {
 
 /** The reference code keeps the environment's labels ("Task Description:", "Your task is to:"); the store does not. */
 export function bareTaskDescription(description: string): string {
-  return description.replace(/^\s*Task Description:\s*/i, '').replace(/^\s*Your task is to:\s*/i, '').trim();
+  return description
+    .replace(/^\s*Task Description:\s*/i, '')
+    .replace(/^\s*Your task is to:\s*/i, '')
+    .trim();
 }
 
 /** ALFWorld's six task types, the `task` of its episodes. */
 export const ALFWORLD_TASK_TYPES = [
-  'pick_and_place_simple', 'look_at_obj_in_light', 'pick_clean_then_place_in_recep',
-  'pick_heat_then_place_in_recep', 'pick_cool_then_place_in_recep', 'pick_two_obj_and_place',
+  'pick_and_place_simple',
+  'look_at_obj_in_light',
+  'pick_clean_then_place_in_recep',
+  'pick_heat_then_place_in_recep',
+  'pick_cool_then_place_in_recep',
+  'pick_two_obj_and_place',
 ];
 
 /**
@@ -41,7 +67,11 @@ export const ALFWORLD_TASK_TYPES = [
  * they start with (`pick_and_place_simple-Book-None-Desk-302.json`, `000013_alfworld_look_at_obj_in_light_trial_….json`).
  */
 export function taskFromFileName(file: string, env: EnvKind): { task: string; variation: number | null } {
-  const stem = path.basename(file).replace(/\.[^.]*$/, '').replace(/^\d+_(?:scienceworld|alfworld)_/, '') || 'unknown';
+  const stem =
+    path
+      .basename(file)
+      .replace(/\.[^.]*$/, '')
+      .replace(/^\d+_(?:scienceworld|alfworld)_/, '') || 'unknown';
   if (env === 'alfworld') return { task: ALFWORLD_TASK_TYPES.find((type) => stem.startsWith(type)) ?? (stem.split('-')[0] || stem), variation: null };
   const numbered = /^(.+?)[_-](?:var(?:iation)?[_-]?)?(\d+)$/i.exec(stem);
   return numbered ? { task: numbered[1]!, variation: Number(numbered[2]) } : { task: stem, variation: null };

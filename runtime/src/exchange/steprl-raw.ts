@@ -91,7 +91,10 @@ function parseStepList(value: unknown, layout: JsonLayout, options: StepRlRawOpt
   const subtasks = steps ? subtaskRuns(steps, problem) : [];
   if (!steps || !env || problems.length) throw new ImportError(problems);
   const records = steps.map(({ raw }, idx) => stepRecord(raw, idx, env));
-  return { fields: episodeFields(steps[0]!.raw, records.at(-1)!, { ...options, env }), children: { steps: records, subtasks, progress: progressRecords(steps) } };
+  return {
+    fields: episodeFields(steps[0]!.raw, records.at(-1)!, { ...options, env }),
+    children: { steps: records, subtasks, progress: progressRecords(steps) },
+  };
 }
 
 function episodeFields(first: StepRlRawStep, last: StepRecord, options: StepRlRawOptions & { env: EnvKind }): EpisodeFields {
@@ -137,7 +140,10 @@ type Report = (line: number, message: string, at?: string) => void;
 /** The validated step objects with their lines, or null after reporting why the file cannot be read. */
 function readSteps(value: unknown, layout: JsonLayout, problem: Report): LocatedStep[] | null {
   if (!Array.isArray(value)) {
-    problem(1, 'a raw STEP-HRL trajectory must be a JSON object of parallel lists (the reference layout) or a list of step objects, and this file holds a single value');
+    problem(
+      1,
+      'a raw STEP-HRL trajectory must be a JSON object of parallel lists (the reference layout) or a list of step objects, and this file holds a single value',
+    );
     return null;
   }
   if (value.length === 0) {
@@ -149,8 +155,11 @@ function readSteps(value: unknown, layout: JsonLayout, problem: Report): Located
     const line = layout.lineAt([index]);
     const result = StepRlRawStep.safeParse(item);
     if (result.success) steps.push({ raw: result.data, line });
-    else if (item === null || typeof item !== 'object' || Array.isArray(item)) problem(line, `step ${index + 1} must be an object with the step's fields`, formatPath([index]));
-    else for (const issue of result.error.issues) problem(line, `step ${index + 1}: ${describeIssue(issue, item)}`, formatPath([index, ...(issue.path as Array<string | number>)]));
+    else if (item === null || typeof item !== 'object' || Array.isArray(item))
+      problem(line, `step ${index + 1} must be an object with the step's fields`, formatPath([index]));
+    else
+      for (const issue of result.error.issues)
+        problem(line, `step ${index + 1}: ${describeIssue(issue, item)}`, formatPath([index, ...(issue.path as Array<string | number>)]));
   });
   return steps.length === value.length ? steps : null;
 }
@@ -179,11 +188,15 @@ function subtaskRuns(steps: LocatedStep[], problem: Report): SubtaskRecord[] {
   if (steps.every((s) => !s.raw.subtask.trim())) return [];
   const unnamed = steps.findIndex((s) => !s.raw.subtask.trim());
   if (unnamed >= 0) {
-    problem(steps[unnamed]!.line, `step ${unnamed + 1} has no subtask name, while other steps have one: every step must belong to a named subtask`, formatPath([unnamed, 'subtask']));
+    problem(
+      steps[unnamed]!.line,
+      `step ${unnamed + 1} has no subtask name, while other steps have one: every step must belong to a named subtask`,
+      formatPath([unnamed, 'subtask']),
+    );
     return [];
   }
   const subtasks: SubtaskRecord[] = [];
-  for (let first = 0; first < steps.length; ) {
+  for (let first = 0; first < steps.length;) {
     const last = lastStepOfSubtask(steps, first);
     subtasks.push({ name: steps[first]!.raw.subtask.trim(), firstStep: first, lastStep: last, provenance: 'human', reviewed: false });
     first = last + 1;
@@ -206,6 +219,7 @@ function lastStepOfSubtask(steps: LocatedStep[], first: number): number {
 
 /** Progress as written, "None" included: it is what the annotator wrote. Absent fields give no record. */
 function progressRecords(steps: LocatedStep[]): ProgressRecord[] {
-  return steps.flatMap(({ raw }, step) => (raw.local_progress === undefined ? [] : [{ step, text: raw.local_progress, provenance: 'human' as const, reviewed: false }]));
+  return steps.flatMap(({ raw }, step) =>
+    raw.local_progress === undefined ? [] : [{ step, text: raw.local_progress, provenance: 'human' as const, reviewed: false }],
+  );
 }
-

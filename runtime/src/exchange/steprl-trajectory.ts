@@ -52,7 +52,10 @@ export type StepRlTrajectory = z.infer<typeof StepRlTrajectory>;
 export function episodeToStepRlTrajectory(e: EpisodeDetail): StepRlTrajectory {
   const gap = segmentationProblem(e.subtasks, e.steps.length);
   if (gap || !e.steps.length) {
-    throw new ExportError(`episode ${e.id}`, `the trajectory format needs every step in a subtask, and ${gap ?? 'it has no steps'}: annotate it first (\`stephrl annotate\`)`);
+    throw new ExportError(
+      `episode ${e.id}`,
+      `the trajectory format needs every step in a subtask, and ${gap ?? 'it has no steps'}: annotate it first (\`stephrl annotate\`)`,
+    );
   }
   const progressAfter = new Map(e.progress.map((p) => [p.step, p.text]));
   const stepsOf = (s: SubtaskRecord) => e.steps.slice(s.firstStep, s.lastStep + 1);
@@ -98,7 +101,8 @@ type Report = (path: JsonPath, message: string) => void;
 /** The episode of one trajectory object, or an ImportError with every problem at its line. */
 export function parseStepRlTrajectory(value: unknown, layout: JsonLayout, options: TrajectoryOptions): ImportedEpisode {
   const problems: ImportProblem[] = [];
-  const report: Report = (at, message) => problems.push({ file: options.file, line: layout.lineAt(at), ...(at.length ? { path: formatPath(at) } : {}), message });
+  const report: Report = (at, message) =>
+    problems.push({ file: options.file, line: layout.lineAt(at), ...(at.length ? { path: formatPath(at) } : {}), message });
   const parsed = StepRlTrajectory.safeParse(value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) report(issue.path as Array<string | number>, describeIssue(issue, value));
@@ -135,14 +139,20 @@ function checkLengths(t: StepRlTrajectory, report: Report): void {
   }
   for (const key of ['look', 'inventory'] as const) {
     const list = t[key];
-    if (list && list.length !== T + 1) report([key], `"${key}" has ${list.length} entries; with ${T} actions it needs ${T + 1} (before the first action, then after each)`);
+    if (list && list.length !== T + 1)
+      report([key], `"${key}" has ${list.length} entries; with ${T} actions it needs ${T + 1} (before the first action, then after each)`);
   }
-  if (t.group_action.length !== K) report(['group_action'], `"group_action" has ${t.group_action.length} groups, and "subtask" names ${K}: one group per subtask`);
+  if (t.group_action.length !== K)
+    report(['group_action'], `"group_action" has ${t.group_action.length} groups, and "subtask" names ${K}: one group per subtask`);
   const flat = t.group_action.flat();
   if (flat.length !== T) report(['group_action'], `the groups hold ${flat.length} actions, and "action" has ${T}: the groups must split the actions`);
   else {
     const differs = flat.findIndex((a, i) => a !== t.action[i]);
-    if (differs >= 0) report(['action', differs], `action ${differs + 1} is "${t.action[differs]}", and the groups say "${flat[differs]}" there: the groups must hold the actions in order`);
+    if (differs >= 0)
+      report(
+        ['action', differs],
+        `action ${differs + 1} is "${t.action[differs]}", and the groups say "${flat[differs]}" there: the groups must hold the actions in order`,
+      );
   }
   t.group_action.forEach((group, k) => {
     if (!group.length) report(['group_action', k], `subtask ${k + 1} ("${t.subtask[k] ?? ''}") has no actions`);
@@ -150,7 +160,10 @@ function checkLengths(t: StepRlTrajectory, report: Report): void {
   const progress = t.local_progress;
   if (!progress) return;
   if (progress.length !== t.group_action.length) {
-    report(['local_progress'], `"local_progress" has ${progress.length} lists, and "group_action" ${t.group_action.length} groups: one list per subtask`);
+    report(
+      ['local_progress'],
+      `"local_progress" has ${progress.length} lists, and "group_action" ${t.group_action.length} groups: one list per subtask`,
+    );
     return;
   }
   progress.forEach((texts, k) => {
@@ -158,8 +171,16 @@ function checkLengths(t: StepRlTrajectory, report: Report): void {
     const last = k === progress.length - 1;
     // The last subtask's final update is never written; a list that has it is accepted too.
     const fits = texts.length === n + 1 || (last && texts.length === n);
-    if (!fits) report(['local_progress', k], `subtask ${k + 1} has ${n} actions, so its progress list needs ${last ? `${n} (or ${n + 1})` : n + 1} texts ("None", then one after each action), not ${texts.length}`);
-    else if (texts[0] !== NO_PROGRESS) report(['local_progress', k, 0], `the progress list of subtask ${k + 1} must start with "None" (no progress before its first action), not "${texts[0]}"`);
+    if (!fits)
+      report(
+        ['local_progress', k],
+        `subtask ${k + 1} has ${n} actions, so its progress list needs ${last ? `${n} (or ${n + 1})` : n + 1} texts ("None", then one after each action), not ${texts.length}`,
+      );
+    else if (texts[0] !== NO_PROGRESS)
+      report(
+        ['local_progress', k, 0],
+        `the progress list of subtask ${k + 1} must start with "None" (no progress before its first action), not "${texts[0]}"`,
+      );
   });
 }
 
@@ -183,7 +204,13 @@ function stepRecord(t: StepRlTrajectory, i: number, env: EnvKind): StepRecord {
 function subtaskRecords(t: StepRlTrajectory): SubtaskRecord[] {
   let first = 0;
   return t.group_action.map((group, k) => {
-    const record: SubtaskRecord = { name: t.subtask[k]!.trim(), firstStep: first, lastStep: first + group.length - 1, provenance: 'human', reviewed: false };
+    const record: SubtaskRecord = {
+      name: t.subtask[k]!.trim(),
+      firstStep: first,
+      lastStep: first + group.length - 1,
+      provenance: 'human',
+      reviewed: false,
+    };
     first += group.length;
     return record;
   });

@@ -18,7 +18,10 @@ export interface ImportProblem {
 
 /** An export that could not be written (a folder, a missing or read-only place, a full disk): names the target. */
 export class ExportError extends StudioError {
-  constructor(readonly target: string, reason: string) {
+  constructor(
+    readonly target: string,
+    reason: string,
+  ) {
     super(`cannot write the export to ${target}: ${reason}`, ErrorCodes.ExportError);
     this.name = 'ExportError';
   }

@@ -158,7 +158,10 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
   const adapterPath = adapter?.path ?? null;
   if (adapterPath) checkGgufFile(adapterPath, 'the adapter');
   if (adapter?.shipped && adapter.shipped.baseModel !== path.basename(modelPath)) {
-    log('warn', `the shipped adapter '${adapter.shipped.name}' was trained on ${adapter.shipped.baseModel}, not ${path.basename(modelPath)}: expect nonsense`);
+    log(
+      'warn',
+      `the shipped adapter '${adapter.shipped.name}' was trained on ${adapter.shipped.baseModel}, not ${path.basename(modelPath)}: expect nonsense`,
+    );
   }
 
   const { llama, tail } = await getLlamaHandle(await safeGpu(options.gpu ?? 'auto', modelPath, log), log);

@@ -124,12 +124,21 @@ export async function probeGpu(request: ProbedRequest, options: GpuProbeOptions)
         return resolve({ backend: started, ok: true, crashed: false, detail: `decoded on ${device}` });
       }
       // llama.cpp's own error line says why (a stack trace after it does not); else the last lines.
-      const said = stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+      const said = stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const errors = said.filter((l) => /error|fail|abort|unsupported/i.test(l) && !/^at /.test(l));
       const last = (errors.length ? errors.slice(0, 2) : said.slice(-3)).join(' | ');
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const what = started ? `a test decode with llama.cpp's ${started.toUpperCase()} backend` : `starting llama.cpp (${request.gpu})`;
-      resolve({ backend: started, ok: false, crashed: signal !== null && !timedOut, detail: `${what} ${how}${timedOut ? ' (timed out)' : ''}${last ? `: ${last}` : ''}` });
+      resolve({
+        backend: started,
+        ok: false,
+        crashed: signal !== null && !timedOut,
+        detail: `${what} ${how}${timedOut ? ' (timed out)' : ''}${last ? `: ${last}` : ''}`,
+      });
     });
   });
   // Only verdicts on the backend are kept: it decoded, or it crashed. A JavaScript error (a bad model file, say) or a
@@ -181,7 +190,10 @@ export async function usableGpu(
     const r = await probe({ gpu: 'auto', exclude: [...exclude] }, { modelPath });
     const choice: GpuChoice = exclude.length ? { type: 'auto', exclude: [...exclude] } : 'auto';
     if (!r.crashed || (r.backend !== 'cuda' && r.backend !== 'vulkan') || exclude.includes(r.backend)) {
-      return { gpu: choice, note: notes.length ? `${notes.join('; ')}; using ${r.ok ? (r.backend ?? 'cpu').toUpperCase() : 'the next backend'}` : null };
+      return {
+        gpu: choice,
+        note: notes.length ? `${notes.join('; ')}; using ${r.ok ? (r.backend ?? 'cpu').toUpperCase() : 'the next backend'}` : null,
+      };
     }
     notes.push(`llama.cpp's ${r.backend.toUpperCase()} backend crashed its test decode (${r.detail})`);
     exclude.push(r.backend);

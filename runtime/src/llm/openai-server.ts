@@ -280,7 +280,8 @@ export async function serveOpenAi(model: LanguageModel, options: OpenAiServerOpt
       } else {
         // A prompt too long for the context (or a grammar too deep) is the client's to fix, as OpenAI and vLLM answer it; anything else the
         // model says is the server's failure.
-        status = error instanceof HttpError ? error.status : error instanceof ContextOverflowError || error instanceof GrammarTooDeepError ? 400 : 500;
+        status =
+          error instanceof HttpError ? error.status : error instanceof ContextOverflowError || error instanceof GrammarTooDeepError ? 400 : 500;
         send(response, status, { error: { message: (error as Error).message ?? String(error), code: status } });
       }
     }
@@ -293,7 +294,9 @@ export async function serveOpenAi(model: LanguageModel, options: OpenAiServerOpt
     inFlight.add(handled);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${options.port}: ${error.code ?? error.message}`)));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${host}:${options.port}: ${error.code ?? error.message}`)),
+    );
     server.listen(options.port, host, () => resolve());
   });
   const address = server.address() as net.AddressInfo;

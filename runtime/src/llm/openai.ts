@@ -31,9 +31,7 @@ const DEFAULT_SESSIONS = 4;
 
 // What we read from the server's answers. zod drops every other field, so extra ones from any server are fine.
 const ModelList = z.object({
-  data: z
-    .array(z.object({ id: z.string().min(1), max_model_len: z.number().int().positive().nullish() }))
-    .min(1, 'the server lists no model'),
+  data: z.array(z.object({ id: z.string().min(1), max_model_len: z.number().int().positive().nullish() })).min(1, 'the server lists no model'),
 });
 
 const CompletionResponse = z.object({

@@ -61,11 +61,19 @@ export interface PipelineSlice {
  */
 export const ALFWORLD_RECIPE: PipelineSlice = {
   envs: ['alfworld'],
-  demosPerTask: 1_000_000, demos: 1_000_000, evalPerTask: 1_000_000, evalEpisodes: 1_000_000,
-  collectPerTask: 1_000_000, collectEpisodes: 200, maxSteps: 50,
+  demosPerTask: 1_000_000,
+  demos: 1_000_000,
+  evalPerTask: 1_000_000,
+  evalEpisodes: 1_000_000,
+  collectPerTask: 1_000_000,
+  collectEpisodes: 200,
+  maxSteps: 50,
   trainSteps: { bc: 120, rl: 32 },
   trainerConfig: {
-    micro_batch_size: 8, global_batch_size: 8, checkpoint_every: 16, max_length: 1024,
+    micro_batch_size: 8,
+    global_batch_size: 8,
+    checkpoint_every: 16,
+    max_length: 1024,
     lora: { r: 16, alpha: 32, dropout: 0.0, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
   },
   stageConfig: {
@@ -81,10 +89,25 @@ export const ALFWORLD_RECIPE: PipelineSlice = {
 export const PIPELINE_SLICES: Record<'quick' | 'full' | 'alfworld', PipelineSlice> = {
   // About 10 minutes on 2 CPU cores with SmolLM2-135M (training there runs at about 240 tokens/s).
   quick: {
-    demosPerTask: 1, demos: 6, evalPerTask: 1, evalEpisodes: 2, collectPerTask: 1, collectEpisodes: 2, maxSteps: 15,
-    trainSteps: { bc: 16, rl: 8 }, trainerConfig: { global_batch_size: 4, critic_warmup_steps: 4, checkpoint_every: 4 },
+    demosPerTask: 1,
+    demos: 6,
+    evalPerTask: 1,
+    evalEpisodes: 2,
+    collectPerTask: 1,
+    collectEpisodes: 2,
+    maxSteps: 15,
+    trainSteps: { bc: 16, rl: 8 },
+    trainerConfig: { global_batch_size: 4, critic_warmup_steps: 4, checkpoint_every: 4 },
   },
-  full: { demosPerTask: 1_000_000, demos: 1_000_000, evalPerTask: 1_000_000, evalEpisodes: 1_000_000, collectPerTask: 1_000_000, collectEpisodes: 3000, maxSteps: 50 },
+  full: {
+    demosPerTask: 1_000_000,
+    demos: 1_000_000,
+    evalPerTask: 1_000_000,
+    evalEpisodes: 1_000_000,
+    collectPerTask: 1_000_000,
+    collectEpisodes: 3000,
+    maxSteps: 50,
+  },
   alfworld: ALFWORLD_RECIPE,
 };
 
@@ -143,8 +166,17 @@ const shippedRowLabel = (name: string) => `shipped adapter '${name}'`;
 
 /** Base model rows, then the shipped adapters, then what this run trained: the baselines before STEP-HRL. */
 const rowOrder = (shippedLabels: string[]): string[] => [
-  ROW_LABELS.baseReact, ROW_LABELS.baseStephrl, ...shippedLabels, ROW_LABELS.flatBc, ROW_LABELS.flatBcConstrained,
-  ROW_LABELS.historyBc, ROW_LABELS.historyBcConstrained, ROW_LABELS.bc, ROW_LABELS.bcConstrained, ROW_LABELS.rl, ROW_LABELS.rlConstrained,
+  ROW_LABELS.baseReact,
+  ROW_LABELS.baseStephrl,
+  ...shippedLabels,
+  ROW_LABELS.flatBc,
+  ROW_LABELS.flatBcConstrained,
+  ROW_LABELS.historyBc,
+  ROW_LABELS.historyBcConstrained,
+  ROW_LABELS.bc,
+  ROW_LABELS.bcConstrained,
+  ROW_LABELS.rl,
+  ROW_LABELS.rlConstrained,
 ];
 
 /** The baselines trained at equal data, with their rows. The flat agent's prompts hold the whole history, so its
@@ -197,7 +229,12 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
     stage(`expert demonstrations (${env})`);
     const split = TRAIN_SPLITS[env](options.alfworldData);
     await collectDemonstrations(store, {
-      env, split, perTaskLimit: slice.demosPerTask, limit: slice.demos, alfworldData: options.alfworldData, parallel: options.parallel ?? 1,
+      env,
+      split,
+      perTaskLimit: slice.demosPerTask,
+      limit: slice.demos,
+      alfworldData: options.alfworldData,
+      parallel: options.parallel ?? 1,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const expert = await store.episodes.list({ env, split, source: 'expert', agent: expertAgent(env, true), status: 'complete' });
@@ -218,8 +255,15 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
       for (const split of splitsOf(env)) {
         stage(`evaluation: ${label} (${env} ${split})`);
         const summary = await play(store, options, {
-          env, split, agent, adapter, temperature: 0, constrained, runKind: 'eval',
-          perTask: options.evalPerTask ?? slice.evalPerTask, limit: slice.evalEpisodes,
+          env,
+          split,
+          agent,
+          adapter,
+          temperature: 0,
+          constrained,
+          runKind: 'eval',
+          perTask: options.evalPerTask ?? slice.evalPerTask,
+          limit: slice.evalEpisodes,
         });
         rows.set(label, [...(rows.get(label) ?? []), rowOf(label, summary, constrained)]);
       }
@@ -247,19 +291,38 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   for (const env of envs) {
     stage(`rollout collection (${env})`);
     const split = TRAIN_SPLITS[env](options.alfworldData);
-    const summary = await play(store, options, { env, split, agent: 'stephrl', adapter: bc.adapterGguf, temperature: 1, constrained: false, perTask: slice.collectPerTask, limit: slice.collectEpisodes, runKind: 'collect' });
+    const summary = await play(store, options, {
+      env,
+      split,
+      agent: 'stephrl',
+      adapter: bc.adapterGguf,
+      temperature: 1,
+      constrained: false,
+      perTask: slice.collectPerTask,
+      limit: slice.collectEpisodes,
+      runKind: 'collect',
+    });
     const collected = await store.episodes.list({ env, split, source: 'policy', agent: summary.agent, adapter: bc.adapterGguf, status: 'complete' });
     collectedIds.push(...collected.map((e) => e.id));
   }
-  const rlSet = await transitionSet(store, `pipeline:rl:${envs.join('+')}:${expertIds.length}+${collectedIds.length}`, [...expertIds, ...collectedIds]);
+  const rlSet = await transitionSet(store, `pipeline:rl:${envs.join('+')}:${expertIds.length}+${collectedIds.length}`, [
+    ...expertIds,
+    ...collectedIds,
+  ]);
   stage('offline RL');
   const rl = await train(store, options, 'rl', rlSet, bc.adapterDir ?? undefined);
   await evaluate(ROW_LABELS.rl, 'stephrl', rl.adapterGguf);
   if (slice.constrainedRows) await evaluate(ROW_LABELS.rlConstrained, 'stephrl', rl.adapterGguf, true);
 
   const result: PipelineResult = {
-    rows: rowOrder(shipped.map((a) => shippedRowLabel(a.name))).flatMap((label) => rows.get(label) ?? []), bc, rl, transitionSets: { bc: bcSet, rl: rlSet },
-    ...(baselines.length ? { baselines: baselineRuns } : {}), db: store.file, out: options.out, seconds: (performance.now() - started) / 1000,
+    rows: rowOrder(shipped.map((a) => shippedRowLabel(a.name))).flatMap((label) => rows.get(label) ?? []),
+    bc,
+    rl,
+    transitionSets: { bc: bcSet, rl: rlSet },
+    ...(baselines.length ? { baselines: baselineRuns } : {}),
+    db: store.file,
+    out: options.out,
+    seconds: (performance.now() - started) / 1000,
   };
   fs.writeFileSync(path.join(options.out, 'pipeline.json'), JSON.stringify(result, null, 2));
   return result;
@@ -269,19 +332,38 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
 async function transitionSet(store: DatasetStore, name: string, ids: number[], agent: AgentKind = 'stephrl'): Promise<number> {
   const existing = await store.db.get<{ id: number }>('SELECT id FROM transition_sets WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
   if (existing) return existing.id;
-  const { setId, counts } = await materializeTransitions(store.db, name, { ids }, agent === 'stephrl' ? undefined : { name: agent, derive: agentTransitions(agent) });
+  const { setId, counts } = await materializeTransitions(
+    store.db,
+    name,
+    { ids },
+    agent === 'stephrl' ? undefined : { name: agent, derive: agentTransitions(agent) },
+  );
   if (counts.low === 0) throw new Error(`no usable transitions for ${name}: ${JSON.stringify(counts)}`);
   return setId;
 }
 
 async function train(
-  store: DatasetStore, options: PipelineOptions, kind: 'bc' | 'rl', setId: number, initAdapter: string | undefined, stageConfig: Record<string, unknown> = {},
+  store: DatasetStore,
+  options: PipelineOptions,
+  kind: 'bc' | 'rl',
+  setId: number,
+  initAdapter: string | undefined,
+  stageConfig: Record<string, unknown> = {},
 ): Promise<TrainingResult> {
   const result = await runTraining(store, {
-    kind, model: options.modelPath, preset: options.preset, setId, out: path.join(options.out, `${kind}-set${setId}`),
-    config: { ...options.slice.trainerConfig, ...options.slice.stageConfig?.[kind], ...stageConfig, ...options.trainerConfig }, ...(initAdapter ? { initAdapter } : {}),
-    ...((options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind]) ? { steps: options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind] } : {}),
-    cpu: options.model.gpu === 'cpu', log: options.log ?? silentLogger, ...(options.signal ? { signal: options.signal } : {}),
+    kind,
+    model: options.modelPath,
+    preset: options.preset,
+    setId,
+    out: path.join(options.out, `${kind}-set${setId}`),
+    config: { ...options.slice.trainerConfig, ...options.slice.stageConfig?.[kind], ...stageConfig, ...options.trainerConfig },
+    ...(initAdapter ? { initAdapter } : {}),
+    ...((options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind])
+      ? { steps: options.trainSteps?.[kind] ?? options.slice.trainSteps?.[kind] }
+      : {}),
+    cpu: options.model.gpu === 'cpu',
+    log: options.log ?? silentLogger,
+    ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (event, runId) => {
       if (event.event === 'start') options.onRun?.(runId);
       if (event.event !== 'metrics') return;
@@ -290,7 +372,8 @@ async function train(
     },
   });
   if (result.status !== 'complete' || !result.adapterGguf) {
-    if (result.status === 'interrupted') throw new PipelineCancelled(`${kind} training stopped at step ${result.steps}; run the pipeline again to resume it`);
+    if (result.status === 'interrupted')
+      throw new PipelineCancelled(`${kind} training stopped at step ${result.steps}; run the pipeline again to resume it`);
     throw new Error(`${kind} training ${result.status}: ${result.error ?? 'no adapter was written'}`);
   }
   return result;
@@ -299,7 +382,17 @@ async function train(
 async function play(
   store: DatasetStore,
   options: PipelineOptions,
-  p: { env: EnvKind; split: string; agent: AgentKind; adapter: string | null; temperature: number; constrained: boolean; perTask: number; limit: number; runKind: 'eval' | 'collect' },
+  p: {
+    env: EnvKind;
+    split: string;
+    agent: AgentKind;
+    adapter: string | null;
+    temperature: number;
+    constrained: boolean;
+    perTask: number;
+    limit: number;
+    runKind: 'eval' | 'collect';
+  },
 ): Promise<EvaluationSummary> {
   const parallel = options.parallel ?? 1;
   const model = await openModel(
@@ -309,13 +402,25 @@ async function play(
   );
   try {
     const summary = await runEvaluation(store, {
-      env: p.env, split: p.split, agent: p.agent, model, decoding: { temperature: p.temperature, constrained: p.constrained, keepTexts: true },
-      perTaskLimit: p.perTask, limit: p.limit, parallel, maxSteps: options.slice.maxSteps, alfworldData: options.alfworldData, runKind: p.runKind,
+      env: p.env,
+      split: p.split,
+      agent: p.agent,
+      model,
+      decoding: { temperature: p.temperature, constrained: p.constrained, keepTexts: true },
+      perTaskLimit: p.perTask,
+      limit: p.limit,
+      parallel,
+      maxSteps: options.slice.maxSteps,
+      alfworldData: options.alfworldData,
+      runKind: p.runKind,
       onPlan: ({ runId }) => runId !== null && options.onRun?.(runId),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (options.signal?.aborted) throw new PipelineCancelled('the pipeline was cancelled; run it again to continue');
-    if (summary.missing) throw new Error(`${agentLabel(p.agent, { constrained: p.constrained, temperature: p.temperature })} on ${p.env} ${p.split}: ${plural(summary.missing, 'episode')} failed: ${summary.failures.slice(0, 3).join('; ')}`);
+    if (summary.missing)
+      throw new Error(
+        `${agentLabel(p.agent, { constrained: p.constrained, temperature: p.temperature })} on ${p.env} ${p.split}: ${plural(summary.missing, 'episode')} failed: ${summary.failures.slice(0, 3).join('; ')}`,
+      );
     return summary;
   } finally {
     await model.close();
@@ -324,10 +429,21 @@ async function play(
 
 function rowOf(label: string, s: EvaluationSummary, constrained: boolean): PipelineRow {
   return {
-    label, env: s.env, split: s.split, agent: s.agent, adapter: s.adapter, constrained, episodes: s.episodes,
-    meanScore: s.meanScore, scoreInterval: s.scoreInterval, successRate: s.successRate, successInterval: s.successInterval,
-    invalidActionRate: s.invalidActionRate, meanSteps: s.meanSteps,
-    promptTokensPerEpisode: s.promptTokensPerEpisode, completionTokensPerEpisode: s.completionTokensPerEpisode,
+    label,
+    env: s.env,
+    split: s.split,
+    agent: s.agent,
+    adapter: s.adapter,
+    constrained,
+    episodes: s.episodes,
+    meanScore: s.meanScore,
+    scoreInterval: s.scoreInterval,
+    successRate: s.successRate,
+    successInterval: s.successInterval,
+    invalidActionRate: s.invalidActionRate,
+    meanSteps: s.meanSteps,
+    promptTokensPerEpisode: s.promptTokensPerEpisode,
+    completionTokensPerEpisode: s.completionTokensPerEpisode,
     perTask: s.perTask.map((t) => ({ task: t.task, episodes: t.episodes, meanScore: t.meanScore, successRate: t.successRate })),
     runId: s.runId,
   };

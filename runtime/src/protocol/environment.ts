@@ -98,7 +98,5 @@ export const ExpertTrajectory = z.object({
 export type ExpertTrajectory = z.infer<typeof ExpertTrajectory>;
 
 export function describeEpisode(spec: EpisodeSpec): string {
-  return spec.env === 'scienceworld'
-    ? `scienceworld ${spec.task} variation ${spec.variation}`
-    : `alfworld ${spec.game}`;
+  return spec.env === 'scienceworld' ? `scienceworld ${spec.task} variation ${spec.variation}` : `alfworld ${spec.game}`;
 }

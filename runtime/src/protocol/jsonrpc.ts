@@ -53,11 +53,7 @@ export async function sendRequest<N extends RequestName>(
   return checked.data as RequestResult<N>;
 }
 
-export function sendNotification<N extends NotificationName>(
-  connection: MessageConnection,
-  name: N,
-  params: NotificationParams<N>,
-): void {
+export function sendNotification<N extends NotificationName>(connection: MessageConnection, name: N, params: NotificationParams<N>): void {
   void connection.sendNotification(name, notifications[name].parse(params));
 }
 

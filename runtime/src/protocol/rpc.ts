@@ -7,7 +7,21 @@ import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
 import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
-import { AnnotationEdit, DatasetStats, EditRecord, EpisodeAnnotations, EpisodeDetail, EpisodeQuery, EpisodeSummary, RunSummary, DemoReport, MetricPoint, AnnotationSuggestion, AnnotateReport, JobProgress } from './dataset';
+import {
+  AnnotationEdit,
+  DatasetStats,
+  EditRecord,
+  EpisodeAnnotations,
+  EpisodeDetail,
+  EpisodeQuery,
+  EpisodeSummary,
+  RunSummary,
+  DemoReport,
+  MetricPoint,
+  AnnotationSuggestion,
+  AnnotateReport,
+  JobProgress,
+} from './dataset';
 
 /** Dataset requests name the SQLite file; without one the runtime uses its default (STEPHRL_DB or ./.stephrl). */
 const OnDataset = z.object({ db: z.string().optional() });
@@ -146,7 +160,11 @@ export const requests = {
    * live curves poll with the cursor they were given and receive only what is new.
    */
   'dataset/metrics': {
-    params: OnDataset.extend({ runId: z.number().int().positive(), after: z.number().int().nonnegative().default(0), limit: z.number().int().positive().max(1_000_000).default(200_000) }),
+    params: OnDataset.extend({
+      runId: z.number().int().positive(),
+      after: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(1_000_000).default(200_000),
+    }),
     result: z.object({ points: z.array(MetricPoint), cursor: z.number().int().nonnegative() }),
   },
   /**

@@ -33,8 +33,12 @@ export const TrainerEvent = z.discriminatedUnion('event', [
   z.object({ event: z.literal('stopped'), step: z.number().int(), path: z.string() }),
   // With validation, the adapter is the best validated one: best_step and its val_loss.
   z.object({
-    event: z.literal('done'), step: z.number().int(), path: z.string(), adapter: z.string(),
-    best_step: z.number().int().optional(), best_val_loss: z.number().optional(),
+    event: z.literal('done'),
+    step: z.number().int(),
+    path: z.string(),
+    adapter: z.string(),
+    best_step: z.number().int().optional(),
+    best_val_loss: z.number().optional(),
   }),
   z.object({
     event: z.literal('exported'),
@@ -83,7 +87,10 @@ export type TrainingResult = z.infer<typeof TrainingResult>;
 /** `train/pipeline`: demonstrations to offline RL, as `stephrl pipeline` (resumable stage by stage). */
 export const PipelineRequest = z.object({
   db: z.string().optional(),
-  envs: z.array(z.enum(['scienceworld', 'alfworld'])).min(1).default(['scienceworld', 'alfworld']),
+  envs: z
+    .array(z.enum(['scienceworld', 'alfworld']))
+    .min(1)
+    .default(['scienceworld', 'alfworld']),
   preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
   /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
   slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),

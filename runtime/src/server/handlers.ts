@@ -31,7 +31,6 @@ import { openAnnotator } from '../annotate/choose';
 import { isRunProcess } from '../util/proc-cpu';
 import { headlineLoss } from '../protocol/metrics';
 
-
 export function createHandlers(connection: MessageConnection, log: Logger): { handlers: Handlers; dispose: () => Promise<void> } {
   const pools = new Map<EnvKind, WorkerPool>();
   const pool = (kind: EnvKind) => {
@@ -90,10 +89,16 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       ),
     'dataset/stats': async ({ db, filter }) => datasetStats((await readStore(db)).db, filter ?? {}),
     'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await readStore(db)).episodes.list(filter ?? {}) }),
-    'dataset/export': async ({ db, filter, format, out }) => ({ episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out)), out: path.resolve(out) }),
+    'dataset/export': async ({ db, filter, format, out }) => ({
+      episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out)),
+      out: path.resolve(out),
+    }),
     'dataset/import': async ({ db, format, files, env, task, split, annotate }) => {
       const { runId, imported, annotated, annotationFailures } = await importFiles(await store(db), format, files, {
-        annotate, ...(env ? { env } : {}), ...(task ? { task } : {}), ...(split ? { split } : {}),
+        annotate,
+        ...(env ? { env } : {}),
+        ...(task ? { task } : {}),
+        ...(split ? { split } : {}),
       });
       return { runId, imported, annotated, annotationFailures };
     },
@@ -168,101 +173,112 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       const runs = (await dataset.runs.list(kind)).sort((a, b) => b.id - a.id).slice(0, limit);
       return { runs: await Promise.all(runs.map(async (r) => ({ ...r, metrics: await dataset.runs.latestMetrics(r.id) }))) };
     },
-    'agent/evaluate': (request, requestSignal) => job(requestSignal, async (signal, track) => {
-      const dataset = await store(request.db);
-      const model = await openModel(
-        request.model,
-        { sessions: request.parallel, slotsPerSession: AGENT_ROLES[request.agent].length, ...(request.agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
-        log,
-      );
-      const progress = { total: 0, done: 0, failed: 0, runId: null as number | null };
-      const notify = (extra: { label?: string; score?: number; won?: boolean; error?: string } = {}) => {
-        if (request.token) sendNotification(connection, 'agent/evaluationProgress', { token: request.token, ...progress, ...extra });
-      };
-      try {
-        return await runEvaluation(dataset, {
-          env: request.env,
-          split: request.split,
-          agent: request.agent,
-          model,
-          decoding: {
-            temperature: request.temperature,
-            constrained: request.constrained,
-            keepTexts: request.keepTexts,
-            ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    'agent/evaluate': (request, requestSignal) =>
+      job(requestSignal, async (signal, track) => {
+        const dataset = await store(request.db);
+        const model = await openModel(
+          request.model,
+          {
+            sessions: request.parallel,
+            slotsPerSession: AGENT_ROLES[request.agent].length,
+            ...(request.agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }),
           },
-          parallel: request.parallel,
-          maxSteps: request.maxSteps,
-          ...(request.simplifications ? { simplifications: request.simplifications } : {}),
-          alfworldData: resolveAlfworldData(request.alfworldData),
-          ...(request.tasks ? { tasks: request.tasks } : {}),
-          ...(request.games ? { games: request.games } : {}),
-          ...(request.limit ? { limit: request.limit } : {}),
-          ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
+          log,
+        );
+        const progress = { total: 0, done: 0, failed: 0, runId: null as number | null };
+        const notify = (extra: { label?: string; score?: number; won?: boolean; error?: string } = {}) => {
+          if (request.token) sendNotification(connection, 'agent/evaluationProgress', { token: request.token, ...progress, ...extra });
+        };
+        try {
+          return await runEvaluation(dataset, {
+            env: request.env,
+            split: request.split,
+            agent: request.agent,
+            model,
+            decoding: {
+              temperature: request.temperature,
+              constrained: request.constrained,
+              keepTexts: request.keepTexts,
+              ...(request.seed !== undefined ? { seed: request.seed } : {}),
+            },
+            parallel: request.parallel,
+            maxSteps: request.maxSteps,
+            ...(request.simplifications ? { simplifications: request.simplifications } : {}),
+            alfworldData: resolveAlfworldData(request.alfworldData),
+            ...(request.tasks ? { tasks: request.tasks } : {}),
+            ...(request.games ? { games: request.games } : {}),
+            ...(request.limit ? { limit: request.limit } : {}),
+            ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
+            signal,
+            onPlan: ({ pending, runId }) => {
+              track(runId);
+              Object.assign(progress, { total: pending, runId });
+              notify();
+            },
+            onEpisode: ({ ok, label, score, won, error }) => {
+              progress.done++;
+              if (!ok) progress.failed++;
+              notify({ label, ...(score !== undefined ? { score } : {}), ...(won !== undefined ? { won } : {}), ...(error ? { error } : {}) });
+            },
+          });
+        } finally {
+          await model.close();
+        }
+      }),
+    'train/run': (request, requestSignal) =>
+      job(requestSignal, async (signal, track) => {
+        let totalSteps = 0;
+        return runTraining(await store(request.db), {
+          kind: request.kind,
+          preset: request.preset,
+          model: resolveModelPath(request.model),
+          config: request.config,
+          cpu: request.cpu,
+          log,
           signal,
-          onPlan: ({ pending, runId }) => {
+          ...(request.setId ? { setId: request.setId } : { agent: request.agent }),
+          ...(request.steps ? { steps: request.steps } : {}),
+          ...(request.out ? { out: request.out } : {}),
+          ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),
+          onEvent: (event, runId) => {
             track(runId);
-            Object.assign(progress, { total: pending, runId });
-            notify();
-          },
-          onEpisode: ({ ok, label, score, won, error }) => {
-            progress.done++;
-            if (!ok) progress.failed++;
-            notify({ label, ...(score !== undefined ? { score } : {}), ...(won !== undefined ? { won } : {}), ...(error ? { error } : {}) });
+            if (!request.token) return;
+            if (event.event === 'start') totalSteps = event.total_steps;
+            if (event.event !== 'metrics') return;
+            const loss = headlineLoss(event.values)?.value;
+            sendNotification(connection, 'job/progress', {
+              token: request.token,
+              total: Math.max(totalSteps, event.step),
+              done: event.step,
+              failed: 0,
+              ...(loss != null ? { label: `step ${event.step}, loss ${loss.toFixed(4)}` } : {}),
+            });
           },
         });
-      } finally {
-        await model.close();
-      }
-    }),
-    'train/run': (request, requestSignal) => job(requestSignal, async (signal, track) => {
-      let totalSteps = 0;
-      return runTraining(await store(request.db), {
-        kind: request.kind,
-        preset: request.preset,
-        model: resolveModelPath(request.model),
-        config: request.config,
-        cpu: request.cpu,
-        log,
-        signal,
-        ...(request.setId ? { setId: request.setId } : { agent: request.agent }),
-        ...(request.steps ? { steps: request.steps } : {}),
-        ...(request.out ? { out: request.out } : {}),
-        ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),
-        onEvent: (event, runId) => {
-          track(runId);
-          if (!request.token) return;
-          if (event.event === 'start') totalSteps = event.total_steps;
-          if (event.event !== 'metrics') return;
-          const loss = headlineLoss(event.values)?.value;
-          sendNotification(connection, 'job/progress', {
-            token: request.token, total: Math.max(totalSteps, event.step), done: event.step, failed: 0,
-            ...(loss != null ? { label: `step ${event.step}, loss ${loss.toFixed(4)}` } : {}),
-          });
-        },
-      });
-    }),
-    'train/pipeline': (request, requestSignal) => job(requestSignal, async (signal, track) => {
-      const modelPath = resolveModelPath(request.model);
-      return runPipeline(await store(request.db), {
-        envs: request.envs,
-        preset: request.preset,
-        slice: PIPELINE_SLICES[request.slice],
-        modelPath,
-        model: { gpu: request.gpu, prefixReuse: true, ...(request.threads ? { threads: request.threads } : {}) },
-        out: request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
-        alfworldData: resolveAlfworldData(request.alfworldData),
-        parallel: request.parallel,
-        ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
-        ...(request.baselines ? { baselines: true } : {}),
-        log,
-        signal,
-        onStage: (label, index, total) => {
-          if (request.token) sendNotification(connection, 'job/progress', { token: request.token, total, done: index, failed: 0, label });
-        },
-        onRun: track,
-      });
-    }),
+      }),
+    'train/pipeline': (request, requestSignal) =>
+      job(requestSignal, async (signal, track) => {
+        const modelPath = resolveModelPath(request.model);
+        return runPipeline(await store(request.db), {
+          envs: request.envs,
+          preset: request.preset,
+          slice: PIPELINE_SLICES[request.slice],
+          modelPath,
+          model: { gpu: request.gpu, prefixReuse: true, ...(request.threads ? { threads: request.threads } : {}) },
+          out:
+            request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
+          alfworldData: resolveAlfworldData(request.alfworldData),
+          parallel: request.parallel,
+          ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
+          ...(request.baselines ? { baselines: true } : {}),
+          log,
+          signal,
+          onStage: (label, index, total) => {
+            if (request.token) sendNotification(connection, 'job/progress', { token: request.token, total, done: index, failed: 0, label });
+          },
+          onRun: track,
+        });
+      }),
     'models/list': async ({ db, extra }) => listModels(await readStore(db), extra),
     'runs/stop': async ({ db, runId }) => {
       const controller = running.get(runId);
@@ -278,7 +294,9 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       }
       // The stored process id may since have been reused by another process: signal it only if it is still the run's.
       if (!isRunProcess(run.pid, run.startedAt)) {
-        throw new ConflictError(`run ${runId}'s process ${run.pid} is gone (the id now belongs to another process, or to none): nothing was signalled`);
+        throw new ConflictError(
+          `run ${runId}'s process ${run.pid} is gone (the id now belongs to another process, or to none): nothing was signalled`,
+        );
       }
       try {
         process.kill(run.pid, 'SIGTERM'); // the CLI stops after the current step or episode and keeps everything
@@ -290,7 +308,14 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
   };
   const dispose = async () => {
     await Promise.all([...pools.values()].map((p) => p.close()));
-    await Promise.all([...stores.values()].map((s) => s.then((opened) => opened.close(), () => undefined)));
+    await Promise.all(
+      [...stores.values()].map((s) =>
+        s.then(
+          (opened) => opened.close(),
+          () => undefined,
+        ),
+      ),
+    );
   };
   return { handlers, dispose };
 }

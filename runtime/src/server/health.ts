@@ -23,7 +23,11 @@ async function checkPython(explicit?: string): Promise<ToolCheck> {
     });
     return { ok: true, detail: `${python} (Python ${stdout.trim()}, scienceworld and textworld importable)` };
   } catch (error) {
-    return { ok: false, detail: `${python} cannot import the environment packages: ${(error as Error).message.split('\n').slice(-2).join(' ')}`, fix: SETUP_FIX };
+    return {
+      ok: false,
+      detail: `${python} cannot import the environment packages: ${(error as Error).message.split('\n').slice(-2).join(' ')}`,
+      fix: SETUP_FIX,
+    };
   }
 }
 
@@ -37,12 +41,17 @@ async function checkTrainer(explicit?: string): Promise<ToolCheck> {
     return { ok: false, detail: (error as Error).message, fix };
   }
   try {
-    const script = 'import torch, transformers, peft, accelerate, gguf; print(torch.__version__, transformers.__version__, peft.__version__, torch.cuda.is_available())';
+    const script =
+      'import torch, transformers, peft, accelerate, gguf; print(torch.__version__, transformers.__version__, peft.__version__, torch.cuda.is_available())';
     const { stdout } = await run(python, ['-c', script], { timeout: 120_000 });
     const [torch, transformers, peft, cuda] = stdout.trim().split(' ');
     return { ok: true, detail: `PyTorch ${torch} (${cuda === 'True' ? 'CUDA available' : 'CPU only'}), transformers ${transformers}, peft ${peft}` };
   } catch (error) {
-    return { ok: false, detail: `the trainer's packages are not importable: ${(error as Error).message.split('\n').filter(Boolean).slice(-1).join(' ')}`, fix };
+    return {
+      ok: false,
+      detail: `the trainer's packages are not importable: ${(error as Error).message.split('\n').filter(Boolean).slice(-1).join(' ')}`,
+      fix,
+    };
   }
 }
 

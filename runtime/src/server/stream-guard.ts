@@ -29,7 +29,10 @@ export function guardInputStream(
     exit(1);
   });
   reader.onPartialMessage(({ waitingTime }) => {
-    log('error', `a message has stayed incomplete for ${waitingTime} ms (a Content-Length larger than its body?): exiting so that the client restarts the runtime`);
+    log(
+      'error',
+      `a message has stayed incomplete for ${waitingTime} ms (a Content-Length larger than its body?): exiting so that the client restarts the runtime`,
+    );
     exit(1);
   });
 }

@@ -15,10 +15,7 @@ export async function readSubtasks(tx: Queryable, episodeId: number): Promise<Su
 }
 
 export async function readProgress(tx: Queryable, episodeId: number): Promise<ProgressRecord[]> {
-  const rows = await tx.all<Record<string, unknown>>(
-    'SELECT * FROM local_progress WHERE episode_id = ? ORDER BY step_idx',
-    [episodeId],
-  );
+  const rows = await tx.all<Record<string, unknown>>('SELECT * FROM local_progress WHERE episode_id = ? ORDER BY step_idx', [episodeId]);
   return rows.map(progressFromRow);
 }
 

@@ -30,7 +30,10 @@ export interface EpisodeAnnotations {
 }
 
 /** Why a segmentation is invalid for an episode of `stepCount` steps, or null when it is valid. */
-export function segmentationProblem(subtasks: ReadonlyArray<Pick<SubtaskRecord, 'name' | 'firstStep' | 'lastStep'>>, stepCount: number): string | null {
+export function segmentationProblem(
+  subtasks: ReadonlyArray<Pick<SubtaskRecord, 'name' | 'firstStep' | 'lastStep'>>,
+  stepCount: number,
+): string | null {
   if (stepCount === 0) return subtasks.length ? 'the episode has no steps, so it can have no subtasks' : null;
   if (subtasks.length === 0) return `the subtasks must cover steps 0-${stepCount - 1}, and there are none`;
   let expectedFirst = 0;
@@ -40,7 +43,8 @@ export function segmentationProblem(subtasks: ReadonlyArray<Pick<SubtaskRecord, 
     if (!Number.isInteger(s.firstStep) || !Number.isInteger(s.lastStep)) return `${label} has a step that is not a whole number`;
     if (s.lastStep < s.firstStep) return `${label} ends (step ${s.lastStep}) before it starts (step ${s.firstStep})`;
     if (s.firstStep > expectedFirst) return `steps ${expectedFirst}-${s.firstStep - 1} belong to no subtask (gap before ${label})`;
-    if (s.firstStep < expectedFirst) return `${label} starts at step ${s.firstStep}, overlapping the previous subtask, which ends at step ${expectedFirst - 1}`;
+    if (s.firstStep < expectedFirst)
+      return `${label} starts at step ${s.firstStep}, overlapping the previous subtask, which ends at step ${expectedFirst - 1}`;
     if (s.lastStep >= stepCount) return `${label} ends at step ${s.lastStep}, but the episode's last step is ${stepCount - 1}`;
     expectedFirst = s.lastStep + 1;
   }
@@ -63,7 +67,9 @@ function editedSegmentation(current: SubtaskRecord[], edit: AnnotationEdit): Sub
     case 'split': {
       const s = at(edit.subtask);
       if (edit.atStep <= s.firstStep || edit.atStep > s.lastStep) {
-        throw new InvalidEdit(`subtask ${edit.subtask + 1} spans steps ${s.firstStep}-${s.lastStep}: a split must start the new subtask at step ${s.firstStep + 1}-${s.lastStep}, not ${edit.atStep}`);
+        throw new InvalidEdit(
+          `subtask ${edit.subtask + 1} spans steps ${s.firstStep}-${s.lastStep}: a split must start the new subtask at step ${s.firstStep + 1}-${s.lastStep}, not ${edit.atStep}`,
+        );
       }
       next.splice(edit.subtask, 1, { ...s, lastStep: edit.atStep - 1 }, human({ name: edit.name, firstStep: edit.atStep, lastStep: s.lastStep }));
       return next;
@@ -80,7 +86,9 @@ function editedSegmentation(current: SubtaskRecord[], edit: AnnotationEdit): Sub
       if (!current[edit.subtask + 1]) throw new InvalidEdit(`subtask ${edit.subtask + 1} is the last one: it has no boundary with a next subtask`);
       const b = at(edit.subtask + 1);
       if (edit.toStep <= a.firstStep || edit.toStep > b.lastStep) {
-        throw new InvalidEdit(`the boundary between subtasks ${edit.subtask + 1} and ${edit.subtask + 2} can move to steps ${a.firstStep + 1}-${b.lastStep}, not ${edit.toStep} (neither subtask may become empty)`);
+        throw new InvalidEdit(
+          `the boundary between subtasks ${edit.subtask + 1} and ${edit.subtask + 2} can move to steps ${a.firstStep + 1}-${b.lastStep}, not ${edit.toStep} (neither subtask may become empty)`,
+        );
       }
       next.splice(edit.subtask, 2, human({ ...a, lastStep: edit.toStep - 1 }), human({ ...b, firstStep: edit.toStep }));
       return next;
@@ -132,7 +140,9 @@ export class AnnotationRepository {
       const problem = segmentationProblem(draft.subtasks, current.stepCount);
       if (problem) throw new InvalidEdit(`the ${options.actor} draft for episode ${episodeId} is invalid: ${problem}`);
       if (draft.progress.length !== current.stepCount) {
-        throw new InvalidEdit(`the ${options.actor} draft for episode ${episodeId} has ${draft.progress.length} progress texts for ${current.stepCount} steps`);
+        throw new InvalidEdit(
+          `the ${options.actor} draft for episode ${episodeId} has ${draft.progress.length} progress texts for ${current.stepCount} steps`,
+        );
       }
       const { provenance } = options;
       const snapshot: AnnotationSnapshot = {
@@ -172,10 +182,7 @@ export class AnnotationRepository {
   }
 
   async history(episodeId: number): Promise<EditRecord[]> {
-    const rows = await this.db.all<Record<string, unknown>>(
-      'SELECT * FROM annotation_edits WHERE episode_id = ? ORDER BY id',
-      [episodeId],
-    );
+    const rows = await this.db.all<Record<string, unknown>>('SELECT * FROM annotation_edits WHERE episode_id = ? ORDER BY id', [episodeId]);
     return rows.map((r) => ({
       id: r.id as number,
       episodeId: r.episode_id as number,
@@ -203,7 +210,8 @@ function snapshotForEdit(current: EpisodeAnnotations, edit: AnnotationEdit): Ann
       throw new InvalidEdit(`step ${edit.step} is out of range: the episode's steps are 0-${current.stepCount - 1}`);
     }
     if (!text) throw new InvalidEdit('a local progress text cannot be empty (write "None" for nothing yet)');
-    if (text.length > MAX_PROGRESS_TEXT) throw new InvalidEdit(`a local progress text is limited to ${MAX_PROGRESS_TEXT} characters (this one has ${text.length})`);
+    if (text.length > MAX_PROGRESS_TEXT)
+      throw new InvalidEdit(`a local progress text is limited to ${MAX_PROGRESS_TEXT} characters (this one has ${text.length})`);
     return { progress: { [edit.step]: { step: edit.step, text, provenance: 'human', reviewed: false } } };
   }
   if (edit.op === 'review') {

@@ -32,7 +32,8 @@ export class DatasetStore {
         throw new StoreError(`${file} has schema version ${version}, newer than this runtime's ${SCHEMA_VERSION}: update STEP-HRL Studio`);
       }
       if (version < SCHEMA_VERSION) {
-        if (options.readonly) throw new StoreError(`${file} has schema version ${version}; open it once read-write to migrate it to ${SCHEMA_VERSION}`);
+        if (options.readonly)
+          throw new StoreError(`${file} has schema version ${version}; open it once read-write to migrate it to ${SCHEMA_VERSION}`);
         await migrate(db, version);
       }
       const store = new DatasetStore(db);
@@ -70,7 +71,7 @@ async function schemaVersion(db: SqliteDatabase): Promise<number> {
  * file at the same moment take turns, and the second finds the first's work done instead of failing on it.
  */
 async function migrate(db: SqliteDatabase, from: number): Promise<void> {
-  for (let version = from; version < SCHEMA_VERSION; ) {
+  for (let version = from; version < SCHEMA_VERSION;) {
     version = await db.write(async (tx) => {
       const current = (await tx.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
       if (current !== version) return current; // another process migrated meanwhile
@@ -78,7 +79,12 @@ async function migrate(db: SqliteDatabase, from: number): Promise<void> {
         // A version-0 file must be empty: refuse to build our schema into somebody else's database.
         const tables = await tx.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`);
         if (tables.length) {
-          throw new StoreError(`${db.file} is an SQLite database but not a STEP-HRL dataset (it has tables: ${tables.slice(0, 5).map((t) => t.name).join(', ')})`);
+          throw new StoreError(
+            `${db.file} is an SQLite database but not a STEP-HRL dataset (it has tables: ${tables
+              .slice(0, 5)
+              .map((t) => t.name)
+              .join(', ')})`,
+          );
         }
       }
       await tx.exec(MIGRATIONS[current]!);

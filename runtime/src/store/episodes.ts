@@ -1,14 +1,6 @@
 /** Episodes and their steps and model calls: written whole (experts, imports) or live, step by step (agents). */
 import type { EnvKind } from '../protocol/environment';
-import type {
-  EpisodeDetail,
-  EpisodeFields,
-  EpisodeSummary,
-  ModelCallRecord,
-  ProgressRecord,
-  StepRecord,
-  SubtaskRecord,
-} from '../protocol/dataset';
+import type { EpisodeDetail, EpisodeFields, EpisodeSummary, ModelCallRecord, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import type { EpisodeSource, Status } from './schema';
 import type { Queryable, SqliteDatabase } from './sqlite';
 import { StoreError } from './sqlite';
@@ -69,19 +61,25 @@ const UPDATE_TOTALS = `UPDATE episodes SET
   completion_tokens = (SELECT coalesce(sum(completion_tokens), 0) FROM model_calls WHERE episode_id = ?1)
   WHERE id = ?1`;
 
-const stepTuple = (s: StepRecord) => [
-  s.idx, s.action, s.observation, s.look, s.inventory, s.reward, s.score, s.done, s.won, s.truncated, s.invalid,
-];
+const stepTuple = (s: StepRecord) => [s.idx, s.action, s.observation, s.look, s.inventory, s.reward, s.score, s.done, s.won, s.truncated, s.invalid];
 const callTuple = (c: ModelCallRecord) => [
-  c.stepIdx, c.role, c.promptTokens, c.cachedPromptTokens, c.completionTokens, c.latencyMs, c.prompt, c.completion, c.createdAt,
+  c.stepIdx,
+  c.role,
+  c.promptTokens,
+  c.cachedPromptTokens,
+  c.completionTokens,
+  c.latencyMs,
+  c.prompt,
+  c.completion,
+  c.createdAt,
 ];
 
 export async function insertEpisodeRows(tx: Queryable, fields: EpisodeFields, runId: number | null): Promise<number> {
   const columns = Object.values(EPISODE_COLUMNS);
-  const { lastID } = await tx.run(
-    `INSERT INTO episodes (run_id, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`,
-    [runId, ...episodeParams(fields)],
-  );
+  const { lastID } = await tx.run(`INSERT INTO episodes (run_id, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})`, [
+    runId,
+    ...episodeParams(fields),
+  ]);
   return lastID;
 }
 
@@ -154,10 +152,16 @@ export class EpisodeRepository {
     outcome: Pick<EpisodeFields, 'status' | 'score' | 'won' | 'stoppedBy' | 'error' | 'finishedAt' | 'seconds'>,
   ): Promise<void> {
     await this.db.write((tx) =>
-      tx.run(
-        'UPDATE episodes SET status = ?, score = ?, won = ?, stopped_by = ?, error = ?, finished_at = ?, seconds = ? WHERE id = ?',
-        [outcome.status, outcome.score, outcome.won ? 1 : 0, outcome.stoppedBy, outcome.error, outcome.finishedAt, outcome.seconds, episodeId],
-      ),
+      tx.run('UPDATE episodes SET status = ?, score = ?, won = ?, stopped_by = ?, error = ?, finished_at = ?, seconds = ? WHERE id = ?', [
+        outcome.status,
+        outcome.score,
+        outcome.won ? 1 : 0,
+        outcome.stoppedBy,
+        outcome.error,
+        outcome.finishedAt,
+        outcome.seconds,
+        episodeId,
+      ]),
     );
   }
 
@@ -190,7 +194,9 @@ export class EpisodeRepository {
    */
   async delete(ids: readonly number[]): Promise<number> {
     return this.db.write(async (tx) => {
-      const rows = await tx.all<{ id: number; status: string }>('SELECT id, status FROM episodes WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+      const rows = await tx.all<{ id: number; status: string }>('SELECT id, status FROM episodes WHERE id IN (SELECT value FROM json_each(?))', [
+        JSON.stringify(ids),
+      ]);
       const missing = ids.filter((id) => !rows.some((r) => r.id === id));
       if (missing.length) throw new StoreError(`no episode ${missing.join(', ')} in this dataset`);
       const running = rows.filter((r) => r.status === 'running').map((r) => r.id);
@@ -210,10 +216,7 @@ export class EpisodeRepository {
   /** Item keys (see itemKey) that already have a complete episode matching the filter: what a resumed run skips. */
   async completedItems(filter: EpisodeFilter): Promise<Set<string>> {
     const { where, params } = episodeWhere({ ...filter, status: 'complete' });
-    const rows = await this.db.all<EpisodeFields>(
-      `SELECT env, task, variation, simplifications, game FROM episodes${where}`,
-      params,
-    );
+    const rows = await this.db.all<EpisodeFields>(`SELECT env, task, variation, simplifications, game FROM episodes${where}`, params);
     return new Set(rows.map(itemKey));
   }
 

@@ -62,8 +62,7 @@ export function episodeFromRow(row: Row): EpisodeSummary {
   return record as EpisodeSummary;
 }
 
-export const STEP_SELECT =
-  'SELECT idx, action, observation, look, inventory, reward, score, done, won, truncated, invalid FROM steps';
+export const STEP_SELECT = 'SELECT idx, action, observation, look, inventory, reward, score, done, won, truncated, invalid FROM steps';
 
 export function stepFromRow(row: Row): StepRecord {
   return {

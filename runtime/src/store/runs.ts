@@ -58,10 +58,15 @@ export class RunRepository {
   async start(kind: RunKind, name: string, config: Record<string, unknown>): Promise<number> {
     const now = nowIso();
     const { lastID } = await this.db.write((tx) =>
-      tx.run(
-        `INSERT INTO runs (kind, name, config, status, pid, host, started_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
-        [kind, name, JSON.stringify(config), process.pid, os.hostname(), now, now],
-      ),
+      tx.run(`INSERT INTO runs (kind, name, config, status, pid, host, started_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`, [
+        kind,
+        name,
+        JSON.stringify(config),
+        process.pid,
+        os.hostname(),
+        now,
+        now,
+      ]),
     );
     return lastID;
   }
@@ -113,7 +118,9 @@ export class RunRepository {
       const run = await tx.get<{ status: string }>('SELECT status FROM runs WHERE id = ?', [runId]);
       if (!run) throw new StoreError(`no run ${runId} in this dataset`);
       if (run.status === 'running') throw new StoreError(`run ${runId} is running: stop it first`);
-      const files = (await tx.all<{ path: string }>('SELECT DISTINCT path FROM checkpoints WHERE run_id = ? ORDER BY path', [runId])).map((r) => r.path);
+      const files = (await tx.all<{ path: string }>('SELECT DISTINCT path FROM checkpoints WHERE run_id = ? ORDER BY path', [runId])).map(
+        (r) => r.path,
+      );
       const episodes = options.episodes ? (await tx.run('DELETE FROM episodes WHERE run_id = ?', [runId])).changes : 0;
       await tx.run('DELETE FROM runs WHERE id = ?', [runId]);
       return { episodes, files };
@@ -126,10 +133,7 @@ export class RunRepository {
   }
 
   async list(kind?: RunKind): Promise<RunRecord[]> {
-    const rows = await this.db.all<Record<string, unknown>>(
-      `SELECT * FROM runs${kind ? ' WHERE kind = ?' : ''} ORDER BY id`,
-      kind ? [kind] : [],
-    );
+    const rows = await this.db.all<Record<string, unknown>>(`SELECT * FROM runs${kind ? ' WHERE kind = ?' : ''} ORDER BY id`, kind ? [kind] : []);
     return rows.map(runFromRow);
   }
 
@@ -148,10 +152,10 @@ export class RunRepository {
     if (points.length === 0) return;
     const now = nowIso();
     await this.db.write(async (tx) => {
-      await tx.run(
-        `INSERT INTO metrics (run_id, step, name, value, time) SELECT ?1, value->>0, value->>1, value->>2, value->>3 FROM json_each(?2)`,
-        [runId, JSON.stringify(points.map((p) => [p.step, p.name, p.value, p.time ?? now]))],
-      );
+      await tx.run(`INSERT INTO metrics (run_id, step, name, value, time) SELECT ?1, value->>0, value->>1, value->>2, value->>3 FROM json_each(?2)`, [
+        runId,
+        JSON.stringify(points.map((p) => [p.step, p.name, p.value, p.time ?? now])),
+      ]);
       await tx.run('UPDATE runs SET updated_at = ? WHERE id = ?', [now, runId]);
     });
   }
@@ -179,14 +183,18 @@ export class RunRepository {
   }
 
   async metrics(runId: number, sinceStep = -1): Promise<MetricPoint[]> {
-    return this.db.all<MetricPoint>(
-      'SELECT step, name, value, time FROM metrics WHERE run_id = ? AND step > ? ORDER BY step, name',
-      [runId, sinceStep],
-    );
+    return this.db.all<MetricPoint>('SELECT step, name, value, time FROM metrics WHERE run_id = ? AND step > ? ORDER BY step, name', [
+      runId,
+      sinceStep,
+    ]);
   }
 
   /** Points logged after rowid `after`, in log order, and the cursor to ask from next time. */
-  async metricsAfter(runId: number, after: number, limit: number): Promise<{ points: Array<{ step: number; name: string; value: number }>; cursor: number }> {
+  async metricsAfter(
+    runId: number,
+    after: number,
+    limit: number,
+  ): Promise<{ points: Array<{ step: number; name: string; value: number }>; cursor: number }> {
     const rows = await this.db.all<{ id: number; step: number; name: string; value: number }>(
       'SELECT rowid AS id, step, name, value FROM metrics WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
       [runId, after, limit],

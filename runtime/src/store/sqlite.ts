@@ -27,7 +27,10 @@ export class StoreError extends StudioError {
 
 /** The disk holding the dataset is full: every later write would fail too, so the job stops at once. */
 export class DiskFullError extends StoreError {
-  constructor(readonly file: string, cause: unknown) {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
     super(`the disk holding ${file} is full: free some space, then run the same command again (finished episodes are kept)`, { cause });
     this.name = 'DiskFullError';
   }

@@ -32,9 +32,12 @@ export async function datasetStats(db: SqliteDatabase, filter: EpisodeFilter = {
   const selected = `episode_id IN (SELECT id FROM episodes${where})`;
   const group = async (column: string, table = `episodes${where}`, tableParams = params) =>
     Object.fromEntries(
-      (await db.all<{ k: string; n: number }>(`SELECT ${column} AS k, count(*) AS n FROM ${table} GROUP BY ${column} ORDER BY ${column}`, tableParams)).map(
-        (r) => [r.k, r.n],
-      ),
+      (
+        await db.all<{ k: string; n: number }>(
+          `SELECT ${column} AS k, count(*) AS n FROM ${table} GROUP BY ${column} ORDER BY ${column}`,
+          tableParams,
+        )
+      ).map((r) => [r.k, r.n]),
     );
   const count = async (sql: string, sqlParams: unknown[] = params) => (await db.get<{ n: number }>(sql, sqlParams))?.n ?? 0;
 

@@ -34,7 +34,15 @@ export interface TransitionEpisode {
   initialObservation: string;
   initialLook: string | null;
   initialInventory: string | null;
-  steps: Array<{ action: string; observation: string; look: string | null; inventory: string | null; reward: number; done: boolean; invalid: boolean }>;
+  steps: Array<{
+    action: string;
+    observation: string;
+    look: string | null;
+    inventory: string | null;
+    reward: number;
+    done: boolean;
+    invalid: boolean;
+  }>;
   subtasks: Array<{ name: string; firstStep: number; lastStep: number }>;
   /** progress[i]: local progress after step i (undefined where missing). */
   progress: Array<string | undefined>;
@@ -87,15 +95,25 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
       role: 'high',
       subtaskOrdinal: k,
       stepIdx: null,
-      state: promptText(highLevelPrompt({
-        env: e.env, taskDescription: e.taskDescription, subtasks: names.slice(0, k),
-        lastProgress: k === 0 ? NONE : progressAfter(e.subtasks[k - 1]!.lastStep), observation: before(firstStep),
-      })),
+      state: promptText(
+        highLevelPrompt({
+          env: e.env,
+          taskDescription: e.taskDescription,
+          subtasks: names.slice(0, k),
+          lastProgress: k === 0 ? NONE : progressAfter(e.subtasks[k - 1]!.lastStep),
+          observation: before(firstStep),
+        }),
+      ),
       target: name,
-      nextState: promptText(highLevelPrompt({
-        env: e.env, taskDescription: e.taskDescription, subtasks: names.slice(0, k + 1),
-        lastProgress: progressAfter(lastStep), observation: after(lastStep),
-      })),
+      nextState: promptText(
+        highLevelPrompt({
+          env: e.env,
+          taskDescription: e.taskDescription,
+          subtasks: names.slice(0, k + 1),
+          lastProgress: progressAfter(lastStep),
+          observation: after(lastStep),
+        }),
+      ),
       reward,
       done: e.steps[lastStep]!.done,
     });
@@ -160,8 +178,13 @@ export async function loadTransitionEpisodes(db: SqliteDatabase, filter: Episode
   const ids = JSON.stringify([...episodes.keys()]);
   const selected = 'episode_id IN (SELECT value FROM json_each(?))';
   const [steps, subtasks, progress] = await Promise.all([
-    db.all<Record<string, unknown>>(`SELECT episode_id, idx, action, observation, look, inventory, reward, done, invalid FROM steps WHERE ${selected} ORDER BY episode_id, idx`, [ids]),
-    db.all<Record<string, unknown>>(`SELECT episode_id, name, first_step, last_step FROM subtasks WHERE ${selected} ORDER BY episode_id, ordinal`, [ids]),
+    db.all<Record<string, unknown>>(
+      `SELECT episode_id, idx, action, observation, look, inventory, reward, done, invalid FROM steps WHERE ${selected} ORDER BY episode_id, idx`,
+      [ids],
+    ),
+    db.all<Record<string, unknown>>(`SELECT episode_id, name, first_step, last_step FROM subtasks WHERE ${selected} ORDER BY episode_id, ordinal`, [
+      ids,
+    ]),
     db.all<Record<string, unknown>>(`SELECT episode_id, step_idx, text FROM local_progress WHERE ${selected}`, [ids]),
   ]);
   for (const s of steps) {
@@ -176,7 +199,9 @@ export async function loadTransitionEpisodes(db: SqliteDatabase, filter: Episode
     });
   }
   for (const s of subtasks) {
-    episodes.get(s.episode_id as number)!.subtasks.push({ name: s.name as string, firstStep: s.first_step as number, lastStep: s.last_step as number });
+    episodes
+      .get(s.episode_id as number)!
+      .subtasks.push({ name: s.name as string, firstStep: s.first_step as number, lastStep: s.last_step as number });
   }
   for (const p of progress) episodes.get(p.episode_id as number)!.progress[p.step_idx as number] = p.text as string;
   return [...episodes.values()];
@@ -222,9 +247,9 @@ export async function materializeTransitions(
     const ordinals: Record<TransitionRole, number> = { high: 0, low: 0, progress: 0 };
     const CHUNK = 2000;
     for (let i = 0; i < transitions.length; i += CHUNK) {
-      const rows = transitions.slice(i, i + CHUNK).map((t) => [
-        t.role, ordinals[t.role]++, t.episodeId, t.subtaskOrdinal, t.stepIdx, t.state, t.target, t.nextState, t.reward, t.done,
-      ]);
+      const rows = transitions
+        .slice(i, i + CHUNK)
+        .map((t) => [t.role, ordinals[t.role]++, t.episodeId, t.subtaskOrdinal, t.stepIdx, t.state, t.target, t.nextState, t.reward, t.done]);
       await tx.run(
         `INSERT INTO transitions (set_id, role, ordinal, episode_id, subtask_ordinal, step_idx, state, target, next_state, reward, done)
          SELECT ?1, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(?2)`,

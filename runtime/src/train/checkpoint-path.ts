@@ -19,7 +19,8 @@ export function resolveCheckpoint(given: string): ResolvedCheckpoint {
     throw new Error(`checkpoint ${target} does not exist (nor is '${given}' a shipped adapter)`);
   }
   if (fs.statSync(target).isFile()) {
-    if (!target.endsWith('.gguf')) throw new Error(`checkpoint ${target} is not a GGUF adapter (export it with \`stephrl train\`, which writes adapter.gguf)`);
+    if (!target.endsWith('.gguf'))
+      throw new Error(`checkpoint ${target} is not a GGUF adapter (export it with \`stephrl train\`, which writes adapter.gguf)`);
     const config = trainingConfig(path.dirname(path.dirname(target))) ?? trainingConfig(path.dirname(target));
     return { adapterGguf: target, baseModel: baseModelOf(config), trainedOn: trainedOnOf(config) };
   }

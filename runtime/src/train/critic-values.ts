@@ -22,7 +22,9 @@ const ScoresEvent = z.object({
 /** critics.pt named directly, in a training folder (its final/), or beside an exported adapter. */
 export function findCritics(given: string): string | null {
   const target = path.resolve(given);
-  const candidates = target.endsWith('.pt') ? [target] : [path.join(target, 'critics.pt'), path.join(target, 'final', 'critics.pt'), path.join(path.dirname(target), 'critics.pt')];
+  const candidates = target.endsWith('.pt')
+    ? [target]
+    : [path.join(target, 'critics.pt'), path.join(target, 'final', 'critics.pt'), path.join(path.dirname(target), 'critics.pt')];
   return candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile()) ?? null;
 }
 
@@ -45,13 +47,21 @@ export async function criticValues(
 ): Promise<EpisodeCriticValues> {
   const { episodeId } = options;
   const episode = await store.episodes.get(episodeId);
-  const none = (reason: string, critics: string | null = null, baseModel: string | null = null): EpisodeCriticValues => ({ episodeId, critics, baseModel, reason, values: [] });
+  const none = (reason: string, critics: string | null = null, baseModel: string | null = null): EpisodeCriticValues => ({
+    episodeId,
+    critics,
+    baseModel,
+    reason,
+    values: [],
+  });
   const given = options.checkpoint ?? episode.adapter;
   if (!given) return none('the episode ran without an adapter; name a critic checkpoint (an offline-RL training folder) to score it');
   // An episode's adapter path is data (an imported file can set it): follow it only to an adapter this dataset's own
   // training exported. A checkpoint the person names is theirs to choose.
   if (!options.checkpoint && !(await store.db.get(`SELECT 1 FROM checkpoints WHERE path = ? AND kind = 'gguf-adapter'`, [given]))) {
-    return none(`the episode's adapter ${given} was not exported by a training run of this dataset: name its critic checkpoint (an offline-RL training folder) to score it`);
+    return none(
+      `the episode's adapter ${given} was not exported by a training run of this dataset: name its critic checkpoint (an offline-RL training folder) to score it`,
+    );
   }
   const critics = findCritics(given);
   if (!critics) return none(`no critics.pt at ${given}: critics come from offline RL (stephrl train rl)`);
@@ -65,16 +75,28 @@ export async function criticValues(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-critic-'));
   try {
     const file = path.join(dir, 'transitions.json');
-    fs.writeFileSync(file, JSON.stringify({
-      transitions: transitions.map((t) => ({ role: t.role, state: t.state, target: t.target, next_state: t.nextState, reward: t.reward, done: t.done })),
-    }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        transitions: transitions.map((t) => ({
+          role: t.role,
+          state: t.state,
+          target: t.target,
+          next_state: t.nextState,
+          reward: t.reward,
+          done: t.done,
+        })),
+      }),
+    );
     const scores = await runScore(['--model', baseModel, '--critics', critics, '--transitions', file], options);
     return {
       episodeId,
       critics,
       baseModel,
       reason: null,
-      values: transitions.map((t, i) => CriticValue.parse({ role: t.role, subtask: t.subtaskOrdinal, step: t.role === 'high' ? null : t.stepIdx, ...scores[i] })),
+      values: transitions.map((t, i) =>
+        CriticValue.parse({ role: t.role, subtask: t.subtaskOrdinal, step: t.role === 'high' ? null : t.stepIdx, ...scores[i] }),
+      ),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,9 +114,13 @@ function runScore(args: string[], options: { python?: string; signal?: AbortSign
         ...(options.signal ? { signal: options.signal } : {}),
       },
       (error, stdout, stderr) => {
-        const events = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; message?: string });
+        const events = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { event?: string; message?: string });
         const failure = events.find((e) => e.event === 'error');
-        if (error || failure) return reject(new TrainerError(`scoring with the critics failed: ${failure?.message ?? stderr.trim().split('\n').slice(-4).join('\n')}`));
+        if (error || failure)
+          return reject(new TrainerError(`scoring with the critics failed: ${failure?.message ?? stderr.trim().split('\n').slice(-4).join('\n')}`));
         const scores = ScoresEvent.safeParse(events.find((e) => e.event === 'scores'));
         if (!scores.success) return reject(new TrainerError(`the critics printed no scores: ${stderr.trim().split('\n').slice(-4).join('\n')}`));
         resolve(scores.data.scores);

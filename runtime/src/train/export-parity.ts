@@ -54,7 +54,10 @@ export async function measureExportParity(options: {
   try {
     const textsFile = path.join(dir, 'texts.json');
     fs.writeFileSync(textsFile, JSON.stringify(options.texts));
-    const [tuned, base] = [await pythonGreedy(options.model, options.adapterDir, textsFile, options.python), await pythonGreedy(options.model, null, textsFile, options.python)];
+    const [tuned, base] = [
+      await pythonGreedy(options.model, options.adapterDir, textsFile, options.python),
+      await pythonGreedy(options.model, null, textsFile, options.python),
+    ];
     const sequences = tuned.sequences.map((s) => s.tokens);
     const llama = await greedyNextTokens({ modelPath: options.model, adapterPath: options.adapterGguf, threads: options.threads ?? 1 }, sequences);
     let positions = 0;

@@ -20,10 +20,12 @@ export async function listModels(store: DatasetStore | null, extra: readonly str
     sizeMb: Math.round(fs.statSync(file).size / 2 ** 20),
     isDefault: file === path.resolve(process.env.STEPHRL_MODEL ?? defaultModelPath),
   }));
-  const rows = !store ? [] : await store.db.all<{ path: string; run_id: number; name: string; status: string; config: string; created_at: string }>(
-    `SELECT c.path, c.run_id, r.name, r.status, r.config, c.created_at FROM checkpoints c JOIN runs r ON r.id = c.run_id
+  const rows = !store
+    ? []
+    : await store.db.all<{ path: string; run_id: number; name: string; status: string; config: string; created_at: string }>(
+        `SELECT c.path, c.run_id, r.name, r.status, r.config, c.created_at FROM checkpoints c JOIN runs r ON r.id = c.run_id
      WHERE c.kind = 'gguf-adapter' ORDER BY c.id DESC`,
-  );
+      );
   const adapters = [];
   for (const row of rows) {
     if (!fs.existsSync(row.path)) continue; // deleted by hand: nothing to offer

@@ -64,7 +64,10 @@ export const thisMachine = (): string =>
 /** Training time of a run trained in stages: the time between its logged steps, leaving out the pauses between
  * stages (any gap over 15 minutes; a step takes under a minute on the slowest machine measured). */
 async function activeSeconds(store: DatasetStore, runId: number): Promise<number> {
-  const rows = await store.db.all<{ time: string }>(`SELECT min(time) AS time FROM metrics WHERE run_id = ? AND name = 'loss' GROUP BY step ORDER BY step`, [runId]);
+  const rows = await store.db.all<{ time: string }>(
+    `SELECT min(time) AS time FROM metrics WHERE run_id = ? AND name = 'loss' GROUP BY step ORDER BY step`,
+    [runId],
+  );
   let seconds = 0;
   for (let i = 1; i < rows.length; i++) {
     const gap = (Date.parse(rows[i]!.time) - Date.parse(rows[i - 1]!.time)) / 1000;
@@ -84,18 +87,25 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
   if (!ADAPTER_NAME.test(options.name)) throw new ModelError(`an adapter name is lower-case letters, digits and dashes, not '${options.name}'`);
   const gguf = path.resolve(options.adapter);
   if (!fs.existsSync(gguf)) throw new ModelError(`the adapter ${gguf} does not exist`);
-  const exported = await store.db.get<{ run_id: number }>(`SELECT run_id FROM checkpoints WHERE path = ? AND kind = 'gguf-adapter' ORDER BY id DESC LIMIT 1`, [gguf]);
+  const exported = await store.db.get<{ run_id: number }>(
+    `SELECT run_id FROM checkpoints WHERE path = ? AND kind = 'gguf-adapter' ORDER BY id DESC LIMIT 1`,
+    [gguf],
+  );
   if (!exported) throw new ModelError(`${gguf} is not an adapter a training run in ${store.file} exported: ship it from the dataset that trained it`);
   const run = (await store.db.get<RunRow>('SELECT id, kind, config, started_at, finished_at FROM runs WHERE id = ?', [exported.run_id]))!;
   const config = JSON.parse(run.config) as TrainConfigRecord;
   const steps = (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
-  const trainSeconds = config.stages && config.stages.length > 1
-    ? await activeSeconds(store, run.id)
-    : run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : 0;
+  const trainSeconds =
+    config.stages && config.stages.length > 1
+      ? await activeSeconds(store, run.id)
+      : run.finished_at
+        ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000
+        : 0;
 
   const data = await describeData(store, config.setId);
   const scores = await measuredScores(store, gguf, options.name);
-  if (!scores.length) throw new ModelError(`no completed evaluation of ${gguf} in ${store.file}: evaluate it (\`stephrl eval --adapter ${gguf}\`) before shipping it`);
+  if (!scores.length)
+    throw new ModelError(`no completed evaluation of ${gguf} in ${store.file}: evaluate it (\`stephrl eval --adapter ${gguf}\`) before shipping it`);
   const env = scores[0]!.env;
   const trainSettings = Object.entries(config.overrides ?? {}).length ? ` --config '${JSON.stringify(config.overrides)}'` : '';
   const card = AdapterCard.parse({
@@ -139,7 +149,9 @@ type Score = AdapterCard['scores'][number] & { env: EnvKind };
 
 /** Every completed evaluation of the file, one score per split and decoding (the latest episode of each game). */
 async function measuredScores(store: DatasetStore, gguf: string, name: string): Promise<Score[]> {
-  const runs = await store.db.all<RunRow>(`SELECT id, kind, config, started_at, finished_at FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`);
+  const runs = await store.db.all<RunRow>(
+    `SELECT id, kind, config, started_at, finished_at FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`,
+  );
   const groups = new Map<string, EvalConfigRecord>();
   for (const run of runs) {
     const c = JSON.parse(run.config) as EvalConfigRecord;
@@ -179,7 +191,8 @@ async function measuredScores(store: DatasetStore, gguf: string, name: string): 
 
 function cardMarkdown(card: AdapterCard, transitions: string): string {
   const rows = card.scores.map(
-    (s) => `| ${card.env} ${s.split} | ${s.constrained ? 'constrained' : 'free'} | ${s.episodes} | ${formatSuccess(s.successRate, s.successInterval)} | ${s.meanSteps} | \`${s.command}\` |`,
+    (s) =>
+      `| ${card.env} ${s.split} | ${s.constrained ? 'constrained' : 'free'} | ${s.episodes} | ${formatSuccess(s.successRate, s.successInterval)} | ${s.meanSteps} | \`${s.command}\` |`,
   );
   return [
     `# ${card.name}: ${card.title}`,

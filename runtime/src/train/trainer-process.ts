@@ -68,8 +68,16 @@ export function runTrainerProcess(launch: TrainerLaunch, onEvent: (event: Traine
   // A config file: `accelerate launch` (DeepSpeed, FSDP, several machines). Only a process count: torchrun, which
   // accelerate picks up as plain data parallelism (NCCL on GPUs, gloo on CPUs).
   const argv = acc?.configFile
-    ? ['-m', 'accelerate.commands.launch', '--config_file', acc.configFile, ...(acc.processes ? ['--num_processes', String(acc.processes)] : []),
-       '-m', 'stephrl_train', ...trainer]
+    ? [
+        '-m',
+        'accelerate.commands.launch',
+        '--config_file',
+        acc.configFile,
+        ...(acc.processes ? ['--num_processes', String(acc.processes)] : []),
+        '-m',
+        'stephrl_train',
+        ...trainer,
+      ]
     : acc?.processes && acc.processes > 1
       ? ['-m', 'torch.distributed.run', '--nproc_per_node', String(acc.processes), '-m', 'stephrl_train', ...trainer]
       : ['-m', 'stephrl_train', ...trainer];

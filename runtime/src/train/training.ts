@@ -40,7 +40,9 @@ export async function latestTransitionSet(store: DatasetStore, agent: AgentKind 
   const found = rows.find((r) => selectionAgent(r.selection) === agent);
   if (found) return found.id;
   const derive = `\`stephrl dataset transitions${agent === 'stephrl' ? '' : ` --agent ${agent}`}\``;
-  throw new TrainerError(`${store.file} has no transition set${agent === 'stephrl' ? '' : ` for the ${agent} agent`}: run \`stephrl annotate\` and ${derive} first`);
+  throw new TrainerError(
+    `${store.file} has no transition set${agent === 'stephrl' ? '' : ` for the ${agent} agent`}: run \`stephrl annotate\` and ${derive} first`,
+  );
 }
 
 /**
@@ -59,7 +61,10 @@ export async function adapterTransitionSet(store: DatasetStore, adapter: string 
 }
 
 export function defaultOutDir(kind: TrainKind, preset: TrainPreset, setId: number, model: string): string {
-  const base = path.basename(model).replace(/\.gguf$/i, '').replace(/[^\w.-]+/g, '_');
+  const base = path
+    .basename(model)
+    .replace(/\.gguf$/i, '')
+    .replace(/[^\w.-]+/g, '_');
   return path.join(stateDir, 'training', `${kind}-${base}-set${setId}-${preset}`);
 }
 
@@ -72,7 +77,8 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
   const log = options.log ?? silentLogger;
   const setId = options.setId ?? (await latestTransitionSet(store, options.agent));
   const agent = await transitionSetAgent(store, setId);
-  if (options.agent && options.agent !== agent) throw new TrainerError(`transition set ${setId} holds the ${agent} agent's transitions, not the ${options.agent} agent's`);
+  if (options.agent && options.agent !== agent)
+    throw new TrainerError(`transition set ${setId} holds the ${agent} agent's transitions, not the ${options.agent} agent's`);
   const model = path.resolve(options.model);
   const out = path.resolve(options.out ?? defaultOutDir(options.kind, options.preset, setId, model));
   const finalDir = path.join(out, 'final');
@@ -95,8 +101,16 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     throw new TrainerError(`training run ${previous.id} is already writing to ${out} (process ${previous.pid} on ${previous.host})`);
   }
   const config = {
-    kind: options.kind, preset: options.preset, model, setId, agent, out, steps: options.steps ?? null,
-    overrides: options.config ?? {}, initAdapter: options.initAdapter ?? null, accelerate: options.accelerate ?? null,
+    kind: options.kind,
+    preset: options.preset,
+    model,
+    setId,
+    agent,
+    out,
+    steps: options.steps ?? null,
+    overrides: options.config ?? {},
+    initAdapter: options.initAdapter ?? null,
+    accelerate: options.accelerate ?? null,
   };
   let runId: number;
   if (previous) {
@@ -106,7 +120,11 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     log('info', `resuming training run ${runId} from ${out}`);
   } else {
     const whose = agent === 'stephrl' ? '' : ` (${agent} agent)`;
-    runId = await store.runs.start('train', `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId}${whose} (${options.preset})`, config);
+    runId = await store.runs.start(
+      'train',
+      `${options.kind.toUpperCase()} ${path.basename(model)} on set ${setId}${whose} (${options.preset})`,
+      config,
+    );
   }
 
   let errorMessage: string | null = null;
@@ -118,13 +136,20 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
       case 'start':
         totalSteps = event.total_steps;
         if (event.start_step > 0 || previous) await store.runs.deleteMetricsAfter(runId, event.start_step);
-        log('info', `training ${event.kind} on ${event.device} (${event.processes} process${event.processes > 1 ? 'es' : ''}): ` +
-          `${Object.entries(event.examples).map(([r, n]) => `${n} ${r}`).join(', ')} transitions, steps ${event.start_step}..${event.total_steps}, ` +
-          `${event.trainable_parameters} trainable of ${event.parameters} parameters`);
+        log(
+          'info',
+          `training ${event.kind} on ${event.device} (${event.processes} process${event.processes > 1 ? 'es' : ''}): ` +
+            `${Object.entries(event.examples)
+              .map(([r, n]) => `${n} ${r}`)
+              .join(', ')} transitions, steps ${event.start_step}..${event.total_steps}, ` +
+            `${event.trainable_parameters} trainable of ${event.parameters} parameters`,
+        );
         break;
       case 'metrics': {
         const points = Object.entries(event.values).flatMap(([name, value]) => (value === null ? [] : [{ step: event.step, name, value }]));
-        const diverged = Object.entries(event.values).filter(([, v]) => v === null).map(([n]) => n);
+        const diverged = Object.entries(event.values)
+          .filter(([, v]) => v === null)
+          .map(([n]) => n);
         if (diverged.length) log('warn', `step ${event.step}: ${diverged.join(', ')} not finite`);
         await store.runs.addMetrics(runId, points);
         break;
@@ -136,7 +161,12 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
         break;
       case 'done':
         finished = true;
-        await store.runs.addCheckpoint(runId, { step: event.step, kind: 'adapter', path: event.adapter, metrics: await store.runs.latestMetrics(runId) });
+        await store.runs.addCheckpoint(runId, {
+          step: event.step,
+          kind: 'adapter',
+          path: event.adapter,
+          metrics: await store.runs.latestMetrics(runId),
+        });
         break;
       case 'exported':
         await store.runs.addCheckpoint(runId, { step: -1, kind: 'gguf-adapter', path: event.path });
@@ -156,7 +186,8 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     else if (exit.cancelled || stopped) status = 'interrupted';
     else {
       status = 'failed';
-      errorMessage ??= `the trainer ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}` +
+      errorMessage ??=
+        `the trainer ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}` +
         (exit.stderrTail ? `; its last output:\n${exit.stderrTail.split('\n').slice(-8).join('\n')}` : '');
     }
   } catch (error) {
@@ -181,8 +212,12 @@ async function archiveFinal(store: DatasetStore, runId: number, finalDir: string
     const inside = `${finalDir}${path.sep}%`;
     const episodes = await tx.all<{ adapter: string }>('SELECT DISTINCT adapter FROM episodes WHERE adapter LIKE ?', [inside]);
     const under = (p: string) => p.startsWith(finalDir + path.sep); // LIKE's _ and % would match more
-    for (const { adapter } of episodes.filter((e) => under(e.adapter))) await tx.run('UPDATE episodes SET adapter = ? WHERE adapter = ?', [moved(adapter), adapter]);
-    const checkpoints = await tx.all<{ id: number; path: string }>('SELECT id, path FROM checkpoints WHERE run_id = ? AND path LIKE ?', [runId, inside]);
+    for (const { adapter } of episodes.filter((e) => under(e.adapter)))
+      await tx.run('UPDATE episodes SET adapter = ? WHERE adapter = ?', [moved(adapter), adapter]);
+    const checkpoints = await tx.all<{ id: number; path: string }>('SELECT id, path FROM checkpoints WHERE run_id = ? AND path LIKE ?', [
+      runId,
+      inside,
+    ]);
     for (const c of checkpoints.filter((c) => under(c.path))) await tx.run('UPDATE checkpoints SET path = ? WHERE id = ?', [moved(c.path), c.id]);
   });
   return archive;
@@ -220,8 +255,8 @@ async function resultOf(
     runId,
     status,
     out,
-    adapterDir: status === 'complete' ? adapter?.path ?? null : null,
-    adapterGguf: status === 'complete' ? gguf?.path ?? null : null,
+    adapterDir: status === 'complete' ? (adapter?.path ?? null) : null,
+    adapterGguf: status === 'complete' ? (gguf?.path ?? null) : null,
     steps,
     totalSteps: totalSteps ?? (status === 'complete' ? steps : null),
     finalMetrics: await store.runs.latestMetrics(runId),

@@ -108,7 +108,9 @@ export class AnnotatorView extends LitElement {
   }
 
   private segments() {
-    return [...(this.episode?.subtasks ?? [])].sort((a, b) => a.firstStep - b.firstStep).map(({ name, firstStep, lastStep }) => ({ name, firstStep, lastStep }));
+    return [...(this.episode?.subtasks ?? [])]
+      .sort((a, b) => a.firstStep - b.firstStep)
+      .map(({ name, firstStep, lastStep }) => ({ name, firstStep, lastStep }));
   }
 
   /** Sends an edit; names are checked here first so a person sees the problem before anything is sent. */
@@ -236,7 +238,12 @@ export class AnnotatorView extends LitElement {
     const segments = [...e.subtasks].sort((a, b) => a.firstStep - b.firstStep);
     const progress = new Map(e.progress.map((p) => [p.step, p]));
     const reviewed = segments.length > 0 && segments.every((s) => s.reviewed);
-    const range = this.selected === null ? '' : this.anchor !== null && this.anchor !== this.selected ? `steps ${Math.min(this.selected, this.anchor)}–${Math.max(this.selected, this.anchor)}` : `step ${this.selected}`;
+    const range =
+      this.selected === null
+        ? ''
+        : this.anchor !== null && this.anchor !== this.selected
+          ? `steps ${Math.min(this.selected, this.anchor)}–${Math.max(this.selected, this.anchor)}`
+          : `step ${this.selected}`;
     return html`
       <div class="toolbar" role="toolbar">
         <span class="title">#${e.id} ${e.env} ${e.task}${e.variation !== null ? ` v${e.variation}` : ''}</span>
@@ -245,39 +252,56 @@ export class AnnotatorView extends LitElement {
         <vscode-button id="redo" secondary ?disabled=${!this.redoStack.length || this.busy} @click=${() => this.redo()} title="Redo (Ctrl+Shift+Z)">Redo</vscode-button>
         <vscode-button id="reannotate" secondary ?disabled=${this.selected === null || this.busy} @click=${() => this.reannotate()} title="Re-run the rule annotator on the selected steps (R)">Re-annotate ${range || 'selection'}</vscode-button>
         <vscode-button id="review" ?disabled=${this.busy} @click=${() => this.send({ op: 'review', reviewed: !reviewed })}>${reviewed ? 'Mark not reviewed' : 'Mark reviewed'}</vscode-button>
-        ${this.queue
-          ? html`<span class="queue">${this.queue.unreviewed} unreviewed</span>
+        ${
+          this.queue
+            ? html`<span class="queue">${this.queue.unreviewed} unreviewed</span>
               <vscode-button id="next" secondary ?disabled=${this.queue.next === null} @click=${() => this.host.post({ type: 'next' })}>Next unreviewed</vscode-button>`
-          : nothing}
+            : nothing
+        }
       </div>
       <div class="message ${this.error ? 'error' : ''}" role="status" aria-live="polite">${this.error ?? (this.busy ? 'Saving…' : '')}</div>
       <p class="task">${e.taskDescription}</p>
       <p class="help">Click a step to select it (Shift+click or Shift+↑/↓ for a range). S split here · M merge with next · Alt+↑/↓ move the subtask's start · R re-annotate the selection · Ctrl+Z / Ctrl+Shift+Z undo / redo.</p>
       <ol class="subtasks" tabindex="0">
-        ${segments.map((s, i) => html`<li class="subtask" data-subtask=${i}>
+        ${segments.map(
+          (s, i) => html`<li class="subtask" data-subtask=${i}>
           <div class="subtask-head">
             <vscode-textfield class="name" aria-label="Name of subtask ${i + 1}" .value=${live(s.name)}
               @change=${(ev: Event) => this.rename(i, s.name, (ev.target as HTMLInputElement).value)}></vscode-textfield>
             <span class="meta">steps ${s.firstStep}–${s.lastStep} · ${s.provenance}${s.reviewed ? ' · reviewed' : ''}</span>
-            ${i > 0 ? html`<vscode-button class="move-up" secondary title="Start one step earlier (Alt+↑)" @click=${() => this.moveStart(i, -1)}>Start earlier</vscode-button>
-              <vscode-button class="move-down" secondary title="Start one step later (Alt+↓)" @click=${() => this.moveStart(i, 1)}>Start later</vscode-button>` : nothing}
+            ${
+              i > 0
+                ? html`<vscode-button class="move-up" secondary title="Start one step earlier (Alt+↑)" @click=${() => this.moveStart(i, -1)}>Start earlier</vscode-button>
+              <vscode-button class="move-down" secondary title="Start one step later (Alt+↓)" @click=${() => this.moveStart(i, 1)}>Start later</vscode-button>`
+                : nothing
+            }
             ${i < segments.length - 1 ? html`<vscode-button class="merge" secondary title="Merge with the next subtask (M)" @click=${() => this.mergeWithNext(i)}>Merge with next</vscode-button>` : nothing}
           </div>
           <ol class="steps">
-            ${e.steps.slice(s.firstStep, s.lastStep + 1).map((st) => html`<li
+            ${e.steps.slice(s.firstStep, s.lastStep + 1).map(
+              (st) => html`<li
               class="step ${this.inSelection(st.idx) ? 'selected' : ''} ${st.invalid ? 'invalid' : ''}"
               data-step=${st.idx}
               @click=${(ev: MouseEvent) => this.select(st.idx, ev.shiftKey)}>
               <span class="idx">${st.idx}</span>
               <code class="action">${st.action}</code>
-              ${st.idx > s.firstStep ? html`<vscode-button class="split" secondary title="Start a new subtask here (S)" @click=${(ev: Event) => { ev.stopPropagation(); this.splitAt(st.idx); }}>Split here</vscode-button>` : nothing}
+              ${
+                st.idx > s.firstStep
+                  ? html`<vscode-button class="split" secondary title="Start a new subtask here (S)" @click=${(ev: Event) => {
+                      ev.stopPropagation();
+                      this.splitAt(st.idx);
+                    }}>Split here</vscode-button>`
+                  : nothing
+              }
               <div class="observation">${st.observation}</div>
               <vscode-textfield class="progress" aria-label="Local progress after step ${st.idx}" .value=${live(progress.get(st.idx)?.text ?? '')}
                 placeholder="local progress after this step"
                 @change=${(ev: Event) => this.setProgress(st.idx, progress.get(st.idx)?.text ?? '', (ev.target as HTMLInputElement).value)}></vscode-textfield>
-            </li>`)}
+            </li>`,
+            )}
           </ol>
-        </li>`)}
+        </li>`,
+        )}
       </ol>
     `;
   }

@@ -29,7 +29,10 @@ export function reannotateRange(
   const edits: AnnotationEdit[] = [];
   const same =
     subtasks.length === current.subtasks.length &&
-    subtasks.every((s, i) => s.name === current.subtasks[i]!.name && s.firstStep === current.subtasks[i]!.firstStep && s.lastStep === current.subtasks[i]!.lastStep);
+    subtasks.every(
+      (s, i) =>
+        s.name === current.subtasks[i]!.name && s.firstStep === current.subtasks[i]!.firstStep && s.lastStep === current.subtasks[i]!.lastStep,
+    );
   if (!same) edits.push({ op: 'setSubtasks', subtasks });
   for (let step = lo; step <= hi; step++) {
     const text = suggestion.progress[step];

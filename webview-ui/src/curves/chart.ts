@@ -107,7 +107,11 @@ export class MetricChart {
 
   /** Values shown in the legend right now (smoothed and raw per run). */
   legendText(): Array<{ runId: number; smoothed: string; raw: string }> {
-    return this.runs.map((run, i) => ({ runId: run.id, smoothed: this.values[i]?.smoothed.textContent ?? '', raw: this.values[i]?.raw.textContent ?? '' }));
+    return this.runs.map((run, i) => ({
+      runId: run.id,
+      smoothed: this.values[i]?.smoothed.textContent ?? '',
+      raw: this.values[i]?.raw.textContent ?? '',
+    }));
   }
 
   private buildLegend(): void {

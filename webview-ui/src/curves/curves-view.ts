@@ -241,21 +241,29 @@ export class CurvesView extends LitElement {
     return {
       draws: this.draws,
       lastFlushMs: this.lastFlushMs,
-      charts: this.shownMetrics.flatMap((metric) => {
-        const chart = this.charts.get(metric);
-        return chart ? [[metric, chart] as const] : [];
-      }).map(([metric, chart]) => ({
-        metric,
-        scale: this.scales.get(metric) ?? 'linear',
-        points: this.selected.reduce((n, id) => Math.max(n, this.store.get(id)?.steps.length ?? 0), 0),
-        series: chart.legendRuns.map((r) => {
-          const run = this.store.get(r.id)!;
-          const raw = run.column(metric);
-          const smoothed = this.smoothed(run, metric);
-          return { runId: r.id, label: r.label, rows: raw.length, lastRaw: raw[raw.length - 1] ?? null, lastSmoothed: smoothed[smoothed.length - 1] ?? null };
-        }),
-        legend: chart.legendText(),
-      })),
+      charts: this.shownMetrics
+        .flatMap((metric) => {
+          const chart = this.charts.get(metric);
+          return chart ? [[metric, chart] as const] : [];
+        })
+        .map(([metric, chart]) => ({
+          metric,
+          scale: this.scales.get(metric) ?? 'linear',
+          points: this.selected.reduce((n, id) => Math.max(n, this.store.get(id)?.steps.length ?? 0), 0),
+          series: chart.legendRuns.map((r) => {
+            const run = this.store.get(r.id)!;
+            const raw = run.column(metric);
+            const smoothed = this.smoothed(run, metric);
+            return {
+              runId: r.id,
+              label: r.label,
+              rows: raw.length,
+              lastRaw: raw[raw.length - 1] ?? null,
+              lastSmoothed: smoothed[smoothed.length - 1] ?? null,
+            };
+          }),
+          legend: chart.legendText(),
+        })),
     };
   }
 
@@ -281,7 +289,14 @@ export class CurvesView extends LitElement {
       for (const id of this.selected) {
         const run = this.store.get(id);
         if (!run?.has(metric)) continue;
-        series.push({ runId: id, runName: this.runs.find((r) => r.id === id)?.name ?? '', metric, steps: run.steps, raw: run.column(metric), smoothed: this.smoothed(run, metric) });
+        series.push({
+          runId: id,
+          runName: this.runs.find((r) => r.id === id)?.name ?? '',
+          metric,
+          steps: run.steps,
+          raw: run.column(metric),
+          smoothed: this.smoothed(run, metric),
+        });
       }
     }
     this.channel.post({ type: 'saveFile', format: 'csv', suggestedName: `${this.fileStem()}.csv`, data: toCsv(series) });
@@ -293,7 +308,12 @@ export class CurvesView extends LitElement {
       return chart?.canvas ? [{ metric, runs: chart.legendRuns, canvas: chart.canvas }] : [];
     });
     if (!charts.length) return;
-    this.channel.post({ type: 'saveFile', format: 'png', suggestedName: `${this.fileStem()}.png`, data: chartsToPng(charts, this.theme ?? readTheme()) });
+    this.channel.post({
+      type: 'saveFile',
+      format: 'png',
+      suggestedName: `${this.fileStem()}.png`,
+      data: chartsToPng(charts, this.theme ?? readTheme()),
+    });
   }
 
   private fileStem(): string {
@@ -310,8 +330,9 @@ export class CurvesView extends LitElement {
       <div class="curves">
         <aside class="sidebar">
           <h2>Runs</h2>
-          ${this.runs.length
-            ? html`<ul class="run-list">
+          ${
+            this.runs.length
+              ? html`<ul class="run-list">
                 ${this.runs.map(
                   (run) => html`<li>
                     <label title=${`${run.kind} run ${run.id}, ${run.status}, started ${run.startedAt}`}>
@@ -330,7 +351,8 @@ export class CurvesView extends LitElement {
                   </li>`,
                 )}
               </ul>`
-            : html`<p class="hint">No runs with metrics yet: train a model and its losses appear here as they are logged.</p>`}
+              : html`<p class="hint">No runs with metrics yet: train a model and its losses appear here as they are logged.</p>`
+          }
           <h2>Metrics</h2>
           <input
             type="search"
@@ -391,12 +413,18 @@ export class CurvesView extends LitElement {
             <button class="export-csv" ?disabled=${!shown.length} @click=${() => this.exportCsv()}>Export CSV</button>
             <button class="export-png secondary" ?disabled=${!shown.length} @click=${() => this.exportPng()}>Export PNG</button>
           </div>
-          ${!this.selected.length
-            ? html`<p class="hint">Pick one or more runs to plot their metrics.</p>`
-            : !shown.length && this.names.length
-              ? html`<p class="hint">Pick the metrics to plot.</p>`
-              : nothing}
-          <div class="charts">${repeat(shown, (m) => m, (m) => this.charts.get(m)?.element ?? nothing)}</div>
+          ${
+            !this.selected.length
+              ? html`<p class="hint">Pick one or more runs to plot their metrics.</p>`
+              : !shown.length && this.names.length
+                ? html`<p class="hint">Pick the metrics to plot.</p>`
+                : nothing
+          }
+          <div class="charts">${repeat(
+            shown,
+            (m) => m,
+            (m) => this.charts.get(m)?.element ?? nothing,
+          )}</div>
         </div>
       </div>
     `;

@@ -11,7 +11,14 @@ export interface ChartTheme {
 }
 
 const PALETTE = ['blue', 'red', 'green', 'yellow', 'orange', 'purple'];
-const FALLBACK: Record<string, string> = { blue: '#3794ff', red: '#f14c4c', green: '#89d185', yellow: '#cca700', orange: '#d18616', purple: '#b180d7' };
+const FALLBACK: Record<string, string> = {
+  blue: '#3794ff',
+  red: '#f14c4c',
+  green: '#89d185',
+  yellow: '#cca700',
+  orange: '#d18616',
+  purple: '#b180d7',
+};
 
 export function readTheme(): ChartTheme {
   const css = getComputedStyle(document.documentElement);

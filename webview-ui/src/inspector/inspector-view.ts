@@ -113,9 +113,11 @@ export class InspectorView extends LitElement {
         <vscode-button id="collapse" secondary @click=${() => this.expandAll(false)}>Collapse all</vscode-button>
         <vscode-button id="critics" secondary title="Score the decisions with the critics of an offline-RL run" @click=${() => this.host.post({ type: 'pickCritics', episodeId: main.id })}>Critic values…</vscode-button>
         <vscode-button id="compare" secondary @click=${() => this.host.post({ type: 'compare', episodeId: main.id })}>Compare with…</vscode-button>
-        ${main.source !== 'policy'
-          ? html`<vscode-button id="annotate" secondary @click=${() => this.host.post({ type: 'openAnnotator', episodeId: main.id })}>Annotate</vscode-button>`
-          : nothing}
+        ${
+          main.source !== 'policy'
+            ? html`<vscode-button id="annotate" secondary @click=${() => this.host.post({ type: 'openAnnotator', episodeId: main.id })}>Annotate</vscode-button>`
+            : nothing
+        }
       </div>
       <div class="columns columns-${this.views.length}">${this.views.map((v) => this.renderEpisode(v))}</div>
     `;
@@ -181,18 +183,24 @@ export class InspectorView extends LitElement {
         html`
           <div class="progress">
             <div class="label">Local progress</div>
-            ${st.progressAfter === null
-              ? html`<div class="diff none">(none recorded)</div>`
-              : html`<div class="diff">${wordDiff(st.progressBefore, st.progressAfter).map((p) => html`<span class=${p.kind}>${p.text}</span>`)}</div>`}
+            ${
+              st.progressAfter === null
+                ? html`<div class="diff none">(none recorded)</div>`
+                : html`<div class="diff">${wordDiff(st.progressBefore, st.progressAfter).map((p) => html`<span class=${p.kind}>${p.text}</span>`)}</div>`
+            }
           </div>
           ${this.valuesTable(v, st.idx)}
           <div class="label">Observation</div>
           <pre class="observation">${st.observation}</pre>
           ${st.look ? this.details(v, `l${st.idx}`, html`Look around`, html`<pre>${st.look}</pre>`) : nothing}
           ${st.inventory ? this.details(v, `i${st.idx}`, html`Inventory`, html`<pre>${st.inventory}</pre>`) : nothing}
-          ${st.calls.length ? html`<table class="calls">
+          ${
+            st.calls.length
+              ? html`<table class="calls">
             <thead><tr><th>call</th><th>prompt tokens</th><th>cached</th><th>completion</th><th>latency</th></tr></thead>
-            <tbody>${st.calls.map((c) => this.renderCall(v, st, c))}</tbody></table>` : nothing}
+            <tbody>${st.calls.map((c) => this.renderCall(v, st, c))}</tbody></table>`
+              : nothing
+          }
         `,
       )}
     </li>`;
@@ -202,9 +210,11 @@ export class InspectorView extends LitElement {
     return html`<tr>
       <td>${c.role}</td><td>${c.promptTokens}</td><td>${c.cachedPromptTokens}</td><td>${c.completionTokens}</td><td>${ms(c.latencyMs)}</td>
     </tr>
-    ${c.completion !== null
-      ? html`<tr class="call-text"><td colspan="5">${this.details(v, `c${st.idx}${c.role}`, html`${c.role} prompt and output`, html`<pre>${c.prompt ?? ''}</pre><pre class="completion">${c.completion}</pre>`)}</td></tr>`
-      : nothing}`;
+    ${
+      c.completion !== null
+        ? html`<tr class="call-text"><td colspan="5">${this.details(v, `c${st.idx}${c.role}`, html`${c.role} prompt and output`, html`<pre>${c.prompt ?? ''}</pre><pre class="completion">${c.completion}</pre>`)}</td></tr>`
+        : nothing
+    }`;
   }
 
   private value(v: EpisodeView, role: CriticValue['role'], subtask: number | null, step: number | null): CriticValue | undefined {
@@ -218,7 +228,9 @@ export class InspectorView extends LitElement {
   }
 
   private valuesTable(v: EpisodeView, step: number): TemplateResult | typeof nothing {
-    const rows = (['low', 'progress'] as const).map((role) => this.value(v, role, null, step)).filter((x): x is CriticValue => x?.v !== null && x?.v !== undefined);
+    const rows = (['low', 'progress'] as const)
+      .map((role) => this.value(v, role, null, step))
+      .filter((x): x is CriticValue => x?.v !== null && x?.v !== undefined);
     if (!rows.length) return nothing;
     return html`<table class="calls values">
       <thead><tr><th>critic</th><th>V(s)</th><th>Q(s, a)</th><th>advantage</th></tr></thead>

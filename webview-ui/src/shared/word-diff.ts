@@ -14,7 +14,11 @@ export function wordDiff(before: string, after: string): DiffPart[] {
   const a = words(before);
   const b = words(after);
   const key = (w: string) => w.trimEnd();
-  if (a.length * b.length > MAX_CELLS) return merge([{ kind: 'removed', text: before }, { kind: 'added', text: after }]);
+  if (a.length * b.length > MAX_CELLS)
+    return merge([
+      { kind: 'removed', text: before },
+      { kind: 'added', text: after },
+    ]);
   // lcs[i][j] = length of the LCS of a[i..] and b[j..]
   const lcs = Array.from({ length: a.length + 1 }, () => new Uint16Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--) {
