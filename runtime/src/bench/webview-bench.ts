@@ -18,6 +18,25 @@ import * as path from 'node:path';
 import { webviewShellHtml } from '../protocol/webview-html';
 import type { EpisodeDetail } from '../protocol/dataset';
 
+// The callbacks given to page.evaluate below run in Chromium, not in Node. The runtime is compiled without the DOM's
+// types (so that no browser global creeps into it), so the little of the page they use is declared here, for this
+// file alone.
+interface PageNode {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { length: number };
+}
+interface PageElement extends PageNode {
+  readonly shadowRoot: PageNode;
+  click(): void;
+  addEventListener(type: string, listener: (event: Event) => void, options?: { once?: boolean }): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+}
+type HTMLElement = PageElement;
+type ShadowRoot = PageNode;
+declare const document: PageNode;
+declare const window: { postMessage(message: unknown, targetOrigin: string): void };
+declare function requestAnimationFrame(callback: () => void): number;
+
 export interface WebviewCurvesBenchOptions {
   /** Points of the curve (default 100 000). */
   points?: number;
