@@ -18,7 +18,8 @@ import { InspectorPanel } from './panels/inspector-panel';
 import { AnnotatorPanel } from './panels/annotator-panel';
 import { CurvesPanel, openTrainingCurvesCommand } from './panels/curves-panel';
 import { openInspectorCommand } from './commands/open-inspector';
-import { deleteEpisodeCommand, deleteRunCommand, exportItemCommand } from './commands/item-actions';
+import { annotateEpisodeCommand, deleteEpisodeCommand, deleteRunCommand, exportItemCommand, stopRunCommand } from './commands/item-actions';
+import { trusted } from './settings';
 
 const STATUS_TEXT: Record<RuntimeState, string> = {
   starting: '$(loading~spin) STEP-HRL',
@@ -47,7 +48,6 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelsView(runtime, log);
   const datasets = new DatasetsView(runtime, log);
   const panels: PanelContext = { extension: context, runtime, log };
-  const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
   context.subscriptions.push(
     log,
     runs,
@@ -59,20 +59,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('stephrl.refreshDatasets', () => datasets.refresh()),
     vscode.commands.registerCommand('stephrl.importDataset', () => importDatasetCommand(runtime, log, () => datasets.refresh())),
     vscode.commands.registerCommand('stephrl.exportDataset', () => exportDatasetCommand(runtime, log)),
-    vscode.commands.registerCommand('stephrl.annotateEpisode', async (node?: DatasetNode) => {
-      if (node?.type !== 'episode') return annotateCommand(runtime, log);
-      try {
-        const report = await runtime.request('dataset/annotate', {
-          filter: { ids: [node.episode.id] },
-          ...(databasePath() ? { db: databasePath() } : {}),
-        });
-        if (report.failed) void vscode.window.showWarningMessage(`Episode ${node.episode.id} could not be annotated: ${report.failures[0]}`);
-        else log.info(`episode ${node.episode.id}: annotated by the rule annotator`);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Annotating episode ${node.episode.id} failed: ${(error as Error).message}`);
-      }
-      datasets.refresh();
-    }),
+    vscode.commands.registerCommand('stephrl.annotateEpisode', (node?: DatasetNode) =>
+      node?.type === 'episode' ? annotateEpisodeCommand(runtime, log, node, () => datasets.refresh()) : annotateCommand(runtime, log),
+    ),
     vscode.commands.registerCommand('stephrl.refreshRuns', () => {
       runs.refresh();
       models.refresh();
@@ -87,26 +76,13 @@ export function activate(context: vscode.ExtensionContext): void {
         ...(node.adapter.baseModel?.endsWith('.gguf') ? { model: node.adapter.baseModel } : {}),
       }).finally(() => datasets.refresh());
     }),
-    vscode.commands.registerCommand('stephrl.stopRun', async (run?: RunSummary) => {
-      if (!run) return void vscode.window.showInformationMessage('Stop Run works on a running run in the Runs view.');
-      try {
-        const { how } = await runtime.request('runs/stop', { runId: run.id, ...(databasePath() ? { db: databasePath() } : {}) });
-        log.info(`run ${run.id}: stop requested (${how}); it stops after the current step or episode and keeps what is done`);
-        void vscode.window.showInformationMessage(`Stopping run ${run.id} after its current step; run the same job again to resume it.`);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Could not stop run ${run.id}: ${(error as Error).message}`);
-      }
-      runs.refresh();
-    }),
+    vscode.commands.registerCommand('stephrl.stopRun', (run?: RunSummary) => stopRunCommand(runtime, log, run, () => runs.refresh())),
     runtime,
     status,
     vscode.commands.registerCommand('stephrl.showLogs', () => log.show()),
     vscode.commands.registerCommand('stephrl.setUpRuntime', () => setUpRuntimeCommand(context, () => runtime.restart(), log)),
     vscode.commands.registerCommand('stephrl.restartRuntime', () => {
-      if (!vscode.workspace.isTrusted) {
-        return void vscode.window.showWarningMessage('STEP-HRL starts processes only in a trusted workspace.');
-      }
-      runtime.restart();
+      if (trusted('starts processes')) runtime.restart();
     }),
     vscode.commands.registerCommand('stephrl.showRuntimeStatus', () => StatusPanel.show(context, runtime, log)),
     // The evaluation's episodes show in the Datasets view when it ends.

@@ -16,6 +16,7 @@ import {
 import { onNotification, sendRequest } from '../../runtime/src/protocol/jsonrpc';
 import type { NotificationParams, RequestInput, RequestName, RequestResult } from '../../runtime/src/protocol/rpc';
 import { isRuntimeInstalled } from './runtime-setup';
+import { readSettings } from './settings';
 
 export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'restricted' | 'failed';
 
@@ -70,7 +71,7 @@ export class RuntimeClient implements vscode.Disposable {
         .then((a) => a && vscode.commands.executeCommand('stephrl.setUpRuntime'));
       return;
     }
-    const node = vscode.workspace.getConfiguration('stephrl').get<string>('nodePath') || 'node';
+    const node = readSettings().nodePath;
     const cli = path.join(this.extensionPath, 'runtime', 'bin', 'stephrl.js');
     this.setState('starting', `starting ${node} ${cli} serve`);
     this.log.info(`starting the runtime: ${node} ${cli} serve`);
@@ -124,10 +125,8 @@ export class RuntimeClient implements vscode.Disposable {
   }
 
   private pythonEnv(): NodeJS.ProcessEnv {
-    const config = vscode.workspace.getConfiguration('stephrl');
+    const { pythonPath: python, alfworldDataDir: alfworld } = readSettings();
     const env: NodeJS.ProcessEnv = {};
-    const python = config.get<string>('pythonPath');
-    const alfworld = config.get<string>('alfworldDataDir');
     if (this.stateHome) env.STEPHRL_HOME = this.stateHome;
     if (python) env.STEPHRL_PYTHON = python;
     if (alfworld) env.ALFWORLD_DATA = alfworld;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as vscode from 'vscode';
+import { readSettings } from './settings';
 
 /** A checkout carries the build script; an installed .vsix does not. */
 export const isCheckout = (extensionPath: string): boolean => fs.existsSync(path.join(extensionPath, 'runtime', 'build', 'build.mjs'));
@@ -46,7 +47,7 @@ export async function setUpRuntimeCommand(context: vscode.ExtensionContext, onDo
 async function setUp(context: vscode.ExtensionContext, onDone: () => void, log: vscode.LogOutputChannel): Promise<void> {
   const ext = context.extensionPath;
   const home = runtimeHome(ext, context.globalStorageUri.fsPath);
-  const node = vscode.workspace.getConfiguration('stephrl').get<string>('nodePath', '').trim() || 'node';
+  const node = readSettings().nodePath;
   const args = [path.join(ext, 'runtime', 'setup', 'setup.mjs'), ...(isCheckout(ext) ? [] : ['--installed'])];
   log.info(`set up: ${node} ${args.join(' ')}${home ? ` (STEPHRL_HOME=${home})` : ''}`);
   const code = await vscode.window.withProgress(

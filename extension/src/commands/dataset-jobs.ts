@@ -1,7 +1,8 @@
 /** "Collect Expert Demonstrations" and "Annotate Demonstrations": the dataset jobs, run in the runtime. */
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
-import { SPLITS, modelSettings, pickCount, pickEnvironment } from './evaluate';
+import { SPLITS, pickCount, pickEnvironment } from './evaluate';
+import { readSettings, trusted } from '../settings';
 import { evaluationRequest } from './evaluate-request';
 import { reportJob, runJob } from './job';
 
@@ -9,14 +10,6 @@ const TRAIN_SPLITS = {
   scienceworld: ['train', ...SPLITS.scienceworld.filter((s) => s !== 'train')],
   alfworld: ['valid_train', 'train', 'valid_seen', 'valid_unseen'],
 };
-
-function trusted(): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage('STEP-HRL runs environments and models only in a trusted workspace.');
-  return false;
-}
-
-const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
 
 export async function collectDemonstrationsCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
   if (!trusted()) return;
@@ -26,9 +19,7 @@ export async function collectDemonstrationsCommand(runtime: RuntimeClient, log: 
   if (!split) return;
   const limit = await pickCount('Collect demonstrations', '');
   if (limit === undefined) return;
-  const parallel = Math.max(1, vscode.workspace.getConfiguration('stephrl').get<number>('parallelEnvironments', 1));
-  const simplifications = vscode.workspace.getConfiguration('stephrl').get<string>('scienceworldSimplifications', 'easy').trim();
-  const db = databasePath();
+  const { parallelEnvironments: parallel, scienceworldSimplifications: simplifications, databasePath: db } = readSettings();
   const { result, cancelled } = await runJob(
     `Collecting ${env} ${split} expert demonstrations`,
     runtime.onJobProgress,
@@ -66,9 +57,9 @@ export async function annotateCommand(runtime: RuntimeClient, log: vscode.LogOut
     { title: 'Annotate: annotator', ignoreFocusOut: true },
   );
   if (!annotator) return;
-  const db = databasePath();
+  const db = readSettings().databasePath;
   // The model annotator uses the same model settings as evaluation.
-  const { model } = evaluationRequest({ env, split: '', agent: 'stephrl', constrained: false }, modelSettings(), '');
+  const { model } = evaluationRequest({ env, split: '', agent: 'stephrl', constrained: false }, readSettings(), '');
   const { result, cancelled } = await runJob(
     `Annotating ${env} demonstrations (${annotator.label})`,
     runtime.onJobProgress,

@@ -5,29 +5,14 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
-import { describeSummary, evaluationRequest, type EvaluationPicks, type ModelSettings } from './evaluate-request';
+import { describeSummary, evaluationRequest, type EvaluationPicks } from './evaluate-request';
 import { reportJob, runJob } from './job';
+import { readSettings } from '../settings';
 
 export const SPLITS: Record<EvaluationPicks['env'], string[]> = {
   scienceworld: ['test', 'dev', 'train'],
   alfworld: ['valid_seen', 'valid_unseen', 'valid_train', 'train'],
 };
-
-export function modelSettings(): ModelSettings {
-  const c = vscode.workspace.getConfiguration('stephrl');
-  return {
-    modelPath: c.get<string>('modelPath', ''),
-    adapterPath: c.get<string>('adapterPath', ''),
-    modelEndpoint: c.get<string>('modelEndpoint', ''),
-    gpu: c.get<ModelSettings['gpu']>('gpu', 'auto'),
-    threads: c.get<number>('threads', 0),
-    parallelEnvironments: c.get<number>('parallelEnvironments', 1),
-    databasePath: c.get<string>('databasePath', ''),
-    maxSteps: c.get<number>('maxSteps', 50),
-    contextSize: c.get<number>('contextSize', 0),
-    scienceworldSimplifications: c.get<string>('scienceworldSimplifications', 'easy'),
-  };
-}
 
 export async function pickEnvironment(title: string): Promise<EvaluationPicks['env'] | undefined> {
   const env = await vscode.window.showQuickPick(
@@ -100,7 +85,7 @@ export async function evaluateCommand(
     `Evaluating ${picks.agent}${withModel.adapter ? ' with the adapter' : ''} on ${picks.env} ${picks.split}`,
     runtime.onEvaluationProgress,
     (token, cancel) => {
-      const settings = modelSettings();
+      const settings = readSettings();
       const request = evaluationRequest(
         picks,
         {

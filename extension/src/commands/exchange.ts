@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
 import { pickEnvironment } from './evaluate';
+import { readSettings } from '../settings';
 
 type Format = 'jsonl' | 'steprl-raw' | 'eto';
 
@@ -14,8 +15,6 @@ const FORMATS: Array<vscode.QuickPickItem & { format: Format }> = [
   { label: 'steprl-raw', format: 'steprl-raw', description: 'one JSON file per trajectory, as the reference STEP-HRL code reads them' },
   { label: 'eto', format: 'eto', description: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)' },
 ];
-
-const databasePath = () => vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
 
 export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, refresh: () => void): Promise<void> {
   if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('STEP-HRL imports data only in a trusted workspace.');
@@ -34,7 +33,7 @@ export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.L
     env = await pickEnvironment('Import');
     if (!env) return;
   }
-  const db = databasePath();
+  const db = readSettings().databasePath;
   try {
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing episodes' }, () =>
       runtime.request('dataset/import', { format: format.format, files: files.map((f) => f.fsPath), ...(env ? { env } : {}), ...(db ? { db } : {}) }),
@@ -64,7 +63,7 @@ export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.L
     out = file?.fsPath;
   }
   if (!out) return;
-  const db = databasePath();
+  const db = readSettings().databasePath;
   try {
     const result = await runtime.request('dataset/export', {
       format: format.format,

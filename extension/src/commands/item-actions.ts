@@ -1,14 +1,48 @@
 /**
- * Context-menu actions on tree items: delete an episode or a run (after a modal confirmation that says what goes and
- * what stays), and export an episode or a run's episodes to a JSONL file.
+ * Context-menu actions on tree items: annotate one episode with the rule annotator, stop a running run, delete an
+ * episode or a run (after a modal confirmation that says what goes and what stays), and export an episode or a run's
+ * episodes to a JSONL file.
  */
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { RuntimeClient } from '../runtime-client';
 import type { DatasetNode } from '../views/dataset-item';
-import { databaseParam } from '../panels/panel-host';
+import { databaseParam } from '../settings';
 
 type EpisodeNode = Extract<DatasetNode, { type: 'episode' }>;
+
+export async function annotateEpisodeCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  node: EpisodeNode,
+  refresh: () => void,
+): Promise<void> {
+  try {
+    const report = await runtime.request('dataset/annotate', { filter: { ids: [node.episode.id] }, ...databaseParam() });
+    if (report.failed) void vscode.window.showWarningMessage(`Episode ${node.episode.id} could not be annotated: ${report.failures[0]}`);
+    else log.info(`episode ${node.episode.id}: annotated by the rule annotator`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Annotating episode ${node.episode.id} failed: ${(error as Error).message}`);
+  }
+  refresh();
+}
+
+export async function stopRunCommand(
+  runtime: RuntimeClient,
+  log: vscode.LogOutputChannel,
+  run: RunSummary | undefined,
+  refresh: () => void,
+): Promise<void> {
+  if (!run) return void vscode.window.showInformationMessage('Stop Run works on a running run in the Runs view.');
+  try {
+    const { how } = await runtime.request('runs/stop', { runId: run.id, ...databaseParam() });
+    log.info(`run ${run.id}: stop requested (${how}); it stops after the current step or episode and keeps what is done`);
+    void vscode.window.showInformationMessage(`Stopping run ${run.id} after its current step; run the same job again to resume it.`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Could not stop run ${run.id}: ${(error as Error).message}`);
+  }
+  refresh();
+}
 
 export async function deleteEpisodeCommand(
   runtime: RuntimeClient,

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import type { EpisodeSummary, RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { DatasetNode } from '../views/dataset-item';
-import { databaseParam, type PanelContext } from '../panels/panel-host';
+import type { PanelContext } from '../panels/panel-host';
+import { databaseParam } from '../settings';
 import { InspectorPanel } from '../panels/inspector-panel';
 
 const isRun = (x: unknown): x is RunSummary => typeof x === 'object' && x !== null && 'kind' in x && 'metrics' in x;

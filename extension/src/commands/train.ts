@@ -6,16 +6,10 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
-import { modelSettings } from './evaluate';
+import { readSettings, trusted } from '../settings';
 import { reportJob, runJob } from './job';
 
 type Preset = 'cpu-small' | 'paper';
-
-function trusted(): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage('STEP-HRL runs the trainer only in a trusted workspace.');
-  return false;
-}
 
 async function pickPreset(title: string): Promise<Preset | undefined> {
   const pick = await vscode.window.showQuickPick(
@@ -55,10 +49,10 @@ async function pickBcAdapter(runtime: RuntimeClient, db: string): Promise<string
 }
 
 export async function trainCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, kind: 'bc' | 'rl'): Promise<void> {
-  if (!trusted()) return;
+  if (!trusted('runs the trainer')) return;
   const title = kind === 'bc' ? 'Behaviour cloning' : 'Offline RL';
-  const settings = modelSettings();
-  const db = settings.databasePath.trim();
+  const settings = readSettings();
+  const db = settings.databasePath;
   let initAdapter: string | null | undefined = null;
   if (kind === 'rl') {
     initAdapter = await pickBcAdapter(runtime, db);
@@ -107,7 +101,7 @@ export async function trainCommand(runtime: RuntimeClient, log: vscode.LogOutput
 }
 
 export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
-  if (!trusted()) return;
+  if (!trusted('runs the trainer')) return;
   const envs = await vscode.window.showQuickPick(
     [
       { label: 'both', envs: ['scienceworld', 'alfworld'] as const },
@@ -132,8 +126,8 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
     void vscode.window.showErrorMessage('The ALFWorld recipe runs on ALFWorld only: choose the "alfworld" environment.');
     return;
   }
-  const settings = modelSettings();
-  const db = settings.databasePath.trim();
+  const settings = readSettings();
+  const db = settings.databasePath;
   const { result, cancelled } = await runJob(
     `STEP-HRL pipeline (${envs.label}, ${preset}, ${slice.label})`,
     runtime.onJobProgress,

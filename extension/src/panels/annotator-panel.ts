@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
 import { AnnotatorSession } from './annotator-session';
-import { PanelHost, createPanel, databaseParam, type PanelContext } from './panel-host';
+import { PanelHost, createPanel, type PanelContext } from './panel-host';
+import { databaseParam } from '../settings';
 
 export class AnnotatorPanel extends PanelHost {
   private static current: AnnotatorPanel | undefined;

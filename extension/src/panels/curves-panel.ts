@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
 import { toColumns } from '../../../runtime/src/protocol/metric-columns';
-import { PanelHost, createPanel, databaseParam, type PanelContext } from './panel-host';
+import { PanelHost, createPanel, type PanelContext } from './panel-host';
+import { databaseParam } from '../settings';
 
 const CHUNK = 50_000;
 const POLL_MS = 1_000;

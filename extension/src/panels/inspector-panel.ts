@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import type { EpisodeDetail, EpisodeSummary } from '../../../runtime/src/protocol/dataset';
 import type { EpisodeCriticValues } from '../../../runtime/src/protocol/trainer';
 import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
-import { PanelHost, createPanel, databaseParam, type PanelContext } from './panel-host';
+import { PanelHost, createPanel, type PanelContext } from './panel-host';
+import { databaseParam } from '../settings';
 
 const FOLLOW_MS = 1000;
 

@@ -14,11 +14,6 @@ export interface PanelContext {
   log: vscode.LogOutputChannel;
 }
 
-export const databaseParam = (): { db?: string } => {
-  const db = vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
-  return db ? { db } : {};
-};
-
 export function createPanel(ctx: PanelContext, view: WebviewView, title: string, column = vscode.ViewColumn.Active): vscode.WebviewPanel {
   return vscode.window.createWebviewPanel(`stephrl.${view}`, title, column, {
     enableScripts: true,

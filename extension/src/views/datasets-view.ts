@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { RuntimeClient } from '../runtime-client';
 import { toTreeItem } from './tree-item';
 import { datasetItemView, episodeNodes, type DatasetNode, type Env, type Source } from './dataset-item';
+import { databaseParam } from '../settings';
 
 const EPISODES_SHOWN = 500;
 
@@ -39,8 +40,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetNode>, vscod
 
   async getChildren(parent?: DatasetNode): Promise<DatasetNode[]> {
     if (this.runtime.currentState !== 'ready') return [];
-    const dbSetting = vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
-    const db = dbSetting ? { db: dbSetting } : {};
+    const db = databaseParam();
     try {
       if (!parent) {
         const stats = await this.runtime.request('dataset/stats', db);

@@ -4,6 +4,7 @@ import type { ModelList } from '../../../runtime/src/protocol/trainer';
 import type { RuntimeClient } from '../runtime-client';
 import { toTreeItem } from './tree-item';
 import { modelChildren, modelItemView, type ModelNode } from './model-item';
+import { databaseParam, readSettings } from '../settings';
 
 export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -38,10 +39,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelNode>, vscode.Di
 
   async getChildren(parent?: ModelNode): Promise<ModelNode[]> {
     if (this.runtime.currentState !== 'ready') return [];
-    const c = vscode.workspace.getConfiguration('stephrl');
-    const db = c.get<string>('databasePath', '').trim();
-    const modelPath = c.get<string>('modelPath', '').trim();
-    this.list ??= this.runtime.request('models/list', { ...(db ? { db } : {}), extra: modelPath ? [modelPath] : [] });
+    const { modelPath } = readSettings();
+    this.list ??= this.runtime.request('models/list', { ...databaseParam(), extra: modelPath ? [modelPath] : [] });
     try {
       return modelChildren(await this.list, parent, modelPath);
     } catch (error) {

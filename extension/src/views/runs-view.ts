@@ -4,6 +4,7 @@ import type { RunSummary } from '../../../runtime/src/protocol/dataset';
 import type { RuntimeClient } from '../runtime-client';
 import { runItemView } from './run-item';
 import { toTreeItem } from './tree-item';
+import { databaseParam } from '../settings';
 
 export class RunsView implements vscode.TreeDataProvider<RunSummary>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -40,9 +41,8 @@ export class RunsView implements vscode.TreeDataProvider<RunSummary>, vscode.Dis
 
   async getChildren(parent?: RunSummary): Promise<RunSummary[]> {
     if (parent || this.runtime.currentState !== 'ready') return [];
-    const db = vscode.workspace.getConfiguration('stephrl').get<string>('databasePath', '').trim();
     try {
-      const { runs } = await this.runtime.request('dataset/listRuns', db ? { db } : {});
+      const { runs } = await this.runtime.request('dataset/listRuns', databaseParam());
       // A running run changes by itself: look again in a while.
       if (runs.some((r) => r.status === 'running')) this.refreshSoon();
       return runs;
