@@ -9,6 +9,10 @@ ALFWORLD_DATA = os.environ.get("ALFWORLD_DATA") or os.path.join(
     os.environ.get("STEPHRL_HOME") or os.path.join(ROOT, ".stephrl"), "data", "alfworld")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unit: needs no engine, model or browser (npm run test:unit)")
+
+
 @pytest.fixture(scope="session")
 def scienceworld():
     from stephrl_env.scienceworld_session import ScienceWorldSession

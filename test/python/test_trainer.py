@@ -48,6 +48,7 @@ def events(stdout):
 
 # ---- loss terms, by hand ----
 
+@pytest.mark.unit
 def test_expectile_loss_weights_the_two_sides_by_tau():
     diff = torch.tensor([2.0, -1.0])
     # 0.9 * 4 and 0.1 * 1, averaged
@@ -57,6 +58,7 @@ def test_expectile_loss_weights_the_two_sides_by_tau():
     assert losses.v_loss(v, q_target, 0.9).item() == pytest.approx((0.9 * 4 + 0.1 * 1) / 2)
 
 
+@pytest.mark.unit
 def test_td_target_does_not_bootstrap_past_done():
     r = torch.tensor([1.0, 0.0, -1.0])
     done = torch.tensor([1.0, 0.0, 0.0])
@@ -67,6 +69,7 @@ def test_td_target_does_not_bootstrap_past_done():
     assert losses.q_loss(q, target).item() == pytest.approx((1.0 + 0.0 + 1.0) / 3)
 
 
+@pytest.mark.unit
 def test_awr_weights_are_exponentiated_clipped_and_normalised():
     adv = torch.tensor([0.0, 1.0, 10.0])
     w = losses.awr_weights(adv, beta=1.0, clip=5.0)
@@ -74,7 +77,10 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
     assert w.tolist() == pytest.approx((raw / raw.mean()).tolist(), rel=1e-5)
     ll = torch.tensor([-1.0, -2.0, -3.0])
     loss, weights = losses.actor_loss(ll, adv, "awr", 1.0, 5.0)
-    assert loss.item() == pytest.approx(-(weights * ll).mean().item())
+    e = 2.718281828
+    # -(1 * -1 + e * -2 + 5 * -3) / 3, over the weights' mean (1 + e + 5) / 3
+    assert loss.item() == pytest.approx((1 + 2 * e + 15) / (6 + e), rel=1e-5)
+    assert weights.tolist() == pytest.approx(w.tolist())
     loss_adv, w_adv = losses.actor_loss(ll, adv, "advantage", 1.0, 5.0)
     assert w_adv.tolist() == adv.tolist()
     assert loss_adv.item() == pytest.approx(-(0 * -1 + 1 * -2 + 10 * -3) / 3)
@@ -196,6 +202,7 @@ def test_prefix_step_trains_as_the_padded_reference(workspace):
                 assert torch.allclose(p.grad, ref_weighted[name], rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
 
 
+@pytest.mark.unit
 def test_token_log_likelihood_averages_only_target_tokens():
     logits = torch.zeros(1, 3, 4)
     logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty
@@ -204,6 +211,7 @@ def test_token_log_likelihood_averages_only_target_tokens():
     assert ll.item() == pytest.approx(torch.log_softmax(logits[0, 0], -1)[2].item())
 
 
+@pytest.mark.unit
 def test_soft_update_moves_targets_by_the_rate():
     online, target = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
     with torch.no_grad():
@@ -213,12 +221,14 @@ def test_soft_update_moves_targets_by_the_rate():
     assert target.weight.item() == pytest.approx(0.2)
 
 
+@pytest.mark.unit
 def test_high_level_loss_joins_every_kth_step():
     roles = [active_roles(step, 4, {"high", "low", "progress"}) for step in range(8)]
     assert [("high" in r) for r in roles] == [False, False, False, True, False, False, False, True]
     assert all({"low", "progress"} <= set(r) for r in roles)
 
 
+@pytest.mark.unit
 def test_presets_and_config_checks():
     assert preset("paper").bc_lr == 1e-4 and preset("paper").lora.r == 16 and preset("paper").expectile_tau == 0.95
     assert preset("cpu-small", {"lora": {"r": 4}}).lora.alpha == PRESETS["cpu-small"]["lora"]["alpha"]
@@ -228,6 +238,7 @@ def test_presets_and_config_checks():
         TrainConfig(micro_batch_size=3, global_batch_size=128).accumulation_steps(1)
 
 
+@pytest.mark.unit
 def test_learning_rate_schedule_warms_up_then_decays_to_a_tenth():
     cosine = TrainConfig(lr_schedule="cosine", warmup_steps=4)
     factors = [cosine.lr_factor(step, 20) for step in range(20)]
@@ -241,25 +252,21 @@ def test_learning_rate_schedule_warms_up_then_decays_to_a_tenth():
 
 # ---- learning and resuming on the tiny model ----
 
-def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace):
-    from stephrl_train.backbone import add_lora, load_backbone
-    from stephrl_train.config import LoraConfig
-    from stephrl_train.data import collate, load_examples
+def test_behaviour_cloning_loss_decreases_on_a_fixed_batch(workspace, tmp_path):
+    """The step bc.py takes (Session.bc_role_step: bc_loss through the bucketed prefix step), on one batch held fixed."""
+    from stephrl_train.session import open_session
 
     torch.manual_seed(0)
-    model, tokenizer = load_backbone(workspace["model"])
-    model = add_lora(model, LoraConfig(r=8, alpha=16, dropout=0.0))
-    examples = load_examples(workspace["db"], 1, tokenizer, 4096)["low"][:4]
-    batch = collate(examples, list(range(4)), tokenizer.pad_token_id)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    cfg = preset("cpu-small", {**SMALL, "validation_fraction": 0.0})
+    s = open_session("bc", cfg, workspace["db"], workspace["model"], str(tmp_path / "bc"), cpu=True)
+    optimizer = torch.optim.AdamW([p for p in s.model.parameters() if p.requires_grad], lr=1e-2)
+    s.model, optimizer = s.accelerator.prepare(s.model, optimizer)
+    s.local_indices = lambda role: [0, 1, 2, 3]  # the same four samples every step
     history = []
     for _ in range(15):
-        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids)
-        loss = losses.bc_loss(losses.token_log_likelihood(out.logits, batch.labels))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
+        history.append(s.bc_role_step("low", last=True))
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
     assert history[-1] < history[0] * 0.8, history
 
 

@@ -12,15 +12,24 @@ import * as path from 'node:path';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { cli, root, runCli } from './helpers';
 
-async function countByStatus(db: string): Promise<Record<string, number>> {
-  if (!fs.existsSync(db)) return {};
+interface Progress {
+  counts: Record<string, number>;
+  /** The episode being played and the steps it has stored. */
+  inFlight?: { id: number; steps: number };
+}
+
+async function progressOf(db: string): Promise<Progress> {
+  if (!fs.existsSync(db)) return { counts: {} };
   const store = await DatasetStore.open(db, { readonly: true });
   try {
-    const counts: Record<string, number> = {};
-    for (const e of await store.episodes.list({ source: 'policy' })) counts[e.status] = (counts[e.status] ?? 0) + 1;
-    return counts;
+    const progress: Progress = { counts: {} };
+    for (const e of await store.episodes.list({ source: 'policy' })) {
+      progress.counts[e.status] = (progress.counts[e.status] ?? 0) + 1;
+      if (e.status === 'running') progress.inFlight = { id: e.id, steps: e.stepCount };
+    }
+    return progress;
   } catch {
-    return {}; // the schema may not be written yet
+    return { counts: {} }; // the schema may not be written yet
   } finally {
     await store.close();
   }
@@ -56,17 +65,17 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const end = Date.now() + 180_000;
-  let counts: Record<string, number> = {};
-  // Kill once one episode is complete and the next one is being played (its steps are in the store).
+  let seen: Progress = { counts: {} };
+  // Kill once one episode is complete and the next one is being played with a step stored.
   while (Date.now() < end && child.exitCode === null) {
-    counts = await countByStatus(db);
-    if ((counts.complete ?? 0) >= 1 && (counts.running ?? 0) >= 1) break;
+    seen = await progressOf(db);
+    if ((seen.counts.complete ?? 0) >= 1 && (seen.inFlight?.steps ?? 0) >= 1) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok((counts.complete ?? 0) >= 1 && child.exitCode === null, `the run got too little done before the kill\n${stderr}`);
+  assert.ok((seen.counts.complete ?? 0) >= 1 && seen.inFlight && child.exitCode === null, `the run got too little done before the kill\n${stderr}`);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('close', r));
-  const completeBefore = (await countByStatus(db)).complete ?? 0;
+  const completeBefore = (await progressOf(db)).counts.complete ?? 0;
 
   const store = await DatasetStore.open(db); // opening marks the dead run and its live episode interrupted
   try {
@@ -75,9 +84,13 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
     assert.equal(run!.status, 'interrupted');
     const episodes = await store.episodes.list({ source: 'policy' });
     assert.ok(
-      episodes.some((e) => e.status === 'interrupted' && e.stepCount >= 0),
+      episodes.some((e) => e.status === 'interrupted'),
       'the episode in flight reads as interrupted',
     );
+    // The episode seen in flight kept every step it had stored (it may have finished before the kill landed).
+    const watched = episodes.find((e) => e.id === seen.inFlight!.id)!;
+    assert.ok(['interrupted', 'complete'].includes(watched.status), watched.status);
+    assert.ok(watched.stepCount >= seen.inFlight!.steps, `${watched.stepCount} steps kept of ${seen.inFlight!.steps} stored`);
     assert.ok(episodes.every((e) => e.status !== 'running'));
   } finally {
     await store.close();
@@ -125,7 +138,7 @@ test('Ctrl-C stops stephrl eval cleanly: the episode in flight and the run read 
   child.stdout!.on('data', (d) => (stdout += d));
   const end = Date.now() + 180_000;
   while (Date.now() < end && child.exitCode === null) {
-    const counts = await countByStatus(db);
+    const { counts } = await progressOf(db);
     if ((counts.complete ?? 0) >= 1 && (counts.running ?? 0) >= 1) break;
     await new Promise((r) => setTimeout(r, 100));
   }
