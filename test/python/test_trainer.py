@@ -37,6 +37,14 @@ def workspace(tmp_path_factory):
     return {"dir": d, "model": model, "db": db}
 
 
+def ts_list(file, name):
+    """A `const NAME = [...] as const` list of the TypeScript protocol, which names what the trainer must match."""
+    import re
+    text = open(os.path.join(ROOT, "runtime", "src", "protocol", file)).read()
+    body = re.search(rf"export const {name} = \[([^\]]*)\] as const", text).group(1)
+    return re.findall(r"'([^']+)'", body)
+
+
 def trainer(*args, timeout=600):
     return subprocess.run([sys.executable, "-m", "stephrl_train", *args], cwd=ROOT, env=ENV, capture_output=True,
                           text=True, timeout=timeout)
@@ -236,6 +244,7 @@ def test_presets_and_config_checks():
         preset("paper", {"bogus": 1})
     with pytest.raises(ValueError, match="not a multiple"):
         TrainConfig(micro_batch_size=3, global_batch_size=128).accumulation_steps(1)
+    assert sorted(PRESETS) == sorted(ts_list("trainer.ts", "TRAIN_PRESETS")), "the protocol offers the trainer's presets"
 
 
 @pytest.mark.unit
@@ -283,6 +292,8 @@ def test_validation_holds_episodes_apart_and_keeps_the_best_adapter(workspace):
     start = next(e for e in ev if e["event"] == "start")
     assert start["validation_examples"]["low"] > 0 and start["examples"]["low"] > 0
     validated = {e["step"]: e["values"]["val_loss"] for e in ev if e["event"] == "metrics" and "val_loss" in e["values"]}
+    assert ts_list("metrics.ts", "HEADLINE_LOSSES")[0] == "loss"  # BC's headline, logged at every step
+    assert all("loss" in e["values"] for e in ev if e["event"] == "metrics")
     steps = sorted(validated)
     assert steps == list(range(1, steps[-1] + 1)), steps
     done = next(e for e in ev if e["event"] == "done")
@@ -408,6 +419,10 @@ def test_offline_rl_trains_critics_then_the_actor(workspace):
     for name in ("loss_q_low", "loss_v_low", "loss_q_progress", "q_mean_low", "advantage_mean_low", "tokens_per_second"):
         assert name in metrics[-1]["values"], name
     assert "loss_q_high" in metrics[3]["values"]  # the fourth step is a high-level step
+    # The headline losses the runtime and the extension summarise a run by (protocol/metrics.ts) are the ones logged.
+    headline = ts_list("metrics.ts", "HEADLINE_LOSSES")
+    assert {"loss_actor_low", "loss_q_low"} <= set(headline)
+    assert "loss_q_low" in metrics[0]["values"] and "loss_actor_low" in metrics[-1]["values"]
     critics = torch.load(os.path.join(out, "final", "critics.pt"))
     assert any(k.startswith("online.low.q_head") for k in critics) and any(k.startswith("target.high.v_head") for k in critics)
     assert os.path.getsize(os.path.join(out, "final", "adapter.gguf")) > 0

@@ -13,7 +13,8 @@ import { InvalidEdit, segmentationProblem } from '../../runtime/src/store/annota
 import { SCHEMA_VERSION } from '../../runtime/src/store/schema';
 import { StoreError } from '../../runtime/src/store/sqlite';
 import { collectDemonstrations } from '../../runtime/src/collect/demos';
-import { deriveTransitions, loadTransitionEpisodes, materializeTransitions } from '../../runtime/src/store/transitions';
+import { loadTransitionEpisodes, materializeTransitions } from '../../runtime/src/store/transitions';
+import { deriveTransitions } from '../../runtime/src/agent/stephrl-transitions';
 import { highLevelPrompt, lowLevelPrompt, observationText, promptText } from '../../runtime/src/agent/prompts';
 import { episodeToJsonl, parseJsonl } from '../../runtime/src/exchange/jsonl';
 import { importEpisodes } from '../../runtime/src/exchange/import';
@@ -305,7 +306,7 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
     episode.steps.map((s) => progressById.get(s.idx)),
   );
 
-  const { counts, setId } = await materializeTransitions(store.db, 'test', { ids: [id] });
+  const { counts, setId } = await materializeTransitions(store.db, 'test', { ids: [id] }, { name: 'stephrl', derive: deriveTransitions });
   assert.deepEqual(counts, { episodes: 1, unannotated: 0, high: 2, low: n, progress: n });
   const stored = await store.db.all<{ role: string; n: number }>(
     'SELECT role, count(*) AS n FROM transitions WHERE set_id = ? GROUP BY role ORDER BY role',

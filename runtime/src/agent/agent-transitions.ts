@@ -1,7 +1,7 @@
 /**
  * Training transitions for each agent, from the same annotated demonstrations and the same prompt builders the
  * agents use when they act, so that the baselines can be trained at equal data (the comparison of STEP-HRL.md):
- * - stephrl: STEP-HRL's high, low and progress transitions (store/transitions.ts);
+ * - stephrl: STEP-HRL's high, low and progress transitions (stephrl-transitions.ts);
  * - react: one per step, the flat prompt with the whole history -> the expert action (stored under the role "low",
  *   the trainer's acting role);
  * - hrl-history: one planner transition per subtask and one actor transition per step whose prompt holds the raw
@@ -9,7 +9,8 @@
  * Rewards follow STEP-HRL's conventions where the roles match (offline RL of the baselines is possible, not needed).
  */
 import type { Transition, TransitionEpisode } from '../store/transitions';
-import { deriveTransitions, transitionProblem } from '../store/transitions';
+import { transitionProblem } from '../store/transitions';
+import { deriveTransitions } from './stephrl-transitions';
 import type { AgentKind } from './types';
 import { historyHrlCalls, reactCalls, type ReplayCall } from './token-replay';
 

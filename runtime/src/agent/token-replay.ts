@@ -9,7 +9,8 @@
  * Tokens are counted by a function passed in (the model's own tokenizer in practice).
  */
 import type { AnnotatableEpisode, AnnotationDraft } from '../annotate/types';
-import { deriveTransitions, transitionProblem, type TransitionEpisode } from '../store/transitions';
+import { transitionProblem, type TransitionEpisode } from '../store/transitions';
+import { deriveTransitions } from './stephrl-transitions';
 import {
   flatPrompt,
   historyHighPrompt,
@@ -20,8 +21,9 @@ import {
   type HistoryEntry,
   type Role,
 } from './prompts';
+import { AGENT_KINDS } from '../protocol/vocabulary';
 
-export const TOKEN_AGENTS = ['stephrl', 'react', 'hrl-history'] as const;
+export const TOKEN_AGENTS = AGENT_KINDS;
 export type TokenAgent = (typeof TOKEN_AGENTS)[number];
 
 /** One model call of a replayed episode: the prompt the agent sends and the completion it should produce. */

@@ -3,10 +3,9 @@ import type { Environment } from '../env/environment';
 import type { EnvKind, ResetResult } from '../protocol/environment';
 import type { ModelCallRecord, ProgressRecord, StepRecord, SubtaskRecord } from '../protocol/dataset';
 import type { ModelSession } from '../llm/types';
-import type { ModelRole } from '../store/schema';
+import { AGENT_KINDS, type AgentKind, type ModelRole } from '../protocol/vocabulary';
 
-export const AGENT_KINDS = ['stephrl', 'react', 'hrl-history'] as const;
-export type AgentKind = (typeof AGENT_KINDS)[number];
+export { AGENT_KINDS, type AgentKind };
 
 /** The model roles each agent uses: the KV-cache slots a session needs. */
 export const AGENT_ROLES: Record<AgentKind, readonly ModelRole[]> = {

@@ -32,17 +32,8 @@ export interface AnnotatableEpisode {
 }
 
 /** One subtask: a name a person would write, over steps firstStep..lastStep (0-based, inclusive). */
-export interface SubtaskSegment {
-  name: string;
-  firstStep: number;
-  lastStep: number;
-}
-
-export interface AnnotationDraft {
-  subtasks: SubtaskSegment[];
-  /** progress[i]: the local progress after step i, inside the subtask holding step i. */
-  progress: string[];
-}
+export type { AnnotationDraft, SubtaskSegment } from '../protocol/dataset';
+import type { AnnotationDraft } from '../protocol/dataset';
 
 export type Annotator = (episode: AnnotatableEpisode) => AnnotationDraft;
 

@@ -21,6 +21,7 @@ import { materializeTransitions } from '../store/transitions';
 import { runTraining } from '../train/training';
 import { resolveAlfworldData } from '../util/paths';
 import type { Logger } from '../util/log';
+import { agentTransitions } from '../agent/agent-transitions';
 
 /**
  * What the check trains with, over the cpu-small preset: an adapter on every linear layer (attention alone learns a
@@ -78,7 +79,9 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
     await annotateStoredEpisodes(store, { filter: { ids: demos.map((d) => d.id) } });
     const name = `learn:${demos.length}`;
     const existing = await store.db.get<{ id: number }>('SELECT id FROM transition_sets WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
-    const setId = existing?.id ?? (await materializeTransitions(store.db, name, { ids: demos.map((d) => d.id) })).setId;
+    const setId =
+      existing?.id ??
+      (await materializeTransitions(store.db, name, { ids: demos.map((d) => d.id) }, { name: 'stephrl', derive: agentTransitions('stephrl') })).setId;
 
     const config = { ...LEARN_CONFIG, ...options.config };
     const trainStarted = performance.now();

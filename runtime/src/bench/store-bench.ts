@@ -14,7 +14,10 @@ import { RULE_ANNOTATORS, annotatable } from '../annotate/run';
 import type { EpisodeDetail } from '../protocol/dataset';
 import { DatasetStore } from '../store/dataset-store';
 import { insertEpisodeRows } from '../store/episodes';
-import { deriveTransitions, loadTransitionEpisodes, materializeTransitions } from '../store/transitions';
+import { loadTransitionEpisodes, materializeTransitions } from '../store/transitions';
+import { agentTransitions } from '../agent/agent-transitions';
+
+const STEPHRL = { name: 'stephrl', derive: agentTransitions('stephrl') };
 import { EPISODE_COLUMNS } from '../store/rows';
 import { resolveAlfworldData } from '../util/paths';
 
@@ -166,11 +169,11 @@ export async function benchStore(options: { db?: string } = {}): Promise<StoreBe
     const loaded = await loadTransitionEpisodes(batched.db, { env: 'scienceworld' });
     const loadSeconds = (performance.now() - started) / 1000;
     const deriveStarted = performance.now();
-    const transitions = loaded.flatMap(deriveTransitions);
+    const transitions = loaded.flatMap(agentTransitions('stephrl'));
     const deriveSeconds = (performance.now() - deriveStarted) / 1000;
     const count = (role: string) => transitions.filter((t) => t.role === role).length;
     started = performance.now();
-    await materializeTransitions(batched.db, 'bench', { env: 'scienceworld' });
+    await materializeTransitions(batched.db, 'bench', { env: 'scienceworld' }, STEPHRL);
     const materializeSeconds = (performance.now() - started) / 1000;
     await batched.close();
 

@@ -13,6 +13,7 @@ import { DatasetStore } from '../store/dataset-store';
 import { materializeTransitions } from '../store/transitions';
 import { pythonSourceDir, resolveAlfworldData, resolvePython } from '../util/paths';
 import { TrainerError } from '../train/trainer-process';
+import { agentTransitions } from '../agent/agent-transitions';
 
 export interface TrainBenchOptions {
   db?: string;
@@ -32,7 +33,7 @@ export async function makeBenchDataset(file: string, log: (line: string) => void
     await collectDemonstrations(store, { env: 'scienceworld', split: 'train', limit: 2, alfworldData: resolveAlfworldData() });
     await collectDemonstrations(store, { env: 'alfworld', split: 'valid_train', limit: 4, alfworldData: resolveAlfworldData() });
     await annotateStoredEpisodes(store);
-    await materializeTransitions(store.db, 'bench', {});
+    await materializeTransitions(store.db, 'bench', {}, { name: 'stephrl', derive: agentTransitions('stephrl') });
   } finally {
     await store.close();
   }

@@ -24,6 +24,7 @@ import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel }
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 import { plural } from '../util/plural';
+import { EPISODE_SOURCES, listed } from '../protocol/vocabulary';
 
 const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
 
@@ -51,7 +52,8 @@ function parseFilter(o: FilterOptions): EpisodeFilter {
   if (o.env) filter.env = parseEnvKind(o.env);
   if (o.split) filter.split = o.split;
   if (o.source) {
-    if (!['expert', 'policy', 'human'].includes(o.source)) throw new UsageError(`--source must be expert, policy or human, not '${o.source}'`);
+    if (!(EPISODE_SOURCES as readonly string[]).includes(o.source))
+      throw new UsageError(`--source must be ${listed(EPISODE_SOURCES)}, not '${o.source}'`);
     filter.source = o.source as EpisodeFilter['source'] & string;
   }
   if (o.tasks) filter.tasks = o.tasks.split(',').filter(Boolean);

@@ -11,13 +11,14 @@ export interface EpisodeOptions {
 }
 
 import { UsageError } from '../protocol/errors';
+import { ENV_KINDS, listed } from '../protocol/vocabulary';
 export { UsageError };
 
 import { AGENT_KINDS, type AgentKind } from '../agent/types';
 
 export function parseEnvKind(value: string): EnvKind {
   const parsed = EnvKind.safeParse(value);
-  if (!parsed.success) throw new UsageError(`--env must be scienceworld or alfworld, not '${value}'`);
+  if (!parsed.success) throw new UsageError(`--env must be ${listed(ENV_KINDS)}, not '${value}'`);
   return parsed.data;
 }
 
@@ -49,6 +50,6 @@ export function parseParallel(value: string): number {
 }
 
 export function parseAgent(value: string): AgentKind {
-  if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENT_KINDS.join(', ')}, not '${value}'`);
+  if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new UsageError(`--agent must be ${listed(AGENT_KINDS)}, not '${value}'`);
   return value as AgentKind;
 }

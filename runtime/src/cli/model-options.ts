@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { GpuMode } from '../llm/embedded';
 import type { ModelChoice } from '../protocol/agent';
 import { parsePositiveInt, UsageError } from './episode-args';
+import { GPU_CHOICES, listed } from '../protocol/vocabulary';
 
 export interface ModelCliOptions {
   model?: string;
@@ -32,8 +33,8 @@ export function addModelOptions(command: Command): Command {
 
 export function parseGpu(value: string): GpuMode {
   if (value === 'cpu') return false;
-  if (['auto', 'cuda', 'vulkan', 'metal'].includes(value)) return value as GpuMode;
-  throw new UsageError(`--gpu must be auto, cpu, cuda, vulkan or metal, not '${value}'`);
+  if ((GPU_CHOICES as readonly string[]).includes(value)) return value as GpuMode;
+  throw new UsageError(`--gpu must be ${listed(GPU_CHOICES)}, not '${value}'`);
 }
 
 /** The CLI's model options as the ModelChoice every service takes. */

@@ -5,7 +5,7 @@
  * held-apart episodes, in minutes, and without an environment.
  */
 import type { EnvKind } from '../protocol/environment';
-import { TRANSITION_ROLES, type TransitionRole } from '../store/schema';
+import { TRANSITION_ROLES, type TransitionRole } from '../protocol/vocabulary';
 import type { SqliteDatabase } from '../store/sqlite';
 import { parseLowLevelOutput, splitRolePrompt } from '../agent/prompts';
 import { DECISION_MAX_TOKENS } from '../agent/episode-driver';

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
-import type { ModelRole } from '../store/schema';
+import type { ModelRole } from '../protocol/vocabulary';
 import type { Logger } from '../util/log';
 import { silentLogger } from '../util/log';
 import {

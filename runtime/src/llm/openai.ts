@@ -7,7 +7,7 @@
  * prefix caching, llama.cpp's `cache_prompt`), and reports what it reused in `usage.prompt_tokens_details`.
  */
 import { z } from 'zod';
-import type { ModelRole } from '../store/schema';
+import type { ModelRole } from '../protocol/vocabulary';
 import { ModelError, type FinishReason, type GenerateRequest, type Generation, type LanguageModel, type ModelInfo, type ModelSession } from './types';
 
 export interface OpenAiOptions {

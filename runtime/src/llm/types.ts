@@ -5,7 +5,7 @@
  * A session is one stream of decisions (one episode at a time). It keeps one KV-cache slot per role, so the fixed
  * role prefix of a step-level prompt is evaluated once and reused by every later decision of that role.
  */
-import type { ModelRole } from '../store/schema';
+import type { ModelRole } from '../protocol/vocabulary';
 import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface GenerateRequest {

@@ -332,12 +332,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
 async function transitionSet(store: DatasetStore, name: string, ids: number[], agent: AgentKind = 'stephrl'): Promise<number> {
   const existing = await store.db.get<{ id: number }>('SELECT id FROM transition_sets WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
   if (existing) return existing.id;
-  const { setId, counts } = await materializeTransitions(
-    store.db,
-    name,
-    { ids },
-    agent === 'stephrl' ? undefined : { name: agent, derive: agentTransitions(agent) },
-  );
+  const { setId, counts } = await materializeTransitions(store.db, name, { ids }, { name: agent, derive: agentTransitions(agent) });
   if (counts.low === 0) throw new Error(`no usable transitions for ${name}: ${JSON.stringify(counts)}`);
   return setId;
 }

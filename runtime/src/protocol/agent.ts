@@ -1,11 +1,12 @@
 /** What crosses a boundary for agent runs: the evaluation request's options and its summary. */
 import { z } from 'zod';
 import { EnvKind } from './environment';
+import { AGENT_KINDS, GPU_CHOICES } from './vocabulary';
 
 /** The most episodes (environment workers and model sessions) one request or command runs at once. */
 export const MAX_PARALLEL = 64;
 
-export const AgentKindSchema = z.enum(['stephrl', 'react', 'hrl-history']);
+export const AgentKindSchema = z.enum(AGENT_KINDS);
 
 /** Which model runs the agent: an embedded GGUF (default: the one set up) or an OpenAI-compatible server. */
 export const ModelChoice = z.object({
@@ -13,7 +14,7 @@ export const ModelChoice = z.object({
   adapter: z.string().optional(),
   endpoint: z.string().url().optional(),
   serverModel: z.string().optional(),
-  gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
+  gpu: z.enum(GPU_CHOICES).default('auto'),
   threads: z.number().int().positive().optional(),
   contextSize: z.number().int().positive().optional(),
   prefixReuse: z.boolean().default(true),

@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 import { EnvKind } from './environment';
+import { EPISODE_SOURCES, MODEL_ROLES, PROVENANCES, RUN_KINDS, STATUSES } from './vocabulary';
 
-const Status = z.enum(['running', 'complete', 'failed', 'interrupted']);
-export const Provenance = z.enum(['rule', 'model', 'human', 'policy']);
+const Status = z.enum(STATUSES);
+export const Provenance = z.enum(PROVENANCES);
 export type Provenance = z.infer<typeof Provenance>;
 
 export const StepRecord = z.object({
@@ -23,6 +24,19 @@ export const StepRecord = z.object({
   invalid: z.boolean(),
 });
 export type StepRecord = z.infer<typeof StepRecord>;
+
+/** An episode's subtasks and local progress as an annotator proposes them, before they are stored. */
+export interface SubtaskSegment {
+  name: string;
+  firstStep: number;
+  lastStep: number;
+}
+
+export interface AnnotationDraft {
+  subtasks: SubtaskSegment[];
+  /** progress[i]: the local progress after step i, inside the subtask holding step i. */
+  progress: string[];
+}
 
 export const SubtaskRecord = z.object({
   name: z.string().trim().min(1, 'a subtask name cannot be empty'),
@@ -43,7 +57,7 @@ export type ProgressRecord = z.infer<typeof ProgressRecord>;
 
 export const ModelCallRecord = z.object({
   stepIdx: z.number().int().nonnegative().nullable(),
-  role: z.enum(['high', 'low', 'progress', 'flat', 'annotator']),
+  role: z.enum(MODEL_ROLES),
   promptTokens: z.number().int().nonnegative(),
   cachedPromptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
@@ -63,7 +77,7 @@ export const EpisodeFields = z.object({
   simplifications: z.string().nullable(),
   game: z.string().nullable(),
   taskParams: z.record(z.string(), z.union([z.string(), z.boolean()])).nullable(),
-  source: z.enum(['expert', 'policy', 'human']),
+  source: z.enum(EPISODE_SOURCES),
   agent: z.string().min(1),
   model: z.string().nullable(),
   adapter: z.string().nullable(),
@@ -154,7 +168,7 @@ export type EpisodeAnnotations = z.infer<typeof EpisodeAnnotations>;
 export const EpisodeQuery = z.object({
   env: EnvKind.optional(),
   split: z.string().optional(),
-  source: z.enum(['expert', 'policy', 'human']).optional(),
+  source: z.enum(EPISODE_SOURCES).optional(),
   status: Status.optional(),
   tasks: z.array(z.string()).optional(),
   ids: z.array(z.number().int().positive()).optional(),
@@ -187,7 +201,7 @@ export const DatasetStats = z.object({
 /** A run (collect, eval, train, annotate, import) as the Runs view lists it, with the latest value of each metric. */
 export const RunSummary = z.object({
   id: z.number().int(),
-  kind: z.enum(['collect', 'eval', 'train', 'annotate', 'import']),
+  kind: z.enum(RUN_KINDS),
   name: z.string(),
   status: Status,
   error: z.string().nullable(),

@@ -3,8 +3,9 @@
  * runtime/python/stephrl_env), the runtime, the extension and the webview.
  */
 import { z } from 'zod';
+import { ENV_KINDS } from './vocabulary';
 
-export const EnvKind = z.enum(['scienceworld', 'alfworld']);
+export const EnvKind = z.enum(ENV_KINDS);
 export type EnvKind = z.infer<typeof EnvKind>;
 
 export const SCIENCEWORLD_SPLITS = ['train', 'dev', 'test'] as const;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AgentKindSchema, MAX_PARALLEL } from './agent';
+import { ENV_KINDS, GPU_CHOICES, TRANSITION_ROLES } from './vocabulary';
 
 export const TRAIN_KINDS = ['bc', 'rl'] as const;
 export type TrainKind = (typeof TRAIN_KINDS)[number];
@@ -87,10 +88,7 @@ export type TrainingResult = z.infer<typeof TrainingResult>;
 /** `train/pipeline`: demonstrations to offline RL, as `stephrl pipeline` (resumable stage by stage). */
 export const PipelineRequest = z.object({
   db: z.string().optional(),
-  envs: z
-    .array(z.enum(['scienceworld', 'alfworld']))
-    .min(1)
-    .default(['scienceworld', 'alfworld']),
+  envs: z.array(z.enum(ENV_KINDS)).min(1).default(['scienceworld', 'alfworld']),
   preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
   /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
   slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
@@ -99,7 +97,7 @@ export const PipelineRequest = z.object({
   /** Also train and evaluate the flat and history-HRL baselines at equal data. */
   baselines: z.boolean().default(false),
   model: z.string().optional(),
-  gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']).default('auto'),
+  gpu: z.enum(GPU_CHOICES).default('auto'),
   threads: z.number().int().positive().optional(),
   parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
   alfworldData: z.string().optional(),
@@ -111,7 +109,7 @@ const Interval = z.tuple([z.number(), z.number()]);
 
 export const PipelineRow = z.object({
   label: z.string(),
-  env: z.enum(['scienceworld', 'alfworld']),
+  env: z.enum(ENV_KINDS),
   split: z.string(),
   agent: z.string(),
   adapter: z.string().nullable(),
@@ -153,7 +151,7 @@ export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
 export const AdapterCard = z.object({
   name: z.string().regex(ADAPTER_NAME),
   title: z.string(),
-  env: z.enum(['scienceworld', 'alfworld']),
+  env: z.enum(ENV_KINDS),
   /** The base model's file name (the adapter only fits that model). */
   baseModel: z.string(),
   agent: z.string(),
@@ -199,7 +197,7 @@ export type ModelList = z.infer<typeof ModelList>;
 
 /** The critics' view of one transition of an episode (STEP-HRL.md, "Training": V(s), Q(s,a), A = Q - V). */
 export const CriticValue = z.object({
-  role: z.enum(['high', 'low', 'progress']),
+  role: z.enum(TRANSITION_ROLES),
   subtask: z.number().int().nonnegative(),
   /** The step the low-level action or the progress update belongs to; null for a high-level (subtask) decision. */
   step: z.number().int().nonnegative().nullable(),

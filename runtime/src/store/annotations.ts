@@ -4,7 +4,7 @@
  * edit writes nothing.
  */
 import type { AnnotationEdit, EditRecord, ProgressRecord, Provenance, SubtaskRecord } from '../protocol/dataset';
-import type { AnnotationDraft } from '../annotate/types';
+import type { AnnotationDraft } from '../protocol/dataset';
 import type { Queryable, SqliteDatabase } from './sqlite';
 import { StoreError } from './sqlite';
 import { applySnapshot, currentValues, readProgress, readSubtasks, type AnnotationSnapshot } from './annotation-rows';

@@ -5,30 +5,11 @@
  * version i to i + 1, and every migration runs in one transaction.
  */
 
-/** Status of a run or of an episode. `interrupted`: its process ended (killed, cancelled) before it finished. */
-export const STATUSES = ['running', 'complete', 'failed', 'interrupted'] as const;
-export type Status = (typeof STATUSES)[number];
+import { EPISODE_SOURCES, ENV_KINDS, MODEL_ROLES, PROVENANCES, RUN_KINDS, STATUSES, TRANSITION_ROLES } from '../protocol/vocabulary';
 
-export const RUN_KINDS = ['collect', 'eval', 'train', 'annotate', 'import'] as const;
-export type RunKind = (typeof RUN_KINDS)[number];
-
-/** Who produced an episode: an environment's expert, a policy (an agent with a model), or a person. */
-export const EPISODE_SOURCES = ['expert', 'policy', 'human'] as const;
-export type EpisodeSource = (typeof EPISODE_SOURCES)[number];
-
-/**
- * Who wrote an annotation: the rule annotator, the local model annotator, a person, or the agent itself (the
- * subtasks and local progress a STEP-HRL policy generated while it ran).
- */
-export const PROVENANCES = ['rule', 'model', 'human', 'policy'] as const;
-export type Provenance = (typeof PROVENANCES)[number];
-
-/** The three STEP-HRL roles, plus a flat agent's single prompt and the model annotator. */
-export const MODEL_ROLES = ['high', 'low', 'progress', 'flat', 'annotator'] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
-
-export const TRANSITION_ROLES = ['high', 'low', 'progress'] as const;
-export type TransitionRole = (typeof TRANSITION_ROLES)[number];
+// The lists live in the protocol (one vocabulary for every boundary); the store's importers find them here too.
+export { EPISODE_SOURCES, MODEL_ROLES, PROVENANCES, RUN_KINDS, STATUSES, TRANSITION_ROLES } from '../protocol/vocabulary';
+export type { EpisodeSource, ModelRole, Provenance, RunKind, Status, TransitionRole } from '../protocol/vocabulary';
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
@@ -55,7 +36,7 @@ CREATE TABLE runs (
 CREATE TABLE episodes (
   id                   INTEGER PRIMARY KEY,
   run_id               INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  env                  TEXT NOT NULL CHECK (env IN ('scienceworld', 'alfworld')),
+  env                  TEXT NOT NULL CHECK (env IN (${list(ENV_KINDS)})),
   split                TEXT,
   task                 TEXT NOT NULL,
   variation            INTEGER,

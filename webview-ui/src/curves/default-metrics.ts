@@ -2,7 +2,7 @@
 import { HEADLINE_LOSSES } from '../../../runtime/src/protocol/metrics';
 
 /** The headline figure of each kind of run: BC loss, the RL actor's or critic's, an evaluation's score. */
-const PREFERRED = [...HEADLINE_LOSSES, 'loss_bc_low', 'eval/meanScore', 'eval/successRate', 'score', 'success_rate'];
+const PREFERRED = [...HEADLINE_LOSSES, 'loss_bc_low', 'eval/meanScore', 'eval/successRate'];
 
 /** The headline metric, plus the validation loss and the evaluated checkpoints' success where the runs have them. */
 export function defaultMetrics(names: readonly string[]): string[] {
