@@ -35,31 +35,19 @@ async function progressOf(db: string): Promise<Progress> {
   }
 }
 
-test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun finishes the split', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-eval-kill-'));
+/** A tiny random model and `stephrl eval` arguments for 4 short ALFWorld episodes into a fresh dataset. */
+async function tinyEvaluation(prefix: string): Promise<{ db: string; args: string[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
   const model = path.join(dir, 'tiny.gguf');
   writeTinyLlamaGguf(model, { nCtx: 8192 });
   const db = path.join(dir, 'eval.db');
-  const args = [
-    'eval',
-    '--env',
-    'alfworld',
-    '--split',
-    'valid_seen',
-    '--limit',
-    '4',
-    '--max-steps',
-    '6',
-    '--model',
-    model,
-    '--gpu',
-    'cpu',
-    '--threads',
-    '1',
-    '--db',
-    db,
-  ];
+  const args = ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--limit', '4', '--max-steps', '6', '--model', model];
+  return { db, args: [...args, '--gpu', 'cpu', '--threads', '1', '--db', db] };
+}
+
+test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun finishes the split', async () => {
+  const { db, args } = await tinyEvaluation('stephrl-eval-kill-');
 
   const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -105,35 +93,8 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
 });
 
 test('Ctrl-C stops stephrl eval cleanly: the episode in flight and the run read as interrupted, exit code 130', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-eval-sigint-'));
-  const { writeTinyLlamaGguf } = await import('../fixtures/tinygguf.mjs');
-  const model = path.join(dir, 'tiny.gguf');
-  writeTinyLlamaGguf(model, { nCtx: 8192 });
-  const db = path.join(dir, 'eval.db');
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'eval',
-      '--env',
-      'alfworld',
-      '--split',
-      'valid_seen',
-      '--limit',
-      '4',
-      '--max-steps',
-      '6',
-      '--model',
-      model,
-      '--gpu',
-      'cpu',
-      '--threads',
-      '1',
-      '--db',
-      db,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const { db, args } = await tinyEvaluation('stephrl-eval-sigint-');
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout!.on('data', (d) => (stdout += d));
   const end = Date.now() + 180_000;
