@@ -18,6 +18,7 @@ import { deriveTransitions } from '../../runtime/src/agent/stephrl-transitions';
 import { highLevelPrompt, lowLevelPrompt, observationText, promptText } from '../../runtime/src/agent/prompts';
 import { episodeToJsonl, parseJsonl } from '../../runtime/src/exchange/jsonl';
 import { importEpisodes } from '../../runtime/src/exchange/import';
+import { importFiles } from '../../runtime/src/exchange/import-files';
 import { ImportError } from '../../runtime/src/exchange/types';
 import { datasetStats } from '../../runtime/src/store/stats';
 import { resolveAlfworldData } from '../../runtime/src/util/paths';
@@ -346,6 +347,37 @@ test('JSONL round trip is exact, and a malformed file imports nothing', async ()
     assert.equal((await copy.episodes.list()).length, ids.length);
   } finally {
     await copy.close();
+  }
+});
+
+test('the same file imported again (a rerun after a crash, or two writers at once) is stored once; --again stores a copy', async () => {
+  const lines = await Promise.all(episodeIds.map(async (id) => episodeToJsonl(await store.episodes.get(id))));
+  const file = path.join(dir, 'twice.jsonl');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  const target = path.join(dir, 'twice.db');
+  const [a, b] = await Promise.all([DatasetStore.open(target), DatasetStore.open(target)]);
+  try {
+    // Two connections import at once: one stores, the other finds it inside its own write transaction.
+    const both = await Promise.all([a, b].map((s) => importFiles(s, 'jsonl', [file], { annotate: true })));
+    assert.deepEqual(both.map((r) => r.imported).sort(), [0, 3]);
+    const first = both.find((r) => r.imported === 3)!;
+    assert.equal(both.find((r) => r.imported === 0)!.alreadyImportedBy, first.runId);
+    // The same bytes under another name are the same input; read with other options they are not.
+    const moved = path.join(dir, 'moved.jsonl');
+    fs.copyFileSync(file, moved);
+    const rerun = await importFiles(a, 'jsonl', [moved], { annotate: true });
+    assert.equal(rerun.imported, 0);
+    assert.equal(rerun.alreadyImportedBy, first.runId);
+    assert.equal((await a.episodes.list()).length, 3);
+    const copy = await importFiles(a, 'jsonl', [file], { annotate: false, again: true });
+    assert.equal(copy.imported, 3);
+    assert.equal(copy.alreadyImportedBy, null);
+    assert.equal((await a.episodes.list()).length, 6);
+    // Once an import's episodes are all deleted, the file imports again.
+    await a.episodes.delete((await a.episodes.list()).map((e) => e.id));
+    assert.equal((await importFiles(a, 'jsonl', [file], { annotate: false })).imported, 3);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
   }
 });
 

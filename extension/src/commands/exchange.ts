@@ -34,10 +34,21 @@ export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.L
     if (!env) return;
   }
   const db = readSettings().databasePath;
-  try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing episodes' }, () =>
-      runtime.request('dataset/import', { format: format.format, files: files.map((f) => f.fsPath), ...(env ? { env } : {}), ...(db ? { db } : {}) }),
+  const params = { format: format.format, files: files.map((f) => f.fsPath), ...(env ? { env } : {}), ...(db ? { db } : {}) };
+  const importing = (again: boolean) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing episodes' }, () =>
+      runtime.request('dataset/import', { ...params, again }),
     );
+  try {
+    let result = await importing(false);
+    if (result.alreadyImportedBy !== null) {
+      const choice = await vscode.window.showInformationMessage(
+        `These files were already imported (run ${result.alreadyImportedBy}); nothing was stored.`,
+        'Import a Second Copy',
+      );
+      if (choice !== 'Import a Second Copy') return;
+      result = await importing(true);
+    }
     const message = `Imported ${result.imported} episodes (run ${result.runId}); ${result.annotated} auto-annotated`;
     log.info(message);
     for (const failure of result.annotationFailures) log.warn(failure);

@@ -311,10 +311,17 @@ export function registerDatasetCommands(program: Command): void {
     .option('--task <name>', 'steprl-raw: task name (default: from the game file, or the file name: task3/variation17.json gives task3, 17)')
     .option('--split <split>', 'steprl-raw: split to record')
     .option('--no-annotate', 'do not auto-annotate imported episodes that have no annotations')
+    .option(
+      '--again',
+      'store a second copy of input this dataset already holds (by default the same files, read with the same options, are imported once)',
+    )
     .option(...dbOption)
     .option('--json', 'print JSON')
     .action(
-      async (files: string[], o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; db?: string; json?: boolean }) => {
+      async (
+        files: string[],
+        o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; again?: boolean; db?: string; json?: boolean },
+      ) => {
         const format = parseFormat(o.format);
         const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
         const result = await withStore(o.db, (store) =>
@@ -323,9 +330,12 @@ export function registerDatasetCommands(program: Command): void {
             ...(o.task ? { task: o.task } : {}),
             ...(o.split ? { split: o.split } : {}),
             annotate: o.annotate,
+            again: o.again ?? false,
           }),
         );
         if (o.json) printJson(result);
+        else if (result.alreadyImportedBy !== null)
+          console.log(`already imported (run ${result.alreadyImportedBy}): nothing stored; --again stores a second copy`);
         else console.log(`imported ${plural(result.imported, 'episode')} (run ${result.runId}), auto-annotated ${result.annotated}`);
       },
     );

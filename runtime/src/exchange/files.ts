@@ -1,4 +1,5 @@
 /** Reading import files and writing exports in the three exchange formats. */
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
@@ -25,13 +26,14 @@ export const MAX_IMPORT_BYTES = 2 ** 30;
 
 /** A regular file of bounded size in valid UTF-8 (a FIFO or a device would hang the runtime; bad bytes would be
  * silently replaced and stored). */
-function readText(file: string): string {
+function readText(file: string, digest?: Hash): string {
   if (!fs.existsSync(file)) throw new ImportError([{ file, line: 0, message: 'no such file' }]);
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new ImportError([{ file, line: 0, message: 'not a regular file' }]);
   if (stat.size > MAX_IMPORT_BYTES)
     throw new ImportError([{ file, line: 0, message: `${stat.size} bytes is over the import limit of ${MAX_IMPORT_BYTES}: split the file` }]);
   const bytes = fs.readFileSync(file);
+  digest?.update(`${bytes.length}:`).update(bytes);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -75,8 +77,28 @@ function expandFiles(files: string[]): string[] {
 
 /** Parses every file; any problem in any file fails the whole import with every problem listed. */
 export function readImport(format: ExchangeFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
+  return readImportWithDigest(format, files, options).episodes;
+}
+
+/**
+ * The episodes and a digest of what produced them (the format, the options and every file's bytes, not its name or
+ * place): an import that is run again after a crash, or twice at once, is recognised by it.
+ */
+export function readImportWithDigest(
+  format: ExchangeFormat,
+  files: string[],
+  options: ImportOptions,
+): { episodes: ImportedEpisode[]; digest: string } {
+  const digest = createHash('sha256').update(
+    JSON.stringify({ format, env: options.env ?? null, task: options.task ?? null, split: options.split ?? null }),
+  );
+  const episodes = parseImport(format, files, options, digest);
+  return { episodes, digest: digest.digest('hex') };
+}
+
+function parseImport(format: ExchangeFormat, files: string[], options: ImportOptions, digest: Hash): ImportedEpisode[] {
   if (format === 'steprl-raw') {
-    const inputs = expandFiles(files).map((file) => ({ file, text: readText(file) }));
+    const inputs = expandFiles(files).map((file) => ({ file, text: readText(file, digest) }));
     return parseStepRlRawMany(inputs, {
       ...(options.env ? { env: options.env } : {}),
       ...(options.task ? { task: options.task } : {}),
@@ -87,7 +109,7 @@ export function readImport(format: ExchangeFormat, files: string[], options: Imp
   const problems: ImportProblem[] = [];
   for (const file of files) {
     try {
-      const text = readText(file);
+      const text = readText(file, digest);
       episodes.push(...(format === 'jsonl' ? parseJsonl(text, file) : parseEto(text, { file, ...(options.env ? { env: options.env } : {}) })));
     } catch (error) {
       if (error instanceof ImportError) problems.push(...error.problems);

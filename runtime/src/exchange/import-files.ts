@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { DatasetStore } from '../store/dataset-store';
 import { annotateStoredEpisodes } from '../annotate/run';
-import { readImport, type ExchangeFormat, type ImportOptions } from './files';
+import { readImportWithDigest, type ExchangeFormat, type ImportOptions } from './files';
 import { importEpisodes } from './import';
 
 export interface ImportResult {
@@ -11,17 +11,23 @@ export interface ImportResult {
   imported: number;
   annotated: number;
   annotationFailures: string[];
+  /** Set when the same input was already imported (that run's id) and nothing new was stored. */
+  alreadyImportedBy: number | null;
 }
 
 export async function importFiles(
   store: DatasetStore,
   format: ExchangeFormat,
   files: string[],
-  options: ImportOptions & { annotate: boolean },
+  options: ImportOptions & { annotate: boolean; again?: boolean },
 ): Promise<ImportResult> {
-  const { annotate, ...readOptions } = options;
-  const episodes = readImport(format, files, readOptions);
-  const imported = await importEpisodes(store, episodes, { format, files: files.map((f) => path.resolve(f)) });
-  const annotated = annotate && imported.episodeIds.length ? await annotateStoredEpisodes(store, { filter: { ids: imported.episodeIds } }) : null;
+  const { annotate, again, ...readOptions } = options;
+  const { episodes, digest } = readImportWithDigest(format, files, readOptions);
+  const origin = { format, files: files.map((f) => path.resolve(f)), digest };
+  const imported = await importEpisodes(store, episodes, origin, { again: again ?? false });
+  // Already imported: a crash may have come between the import and its annotation, so finish that (annotations kept).
+  const filter = imported.alreadyImportedBy !== null ? { runId: imported.alreadyImportedBy } : { ids: imported.episodeIds };
+  const annotated =
+    annotate && (imported.episodeIds.length || imported.alreadyImportedBy !== null) ? await annotateStoredEpisodes(store, { filter }) : null;
   return { ...imported, imported: imported.episodeIds.length, annotated: annotated?.written ?? 0, annotationFailures: annotated?.failures ?? [] };
 }

@@ -142,8 +142,17 @@ export const requests = {
       task: z.string().optional(),
       split: z.string().optional(),
       annotate: z.boolean().default(true),
+      /** Store a second copy of input the dataset already holds (same bytes, same options); by default it is stored once. */
+      again: z.boolean().default(false),
     }),
-    result: z.object({ runId: z.number().int(), imported: z.number().int(), annotated: z.number().int(), annotationFailures: z.array(z.string()) }),
+    result: z.object({
+      runId: z.number().int(),
+      imported: z.number().int(),
+      annotated: z.number().int(),
+      annotationFailures: z.array(z.string()),
+      /** The import run that already holds this input, when nothing new was stored. */
+      alreadyImportedBy: z.number().int().nullable(),
+    }),
   },
   /** Deletes episodes with their steps, model calls, annotations and transitions (one transaction; running ones refused). */
   'dataset/deleteEpisodes': {

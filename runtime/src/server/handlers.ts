@@ -93,14 +93,15 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out)),
       out: path.resolve(out),
     }),
-    'dataset/import': async ({ db, format, files, env, task, split, annotate }) => {
-      const { runId, imported, annotated, annotationFailures } = await importFiles(await store(db), format, files, {
+    'dataset/import': async ({ db, format, files, env, task, split, annotate, again }) => {
+      const { runId, imported, annotated, annotationFailures, alreadyImportedBy } = await importFiles(await store(db), format, files, {
         annotate,
+        again,
         ...(env ? { env } : {}),
         ...(task ? { task } : {}),
         ...(split ? { split } : {}),
       });
-      return { runId, imported, annotated, annotationFailures };
+      return { runId, imported, annotated, annotationFailures, alreadyImportedBy };
     },
     'dataset/annotationStatus': async ({ db, filter }) => ({ episodes: await (await readStore(db)).annotations.status(filter ?? {}) }),
     'dataset/getEpisode': async ({ db, episodeId }) => (await store(db)).episodes.get(episodeId),
