@@ -1,6 +1,6 @@
 /** The runtime status webview: what the runtime found (Node, Python, Java, ALFWorld data) and how to fix what is missing. */
 import * as vscode from 'vscode';
-import { HostToWebview, WebviewToHost } from '../../runtime/src/protocol/webview';
+import { checkMessage, HostToWebview, WebviewToHost } from '../../runtime/src/protocol/webview';
 import type { RuntimeClient } from './runtime-client';
 import { webviewHtml } from './webview-html';
 
@@ -30,9 +30,9 @@ export class StatusPanel {
   }
 
   private receive(raw: unknown): void {
-    const message = WebviewToHost.safeParse(raw);
-    if (!message.success) return this.log.warn(`ignored an invalid webview message: ${message.error.message}`);
-    if (message.data.type === 'showLogs') this.log.show();
+    const checked = checkMessage(WebviewToHost, raw);
+    if (!checked.ok) return this.log.warn(`ignored an invalid webview message: ${checked.reason}`);
+    if (checked.message.type === 'showLogs') this.log.show();
     else void this.refresh();
   }
 

@@ -4,7 +4,7 @@
  * for reopening after a reload (a WebviewPanelSerializer hands it back), and the dataset file from the settings.
  */
 import * as vscode from 'vscode';
-import { HostToWebview, ViewState, WebviewToHost, type WebviewView } from '../../../runtime/src/protocol/webview';
+import { checkMessage, HostToWebview, ViewState, WebviewToHost, type WebviewView } from '../../../runtime/src/protocol/webview';
 import type { RuntimeClient } from '../runtime-client';
 import { webviewHtml } from '../webview-html';
 
@@ -58,14 +58,14 @@ export abstract class PanelHost implements vscode.Disposable {
   }
 
   private receive(raw: unknown): void {
-    const message = WebviewToHost.safeParse(raw);
-    if (!message.success)
-      return this.ctx.log.warn(`ignored an invalid webview message: ${message.error.issues[0]?.message ?? message.error.message}`);
-    if (message.data.type === 'state') {
-      this.state = message.data.state;
+    const checked = checkMessage(WebviewToHost, raw);
+    if (!checked.ok) return this.ctx.log.warn(`ignored an invalid webview message: ${checked.reason}`);
+    const message = checked.message;
+    if (message.type === 'state') {
+      this.state = message.state;
       return;
     }
-    Promise.resolve(this.onMessage(message.data)).catch((error) => this.fail(`STEP-HRL ${message.data.type}`, error));
+    Promise.resolve(this.onMessage(message)).catch((error) => this.fail(`STEP-HRL ${message.type}`, error));
   }
 
   dispose(): void {

@@ -15,6 +15,8 @@ import { benchWebviewCurves, benchWebviewEpisode } from '../bench/webview-bench'
 import { parseGpu } from './model-options';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
+import { benchFaults, FAULT_SCENARIOS, type FaultScenario } from '../bench/fault-bench';
+import * as fs from 'node:fs';
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command('bench').description('benchmarks; print JSON');
@@ -134,6 +136,36 @@ export function registerBenchCommands(program: Command): void {
         ...(opts.db ? { db: opts.db } : {}),
       });
       printJson(result);
+    });
+  bench
+    .command('faults')
+    .description(
+      'fault injection: kill -9 of the runtime, its environment workers and its trainer at seeded random moments during demonstrations, evaluation, import and training, and two writers on one dataset; after every round the dataset is checked (integrity, nothing lost, nothing twice, nothing left running) and the same command finishes the job (JSON; exit code 1 on any problem)',
+    )
+    .option('--rounds <n>', 'faults per scenario', '10')
+    .option('--seed <n>', 'seed of the kill moments', '1')
+    .option('--only <list>', `run only some of ${FAULT_SCENARIOS.join(', ')}`, FAULT_SCENARIOS.join(','))
+    .option('--model <path>', 'GGUF model for the evaluation and training scenarios (default: $STEPHRL_MODEL or the model installed by setup)')
+    .option('--dir <dir>', 'work folder, emptied first and kept afterwards for inspection', path.join(stateDir, 'faults'))
+    .action(async (opts: { rounds: string; seed: string; only: string; model?: string; dir: string }) => {
+      const scenarios = opts.only.split(',').map((s) => {
+        if (!(FAULT_SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`--only takes ${FAULT_SCENARIOS.join(', ')}, not '${s}'`);
+        return s as FaultScenario;
+      });
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number >= 0, not '${opts.seed}'`);
+      const dir = path.resolve(opts.dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const result = await benchFaults({
+        scenarios,
+        rounds: parsePositiveInt(opts.rounds, '--rounds'),
+        seed,
+        model: resolveModelPath(opts.model),
+        dir,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      printJson(result);
+      if (!result.totals.ok) process.exitCode = 1;
     });
   bench
     .command('learn')

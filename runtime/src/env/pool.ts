@@ -4,7 +4,7 @@
  * the episode it was running and the reason, and never takes the pool down.
  */
 import { describeEpisode, type EnvKind, type EpisodeSpec } from '../protocol/environment';
-import type { WorkerOptions } from './worker-process';
+import { WorkerFailure, type WorkerOptions } from './worker-process';
 import { WorkerEnvironment } from './environment';
 import { ErrorCodes, ExitCodes, StudioError } from '../protocol/errors';
 
@@ -33,6 +33,12 @@ export class EpisodeFailure extends StudioError {
     );
     this.name = 'EpisodeFailure';
   }
+}
+
+/** A failure because the worker itself was lost (killed, crashed, hung), not because of what it was asked. */
+export function isWorkerLoss(error: unknown): boolean {
+  const cause = error instanceof EpisodeFailure ? error.cause : error;
+  return cause instanceof WorkerFailure && (cause.code === 'worker_died' || cause.code === 'timeout');
 }
 
 export type Settled<I, T> = { item: I; ok: true; value: T } | { item: I; ok: false; error: EpisodeFailure };

@@ -2,7 +2,7 @@
 import type { EnvKind, EpisodeSpec, SplitEntry } from '../protocol/environment';
 import type { EpisodeFields } from '../protocol/dataset';
 import { alfworldGameKey } from '../util/alfworld-games';
-import type { WorkerPool } from './pool';
+import { isWorkerLoss, type WorkerPool } from './pool';
 
 export interface SplitItem {
   spec: EpisodeSpec;
@@ -53,12 +53,18 @@ function firstPerTask(entries: SplitEntry[], perTask?: number): SplitEntry[] {
 /** Lists the split with one of the pool's workers and applies the selection. */
 export async function listSplitItems(pool: WorkerPool, selection: SplitSelection): Promise<SplitItem[]> {
   const { env, split } = selection;
-  const entries = await pool.use((e) =>
-    e.listSplit(split, {
-      ...(selection.tasks?.length ? { tasks: selection.tasks } : {}),
-      ...(env === 'alfworld' ? { data: selection.alfworldData } : {}),
-    }),
-  );
+  const list = () =>
+    pool.use((e) =>
+      e.listSplit(split, {
+        ...(selection.tasks?.length ? { tasks: selection.tasks } : {}),
+        ...(env === 'alfworld' ? { data: selection.alfworldData } : {}),
+      }),
+    );
+  // Listing changes nothing: a worker lost meanwhile is replaced and asked once more instead of failing the whole job.
+  const entries = await list().catch((error: unknown) => {
+    if (isWorkerLoss(error)) return list();
+    throw error;
+  });
   const chosen = selection.games?.length ? onlyGames(entries, selection.games, selection) : entries;
   return firstPerTask(chosen, selection.perTaskLimit)
     .slice(0, selection.limit ?? chosen.length)

@@ -104,6 +104,11 @@ export function readJsonOrProblem(
 
 const QUOTE = 34;
 const BACKSLASH = 92;
+/**
+ * Deeper nesting is refused: the formats read here nest a few levels, and a scanner that followed a file 20 000
+ * levels down would run out of stack (a crash with no file or line) long before it found anything useful.
+ */
+export const MAX_JSON_NESTING = 256;
 
 /** A strict RFC 8259 scanner; it checks syntax and records offsets, JSON.parse builds the values afterwards. */
 class JsonScanner {
@@ -126,6 +131,9 @@ class JsonScanner {
   }
 
   private value(path: Array<string | number>): void {
+    if (path.length > MAX_JSON_NESTING) {
+      throw new JsonSyntaxError(this.pos, `the JSON nests deeper than ${MAX_JSON_NESTING} levels here, far deeper than any file this importer reads`);
+    }
     if (path.length <= this.maxDepth) this.starts.set(pathKey(path), this.pos);
     const c = this.text.charCodeAt(this.pos);
     if (c === 123 /* { */) this.object(path);

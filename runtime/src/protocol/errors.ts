@@ -6,6 +6,7 @@
 
 /** JSON-RPC error codes for this protocol (the -32000..-32099 range is for servers). */
 export const ErrorCodes = {
+  MethodNotFound: -32601,
   InvalidParams: -32602,
   EngineError: -32001,
   WorkerFailure: -32002,

@@ -21,23 +21,35 @@ export { ErrorCodes } from './errors';
 /** A handler gets the validated params and a signal that fires when the client cancels the request. */
 export type Handlers = { [N in RequestName]?: (params: RequestParams<N>, signal: AbortSignal) => Promise<RequestResult<N>> };
 
+/**
+ * Serves the declared requests. One entry point for every method sees the params exactly as sent (vscode-jsonrpc
+ * would spread a list into arguments), so that a list, an unknown method or a bad field each get an answer that names
+ * it, and no input reaches a handler unchecked.
+ */
 export function serveProtocol(connection: MessageConnection, handlers: Handlers): void {
-  for (const name of Object.keys(handlers) as RequestName[]) {
-    const handler = handlers[name] as (params: unknown, signal: AbortSignal) => Promise<unknown>;
+  connection.onRequest(async (method: string, raw: unknown, cancel: CancellationToken) => {
+    const name = method as RequestName;
+    const handler = Object.hasOwn(handlers, name) ? (handlers[name] as (params: unknown, signal: AbortSignal) => Promise<unknown>) : undefined;
+    if (!handler) throw new ResponseError(ErrorCodes.MethodNotFound, clipMessage(`unknown method ${JSON.stringify(method)}`));
+    if (Array.isArray(raw)) throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${name}: params are named (an object), not a list`);
     const spec = requests[name];
-    connection.onRequest(name, async (raw: unknown, cancel: CancellationToken) => {
-      const params = spec.params.safeParse(raw ?? {});
-      if (!params.success) throw new ResponseError(ErrorCodes.InvalidParams, clipMessage(`invalid params for ${name}: ${params.error.message}`));
-      const controller = new AbortController();
-      const subscription = cancel.onCancellationRequested(() => controller.abort());
-      try {
-        const result = await handler(params.data, controller.signal);
-        return spec.result.parse(result);
-      } finally {
-        subscription.dispose();
-      }
-    });
-  }
+    const params = spec.params.safeParse(raw ?? {});
+    if (!params.success)
+      throw new ResponseError(ErrorCodes.InvalidParams, clipMessage(`invalid params for ${name}: ${describeIssues(params.error.issues)}`));
+    const controller = new AbortController();
+    const subscription = cancel.onCancellationRequested(() => controller.abort());
+    try {
+      return spec.result.parse(await handler(params.data, controller.signal));
+    } finally {
+      subscription.dispose();
+    }
+  });
+}
+
+/** Zod's issues as one line: where (a field path, or the params as a whole) and what, the first few. */
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  const shown = issues.slice(0, 5).map((i) => `${i.path.length ? i.path.map(String).join('.') : 'params'}: ${i.message}`);
+  return shown.join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
 }
 
 export async function sendRequest<N extends RequestName>(

@@ -87,3 +87,17 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('next') }),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;
+
+/**
+ * Checks a message on arrival. A refusal says which kind of message it was and its first problem, in a few hundred
+ * characters at most: never the message itself, which may be megabytes of anything.
+ */
+export function checkMessage<T>(schema: z.ZodType<T>, raw: unknown): { ok: true; message: T } | { ok: false; reason: string } {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const type = (raw as { type?: unknown } | null)?.type;
+  const kind = typeof type === 'string' ? `a '${type.length > 40 ? `${type.slice(0, 40)}...` : type}' message` : 'a message without a type';
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? ` at ${issue.path.map(String).join('.').slice(0, 80)}` : '';
+  return { ok: false, reason: `${kind}${where}: ${(issue?.message ?? 'not valid').slice(0, 200)}` };
+}

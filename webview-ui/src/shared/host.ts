@@ -3,7 +3,7 @@
  * (invalid ones are dropped with a console warning), every message to it is typed, and the view's state survives
  * reloads through the webview API's state slot.
  */
-import { HostToWebview, ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import { checkMessage, HostToWebview, ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -20,12 +20,12 @@ export class Host {
 
   constructor() {
     window.addEventListener('message', (event: MessageEvent) => {
-      const message = HostToWebview.safeParse(event.data);
-      if (!message.success) {
-        console.warn('ignored an invalid message from the host:', message.error.issues[0]?.message ?? message.error.message);
+      const checked = checkMessage(HostToWebview, event.data);
+      if (!checked.ok) {
+        console.warn(`ignored an invalid message from the host: ${checked.reason}`);
         return;
       }
-      for (const listener of this.listeners) listener(message.data);
+      for (const listener of this.listeners) listener(checked.message);
     });
   }
 
