@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -52,6 +53,43 @@ def trainer(*args, timeout=600):
 
 def events(stdout):
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+# ---- the trainer outlives nobody ----
+
+@pytest.mark.unit
+def test_a_trainer_stops_within_a_second_of_its_runtimes_death():
+    """The runtime sets STEPHRL_RUNTIME_PID; killed with -9 (no chance to stop its trainer), the trainer sees it go."""
+    watched = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {os.path.join(ROOT, 'runtime', 'python')!r})\n"
+        "from stephrl_train.events import exit_with_runtime\n"
+        "exit_with_runtime(0.1)\n"
+        "time.sleep(60)\n"
+    )
+    runtime = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, subprocess, sys, time\n"
+         "env = dict(os.environ, STEPHRL_RUNTIME_PID=str(os.getpid()))\n"
+         f"child = subprocess.Popen([sys.executable, '-c', {watched!r}], env=env, stderr=subprocess.DEVNULL)\n"
+         "print(child.pid, flush=True)\n"
+         "time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True)
+    trainer = int(runtime.stdout.readline())
+    runtime.kill()
+    runtime.wait()
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.time() + 5
+    while alive(trainer) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not alive(trainer), "the trainer kept running after its runtime was killed"
 
 
 # ---- loss terms, by hand ----

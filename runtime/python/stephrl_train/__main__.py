@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 
-from .events import Events
+from .events import Events, exit_with_runtime
 
 # Library notices that say nothing to a user of this trainer.
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -66,6 +66,7 @@ def parse(argv):
 
 def main(argv=None) -> int:
     args = parse(argv if argv is not None else sys.argv[1:])
+    exit_with_runtime()  # before the heavy imports: a runtime killed while torch loads stops us too
     events = Events(enabled=int(os.environ.get("RANK", "0")) == 0)
     from .backbone import BackboneError
     from .export_gguf import ExportError, export_adapter

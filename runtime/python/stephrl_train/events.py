@@ -6,7 +6,12 @@ import json
 import math
 import os
 import sys
+import threading
+import time
 from typing import Any, Dict
+
+# Set by the runtime that starts the trainer (train/trainer-process.ts).
+RUNTIME_PID_VARIABLE = "STEPHRL_RUNTIME_PID"
 
 
 class Events:
@@ -34,3 +39,33 @@ class Events:
     def log(self, message: str) -> None:
         if self.enabled:
             print(message, file=sys.stderr, flush=True)
+
+
+def exit_with_runtime(poll_seconds: float = 1.0) -> None:
+    """Stops the trainer within a second of its runtime's death (kill -9, a crash), instead of at its next event,
+    which a long step or a model still loading can put minutes away while it holds the GPU. The last checkpoint stays;
+    running the training again resumes from it."""
+    runtime = int(os.environ.get(RUNTIME_PID_VARIABLE, "0") or 0)
+    if runtime <= 0:
+        return
+    parent = os.getppid()
+
+    def gone() -> bool:
+        # Started by the runtime itself: reparented the moment it exits. Under a launcher: the runtime's pid is gone.
+        if parent == runtime and os.getppid() != runtime:
+            return True
+        try:
+            os.kill(runtime, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(poll_seconds)
+        print("the runtime that started this trainer is gone; stopping", file=sys.stderr, flush=True)
+        os._exit(141)
+
+    threading.Thread(target=watch, name="exit-with-runtime", daemon=True).start()

@@ -74,8 +74,8 @@ export function seededRandom(seed: number): () => number {
 }
 
 const CLI = path.join(projectRoot, 'runtime', 'bin', 'stephrl.js');
-/** How long a killed runtime's workers and trainer get to notice and exit. */
-const ORPHAN_GRACE_MS = 60_000;
+/** How long a killed runtime's workers and trainer get to notice and exit (they poll for it every second). */
+const ORPHAN_GRACE_MS = 30_000;
 const JOB_TIMEOUT_MS = 600_000;
 
 interface Job {
@@ -325,7 +325,7 @@ function demosArgs(db: string, limit: number): string[] {
 async function demosScenario(options: FaultBenchOptions, random: () => number): Promise<ScenarioReport> {
   const tally = new Tally('demos', 'kill -9 of the runtime during ALFWorld expert demonstrations', options.rounds);
   const args = (db: string) => demosArgs(db, DEMO_GAMES);
-  await killRuntimeRounds(tally, options, random, { name: 'demos', args, source: 'expert', episodes: DEMO_GAMES, windowMs: [500, 8_000] });
+  await killRuntimeRounds(tally, options, random, { name: 'demos', args, source: 'expert', episodes: DEMO_GAMES, windowMs: [500, 6_000] });
   return tally.done();
 }
 
@@ -355,7 +355,7 @@ function evalArgs(options: FaultBenchOptions, db: string, limit: number): string
 async function evalScenario(options: FaultBenchOptions, random: () => number): Promise<ScenarioReport> {
   const tally = new Tally('eval', 'kill -9 of the runtime during an ALFWorld evaluation', options.rounds);
   const args = (db: string) => evalArgs(options, db, 4);
-  const final = await killRuntimeRounds(tally, options, random, { name: 'eval', args, source: 'policy', episodes: 4, windowMs: [500, 6_000] });
+  const final = await killRuntimeRounds(tally, options, random, { name: 'eval', args, source: 'policy', episodes: 4, windowMs: [500, 5_000] });
   const missing = countOf(final.stdout, 'missing');
   tally.problem('lost', missing === 0 ? 0 : 1, `the final evaluation reports ${missing} episodes missing`);
   return tally.done();
@@ -395,7 +395,7 @@ async function importScenario(options: FaultBenchOptions, random: () => number):
   const argsOf = (n: number) => ['dataset', 'import', file, '--format', 'jsonl', '--db', dbOf(n), '--json'];
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const running = startCli(argsOf(serial));
-    const at = 300 + random() * 6_000;
+    const at = 300 + random() * 5_000;
     await Promise.race([sleep(at), running.closed]);
     const killed = await killRuntime(running, tally);
     options.log(`  import round ${tally.round}: ${killed ? `killed at ${(at / 1000).toFixed(1)} s` : 'finished before its fault'}`);
@@ -561,7 +561,7 @@ async function trainScenario(options: FaultBenchOptions, random: () => number): 
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const running = startCli(args);
     // From the start-up (Python, the model) to mid-step: anywhere up to a few steps in.
-    const at = 1_000 + random() * 14_000;
+    const at = 1_000 + random() * 9_000;
     await Promise.race([sleep(at), running.closed]);
     const killed = await killRuntime(running, tally);
     if (!killed) {
@@ -583,7 +583,7 @@ async function trainerScenario(options: FaultBenchOptions, random: () => number)
   const args = trainArgs(options, db, path.join(options.dir, 'trainer-killed'));
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const running = startCli(args);
-    const kills = await killChildren(tally, options.log, random, running, { match: /stephrl_train/, count: 1, maxDelayMs: 8_000 });
+    const kills = await killChildren(tally, options.log, random, running, { match: /stephrl_train/, count: 1, maxDelayMs: 5_000 });
     const { code, signal } = await running.closed;
     if (kills) {
       // The runtime outlives its trainer: a clear failure naming it, not a crash and not a success.

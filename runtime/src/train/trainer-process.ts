@@ -83,7 +83,13 @@ export function runTrainerProcess(launch: TrainerLaunch, onEvent: (event: Traine
       : ['-m', 'stephrl_train', ...trainer];
   log('info', `trainer: ${python} ${argv.join(' ')}`);
   const child = spawn(python, argv, {
-    env: { ...process.env, PYTHONPATH: [pythonSourceDir, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      PYTHONPATH: [pythonSourceDir, process.env.PYTHONPATH].filter(Boolean).join(':'),
+      PYTHONUNBUFFERED: '1',
+      // The trainer stops within a second of this process's death (stephrl_train/events.py exit_with_runtime).
+      STEPHRL_RUNTIME_PID: String(process.pid),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: accelerate's workers are stopped with it
   });
