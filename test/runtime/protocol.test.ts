@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { WorkerLine, workerResults } from '../../runtime/src/protocol/env-worker';
 import { EpisodeSpec } from '../../runtime/src/protocol/environment';
 import { requests } from '../../runtime/src/protocol/rpc';
+import { cliRequest } from '../../runtime/src/services/request';
+import { UsageError } from '../../runtime/src/protocol/errors';
 import { HostToWebview, WebviewToHost } from '../../runtime/src/protocol/webview';
 
 test('worker lines: accepted shapes and rejected ones', () => {
@@ -61,4 +63,14 @@ test('every error meant for a person carries one JSON-RPC code and one exit code
     );
   }
   assert.equal(new Set(Object.values(ErrorCodes)).size, Object.keys(ErrorCodes).length, 'codes are distinct');
+});
+
+test('the CLI builds the same requests as the server accepts: defaults, a seed of 0, refusals named by option', () => {
+  const request = cliRequest('agent/evaluate', { env: 'alfworld', split: 'valid_seen', seed: 0, limit: undefined });
+  assert.deepEqual(request, requests['agent/evaluate'].params.parse({ env: 'alfworld', split: 'valid_seen', seed: 0 }));
+  assert.equal(request.seed, 0);
+  assert.throws(
+    () => cliRequest('agent/evaluate', { env: 'alfworld', split: 'valid_seen', perTask: 0, maxSteps: NaN }),
+    (e: unknown) => e instanceof UsageError && /^--per-task: Too small.*; --max-steps: .*NaN/.test(e.message),
+  );
 });

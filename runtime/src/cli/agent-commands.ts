@@ -2,17 +2,16 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS } from '../protocol/environment';
-import { AGENT_KINDS, AGENT_ROLES } from '../agent/types';
-import { runEvaluation } from '../evaluate/evaluation';
+import { AGENT_KINDS } from '../agent/types';
+import { evaluateAgent } from '../services/evaluate';
+import { cliRequest, numberOption } from '../services/request';
 import { formatSuccess } from '../evaluate/intervals';
 import { resolveAdapter } from '../llm/shipped-adapters';
 import type { EvaluationSummary } from '../evaluate/summary';
-import { resolveAlfworldData } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
-import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
+import { parseAgent, parseEnvKind, UsageError, parseParallel } from './episode-args';
 import { addModelOptions, modelChoice, type ModelCliOptions } from './model-options';
-import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
 import { printJson } from './output';
 import { resolveCheckpoint } from '../train/checkpoint-path';
 import { ProgressBar } from './progress-bar';
@@ -55,12 +54,6 @@ export function parseGames(value: string): string[] {
   return games;
 }
 
-function parseTemperature(value: string): number {
-  const t = Number(value);
-  if (!Number.isFinite(t) || t < 0 || t > 5) throw new UsageError(`--temperature must be a number from 0 to 5, not '${value}'`);
-  return t;
-}
-
 function printSummary(s: EvaluationSummary): void {
   const headline =
     s.env === 'scienceworld'
@@ -86,53 +79,50 @@ function printSummary(s: EvaluationSummary): void {
 /** Runs a policy over a split and records it: `eval` (greedy by default) and `collect` (sampled rollouts). */
 export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect'): Promise<EvaluationSummary> {
   const env = parseEnvKind(o.env);
-  const agent = parseAgent(o.agent);
-  const parallel = parseParallel(o.parallel);
-  const games = o.games ? parseGames(o.games) : undefined;
   if (o.adapter) resolveAdapter(o.adapter); // a wrong adapter name fails before anything is opened
+  // The request the JSON-RPC server would get, checked by the same schema.
+  const request = cliRequest('agent/evaluate', {
+    env,
+    split: o.split,
+    agent: parseAgent(o.agent),
+    model: modelChoice(o),
+    tasks: o.tasks?.split(',').filter(Boolean),
+    games: o.games ? parseGames(o.games) : undefined,
+    limit: numberOption(o.limit),
+    perTask: numberOption(o.perTask),
+    parallel: parseParallel(o.parallel),
+    maxSteps: numberOption(o.maxSteps),
+    temperature: numberOption(o.temperature),
+    seed: numberOption(o.seed),
+    constrained: Boolean(o.constrained),
+    keepTexts: o.keepTexts,
+    alfworldData: o.data,
+  });
   return withStore(o.db, async (store, signal) => {
-    const model = await openModel(
-      modelChoice(o),
-      { sessions: parallel, slotsPerSession: AGENT_ROLES[agent].length, ...(agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }) },
-      stderrLogger('warn'),
-    );
-    process.stderr.write(`model: ${model.info.name} (${model.info.backend}, ${model.info.device}, context ${model.info.contextSize})\n`);
     let bar: ProgressBar | undefined;
     try {
-      return await runEvaluation(store, {
-        env,
-        split: o.split,
-        agent,
-        model,
-        decoding: {
-          temperature: parseTemperature(o.temperature),
-          constrained: Boolean(o.constrained),
-          keepTexts: o.keepTexts,
-          ...(o.seed ? { seed: parsePositiveInt(o.seed, '--seed') } : {}),
+      return await evaluateAgent(
+        store,
+        request,
+        {
+          signal,
+          log: stderrLogger('warn'),
+          onModel: (info) => process.stderr.write(`model: ${info.name} (${info.backend}, ${info.device}, context ${info.contextSize})\n`),
+          onPlan: ({ total, skipped, pending, runId }) => {
+            process.stderr.write(
+              `${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`,
+            );
+            if (pending) bar = new ProgressBar(pending, runKind);
+          },
+          onEpisode: ({ ok, label, error }) => {
+            if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
+            bar?.tick(ok);
+          },
         },
-        ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
-        ...(games ? { games } : {}),
-        ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
-        ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-        parallel,
-        maxSteps: parsePositiveInt(o.maxSteps, '--max-steps'),
-        alfworldData: resolveAlfworldData(o.data),
         runKind,
-        signal,
-        onPlan: ({ total, skipped, pending, runId }) => {
-          process.stderr.write(
-            `${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`,
-          );
-          if (pending) bar = new ProgressBar(pending, runKind);
-        },
-        onEpisode: ({ ok, label, error }) => {
-          if (!ok) process.stderr.write(`\n${label}: ${error}\n`);
-          bar?.tick(ok);
-        },
-      });
+      );
     } finally {
       bar?.finish();
-      await model.close();
     }
   });
 }

@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ALFWORLD_SPLITS, SCIENCEWORLD_SPLITS, type EnvKind } from '../protocol/environment';
 import { AnnotationEdit } from '../protocol/dataset';
-import { collectDemonstrations } from '../collect/demos';
 import { importFiles } from '../exchange/import-files';
+import { collectDemos } from '../services/demonstrations';
+import { cliRequest, numberOption } from '../services/request';
 import { annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 import { stderrLogger } from '../util/log';
@@ -18,7 +19,6 @@ import type { EpisodeFilter } from '../store/episodes';
 import { datasetStats } from '../store/stats';
 import { materializeTransitions, loadTransitionEpisodes } from '../store/transitions';
 import { agentTransitions } from '../agent/agent-transitions';
-import { resolveAlfworldData } from '../util/paths';
 import { exportEpisodes, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
 import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { onStopSignals, printJson } from './output';
@@ -111,17 +111,19 @@ export function registerDatasetCommands(program: Command): void {
         json?: boolean;
       }) => {
         const env = parseEnvKind(o.env);
+        const request = cliRequest('dataset/collectDemonstrations', {
+          env,
+          split: o.split,
+          tasks: o.tasks?.split(',').filter(Boolean),
+          limit: numberOption(o.limit),
+          perTask: numberOption(o.perTask),
+          parallel: parseParallel(o.parallel),
+          alfworldData: o.data,
+          tidy: o.tidy,
+        });
         const report = await withStore(o.db, async (store, signal) => {
           let bar: ProgressBar | undefined;
-          return collectDemonstrations(store, {
-            env,
-            split: o.split,
-            ...(o.tasks ? { tasks: o.tasks.split(',').filter(Boolean) } : {}),
-            ...(o.limit ? { limit: parsePositiveInt(o.limit, '--limit') } : {}),
-            ...(o.perTask ? { perTaskLimit: parsePositiveInt(o.perTask, '--per-task') } : {}),
-            parallel: parseParallel(o.parallel),
-            alfworldData: resolveAlfworldData(o.data),
-            tidy: o.tidy,
+          return collectDemos(store, request, {
             signal,
             onPlan: ({ total, skipped, pending }) => {
               process.stderr.write(`${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already stored, ${pending} to run (${store.file})\n`);

@@ -1,8 +1,10 @@
 /** `stephrl train bc|rl` and `stephrl train export`: the Python trainer, recorded in the store (resumable). */
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { TRAIN_KINDS, TRAIN_PRESETS, type TrainKind, type TrainPreset } from '../protocol/trainer';
-import { adapterTransitionSet, runTraining, type TrainingResult } from '../train/training';
+import { TRAIN_KINDS, TRAIN_PRESETS, type TrainPreset } from '../protocol/trainer';
+import { adapterTransitionSet, type TrainingResult } from '../train/training';
+import { trainModel } from '../services/train';
+import { cliRequest, numberOption } from '../services/request';
 import { resolveModelPath } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
@@ -90,29 +92,34 @@ export function registerTrainCommands(program: Command): void {
       .action(async (o: TrainCliOptions) => {
         const preset = parsePreset(o.preset);
         const processes = o.processes ? parsePositiveInt(o.processes, '--processes') : undefined;
+        const request = cliRequest('train/run', {
+          kind,
+          preset,
+          model: o.model,
+          setId: numberOption(o.set),
+          agent: o.agent ? parseAgent(o.agent) : undefined,
+          steps: numberOption(o.steps),
+          out: o.out,
+          config: parseConfig(o.config),
+          initAdapter: o.initAdapter,
+          cpu: Boolean(o.cpu),
+        });
         await withStore(o.db, async (store, signal) => {
-          const result = await runTraining(store, {
-            kind: kind as TrainKind,
-            model: resolveModelPath(o.model),
-            preset,
-            ...(o.set ? { setId: parsePositiveInt(o.set, '--set') } : {}),
-            ...(o.agent ? { agent: parseAgent(o.agent) } : {}),
-            ...(o.steps ? { steps: parsePositiveInt(o.steps, '--steps') } : {}),
-            ...(o.out ? { out: path.resolve(o.out) } : {}),
-            config: parseConfig(o.config),
-            ...(o.initAdapter ? { initAdapter: path.resolve(o.initAdapter) } : {}),
-            cpu: Boolean(o.cpu),
-            exportGguf: o.export,
-            ...(o.acceleratorConfig || processes ? { accelerate: { configFile: o.acceleratorConfig, processes } } : {}),
-            log: stderrLogger(o.verbose ? 'debug' : 'info'),
-            signal,
-            onEvent: (event) => {
-              if (event.event === 'metrics') {
-                const loss = headlineLoss(event.values);
-                process.stderr.write(`step ${event.step}${loss ? `: ${loss.name} ${loss.value.toFixed(4)}` : ''}\n`);
-              }
+          const result = await trainModel(
+            store,
+            request,
+            {
+              signal,
+              log: stderrLogger(o.verbose ? 'debug' : 'info'),
+              onEvent: (event) => {
+                if (event.event === 'metrics') {
+                  const loss = headlineLoss(event.values);
+                  process.stderr.write(`step ${event.step}${loss ? `: ${loss.name} ${loss.value.toFixed(4)}` : ''}\n`);
+                }
+              },
             },
-          });
+            { exportGguf: o.export, ...(o.acceleratorConfig || processes ? { accelerate: { configFile: o.acceleratorConfig, processes } } : {}) },
+          );
           if (o.json) printJson(result);
           else printResult(result);
           if (result.status === 'failed') process.exitCode = 1;

@@ -15,6 +15,7 @@ import {
 } from './rpc';
 import { clipMessage } from '../util/clip';
 import { ErrorCodes } from './errors';
+import { describeIssues } from './issues';
 
 export { ErrorCodes } from './errors';
 
@@ -44,12 +45,6 @@ export function serveProtocol(connection: MessageConnection, handlers: Handlers)
       subscription.dispose();
     }
   });
-}
-
-/** Zod's issues as one line: where (a field path, or the params as a whole) and what, the first few. */
-function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  const shown = issues.slice(0, 5).map((i) => `${i.path.length ? i.path.map(String).join('.') : 'params'}: ${i.message}`);
-  return shown.join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
 }
 
 export async function sendRequest<N extends RequestName>(

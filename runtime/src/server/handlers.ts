@@ -8,7 +8,9 @@ import { WorkerPool } from '../env/pool';
 import type { EnvKind } from '../protocol/environment';
 import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
 import * as path from 'node:path';
-import { runTraining } from '../train/training';
+import { trainModel } from '../services/train';
+import { evaluateAgent } from '../services/evaluate';
+import { collectDemos } from '../services/demonstrations';
 import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
 import { listModels } from '../train/models';
 import { criticValues } from '../train/critic-values';
@@ -22,10 +24,6 @@ import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
 import { datasetStats } from '../store/stats';
-import { runEvaluation } from '../evaluate/evaluation';
-import { AGENT_ROLES } from '../agent/types';
-import { BASELINE_CONTEXT, openModel } from '../llm/open-model';
-import { collectDemonstrations } from '../collect/demos';
 import { RULE_ANNOTATOR, annotatable, annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 import { isRunProcess } from '../util/proc-cpu';
@@ -126,16 +124,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       const notify = (extra: { label?: string; error?: string } = {}) => {
         if (request.token) sendNotification(connection, 'job/progress', { token: request.token, ...progress, ...extra });
       };
-      return collectDemonstrations(await store(request.db), {
-        env: request.env,
-        split: request.split,
-        parallel: request.parallel,
-        alfworldData: resolveAlfworldData(request.alfworldData),
-        ...(request.simplifications ? { simplifications: request.simplifications } : {}),
-        ...(request.tidy !== undefined ? { tidy: request.tidy } : {}),
-        ...(request.tasks ? { tasks: request.tasks } : {}),
-        ...(request.limit ? { limit: request.limit } : {}),
-        ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
+      return collectDemos(await store(request.db), request, {
         signal,
         onPlan: ({ pending }) => {
           progress.total = pending;
@@ -176,73 +165,33 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     },
     'agent/evaluate': (request, requestSignal) =>
       job(requestSignal, async (signal, track) => {
-        const dataset = await store(request.db);
-        const model = await openModel(
-          request.model,
-          {
-            sessions: request.parallel,
-            slotsPerSession: AGENT_ROLES[request.agent].length,
-            ...(request.agent === 'stephrl' ? {} : { defaultContextSize: BASELINE_CONTEXT }),
-          },
-          log,
-        );
         const progress = { total: 0, done: 0, failed: 0, runId: null as number | null };
         const notify = (extra: { label?: string; score?: number; won?: boolean; error?: string } = {}) => {
           if (request.token) sendNotification(connection, 'agent/evaluationProgress', { token: request.token, ...progress, ...extra });
         };
-        try {
-          return await runEvaluation(dataset, {
-            env: request.env,
-            split: request.split,
-            agent: request.agent,
-            model,
-            decoding: {
-              temperature: request.temperature,
-              constrained: request.constrained,
-              keepTexts: request.keepTexts,
-              ...(request.seed !== undefined ? { seed: request.seed } : {}),
-            },
-            parallel: request.parallel,
-            maxSteps: request.maxSteps,
-            ...(request.simplifications ? { simplifications: request.simplifications } : {}),
-            alfworldData: resolveAlfworldData(request.alfworldData),
-            ...(request.tasks ? { tasks: request.tasks } : {}),
-            ...(request.games ? { games: request.games } : {}),
-            ...(request.limit ? { limit: request.limit } : {}),
-            ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
-            signal,
-            onPlan: ({ pending, runId }) => {
-              track(runId);
-              Object.assign(progress, { total: pending, runId });
-              notify();
-            },
-            onEpisode: ({ ok, label, score, won, error }) => {
-              progress.done++;
-              if (!ok) progress.failed++;
-              notify({ label, ...(score !== undefined ? { score } : {}), ...(won !== undefined ? { won } : {}), ...(error ? { error } : {}) });
-            },
-          });
-        } finally {
-          await model.close();
-        }
+        return evaluateAgent(await store(request.db), request, {
+          signal,
+          log,
+          onRun: track,
+          onPlan: ({ pending, runId }) => {
+            Object.assign(progress, { total: pending, runId });
+            notify();
+          },
+          onEpisode: ({ ok, label, score, won, error }) => {
+            progress.done++;
+            if (!ok) progress.failed++;
+            notify({ label, ...(score !== undefined ? { score } : {}), ...(won !== undefined ? { won } : {}), ...(error ? { error } : {}) });
+          },
+        });
       }),
     'train/run': (request, requestSignal) =>
       job(requestSignal, async (signal, track) => {
         let totalSteps = 0;
-        return runTraining(await store(request.db), {
-          kind: request.kind,
-          preset: request.preset,
-          model: resolveModelPath(request.model),
-          config: request.config,
-          cpu: request.cpu,
-          log,
+        return trainModel(await store(request.db), request, {
           signal,
-          ...(request.setId ? { setId: request.setId } : { agent: request.agent }),
-          ...(request.steps ? { steps: request.steps } : {}),
-          ...(request.out ? { out: request.out } : {}),
-          ...(request.initAdapter ? { initAdapter: request.initAdapter } : {}),
-          onEvent: (event, runId) => {
-            track(runId);
+          log,
+          onRun: track,
+          onEvent: (event) => {
             if (!request.token) return;
             if (event.event === 'start') totalSteps = event.total_steps;
             if (event.event !== 'metrics') return;
