@@ -74,3 +74,47 @@ test('the CLI builds the same requests as the server accepts: defaults, a seed o
     (e: unknown) => e instanceof UsageError && /^--per-task: Too small.*; --max-steps: .*NaN/.test(e.message),
   );
 });
+
+/** Every field name a schema declares (record keys are data, not names, and are skipped). */
+function fieldNames(schema: unknown, seen = new Set<unknown>()): string[] {
+  if (!schema || typeof schema !== 'object' || seen.has(schema)) return [];
+  seen.add(schema);
+  const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  if (!def) return [];
+  const inner = (...keys: string[]) => keys.flatMap((k) => fieldNames(def[k], seen));
+  switch (def.type) {
+    case 'object': {
+      const shape = def.shape as Record<string, unknown>;
+      return Object.entries(shape).flatMap(([k, v]) => [k, ...fieldNames(v, seen)]);
+    }
+    case 'union':
+      return (def.options as unknown[]).flatMap((o) => fieldNames(o, seen));
+    case 'record':
+      return inner('valueType');
+    case 'tuple':
+      return (def.items as unknown[]).flatMap((o) => fieldNames(o, seen));
+    case 'lazy':
+      return fieldNames((def.getter as () => unknown)(), seen);
+    default:
+      return inner('element', 'innerType', 'in', 'out', 'left', 'right');
+  }
+}
+
+test('the camelCase boundaries (JSON-RPC, webviews, environment workers) name every field in camelCase', async () => {
+  const { workerResults } = await import('../../runtime/src/protocol/env-worker');
+  const { notifications } = await import('../../runtime/src/protocol/rpc');
+  const schemas = [
+    ...Object.values(requests).flatMap((r) => [r.params, r.result]),
+    ...Object.values(notifications),
+    WebviewToHost,
+    HostToWebview,
+    ...Object.values(workerResults),
+  ];
+  const names = new Set(schemas.flatMap((s) => fieldNames(s)));
+  assert.ok(names.size > 100, `only ${names.size} names found: the walk missed the schemas`);
+  assert.deepEqual(
+    [...names].filter((n) => !/^[a-z][a-zA-Z0-9]*$/.test(n)),
+    [],
+  );
+  for (const method of [...Object.keys(requests), ...Object.keys(workerResults)]) assert.match(method, /^([a-z]+\/)?[a-z][a-zA-Z]*$/);
+});

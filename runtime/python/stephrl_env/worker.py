@@ -3,11 +3,11 @@
 Methods (params -> result; shapes in runtime/src/protocol/env-worker.ts):
   reset          ScienceWorld {task, variation, simplifications?, maxSteps?, expert?} | ALFWorld {game, maxSteps?, expert?, seed?}
   step           {action}
-  expert_action  {} -> {action: string | null}   (the next expert action for the current state)
-  expert_plan    {} -> {actions: [...]}           (ScienceWorld only: the whole gold sequence)
-  valid_actions  {} -> {actions: [...]}
-  list_split     {split, tasks?, data?} -> {episodes: [...]}
-  task_names     {} -> {tasks: [...]}             (ScienceWorld only)
+  expertAction   {} -> {action: string | null}   (the next expert action for the current state)
+  expertPlan     {} -> {actions: [...]}           (ScienceWorld only: the whole gold sequence)
+  validActions   {} -> {actions: [...]}
+  listSplit      {split, tasks?, data?} -> {episodes: [...]}
+  taskNames      {} -> {tasks: [...]}             (ScienceWorld only)
   close          {}
 """
 from __future__ import annotations
@@ -45,11 +45,11 @@ def scienceworld_handlers(state: Dict[str, Any]) -> Dict[str, Callable[[Dict[str
                                      opt_str(p, "simplifications", DEFAULT_SIMPLIFICATIONS) or "",
                                      opt_int(p, "maxSteps", DEFAULT_MAX_STEPS, 1), opt_bool(p, "expert", False)),
         "step": lambda p: s().step(req_str(p, "action")),
-        "expert_action": lambda p: {"action": s().expert_action()},
-        "expert_plan": lambda p: {"actions": s().expert_plan()},
-        "valid_actions": lambda p: {"actions": s().valid_actions()},
-        "list_split": lambda p: {"episodes": s().list_split(req_str(p, "split"), _tasks_param(p))},
-        "task_names": lambda p: {"tasks": list(s().task_names)},
+        "expertAction": lambda p: {"action": s().expert_action()},
+        "expertPlan": lambda p: {"actions": s().expert_plan()},
+        "validActions": lambda p: {"actions": s().valid_actions()},
+        "listSplit": lambda p: {"episodes": s().list_split(req_str(p, "split"), _tasks_param(p))},
+        "taskNames": lambda p: {"tasks": list(s().task_names)},
         "close": lambda p: s().close() or {},
     }
     return handlers, ready
@@ -75,9 +75,9 @@ def alfworld_handlers(state: Dict[str, Any]):
         "reset": lambda p: s().reset(req_str(p, "game"), opt_int(p, "maxSteps", DEFAULT_MAX_STEPS, 1),
                                      opt_bool(p, "expert", False), opt_int(p, "seed", 0)),
         "step": lambda p: s().step(req_str(p, "action")),
-        "expert_action": lambda p: {"action": s().expert_action()},
-        "valid_actions": lambda p: {"actions": s().valid_actions()},
-        "list_split": list_split,
+        "expertAction": lambda p: {"action": s().expert_action()},
+        "validActions": lambda p: {"actions": s().valid_actions()},
+        "listSplit": list_split,
         "close": lambda p: s().close() or {},
     }
     return handlers, ready

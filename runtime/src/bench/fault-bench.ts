@@ -14,6 +14,15 @@ import { itemKey } from '../store/episodes';
 import type { EpisodeSource } from '../protocol/vocabulary';
 import { projectRoot } from '../util/paths';
 import { descendants, killAll, waitGone } from './processes';
+import { ErrorCodes, ExitCodes, StudioError } from '../protocol/errors';
+
+/** The bench could not set up a scenario (its own job failed before any fault): said plainly, no stack. */
+export class FaultBenchError extends StudioError {
+  constructor(message: string) {
+    super(message, ErrorCodes.Internal, ExitCodes.Failure);
+    this.name = 'FaultBenchError';
+  }
+}
 
 export const FAULT_SCENARIOS = ['demos', 'env-workers', 'writers', 'import', 'eval', 'train', 'trainer'] as const;
 export type FaultScenario = (typeof FAULT_SCENARIOS)[number];
@@ -365,7 +374,7 @@ async function evalScenario(options: FaultBenchOptions, random: () => number): P
 async function demonstrations(options: FaultBenchOptions, games: number): Promise<string> {
   const db = path.join(options.dir, 'source.db');
   const made = await runToEnd(demosArgs(db, games));
-  if (made.code !== 0) throw new Error(`could not collect the demonstrations the bench needs: ${tail(made.stderr)}`);
+  if (made.code !== 0) throw new FaultBenchError(`could not collect the demonstrations the bench needs: ${tail(made.stderr)}`);
   return db;
 }
 
@@ -384,7 +393,7 @@ async function importScenario(options: FaultBenchOptions, random: () => number):
   const source = await demonstrations(options, DEMO_GAMES);
   const one = path.join(options.dir, 'one.jsonl');
   const exported = await runToEnd(['dataset', 'export', '--format', 'jsonl', '--out', one, '--db', source, '--source', 'expert']);
-  if (exported.code !== 0) throw new Error(`export failed: ${tail(exported.stderr)}`);
+  if (exported.code !== 0) throw new FaultBenchError(`export failed: ${tail(exported.stderr)}`);
   const lines = fs.readFileSync(one, 'utf8').trim().split('\n');
   const copies = 300;
   const file = path.join(options.dir, 'many.jsonl');
@@ -478,7 +487,7 @@ async function writersScenario(options: FaultBenchOptions, random: () => number)
   const source = await demonstrations(options, DEMO_GAMES);
   const file = path.join(options.dir, 'writers.jsonl');
   const exported = await runToEnd(['dataset', 'export', '--format', 'jsonl', '--out', file, '--db', source, '--source', 'expert']);
-  if (exported.code !== 0) throw new Error(`export failed: ${tail(exported.stderr)}`);
+  if (exported.code !== 0) throw new FaultBenchError(`export failed: ${tail(exported.stderr)}`);
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const db = path.join(options.dir, `writers-${tally.round}.db`);
     const demos = tally.round % 2 === 1;
@@ -508,7 +517,7 @@ async function trainingData(options: FaultBenchOptions, name: string): Promise<s
   const db = path.join(options.dir, `${name}.db`);
   for (const args of [demosArgs(db, 2), ['annotate', '--db', db], ['dataset', 'transitions', '--db', db]]) {
     const made = await runToEnd(args);
-    if (made.code !== 0) throw new Error(`could not prepare the training data (stephrl ${args[0]}): ${tail(made.stderr)}`);
+    if (made.code !== 0) throw new FaultBenchError(`could not prepare the training data (stephrl ${args[0]}): ${tail(made.stderr)}`);
   }
   return db;
 }

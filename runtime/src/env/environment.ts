@@ -64,15 +64,15 @@ export class WorkerEnvironment implements Environment {
   }
 
   async expertAction(): Promise<string | null> {
-    return (await this.worker.call('expert_action')).action;
+    return (await this.worker.call('expertAction')).action;
   }
 
   async validActions(): Promise<string[]> {
-    return (await this.worker.call('valid_actions')).actions;
+    return (await this.worker.call('validActions')).actions;
   }
 
   async listSplit(split: string, options: { tasks?: string[]; data?: string } = {}): Promise<SplitEntry[]> {
-    return (await this.worker.call('list_split', { split, ...options })).episodes;
+    return (await this.worker.call('listSplit', { split, ...options })).episodes;
   }
 
   close(): Promise<void> {

@@ -223,7 +223,7 @@ export class EnvWorker {
     await this.start();
     if (this.failure) throw this.failure;
     const id = this.nextId++;
-    const timeoutMs = method === 'reset' || method === 'list_split' ? this.timeouts.resetMs : this.timeouts.callMs;
+    const timeoutMs = method === 'reset' || method === 'listSplit' ? this.timeouts.resetMs : this.timeouts.callMs;
     const raw = await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

@@ -19,11 +19,11 @@ export type WorkerLine = z.infer<typeof WorkerLine>;
 export const workerResults = {
   reset: ResetResult,
   step: StepResult,
-  expert_action: z.object({ action: z.string().nullable() }),
-  expert_plan: z.object({ actions: z.array(z.string()) }),
-  valid_actions: z.object({ actions: z.array(z.string()) }),
-  list_split: z.object({ episodes: z.array(SplitEntry) }),
-  task_names: z.object({ tasks: z.array(z.string()) }),
+  expertAction: z.object({ action: z.string().nullable() }),
+  expertPlan: z.object({ actions: z.array(z.string()) }),
+  validActions: z.object({ actions: z.array(z.string()) }),
+  listSplit: z.object({ episodes: z.array(SplitEntry) }),
+  taskNames: z.object({ tasks: z.array(z.string()) }),
   close: z.object({}),
 } as const;
 export type WorkerMethod = keyof typeof workerResults;
