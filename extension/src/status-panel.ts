@@ -1,6 +1,6 @@
 /** The runtime status webview: what the runtime found (Node, Python, Java, ALFWorld data) and how to fix what is missing. */
 import * as vscode from 'vscode';
-import { checkMessage, HostToWebview, WebviewToHost } from '../../runtime/src/protocol/webview';
+import { checkMessage, VIEW_MESSAGES } from '../../runtime/src/protocol/webview';
 import type { RuntimeClient } from './runtime-client';
 import { webviewHtml } from './webview-html';
 
@@ -30,7 +30,7 @@ export class StatusPanel {
   }
 
   private receive(raw: unknown): void {
-    const checked = checkMessage(WebviewToHost, raw);
+    const checked = checkMessage(VIEW_MESSAGES.status.toHost, raw);
     if (!checked.ok) return this.log.warn(`ignored an invalid webview message: ${checked.reason}`);
     if (checked.message.type === 'showLogs') this.log.show();
     else void this.refresh();
@@ -47,7 +47,7 @@ export class StatusPanel {
         message = (error as Error).message as typeof state;
       }
     }
-    void this.panel.webview.postMessage(HostToWebview.parse({ type: 'runtimeStatus', state, message, health }));
+    void this.panel.webview.postMessage(VIEW_MESSAGES.status.toView.parse({ type: 'runtimeStatus', state, message, health }));
   }
 
   private dispose(): void {

@@ -118,3 +118,19 @@ test('the camelCase boundaries (JSON-RPC, webviews, environment workers) name ev
   );
   for (const method of [...Object.keys(requests), ...Object.keys(workerResults)]) assert.match(method, /^([a-z]+\/)?[a-z][a-zA-Z]*$/);
 });
+
+test("each view takes only its own messages: the inspector refuses the curves view's, the host refuses a view's stray ones", async () => {
+  const { VIEW_MESSAGES, checkMessage } = await import('../../runtime/src/protocol/webview');
+  const runs = { type: 'runs', runs: [], selected: [] };
+  assert.equal(checkMessage(VIEW_MESSAGES.curves.toView, runs).ok, true);
+  const refused = checkMessage(VIEW_MESSAGES.inspector.toView, runs);
+  assert.equal(refused.ok, false);
+  assert.match(refused.ok ? '' : refused.reason, /^a 'runs' message/);
+  assert.equal(checkMessage(VIEW_MESSAGES.annotator.toHost, { type: 'selectRuns', runIds: [1] }).ok, false);
+  assert.equal(checkMessage(VIEW_MESSAGES.curves.toHost, { type: 'selectRuns', runIds: [1] }).ok, true);
+  // Together the views' unions are exactly the messages of the whole protocol.
+  const types = (u: { options: ReadonlyArray<{ shape: { type: { value: string } } }> }) => u.options.map((o) => o.shape.type.value);
+  const all = Object.values(VIEW_MESSAGES);
+  assert.deepEqual([...new Set(all.flatMap((m) => types(m.toView)))].sort(), types(HostToWebview).sort());
+  assert.deepEqual([...new Set(all.flatMap((m) => types(m.toHost)))].sort(), types(WebviewToHost).sort());
+});

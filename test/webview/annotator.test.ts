@@ -14,6 +14,7 @@ import type { Browser } from 'playwright-core';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { sendRequest } from '../../runtime/src/protocol/jsonrpc';
 import type { AnnotationSuggestion } from '../../runtime/src/protocol/dataset';
+import { VIEW_MESSAGES } from '../../runtime/src/protocol/webview';
 import { AnnotatorSession } from '../../extension/src/panels/annotator-session';
 import { reannotateRange } from '../../webview-ui/src/annotator/range';
 import { cli, root, runCli } from '../runtime/helpers';
@@ -71,7 +72,8 @@ async function openAnnotator(
   /** Hands everything the view posted since the last call to the session, and waits for the stores. */
   const sync = async () => {
     const posted = await view.posted();
-    for (const m of posted.slice(handled)) await session.handle(m);
+    // As the panel does: only the annotator's own messages reach the session.
+    for (const m of posted.slice(handled)) await session.handle(VIEW_MESSAGES.annotator.toHost.parse(m));
     handled = posted.length;
     await session.settled();
     await new Promise((r) => setTimeout(r, 50)); // the last answer's render

@@ -8,16 +8,26 @@ import { InspectorView } from './inspector/inspector-view';
 import { CurvesView } from './curves/curves-view';
 import { AnnotatorView } from './annotator/annotator-view';
 
-const host = new Host();
 const app = document.getElementById('app')!;
 const view = document.body.dataset.view as WebviewView;
 
+// Each view gets a channel that takes and sends only its own messages.
 if (!(WEBVIEW_VIEWS as readonly string[]).includes(view)) {
   app.textContent = `Unknown view '${String(view)}'.`;
 } else if (view === 'status') {
-  host.onMessage((m) => m.type === 'runtimeStatus' && renderStatus(app, m, (out) => host.post(out)));
+  const host = new Host('status');
+  host.onMessage((m) => renderStatus(app, m, (out) => host.post(out)));
+  host.post({ type: 'ready' });
+} else if (view === 'inspector') {
+  const host = new Host('inspector');
+  app.append(new InspectorView(host));
+  host.post({ type: 'ready' });
+} else if (view === 'curves') {
+  const host = new Host('curves');
+  app.append(new CurvesView(host));
+  host.post({ type: 'ready' });
 } else {
-  const element = view === 'inspector' ? new InspectorView(host) : view === 'curves' ? new CurvesView(host) : new AnnotatorView(host);
-  app.append(element);
+  const host = new Host('annotator');
+  app.append(new AnnotatorView(host));
+  host.post({ type: 'ready' });
 }
-host.post({ type: 'ready' });

@@ -1,7 +1,7 @@
 /** The runtime status view: one row per tool the runtime needs, with the fix for what is missing. */
-import type { HostToWebview, WebviewToHost } from '../../runtime/src/protocol/webview';
+import type { ToHost, ToView } from '../../runtime/src/protocol/webview';
 
-type Status = Extract<HostToWebview, { type: 'runtimeStatus' }>;
+type Status = ToView<'status'>;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -10,7 +10,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, te
   return node;
 }
 
-export function renderStatus(root: HTMLElement, status: Status, post: (m: WebviewToHost) => void): void {
+export function renderStatus(root: HTMLElement, status: Status, post: (m: ToHost<'status'>) => void): void {
   root.replaceChildren();
   root.append(el('h1', 'title', 'STEP-HRL runtime'), el('p', `state state-${status.state}`, `${status.state}: ${status.message}`));
   if (status.health) {

@@ -1,12 +1,12 @@
 /** The annotator panel: the webview, with its host logic in AnnotatorSession (edits stored through the runtime). */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import type { ToHost, ViewState } from '../../../runtime/src/protocol/webview';
 import { AnnotatorSession } from './annotator-session';
 import { PanelHost, createPanel, type PanelContext } from './panel-host';
 import { databaseParam } from '../settings';
 
-export class AnnotatorPanel extends PanelHost {
+export class AnnotatorPanel extends PanelHost<'annotator'> {
   private static current: AnnotatorPanel | undefined;
   private readonly session: AnnotatorSession;
 
@@ -39,7 +39,7 @@ export class AnnotatorPanel extends PanelHost {
     return this.session.nextUnreviewed(after);
   }
 
-  protected async onMessage(message: WebviewToHost): Promise<void> {
+  protected async onMessage(message: Exclude<ToHost<'annotator'>, { type: 'state' }>): Promise<void> {
     await this.session.handle(message);
     if (this.session.episodeId !== undefined) {
       this.state = { ...this.state, episodeIds: [this.session.episodeId] };

@@ -7,7 +7,7 @@ import { ResponseError } from 'vscode-jsonrpc';
 import type { AnnotationEdit, EpisodeAnnotations } from '../../../runtime/src/protocol/dataset';
 import { ErrorCodes } from '../../../runtime/src/protocol/jsonrpc';
 import type { RequestInput, RequestName, RequestResult } from '../../../runtime/src/protocol/rpc';
-import type { HostToWebview, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import type { ToHost, ToView } from '../../../runtime/src/protocol/webview';
 
 export type RuntimeRequest = <N extends RequestName>(name: N, params: RequestInput<N>) => Promise<RequestResult<N>>;
 
@@ -16,7 +16,7 @@ const REFUSALS = new Set<number>([ErrorCodes.InvalidEdit, ErrorCodes.InvalidPara
 
 export interface AnnotatorSessionOptions {
   request: RuntimeRequest;
-  post: (message: HostToWebview) => void;
+  post: (message: ToView<'annotator'>) => void;
   /** Who edits, for the audit trail (e.g. "user:alice"). */
   actor: string;
   /** The dataset file ({} for the runtime's default). */
@@ -34,7 +34,7 @@ export class AnnotatorSession {
 
   constructor(private readonly o: AnnotatorSessionOptions) {}
 
-  async handle(message: WebviewToHost): Promise<void> {
+  async handle(message: ToHost<'annotator'>): Promise<void> {
     const { request, post, actor, db } = this.o;
     if (message.type === 'ready') {
       if (this.episodeId !== undefined) await this.open(this.episodeId);

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../../runtime/src/protocol/dataset';
-import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import type { ToHost, ViewState } from '../../../runtime/src/protocol/webview';
 import { toColumns } from '../../../runtime/src/protocol/metric-columns';
 import { PanelHost, createPanel, type PanelContext } from './panel-host';
 import { databaseParam } from '../settings';
@@ -16,7 +16,7 @@ const RUNS_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 30_000;
 const MAX_RUNS = 32;
 
-export class CurvesPanel extends PanelHost {
+export class CurvesPanel extends PanelHost<'curves'> {
   private static current: CurvesPanel | undefined;
 
   private runs: RunSummary[] = [];
@@ -57,7 +57,7 @@ export class CurvesPanel extends PanelHost {
     panel.onDidChangeViewState(() => (panel.visible ? this.resume() : this.pause()), null, this.disposables);
   }
 
-  protected async onMessage(message: WebviewToHost): Promise<void> {
+  protected async onMessage(message: Exclude<ToHost<'curves'>, { type: 'state' }>): Promise<void> {
     switch (message.type) {
       case 'ready':
         // A (re)loaded view holds nothing: send it everything again.

@@ -5,13 +5,13 @@
 import * as vscode from 'vscode';
 import type { EpisodeDetail, EpisodeSummary } from '../../../runtime/src/protocol/dataset';
 import type { EpisodeCriticValues } from '../../../runtime/src/protocol/trainer';
-import type { ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import type { ToHost, ViewState } from '../../../runtime/src/protocol/webview';
 import { PanelHost, createPanel, type PanelContext } from './panel-host';
 import { databaseParam } from '../settings';
 
 const FOLLOW_MS = 1000;
 
-export class InspectorPanel extends PanelHost {
+export class InspectorPanel extends PanelHost<'inspector'> {
   private static current: InspectorPanel | undefined;
   private episodes: EpisodeDetail[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -38,7 +38,7 @@ export class InspectorPanel extends PanelHost {
     this.disposables.push({ dispose: () => clearTimeout(this.timer) });
   }
 
-  protected async onMessage(message: WebviewToHost): Promise<void> {
+  protected async onMessage(message: Exclude<ToHost<'inspector'>, { type: 'state' }>): Promise<void> {
     if (message.type === 'ready') await this.load(this.state.episodeIds ?? []);
     else if (message.type === 'compare') await this.compare(message.episodeId);
     else if (message.type === 'pickCritics') await this.pickCritics(message.episodeId);

@@ -4,7 +4,7 @@
  * for reopening after a reload (a WebviewPanelSerializer hands it back), and the dataset file from the settings.
  */
 import * as vscode from 'vscode';
-import { checkMessage, HostToWebview, ViewState, WebviewToHost, type WebviewView } from '../../../runtime/src/protocol/webview';
+import { checkMessage, ViewState, VIEW_MESSAGES, type ToHost, type ToView, type WebviewView } from '../../../runtime/src/protocol/webview';
 import type { RuntimeClient } from '../runtime-client';
 import { webviewHtml } from '../webview-html';
 
@@ -21,7 +21,10 @@ export function createPanel(ctx: PanelContext, view: WebviewView, title: string,
   });
 }
 
-export abstract class PanelHost implements vscode.Disposable {
+/** The views a panel hosts (the status view has its own small panel). */
+export type PanelView = Exclude<WebviewView, 'status'>;
+
+export abstract class PanelHost<V extends PanelView> implements vscode.Disposable {
   protected readonly disposables: vscode.Disposable[] = [];
   protected state: ViewState;
   private disposed = false;
@@ -29,7 +32,7 @@ export abstract class PanelHost implements vscode.Disposable {
   protected constructor(
     protected readonly panel: vscode.WebviewPanel,
     protected readonly ctx: PanelContext,
-    view: WebviewView,
+    private readonly view: V,
     state: ViewState,
   ) {
     this.state = state;
@@ -43,11 +46,11 @@ export abstract class PanelHost implements vscode.Disposable {
     return this.disposed;
   }
 
-  /** Handles one validated message from the view ('state' is handled here). */
-  protected abstract onMessage(message: WebviewToHost): void | Promise<void>;
+  /** Handles one validated message from this view ('state' is handled here). */
+  protected abstract onMessage(message: Exclude<ToHost<V>, { type: 'state' }>): void | Promise<void>;
 
-  protected post(message: HostToWebview): void {
-    if (!this.disposed) void this.panel.webview.postMessage(HostToWebview.parse(message));
+  protected post(message: ToView<V>): void {
+    if (!this.disposed) void this.panel.webview.postMessage(VIEW_MESSAGES[this.view].toView.parse(message));
   }
 
   /** Reports a failed runtime request in the log and as a notification, once. */
@@ -58,14 +61,14 @@ export abstract class PanelHost implements vscode.Disposable {
   }
 
   private receive(raw: unknown): void {
-    const checked = checkMessage(WebviewToHost, raw);
-    if (!checked.ok) return this.ctx.log.warn(`ignored an invalid webview message: ${checked.reason}`);
+    const checked = checkMessage<ToHost<V>>(VIEW_MESSAGES[this.view].toHost as never, raw);
+    if (!checked.ok) return this.ctx.log.warn(`ignored an invalid ${this.view} message: ${checked.reason}`);
     const message = checked.message;
     if (message.type === 'state') {
-      this.state = message.state;
+      this.state = (message as Extract<ToHost<V>, { type: 'state' }>).state;
       return;
     }
-    Promise.resolve(this.onMessage(message)).catch((error) => this.fail(`STEP-HRL ${message.type}`, error));
+    Promise.resolve(this.onMessage(message as Exclude<ToHost<V>, { type: 'state' }>)).catch((error) => this.fail(`STEP-HRL ${message.type}`, error));
   }
 
   dispose(): void {

@@ -13,12 +13,12 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { AnnotationEdit, EpisodeDetail } from '../../../runtime/src/protocol/dataset';
-import type { HostToWebview } from '../../../runtime/src/protocol/webview';
+import type { ToView } from '../../../runtime/src/protocol/webview';
 import type { Host } from '../shared/host';
 import { reannotateRange } from './range';
 import { annotatorStyles } from './annotator-styles';
 
-type Annotate = Extract<HostToWebview, { type: 'annotate' }>;
+type Annotate = Extract<ToView<'annotator'>, { type: 'annotate' }>;
 
 export class AnnotatorView extends LitElement {
   static override styles = annotatorStyles;
@@ -46,7 +46,7 @@ export class AnnotatorView extends LitElement {
   private pending: Array<{ kind: 'edit'; edit: AnnotationEdit; fromRedo: boolean } | { kind: 'undo' }> = [];
   private wantSuggestion: { from: number; to: number } | null = null;
 
-  constructor(private readonly host: Host) {
+  constructor(private readonly host: Host<'annotator'>) {
     super();
     this.episode = null;
     this.queue = null;
@@ -59,7 +59,7 @@ export class AnnotatorView extends LitElement {
     this.addEventListener('keydown', (e) => this.onKey(e));
   }
 
-  private receive(m: HostToWebview): void {
+  private receive(m: ToView<'annotator'>): void {
     if (m.type === 'annotate') {
       const changed = this.episode?.id !== m.episode.id;
       this.episode = m.episode;

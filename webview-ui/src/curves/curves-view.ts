@@ -13,7 +13,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import 'uplot/dist/uPlot.min.css';
 import './curves.css';
 import type { MetricPoint, RunSummary } from '../../../runtime/src/protocol/dataset';
-import type { HostToWebview } from '../../../runtime/src/protocol/webview';
+import type { ToView } from '../../../runtime/src/protocol/webview';
 import { fromColumns } from '../../../runtime/src/protocol/metric-columns';
 import type { Host } from '../shared/host';
 import { Aligner } from './align';
@@ -76,7 +76,7 @@ export class CurvesView extends LitElement {
   private draws = 0;
   private lastFlushMs = 0;
 
-  constructor(private readonly channel: Host) {
+  constructor(private readonly channel: Host<'curves'>) {
     super();
     const saved = channel.state;
     this.runs = [];
@@ -111,7 +111,7 @@ export class CurvesView extends LitElement {
     this.frame = 0;
   }
 
-  private receive(m: HostToWebview): void {
+  private receive(m: ToView<'curves'>): void {
     if (m.type === 'runs') {
       this.runs = m.runs;
       if (m.selected.join() !== this.selected.join()) {

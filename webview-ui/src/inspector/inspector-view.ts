@@ -34,7 +34,7 @@ export class InspectorView extends LitElement {
   /** Which collapsible parts are open, by key: kept across live updates and reloads of the data. */
   private readonly open = new Set<string>();
 
-  constructor(private readonly host: Host) {
+  constructor(private readonly host: Host<'inspector'>) {
     super();
     this.views = [];
     this.query = host.state.filter ?? '';

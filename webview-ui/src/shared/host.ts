@@ -3,7 +3,7 @@
  * (invalid ones are dropped with a console warning), every message to it is typed, and the view's state survives
  * reloads through the webview API's state slot.
  */
-import { checkMessage, HostToWebview, ViewState, WebviewToHost } from '../../../runtime/src/protocol/webview';
+import { checkMessage, ViewState, VIEW_MESSAGES, type ToHost, type ToView, type WebviewView } from '../../../runtime/src/protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -12,15 +12,14 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-type Listener = (message: HostToWebview) => void;
-
-export class Host {
+/** One view's channel: it takes only what the host may send this view, and sends only this view's messages. */
+export class Host<V extends WebviewView> {
   private readonly api = acquireVsCodeApi();
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Set<(message: ToView<V>) => void>();
 
-  constructor() {
+  constructor(private readonly view: V) {
     window.addEventListener('message', (event: MessageEvent) => {
-      const checked = checkMessage(HostToWebview, event.data);
+      const checked = checkMessage<ToView<V>>(VIEW_MESSAGES[view].toView as never, event.data);
       if (!checked.ok) {
         console.warn(`ignored an invalid message from the host: ${checked.reason}`);
         return;
@@ -29,11 +28,11 @@ export class Host {
     });
   }
 
-  post(message: WebviewToHost): void {
-    this.api.postMessage(WebviewToHost.parse(message));
+  post(message: ToHost<V>): void {
+    this.api.postMessage(VIEW_MESSAGES[this.view].toHost.parse(message));
   }
 
-  onMessage(listener: Listener): () => void {
+  onMessage(listener: (message: ToView<V>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -48,6 +47,6 @@ export class Host {
   saveState(patch: ViewState): void {
     const state = { ...this.state, ...patch };
     this.api.setState(state);
-    this.post({ type: 'state', state });
+    this.post({ type: 'state', state } as ToHost<V>);
   }
 }
