@@ -38,9 +38,9 @@ class _DemangledNames(textworld.core.Wrapper):
 
 class AlfworldSession:
     def __init__(self) -> None:
-        self.env = None
+        self.env: Any = None  # a TextWorld environment (untyped)
         self.game_path: Optional[str] = None
-        self.state = None
+        self.state: Any = None
         self.expert: Optional[HandCodedTWAgent] = None
         self.next_expert: Optional[str] = None
         self.expert_error: Optional[str] = None
@@ -86,6 +86,7 @@ class AlfworldSession:
 
     def _advance_expert(self, last_action: str) -> None:
         """The hand-coded expert tracks what it has seen, so it must observe every step, in order."""
+        assert self.expert is not None  # called only while an expert plays along
         try:
             action = self.expert.act(self.state, 0, self.state["won"], last_action)
             # As ALFWorld's own wrapper: a non-admissible suggestion becomes `look`.

@@ -6,13 +6,15 @@ stdout: {"steps": n, "seconds": s, "resetSeconds": s}   (the warm-up pass, when 
 import json
 import sys
 import time
+from typing import Any
 
 
 def main() -> int:
     job = json.load(sys.stdin)
     if job["env"] == "scienceworld":
         from .scienceworld_session import ScienceWorldSession
-        session = ScienceWorldSession()
+        session: Any = ScienceWorldSession()
+
         def reset(e):
             return session.reset(e["task"], e["variation"], e.get("simplifications", "easy"), 10 ** 6, False)
     else:

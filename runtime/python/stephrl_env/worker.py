@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 
 from .errors import WorkerError
 from .jsonlines import serve
 from .params import opt_bool, opt_int, opt_str, req_str
 
 DEFAULT_MAX_STEPS = 50
+
+
+Handlers = Dict[str, Callable[[Dict[str, Any]], Any]]
+
+
+def _closed(session: Any) -> Dict[str, Any]:
+    session.close()
+    return {}
 
 
 def _tasks_param(params: Dict[str, Any]):
@@ -30,7 +38,7 @@ def _tasks_param(params: Dict[str, Any]):
     return tasks
 
 
-def scienceworld_handlers(state: Dict[str, Any]) -> Dict[str, Callable[[Dict[str, Any]], Any]]:
+def scienceworld_handlers(state: Dict[str, Any]) -> Tuple[Handlers, Callable[[], Dict[str, Any]]]:
     from .scienceworld_session import DEFAULT_SIMPLIFICATIONS, ScienceWorldSession, engine_info
 
     def ready():
@@ -50,12 +58,12 @@ def scienceworld_handlers(state: Dict[str, Any]) -> Dict[str, Callable[[Dict[str
         "validActions": lambda p: {"actions": s().valid_actions()},
         "listSplit": lambda p: {"episodes": s().list_split(req_str(p, "split"), _tasks_param(p))},
         "taskNames": lambda p: {"tasks": list(s().task_names)},
-        "close": lambda p: s().close() or {},
+        "close": lambda p: _closed(s()),
     }
     return handlers, ready
 
 
-def alfworld_handlers(state: Dict[str, Any]):
+def alfworld_handlers(state: Dict[str, Any]) -> Tuple[Handlers, Callable[[], Dict[str, Any]]]:
     def ready():
         from .alfworld_session import AlfworldSession, engine_info  # textworld import takes about a second
         state["session"] = AlfworldSession()
@@ -78,7 +86,7 @@ def alfworld_handlers(state: Dict[str, Any]):
         "expertAction": lambda p: {"action": s().expert_action()},
         "validActions": lambda p: {"actions": s().valid_actions()},
         "listSplit": list_split,
-        "close": lambda p: s().close() or {},
+        "close": lambda p: _closed(s()),
     }
     return handlers, ready
 
@@ -88,7 +96,7 @@ def main(argv) -> int:
         print("usage: python -m stephrl_env.worker scienceworld|alfworld", file=sys.stderr)
         return 2
     state: Dict[str, Any] = {}
-    handlers, ready = (scienceworld_handlers if argv[0] == "scienceworld" else alfworld_handlers)(state)
+    handlers, ready = scienceworld_handlers(state) if argv[0] == "scienceworld" else alfworld_handlers(state)
     return serve(handlers, ready)
 
 

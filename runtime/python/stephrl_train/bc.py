@@ -45,6 +45,7 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         if done % s.cfg.log_every == 0 or done == s.total_steps or "val_loss" in values:
             s.events.metrics(done, {**values, "lr": optimizer.param_groups[0]["lr"], **s.system_metrics()})
         if s.early_stop_due():
+            assert s.best is not None  # early stopping is due only after a validation
             s.events.log(f"validation loss has not improved for {s.cfg.early_stopping_patience} validations: "
                          f"stopping at step {done}, keeping step {s.best['step']} (val_loss {s.best['val_loss']:.4f})")
             return finish(s, "bc", state, step=done)

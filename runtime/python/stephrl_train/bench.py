@@ -16,13 +16,14 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class GpuSampler(threading.Thread):
     def __init__(self, period: float = 0.5):
         super().__init__(daemon=True)
-        self.period, self.samples, self.stop = period, [], threading.Event()
+        self.period, self.stop = period, threading.Event()
+        self.samples: List[Tuple[float, float]] = []  # (utilisation %, memory MB)
         self.available = shutil.which("nvidia-smi") is not None
 
     def run(self):
@@ -44,7 +45,7 @@ class GpuSampler(threading.Thread):
                 "gpu_memory_used_max_mb": max(m for _, m in self.samples), "samples": len(utils)}
 
 
-def measure(kind: str, args, extra: List[str], overrides: Dict[str, object]) -> Dict[str, object]:
+def measure(kind: str, args, extra: List[str], overrides: Dict[str, object]) -> Dict[str, Any]:
     out = tempfile.mkdtemp(prefix=f"stephrl-bench-{kind}-")
     config = {**json.loads(args.config), **overrides}
     if kind == "rl":
@@ -56,6 +57,7 @@ def measure(kind: str, args, extra: List[str], overrides: Dict[str, object]) -> 
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     points, start_event = [], None
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     for line in proc.stdout:
         event = json.loads(line)
         if event["event"] == "start":
@@ -133,7 +135,7 @@ def matmul_ceiling(device: str) -> Dict[str, object]:
     return {"dtype": str(dtype).replace("torch.", ""), "size": n, "flopsPerSecond": 2 * n ** 3 / seconds}
 
 
-def add_utilisation(path: Dict[str, object], flops_per_token: Optional[float], ceiling: Dict[str, object],
+def add_utilisation(path: Dict[str, Any], flops_per_token: Optional[float], ceiling: Dict[str, Any],
                     nominal: Optional[float]) -> None:
     """Model FLOPs utilisation of a path: useful FLOPs (real tokens only) against the measured ceiling and the peak."""
     if not flops_per_token:

@@ -72,4 +72,4 @@ class FeatureCache:
                 self.store[(role, batch.indices[i])] = (fs[k], fu[k], fn[k])
         rows = [self.store[(role, idx)] for idx in batch.indices]
         device = batch.input_ids.device
-        return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))  # type: ignore[return-value]
+        return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))

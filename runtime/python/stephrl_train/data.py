@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 
@@ -84,7 +84,7 @@ class Batch:
         return int(self.attention_mask.sum())
 
     def to(self, device) -> "Batch":
-        moved = {k: (v.to(device) if isinstance(v, (torch.Tensor, PrefixLayout)) else v) for k, v in self.__dict__.items()}
+        moved: Dict[str, Any] = {k: (v.to(device) if isinstance(v, (torch.Tensor, PrefixLayout)) else v) for k, v in self.__dict__.items()}
         return Batch(**moved)
 
 

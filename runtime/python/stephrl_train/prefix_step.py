@@ -94,6 +94,8 @@ def prefix_step(model, examples: Sequence[Example], pad_id: int, max_rows: int, 
     """Per-sample log-likelihoods (detached, in the order of `examples`) and the step's cost. With `loss_of`
     (log-likelihoods of some samples, their positions in `examples` -> their share of the step's loss) and
     `backward`, the gradient of the step's loss is accumulated into the model's trainable parameters."""
+    if (loss_of is None) != (backward is None):
+        raise ValueError("prefix_step trains with both loss_of and backward, or with neither")
     shared_ids, buckets = plan_buckets(examples, pad_id, max_rows)
     training = loss_of is not None
     prefix_kv = prefix_keys_values(model, shared_ids, device)
@@ -104,11 +106,12 @@ def prefix_step(model, examples: Sequence[Example], pad_id: int, max_rows: int, 
     processed = len(shared_ids)
     for bucket in buckets:
         values = rest_log_likelihood(model, bucket, leaves if leaves is not None else prefix_kv, device)
-        if training:
+        if loss_of is not None and backward is not None:
             backward(loss_of(values, bucket.rows))
         ll[bucket.rows] = values.detach().float().cpu()
         processed += bucket.layout.input_ids.numel()
     if leaves is not None:
+        assert prefix_kv is not None  # leaves are made from it
         outputs, grads = [], []
         for (k, v), (k_leaf, v_leaf) in zip(prefix_kv, leaves, strict=True):
             for tensor, leaf in ((k, k_leaf), (v, v_leaf)):

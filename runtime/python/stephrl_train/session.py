@@ -10,7 +10,7 @@ import signal
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from accelerate.utils import DistributedType
@@ -18,8 +18,8 @@ from accelerate.utils import DistributedType
 from . import checkpoint
 from .backbone import add_lora, load_backbone, precision_dtype, trainable_parameters
 from .config import TrainConfig
-from .data import (Batch, Example, PrefixLayout, collate, latest_set_id, load_examples, make_streams, shard,
-                   split_validation)
+from .data import (Batch, Example, PrefixLayout, RoleStream, collate, latest_set_id, load_examples, make_streams,
+                   shard, split_validation)
 from .events import Events
 from stephrl_data.dataset import open_dataset
 from .losses import bc_loss, token_log_likelihood
@@ -38,11 +38,11 @@ def active_roles(step: int, high_level_interval: int, available) -> List[str]:
 @dataclass
 class Session:
     cfg: TrainConfig
-    accelerator: object
-    model: object  # the (prepared) peft model
-    tokenizer: object
+    accelerator: Any  # accelerate.Accelerator (its annotations are not checked here)
+    model: Any  # the (prepared) peft model
+    tokenizer: Any
     examples: Dict[str, List[Example]]  # what trains
-    streams: Dict[str, object]
+    streams: Dict[str, RoleStream]
     events: Events
     out_dir: str
     set_id: int

@@ -284,7 +284,7 @@ async function killChildren(
   log: (line: string) => void,
   random: () => number,
   job: Job,
-  target: { match: RegExp; count: number; maxDelayMs: number; after?: RegExp },
+  target: { name: string; match: RegExp; count: number; maxDelayMs: number; after?: RegExp },
 ): Promise<number> {
   const killed = new Set<number>();
   // Kills aimed at work in progress: wait for the job's first sign of it (a finished episode on its progress line).
@@ -308,7 +308,7 @@ async function killChildren(
     }
     killed.add(pid!);
     tally.report.faultsInjected++;
-    log(`  ${tally.report.scenario} round ${tally.round}: killed pid ${pid}`);
+    log(`  ${tally.report.scenario} fault ${tally.report.faultsInjected}: killed the ${target.name} (pid ${pid})`);
   }
   return killed.size;
 }
@@ -455,6 +455,7 @@ async function envWorkersScenario(options: FaultBenchOptions, random: () => numb
       const before = await checkDataset(spec.db, tally);
       const job = startCli(spec.args(spec.db));
       const landed = await killChildren(tally, options.log, random, job, {
+        name: 'environment worker',
         match: /stephrl_env\.worker/,
         count: options.rounds - kills,
         maxDelayMs: spec.maxDelayMs,
@@ -592,7 +593,7 @@ async function trainerScenario(options: FaultBenchOptions, random: () => number)
   const args = trainArgs(options, db, path.join(options.dir, 'trainer-killed'));
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const running = startCli(args);
-    const kills = await killChildren(tally, options.log, random, running, { match: /stephrl_train/, count: 1, maxDelayMs: 5_000 });
+    const kills = await killChildren(tally, options.log, random, running, { name: 'trainer', match: /stephrl_train/, count: 1, maxDelayMs: 5_000 });
     const { code, signal } = await running.closed;
     if (kills) {
       // The runtime outlives its trainer: a clear failure naming it, not a crash and not a success.

@@ -42,7 +42,12 @@ const CriticValuesMessage = z.object({ type: z.literal('criticValues'), values: 
 /** Curves: the runs that can be plotted (newest first) and which are selected. */
 const RunsMessage = z.object({ type: z.literal('runs'), runs: z.array(RunSummary), selected: z.array(z.number().int().positive()) });
 /** Curves: new points of a run, in log order, as columns; `reset` drops what the view held for it first. */
-const MetricPointsMessage = z.object({ type: z.literal('metricPoints'), runId: z.number().int().positive(), columns: MetricColumns, reset: z.boolean() });
+const MetricPointsMessage = z.object({
+  type: z.literal('metricPoints'),
+  runId: z.number().int().positive(),
+  columns: MetricColumns,
+  reset: z.boolean(),
+});
 /** Annotator: the episode to edit and where it is in the queue of unreviewed demonstrations. */
 const AnnotateMessage = z.object({
   type: z.literal('annotate'),
