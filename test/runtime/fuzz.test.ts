@@ -392,6 +392,6 @@ test('JSON-RPC frames: random bytes on the wire are answered or end the server w
         }
       },
     ),
-    { seed: 19, numRuns: 40 },
+    { seed: 19, numRuns: 25 },
   );
 });

@@ -441,8 +441,8 @@ async function envWorkersScenario(options: FaultBenchOptions, random: () => numb
     'kill -9 of environment workers during demonstrations and an evaluation; the runtime lives on',
     options.rounds,
   );
-  // Twice as many episodes as kills: every kill finds an episode to break, and the job still has work after it.
-  const episodes = 2 * options.rounds + 2;
+  // A kill breaks at most the episode in flight: a few more episodes than kills leave the job work after the last.
+  const episodes = options.rounds + 4;
   const jobs = [
     { name: 'demos', db: path.join(options.dir, 'workers-demos.db'), args: (db: string) => demosArgs(db, episodes), maxDelayMs: 1_500 },
     { name: 'eval', db: path.join(options.dir, 'workers-eval.db'), args: (db: string) => evalArgs(options, db, episodes), maxDelayMs: 1_500 },
