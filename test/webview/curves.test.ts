@@ -20,26 +20,15 @@ import { CSV_HEADER, csvField, toCsv } from '../../webview-ui/src/curves/csv';
 import { SeriesStore, type Cell } from '../../webview-ui/src/curves/series-store';
 import { emaSmooth, EmaSmoother } from '../../webview-ui/src/curves/smoothing';
 import { toColumns } from '../../runtime/src/protocol/metric-columns';
+import { seededRandom } from '../../runtime/src/util/random';
 import { buildWebview, launchChromium, openView, serveWebview, type WebviewPage } from './harness';
 
 // ---------------------------------------------------------------- synthetic runs, shaped as the trainer logs them
 
-/** Deterministic noise (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ROLES = ['high', 'low', 'progress'];
 
 function bcPoints(fromStep: number, toStep: number, every: number, seed = 1): MetricPoint[] {
-  const rnd = random(seed + fromStep);
+  const rnd = seededRandom(seed + fromStep);
   const points: MetricPoint[] = [];
   for (let step = fromStep; step <= toStep; step += every) {
     let loss = 0;
@@ -59,7 +48,7 @@ function bcPoints(fromStep: number, toStep: number, every: number, seed = 1): Me
 }
 
 function rlPoints(fromStep: number, toStep: number, every: number, seed = 2): MetricPoint[] {
-  const rnd = random(seed + fromStep);
+  const rnd = seededRandom(seed + fromStep);
   const points: MetricPoint[] = [];
   for (let step = fromStep; step <= toStep; step += every) {
     for (const role of ['high', 'low']) {

@@ -13,6 +13,7 @@ import { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
 import type { EpisodeSource } from '../protocol/vocabulary';
 import { projectRoot } from '../util/paths';
+import { seededRandom } from '../util/random';
 import { descendants, killAll, waitGone } from './processes';
 import { ErrorCodes, ExitCodes, StudioError } from '../protocol/errors';
 
@@ -68,18 +69,6 @@ export interface FaultBenchResult {
   scenarios: ScenarioReport[];
   totals: Omit<ScenarioReport, 'scenario' | 'fault' | 'problems'> & { ok: boolean };
   machine: { cpus: number; cpuModel: string; memoryGb: number; platform: string };
-}
-
-/** A seeded generator (mulberry32): the same seed kills at the same moments. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CLI = path.join(projectRoot, 'runtime', 'bin', 'stephrl.js');
@@ -378,6 +367,15 @@ async function demonstrations(options: FaultBenchOptions, games: number): Promis
   return db;
 }
 
+/** The bench's expert demonstrations as a JSONL file of that name in its folder. */
+async function exportedDemonstrations(options: FaultBenchOptions, name: string): Promise<string> {
+  const file = path.join(options.dir, name);
+  const source = await demonstrations(options, DEMO_GAMES);
+  const exported = await runToEnd(['dataset', 'export', '--format', 'jsonl', '--out', file, '--db', source, '--source', 'expert']);
+  if (exported.code !== 0) throw new FaultBenchError(`export failed: ${tail(exported.stderr)}`);
+  return file;
+}
+
 async function annotated(db: string): Promise<number> {
   const store = await DatasetStore.open(db);
   try {
@@ -390,11 +388,10 @@ async function annotated(db: string): Promise<number> {
 async function importScenario(options: FaultBenchOptions, random: () => number): Promise<ScenarioReport> {
   const tally = new Tally('import', 'kill -9 of the runtime during an import and its annotation', options.rounds);
   // Enough episodes that an import with its annotation takes seconds: the demonstrations, many times over.
-  const source = await demonstrations(options, DEMO_GAMES);
-  const one = path.join(options.dir, 'one.jsonl');
-  const exported = await runToEnd(['dataset', 'export', '--format', 'jsonl', '--out', one, '--db', source, '--source', 'expert']);
-  if (exported.code !== 0) throw new FaultBenchError(`export failed: ${tail(exported.stderr)}`);
-  const lines = fs.readFileSync(one, 'utf8').trim().split('\n');
+  const lines = fs
+    .readFileSync(await exportedDemonstrations(options, 'one.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   const copies = 300;
   const file = path.join(options.dir, 'many.jsonl');
   fs.writeFileSync(file, Array.from({ length: copies }, () => lines.join('\n')).join('\n') + '\n');
@@ -485,10 +482,7 @@ async function envWorkersScenario(options: FaultBenchOptions, random: () => numb
 
 async function writersScenario(options: FaultBenchOptions, random: () => number): Promise<ScenarioReport> {
   const tally = new Tally('writers', 'two writers on one new dataset at once: two demonstration runs, or two imports of one file', options.rounds);
-  const source = await demonstrations(options, DEMO_GAMES);
-  const file = path.join(options.dir, 'writers.jsonl');
-  const exported = await runToEnd(['dataset', 'export', '--format', 'jsonl', '--out', file, '--db', source, '--source', 'expert']);
-  if (exported.code !== 0) throw new FaultBenchError(`export failed: ${tail(exported.stderr)}`);
+  const file = await exportedDemonstrations(options, 'writers.jsonl');
   for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
     const db = path.join(options.dir, `writers-${tally.round}.db`);
     const demos = tally.round % 2 === 1;
