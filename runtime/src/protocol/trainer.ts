@@ -61,8 +61,11 @@ export const TrainingRequest = z.object({
   /** Base model (GGUF or Hugging Face folder); default: the runtime's default model. */
   model: z.string().optional(),
   setId: z.number().int().positive().optional(),
-  /** Whose transitions to train on (default set: the newest derived for this agent). */
-  agent: AgentKindSchema.default('stephrl'),
+  /**
+   * Whose transitions to train on: without a set, the newest derived for this agent (STEP-HRL's when absent); with a
+   * set, a check that the set is this agent's.
+   */
+  agent: AgentKindSchema.optional(),
   steps: z.number().int().positive().optional(),
   out: z.string().optional(),
   config: z.record(z.string(), z.unknown()).default({}),

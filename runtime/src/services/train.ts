@@ -29,8 +29,10 @@ export function trainModel(
     model: resolveModelPath(request.model),
     config: request.config,
     cpu: request.cpu,
-    // A set named by id says whose transitions it holds; otherwise the agent picks its newest set.
-    ...(request.setId ? { setId: request.setId } : { agent: request.agent }),
+    // A set named by id says whose transitions it holds (an agent given too must match it); otherwise the agent, or
+    // STEP-HRL, picks its newest set.
+    ...(request.setId ? { setId: request.setId } : {}),
+    ...(request.agent ? { agent: request.agent } : {}),
     ...(request.steps ? { steps: request.steps } : {}),
     ...(request.out ? { out: path.resolve(request.out) } : {}),
     ...(request.initAdapter ? { initAdapter: path.resolve(request.initAdapter) } : {}),
