@@ -79,6 +79,7 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['eval', '--env', 'alfworld', '--split', 'valid_seen', '--seed', '-1', '--temperature', 'hot'], /--temperature: .*NaN; --seed: Too small/, 2],
     [['demos', '--env', 'alfworld', '--split', 'valid_train', '--per-task', '0'], /--per-task: Too small/, 2],
     [['train', 'bc', '--steps', '2.5'], /--steps: Invalid input: expected int/, 2],
+    [['bench', 'faults', '--dir', 'runtime', '--rounds', '1'], /--dir .*runtime holds files the fault bench did not make/, 2],
     [['pipeline', '--recipe', 'scienceworld'], /--recipe must be alfworld, not 'scienceworld'/, 2],
     [['pipeline', '--recipe', 'alfworld', '--env', 'both'], /--recipe alfworld runs on alfworld only/, 2],
     [['models', 'ship', 'Bad_Name', '--adapter', 'x.gguf', '--title', 't'], /an adapter name is lower-case letters, digits and dashes/, 2],

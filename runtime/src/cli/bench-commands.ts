@@ -18,6 +18,22 @@ import { printJson } from './output';
 import { benchFaults, FAULT_SCENARIOS, type FaultScenario } from '../bench/fault-bench';
 import * as fs from 'node:fs';
 
+/** Marks a folder as the fault bench's own, so that a later run may empty it (and no other). */
+const FAULTS_MARKER = '.stephrl-faults';
+
+/** Empties the bench's work folder: one it made before, or an empty or missing one; anything else is refused. */
+function emptyWorkFolder(dir: string): void {
+  if (fs.existsSync(dir)) {
+    const entries = fs.readdirSync(dir);
+    if (entries.length && !entries.includes(FAULTS_MARKER)) {
+      throw new UsageError(`--dir ${dir} holds files the fault bench did not make: give an empty or new folder`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, FAULTS_MARKER), 'work folder of `stephrl bench faults`: emptied by its next run\n');
+}
+
 export function registerBenchCommands(program: Command): void {
   const bench = program.command('bench').description('benchmarks; print JSON');
   bench
@@ -146,7 +162,11 @@ export function registerBenchCommands(program: Command): void {
     .option('--seed <n>', 'seed of the kill moments', '1')
     .option('--only <list>', `run only some of ${FAULT_SCENARIOS.join(', ')}`, FAULT_SCENARIOS.join(','))
     .option('--model <path>', 'GGUF model for the evaluation and training scenarios (default: $STEPHRL_MODEL or the model installed by setup)')
-    .option('--dir <dir>', 'work folder, emptied first and kept afterwards for inspection', path.join(stateDir, 'faults'))
+    .option(
+      '--dir <dir>',
+      "work folder (new, empty, or an earlier run of this bench's), emptied first and kept afterwards for inspection",
+      path.join(stateDir, 'faults'),
+    )
     .action(async (opts: { rounds: string; seed: string; only: string; model?: string; dir: string }) => {
       const scenarios = opts.only.split(',').map((s) => {
         if (!(FAULT_SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`--only takes ${FAULT_SCENARIOS.join(', ')}, not '${s}'`);
@@ -155,7 +175,7 @@ export function registerBenchCommands(program: Command): void {
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number >= 0, not '${opts.seed}'`);
       const dir = path.resolve(opts.dir);
-      fs.rmSync(dir, { recursive: true, force: true });
+      emptyWorkFolder(dir);
       const result = await benchFaults({
         scenarios,
         rounds: parsePositiveInt(opts.rounds, '--rounds'),
