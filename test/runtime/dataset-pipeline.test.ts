@@ -1,6 +1,6 @@
 /**
  * The dataset pipeline as a user runs it, on the real engines through the CLI: expert demonstrations (killed with
- * SIGKILL mid-run, then resumed), rule annotation of the whole ALFWorld valid_train set and of a ScienceWorld episode
+ * SIGKILL mid-run, then resumed; the hand-coded expert's win rate on all 200 games), rule annotation of the whole ALFWorld valid_train set and of a ScienceWorld episode
  * from every task, the coverage invariants, stats, transitions, and export/import in the three formats.
  */
 import assert from 'node:assert/strict';
@@ -112,7 +112,29 @@ test('a SIGKILLed demos run leaves a sound database; rerunning finishes the rest
   assert.equal(report.failed, 0);
   assert.equal(await completeEpisodes(db), 200);
   assert.ok(report.won >= report.stored * 0.9, `the hand-coded expert wins most games (${report.won}/${report.stored})`);
+  await checkExpertRate();
 });
+
+/**
+ * The hand-coded expert (seed 0) on all of valid_train, from the stored demonstrations: at least 95% won within the
+ * evaluation's 50-step cap (the figure is printed and saved in test-results/alfworld-expert.json).
+ */
+async function checkExpertRate(): Promise<void> {
+  const store = await DatasetStore.open(db, { readonly: true });
+  try {
+    const episodes = await store.episodes.list({ env: 'alfworld', status: 'complete' });
+    const won = episodes.filter((e) => e.won && e.stepCount <= 50).length;
+    const invalidActions = episodes.reduce((n, e) => n + e.invalidCount, 0);
+    const figure = { games: episodes.length, wonWithin50Steps: won, rate: won / episodes.length, invalidActions };
+    const results = path.join(root, 'test-results');
+    fs.mkdirSync(results, { recursive: true });
+    fs.writeFileSync(path.join(results, 'alfworld-expert.json'), JSON.stringify(figure, null, 2));
+    console.log(`ALFWorld hand-coded expert on valid_train: ${won}/${episodes.length} won within 50 steps`);
+    assert.ok(figure.rate >= 0.95, `expert won ${won}/${episodes.length} within 50 steps`);
+  } finally {
+    await store.close();
+  }
+}
 
 test('rule annotation covers the whole ALFWorld valid_train set', async () => {
   const report = await json(['annotate', '--env', 'alfworld']);

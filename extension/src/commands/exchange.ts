@@ -8,17 +8,22 @@ import type { RuntimeClient } from '../runtime-client';
 import { pickEnvironment } from './evaluate';
 import { readSettings } from '../settings';
 
-type Format = 'jsonl' | 'steprl-raw' | 'eto';
+import { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat } from '../../../runtime/src/protocol/vocabulary';
 
-const FORMATS: Array<vscode.QuickPickItem & { format: Format }> = [
-  { label: 'jsonl', format: 'jsonl', description: "STEP-HRL Studio's own: episodes with every step, annotation and model call (exact round trip)" },
-  { label: 'steprl-raw', format: 'steprl-raw', description: 'one JSON file per trajectory, as the reference STEP-HRL code reads them' },
-  { label: 'eto', format: 'eto', description: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)' },
-];
+/** What each format is, as the pickers say it. */
+const DESCRIPTIONS: Record<ImportFormat | ExportFormat, string> = {
+  jsonl: "STEP-HRL Studio's own: episodes with every step, annotation and model call (exact round trip)",
+  'steprl-raw': 'one JSON file per trajectory, as the reference STEP-HRL code reads them',
+  eto: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)',
+};
+
+function formatItems<F extends ImportFormat | ExportFormat>(formats: readonly F[]): Array<vscode.QuickPickItem & { format: F }> {
+  return formats.map((format) => ({ label: format, format, description: DESCRIPTIONS[format] }));
+}
 
 export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel, refresh: () => void): Promise<void> {
   if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('STEP-HRL imports data only in a trusted workspace.');
-  const format = await vscode.window.showQuickPick(FORMATS, { title: 'Import: format', ignoreFocusOut: true });
+  const format = await vscode.window.showQuickPick(formatItems(IMPORT_FORMATS), { title: 'Import: format', ignoreFocusOut: true });
   if (!format) return;
   const files = await vscode.window.showOpenDialog({
     title: 'Import episodes',
@@ -61,7 +66,7 @@ export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.L
 }
 
 export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
-  const format = await vscode.window.showQuickPick(FORMATS, { title: 'Export: format', ignoreFocusOut: true });
+  const format = await vscode.window.showQuickPick(formatItems(EXPORT_FORMATS), { title: 'Export: format', ignoreFocusOut: true });
   if (!format) return;
   const env = await vscode.window.showQuickPick(['all', 'scienceworld', 'alfworld'], { title: 'Export: environment', ignoreFocusOut: true });
   if (!env) return;

@@ -19,12 +19,12 @@ import type { EpisodeFilter } from '../store/episodes';
 import { datasetStats } from '../store/stats';
 import { materializeTransitions, loadTransitionEpisodes } from '../store/transitions';
 import { agentTransitions } from '../agent/agent-transitions';
-import { exportEpisodes, EXCHANGE_FORMATS, type ExchangeFormat } from '../exchange/files';
+import { exportEpisodes } from '../exchange/files';
 import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 import { plural } from '../util/plural';
-import { EPISODE_SOURCES, listed } from '../protocol/vocabulary';
+import { EPISODE_SOURCES, EXPORT_FORMATS, IMPORT_FORMATS, listed } from '../protocol/vocabulary';
 
 const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
 
@@ -76,11 +76,11 @@ export async function withStore<T>(dbPath: string | undefined, body: (store: Dat
   }
 }
 
-function parseFormat(value: string): ExchangeFormat {
-  if (!(EXCHANGE_FORMATS as readonly string[]).includes(value)) {
-    throw new UsageError(`--format must be one of ${EXCHANGE_FORMATS.join(', ')}, not '${value}'`);
+function parseFormat<F extends string>(value: string, formats: readonly F[]): F {
+  if (!(formats as readonly string[]).includes(value)) {
+    throw new UsageError(`--format must be one of ${formats.join(', ')}, not '${value}'`);
   }
-  return value as ExchangeFormat;
+  return value as F;
 }
 
 export function registerDatasetCommands(program: Command): void {
@@ -296,11 +296,11 @@ export function registerDatasetCommands(program: Command): void {
     .description(
       'export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only) or eto',
     )
-    .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
+    .requiredOption('--format <format>', EXPORT_FORMATS.join('|'))
     .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
     .option(...dbOption)
     .action(async (o: FilterOptions & { format: string; out: string; db?: string }) => {
-      const format = parseFormat(o.format);
+      const format = parseFormat(o.format, EXPORT_FORMATS);
       const count = await withStore(o.db, (store) => exportEpisodes(store, parseFilter(o), format, o.out));
       process.stderr.write(`exported ${plural(count, 'episode')} as ${format} to ${o.out}\n`);
     });
@@ -308,7 +308,7 @@ export function registerDatasetCommands(program: Command): void {
   dataset
     .command('import <files...>')
     .description('import episodes (all or nothing); episodes without annotations are then auto-annotated')
-    .requiredOption('--format <format>', EXCHANGE_FORMATS.join('|'))
+    .requiredOption('--format <format>', IMPORT_FORMATS.join('|'))
     .option('--env <env>', 'environment of the episodes (steprl-raw step lists need it, its trajectory objects and eto say it themselves)')
     .option('--task <name>', 'steprl-raw: task name (default: from the game file, or the file name: task3/variation17.json gives task3, 17)')
     .option('--split <split>', 'steprl-raw: split to record')
@@ -324,7 +324,7 @@ export function registerDatasetCommands(program: Command): void {
         files: string[],
         o: { format: string; env?: string; task?: string; split?: string; annotate: boolean; again?: boolean; db?: string; json?: boolean },
       ) => {
-        const format = parseFormat(o.format);
+        const format = parseFormat(o.format, IMPORT_FORMATS);
         const env: EnvKind | undefined = o.env ? parseEnvKind(o.env) : undefined;
         const result = await withStore(o.db, (store) =>
           importFiles(store, format, files, {

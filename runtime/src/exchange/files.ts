@@ -1,8 +1,9 @@
-/** Reading import files and writing exports in the three exchange formats. */
+/** Reading import files and writing exports in the exchange formats (protocol/vocabulary.ts). */
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
+import type { ExportFormat, ImportFormat } from '../protocol/vocabulary';
 import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
@@ -11,9 +12,6 @@ import { parseStepRlRawMany } from './steprl-raw';
 import { episodeToStepRlTrajectory } from './steprl-trajectory';
 import { episodeToEto, parseEto } from './eto';
 import { ExportError, ImportError, type ImportProblem, type ImportedEpisode } from './types';
-
-export const EXCHANGE_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
-export type ExchangeFormat = (typeof EXCHANGE_FORMATS)[number];
 
 export interface ImportOptions {
   env?: EnvKind;
@@ -76,7 +74,7 @@ function expandFiles(files: string[]): string[] {
 }
 
 /** Parses every file; any problem in any file fails the whole import with every problem listed. */
-export function readImport(format: ExchangeFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
+export function readImport(format: ImportFormat, files: string[], options: ImportOptions): ImportedEpisode[] {
   return readImportWithDigest(format, files, options).episodes;
 }
 
@@ -84,11 +82,7 @@ export function readImport(format: ExchangeFormat, files: string[], options: Imp
  * The episodes and a digest of what produced them (the format, the options and every file's bytes, not its name or
  * place): an import that is run again after a crash, or twice at once, is recognised by it.
  */
-export function readImportWithDigest(
-  format: ExchangeFormat,
-  files: string[],
-  options: ImportOptions,
-): { episodes: ImportedEpisode[]; digest: string } {
+export function readImportWithDigest(format: ImportFormat, files: string[], options: ImportOptions): { episodes: ImportedEpisode[]; digest: string } {
   const digest = createHash('sha256').update(
     JSON.stringify({ format, env: options.env ?? null, task: options.task ?? null, split: options.split ?? null }),
   );
@@ -96,7 +90,7 @@ export function readImportWithDigest(
   return { episodes, digest: digest.digest('hex') };
 }
 
-function parseImport(format: ExchangeFormat, files: string[], options: ImportOptions, digest: Hash): ImportedEpisode[] {
+function parseImport(format: ImportFormat, files: string[], options: ImportOptions, digest: Hash): ImportedEpisode[] {
   if (format === 'steprl-raw') {
     const inputs = expandFiles(files).map((file) => ({ file, text: readText(file, digest) }));
     return parseStepRlRawMany(inputs, {
@@ -158,7 +152,7 @@ async function refuseUnannotated(store: DatasetStore, ids: number[], out: string
 }
 
 /** Writes the selected episodes; returns how many. Episodes are read one at a time to keep memory flat. */
-export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExchangeFormat, out: string): Promise<number> {
+export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExportFormat, out: string): Promise<number> {
   const summaries = await store.episodes.list(filter);
   if (format === 'steprl-raw') {
     if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);

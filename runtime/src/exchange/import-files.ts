@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import type { DatasetStore } from '../store/dataset-store';
 import { annotateStoredEpisodes } from '../annotate/run';
-import { readImportWithDigest, type ExchangeFormat, type ImportOptions } from './files';
+import type { ImportFormat } from '../protocol/vocabulary';
+import { readImportWithDigest, type ImportOptions } from './files';
 import { importEpisodes } from './import';
 
 export interface ImportResult {
@@ -17,7 +18,7 @@ export interface ImportResult {
 
 export async function importFiles(
   store: DatasetStore,
-  format: ExchangeFormat,
+  format: ImportFormat,
   files: string[],
   options: ImportOptions & { annotate: boolean; again?: boolean },
 ): Promise<ImportResult> {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
 import { EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
 import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
+import { EXPORT_FORMATS, IMPORT_FORMATS } from './vocabulary';
 import {
   AnnotationEdit,
   DatasetStats,
@@ -130,13 +131,13 @@ export const requests = {
   },
   /** Exports the episodes of a filter (as `stephrl dataset export`): jsonl or eto to a file, steprl-raw to a folder. */
   'dataset/export': {
-    params: OnDataset.extend({ filter: EpisodeQuery.optional(), format: z.enum(['jsonl', 'steprl-raw', 'eto']), out: z.string().min(1) }),
+    params: OnDataset.extend({ filter: EpisodeQuery.optional(), format: z.enum(EXPORT_FORMATS), out: z.string().min(1) }),
     result: z.object({ episodes: z.number().int(), out: z.string() }),
   },
   /** Imports files (as `stephrl dataset import`): all or nothing, line-numbered errors; then auto-annotates. */
   'dataset/import': {
     params: OnDataset.extend({
-      format: z.enum(['jsonl', 'steprl-raw', 'eto']),
+      format: z.enum(IMPORT_FORMATS),
       files: z.array(z.string().min(1)).min(1),
       env: EnvKind.optional(),
       task: z.string().optional(),

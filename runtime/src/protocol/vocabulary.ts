@@ -25,6 +25,12 @@ export const EPISODE_SOURCES = ['expert', 'policy', 'human'] as const;
  */
 export const PROVENANCES = ['rule', 'model', 'human', 'policy'] as const;
 
+/** Formats `dataset import` reads (README: "Import and export"). */
+export const IMPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
+
+/** Formats `dataset export` writes. */
+export const EXPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
+
 /** The three STEP-HRL roles, plus a flat agent's single prompt and the model annotator. */
 export const MODEL_ROLES = ['high', 'low', 'progress', 'flat', 'annotator'] as const;
 
@@ -38,6 +44,8 @@ export type Status = (typeof STATUSES)[number];
 export type RunKind = (typeof RUN_KINDS)[number];
 export type EpisodeSource = (typeof EPISODE_SOURCES)[number];
 export type Provenance = (typeof PROVENANCES)[number];
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type ModelRole = (typeof MODEL_ROLES)[number];
 export type TransitionRole = (typeof TRANSITION_ROLES)[number];
 
