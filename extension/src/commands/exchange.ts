@@ -8,14 +8,22 @@ import type { RuntimeClient } from '../runtime-client';
 import { pickEnvironment } from './evaluate';
 import { readSettings } from '../settings';
 
-import { EXPORT_FORMATS, IMPORT_FORMATS, type ExportFormat, type ImportFormat } from '../../../runtime/src/protocol/vocabulary';
+import { EXPORT_FORMATS, IMPORT_FORMATS, type AgentKind, type ExportFormat, type ImportFormat } from '../../../runtime/src/protocol/vocabulary';
 
 /** What each format is, as the pickers say it. */
 const DESCRIPTIONS: Record<ImportFormat | ExportFormat, string> = {
   jsonl: "STEP-HRL Studio's own: episodes with every step, annotation and model call (exact round trip)",
   'steprl-raw': 'one JSON file per trajectory, as the reference STEP-HRL code reads them',
   eto: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)',
+  sharegpt: "training samples for TRL, LLaMA-Factory or axolotl: an agent's own prompts as ShareGPT conversations (JSON lines)",
+  'openai-chat': "training samples for TRL or OpenAI-style fine-tuning: an agent's own prompts as chat messages (JSON lines)",
 };
+
+const AGENTS: Array<vscode.QuickPickItem & { agent: AgentKind }> = [
+  { label: 'STEP-HRL', agent: 'stephrl', description: 'one sample per planner, actor and progress decision' },
+  { label: 'Flat (ReAct)', agent: 'react', description: 'one conversation per trajectory: the whole history' },
+  { label: 'History-HRL', agent: 'hrl-history', description: "one sample per decision, with the subtask's raw history" },
+];
 
 function formatItems<F extends ImportFormat | ExportFormat>(formats: readonly F[]): Array<vscode.QuickPickItem & { format: F }> {
   return formats.map((format) => ({ label: format, format, description: DESCRIPTIONS[format] }));
@@ -68,6 +76,11 @@ export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.L
 export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.LogOutputChannel): Promise<void> {
   const format = await vscode.window.showQuickPick(formatItems(EXPORT_FORMATS), { title: 'Export: format', ignoreFocusOut: true });
   if (!format) return;
+  let agent: AgentKind | undefined;
+  if (format.format === 'sharegpt' || format.format === 'openai-chat') {
+    agent = (await vscode.window.showQuickPick(AGENTS, { title: 'Export: whose training samples', ignoreFocusOut: true }))?.agent;
+    if (!agent) return;
+  }
   const env = await vscode.window.showQuickPick(['all', 'scienceworld', 'alfworld'], { title: 'Export: environment', ignoreFocusOut: true });
   if (!env) return;
   let out: string | undefined;
@@ -84,6 +97,7 @@ export async function exportDatasetCommand(runtime: RuntimeClient, log: vscode.L
     const result = await runtime.request('dataset/export', {
       format: format.format,
       out,
+      ...(agent ? { agent } : {}),
       ...(env !== 'all' ? { filter: { env: env as 'scienceworld' | 'alfworld' } } : {}),
       ...(db ? { db } : {}),
     });

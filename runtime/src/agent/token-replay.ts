@@ -64,7 +64,7 @@ export function transitionEpisode(episode: AnnotatableEpisode, draft: Annotation
 }
 
 /** The observation text a decision before step t sees, built the same way as in deriveTransitions. */
-function observationsBefore(e: TransitionEpisode): (t: number) => string {
+export function observationsBefore(e: TransitionEpisode): (t: number) => string {
   const source = { initialObservation: e.initialObservation };
   const initial = observationText(e.env, { observation: e.initialObservation, look: e.initialLook, inventory: e.initialInventory }, source);
   const after = e.steps.map((s) => observationText(e.env, s, source));

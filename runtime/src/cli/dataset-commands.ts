@@ -24,7 +24,7 @@ import { parseAgent, parseEnvKind, parsePositiveInt, UsageError, parseParallel }
 import { onStopSignals, printJson } from './output';
 import { ProgressBar } from './progress-bar';
 import { plural } from '../util/plural';
-import { EPISODE_SOURCES, EXPORT_FORMATS, IMPORT_FORMATS, listed } from '../protocol/vocabulary';
+import { AGENT_KINDS, EPISODE_SOURCES, EXPORT_FORMATS, IMPORT_FORMATS, listed } from '../protocol/vocabulary';
 
 const dbOption = ['--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)'] as const;
 
@@ -294,14 +294,17 @@ export function registerDatasetCommands(program: Command): void {
 
   filterOptions(dataset.command('export'))
     .description(
-      'export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only) or eto',
+      'export episodes: jsonl (ours, exact round trip), steprl-raw (trajectory objects as the reference code writes them, one file each; annotated episodes only), eto, ' +
+        "or training samples for other trainers (TRL, LLaMA-Factory, axolotl) as sharegpt or openai-chat JSON lines: the --agent's own prompts, one sample per decision (a conversation per trajectory for react)",
     )
     .requiredOption('--format <format>', EXPORT_FORMATS.join('|'))
-    .requiredOption('--out <path>', 'output file (jsonl, eto) or folder (steprl-raw); - for standard output (jsonl, eto)')
+    .requiredOption('--out <path>', 'output file, or folder for steprl-raw; - for standard output')
+    .option('--agent <agent>', `sharegpt, openai-chat: whose samples (${AGENT_KINDS.join(', ')})`, 'stephrl')
     .option(...dbOption)
-    .action(async (o: FilterOptions & { format: string; out: string; db?: string }) => {
+    .action(async (o: FilterOptions & { format: string; out: string; agent: string; db?: string }) => {
       const format = parseFormat(o.format, EXPORT_FORMATS);
-      const count = await withStore(o.db, (store) => exportEpisodes(store, parseFilter(o), format, o.out));
+      const agent = parseAgent(o.agent);
+      const count = await withStore(o.db, (store) => exportEpisodes(store, parseFilter(o), format, o.out, { agent }));
       process.stderr.write(`exported ${plural(count, 'episode')} as ${format} to ${o.out}\n`);
     });
 

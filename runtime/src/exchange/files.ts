@@ -3,10 +3,12 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
-import type { ExportFormat, ImportFormat } from '../protocol/vocabulary';
+import type { AgentKind, ExportFormat, ImportFormat } from '../protocol/vocabulary';
 import type { EpisodeDetail } from '../protocol/dataset';
 import type { DatasetStore } from '../store/dataset-store';
 import type { EpisodeFilter } from '../store/episodes';
+import { loadTransitionEpisodes } from '../store/transitions';
+import { chatSampleLine, chatSampleProblem, chatSamples, needsAnnotation, type ChatFormat } from './chat-samples';
 import { episodeToJsonl, parseJsonl } from './jsonl';
 import { parseStepRlRawMany } from './steprl-raw';
 import { episodeToStepRlTrajectory } from './steprl-trajectory';
@@ -152,7 +154,14 @@ async function refuseUnannotated(store: DatasetStore, ids: number[], out: string
 }
 
 /** Writes the selected episodes; returns how many. Episodes are read one at a time to keep memory flat. */
-export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter, format: ExportFormat, out: string): Promise<number> {
+export async function exportEpisodes(
+  store: DatasetStore,
+  filter: EpisodeFilter,
+  format: ExportFormat,
+  out: string,
+  options: { agent?: AgentKind } = {},
+): Promise<number> {
+  if (format === 'sharegpt' || format === 'openai-chat') return exportChatSamples(store, filter, format, out, options.agent ?? 'stephrl');
   const summaries = await store.episodes.list(filter);
   if (format === 'steprl-raw') {
     if (out === '-') throw new ImportError([{ file: out, line: 0, message: 'steprl-raw writes one file per trajectory: give a folder to --out' }]);
@@ -172,22 +181,53 @@ export async function exportEpisodes(store: DatasetStore, filter: EpisodeFilter,
     }
     return summaries.length;
   }
-  const stream = out === '-' ? process.stdout : await openForWriting(out);
-  // A failed write (disk full, a closed pipe) rejects the export instead of taking the process down.
-  let failure: Error | null = null;
-  stream.on('error', (e: Error) => (failure ??= e));
-  const write = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (failure) return reject(exportFailed(out, failure));
-      stream.write(text, (e) => (e ? reject(exportFailed(out, e)) : resolve()));
-    });
-  if (format === 'eto') await write('[\n');
+  const output = await openOutput(out);
+  if (format === 'eto') await output.write('[\n');
   for (const [i, s] of summaries.entries()) {
     const episode = await store.episodes.get(s.id);
-    if (format === 'jsonl') await write(episodeToJsonl(episode) + '\n');
-    else await write(`${i ? ',\n' : ''}${JSON.stringify(episodeToEto(episode))}`);
+    if (format === 'jsonl') await output.write(episodeToJsonl(episode) + '\n');
+    else await output.write(`${i ? ',\n' : ''}${JSON.stringify(episodeToEto(episode))}`);
   }
-  if (format === 'eto') await write('\n]\n');
-  if (stream !== process.stdout) await new Promise<void>((resolve) => (stream as fs.WriteStream).end(resolve));
+  if (format === 'eto') await output.write('\n]\n');
+  await output.close();
   return summaries.length;
+}
+
+/**
+ * Chat samples for other trainers (chat-samples.ts), one JSON line each, from the complete episodes of the filter.
+ * Every episode must give samples: one that cannot (not annotated, for the hierarchical agents) is named before a
+ * file is written, as for steprl-raw. Returns the number of episodes.
+ */
+async function exportChatSamples(store: DatasetStore, filter: EpisodeFilter, format: ChatFormat, out: string, agent: AgentKind): Promise<number> {
+  const episodes = await loadTransitionEpisodes(store.db, filter);
+  const refused = episodes.flatMap((e) => {
+    const problem = chatSampleProblem(e, agent);
+    return problem ? [`episode ${e.id}: ${problem}`] : [];
+  });
+  if (refused.length) {
+    const hint = needsAnnotation(agent) ? ': annotate them first (`stephrl annotate`) or leave them out (--source, --ids)' : '';
+    throw new ExportError(
+      out,
+      `${refused.length} of these episodes give no ${agent} samples (${refused.slice(0, 5).join('; ')}${refused.length > 5 ? '; ...' : ''})${hint}`,
+    );
+  }
+  const output = await openOutput(out);
+  for (const e of episodes) for (const sample of chatSamples(e, agent)) await output.write(chatSampleLine(sample, format) + '\n');
+  await output.close();
+  return episodes.length;
+}
+
+/** A file (or standard output for '-') whose failed writes (disk full, a closed pipe) reject instead of taking the process down. */
+async function openOutput(out: string): Promise<{ write: (text: string) => Promise<void>; close: () => Promise<void> }> {
+  const stream = out === '-' ? process.stdout : await openForWriting(out);
+  let failure: Error | null = null;
+  stream.on('error', (e: Error) => (failure ??= e));
+  return {
+    write: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (failure) return reject(exportFailed(out, failure));
+        stream.write(text, (e) => (e ? reject(exportFailed(out, e)) : resolve()));
+      }),
+    close: () => (stream === process.stdout ? Promise.resolve() : new Promise<void>((resolve) => (stream as fs.WriteStream).end(resolve))),
+  };
 }

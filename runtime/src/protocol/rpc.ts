@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
-import { EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
+import { AgentKindSchema, EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
 import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
 import { EXPORT_FORMATS, IMPORT_FORMATS } from './vocabulary';
 import {
@@ -129,9 +129,17 @@ export const requests = {
     }),
     result: AnnotateReport,
   },
-  /** Exports the episodes of a filter (as `stephrl dataset export`): jsonl or eto to a file, steprl-raw to a folder. */
+  /**
+   * Exports the episodes of a filter (as `stephrl dataset export`): steprl-raw to a folder, the others to a file;
+   * sharegpt and openai-chat write the samples `agent` is trained on (one per decision, a conversation for react).
+   */
   'dataset/export': {
-    params: OnDataset.extend({ filter: EpisodeQuery.optional(), format: z.enum(EXPORT_FORMATS), out: z.string().min(1) }),
+    params: OnDataset.extend({
+      filter: EpisodeQuery.optional(),
+      format: z.enum(EXPORT_FORMATS),
+      out: z.string().min(1),
+      agent: AgentKindSchema.default('stephrl'),
+    }),
     result: z.object({ episodes: z.number().int(), out: z.string() }),
   },
   /** Imports files (as `stephrl dataset import`): all or nothing, line-numbered errors; then auto-annotates. */

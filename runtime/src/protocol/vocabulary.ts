@@ -28,8 +28,8 @@ export const PROVENANCES = ['rule', 'model', 'human', 'policy'] as const;
 /** Formats `dataset import` reads (README: "Import and export"). */
 export const IMPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
 
-/** Formats `dataset export` writes. */
-export const EXPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
+/** Formats `dataset export` writes: ours, the reference work's, ETO's, and chat samples for other trainers. */
+export const EXPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto', 'sharegpt', 'openai-chat'] as const;
 
 /** The three STEP-HRL roles, plus a flat agent's single prompt and the model annotator. */
 export const MODEL_ROLES = ['high', 'low', 'progress', 'flat', 'annotator'] as const;

@@ -87,8 +87,8 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
       ),
     'dataset/stats': async ({ db, filter }) => datasetStats((await readStore(db)).db, filter ?? {}),
     'dataset/listEpisodes': async ({ db, filter }) => ({ episodes: await (await readStore(db)).episodes.list(filter ?? {}) }),
-    'dataset/export': async ({ db, filter, format, out }) => ({
-      episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out)),
+    'dataset/export': async ({ db, filter, format, out, agent }) => ({
+      episodes: await exportEpisodes(await readStore(db), filter ?? {}, format, path.resolve(out), { agent }),
       out: path.resolve(out),
     }),
     'dataset/import': async ({ db, format, files, env, task, split, annotate, again }) => {
