@@ -481,10 +481,10 @@ test('ETO: a model turn without "Action:" is reported at the line of that turn',
 
 test('ETO: malformed files are refused with the line at fault', () => {
   const text = JSON.stringify([episodeToEto(boil)], null, 2);
-  const cut = text.replace('"from": "gpt"', '"from": "assistant"');
+  const cut = text.replace('"from": "gpt"', '"from": "narrator"');
   const badRole = importError(() => parseEto(cut, { file: 'eto.json' }));
   assert.equal(badRole.problems[0]!.line, linesEqualTo(cut, '      {')[1]);
-  assert.match(badRole.problems[0]!.message, /turn 2.*"from" must be "human" or "gpt", but it is the text "assistant"/);
+  assert.match(badRole.problems[0]!.message, /turn 2.*"from" must be "human", "user", "gpt", .* or "system", but it is the text "narrator"/);
 
   const syntax = importError(() => parseEto(text.replace('"OK"', '"OK",'), { file: 'eto.json' }));
   assert.equal(syntax.problems[0]!.line, text.split('\n').findIndex((l) => l.includes('"OK"')) + 2);
@@ -496,7 +496,7 @@ test('ETO: malformed files are refused with the line at fault', () => {
           id: 'x',
           conversations: [
             { from: 'human', value: 'Hello' },
-            { from: 'gpt', value: 'Action: wait' },
+            { from: 'gpt', value: 'Action: inventory' },
           ],
         },
       ]),

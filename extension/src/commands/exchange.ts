@@ -14,7 +14,8 @@ import { EXPORT_FORMATS, IMPORT_FORMATS, type AgentKind, type ExportFormat, type
 const DESCRIPTIONS: Record<ImportFormat | ExportFormat, string> = {
   jsonl: "STEP-HRL Studio's own: episodes with every step, annotation and model call (exact round trip)",
   'steprl-raw': 'one JSON file per trajectory, as the reference STEP-HRL code reads them',
-  eto: 'ETO conversations (ScienceWorld and ALFWorld trajectories as chat turns)',
+  eto: 'ETO-style conversations (ScienceWorld and ALFWorld trajectories as chat turns: ETO, AgentInstruct, chat messages)',
+  'scienceworld-gold': "ScienceWorld's own gold action sequences (goldsequences-*.json)",
   sharegpt: "training samples for TRL, LLaMA-Factory or axolotl: an agent's own prompts as ShareGPT conversations (JSON lines)",
   'openai-chat': "training samples for TRL or OpenAI-style fine-tuning: an agent's own prompts as chat messages (JSON lines)",
 };
@@ -45,6 +46,18 @@ export async function importDatasetCommand(runtime: RuntimeClient, log: vscode.L
   if (format.format === 'steprl-raw') {
     env = await pickEnvironment('Import');
     if (!env) return;
+  } else if (format.format === 'eto') {
+    // Conversations name their environment only through what was played; the runtime reads it unless told.
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: 'From the files', description: 'read from the task, the commands and the observations' },
+        { label: 'scienceworld' },
+        { label: 'alfworld' },
+      ],
+      { title: 'Import: environment', ignoreFocusOut: true },
+    );
+    if (!choice) return;
+    if (choice.label !== 'From the files') env = choice.label as 'scienceworld' | 'alfworld';
   }
   const db = readSettings().databasePath;
   const params = { format: format.format, files: files.map((f) => f.fsPath), ...(env ? { env } : {}), ...(db ? { db } : {}) };

@@ -312,9 +312,12 @@ export function registerDatasetCommands(program: Command): void {
     .command('import <files...>')
     .description('import episodes (all or nothing); episodes without annotations are then auto-annotated')
     .requiredOption('--format <format>', IMPORT_FORMATS.join('|'))
-    .option('--env <env>', 'environment of the episodes (steprl-raw step lists need it, its trajectory objects and eto say it themselves)')
+    .option(
+      '--env <env>',
+      'environment of the episodes (steprl-raw step lists need it; its trajectory objects say it; eto reads it from what was played unless given)',
+    )
     .option('--task <name>', 'steprl-raw: task name (default: from the game file, or the file name: task3/variation17.json gives task3, 17)')
-    .option('--split <split>', 'steprl-raw: split to record')
+    .option('--split <split>', "steprl-raw, scienceworld-gold: split to record (gold sequences: default the file's fold)")
     .option('--no-annotate', 'do not auto-annotate imported episodes that have no annotations')
     .option(
       '--again',

@@ -13,6 +13,8 @@ import { episodeToJsonl, parseJsonl } from './jsonl';
 import { parseStepRlRawMany } from './steprl-raw';
 import { episodeToStepRlTrajectory } from './steprl-trajectory';
 import { episodeToEto, parseEto } from './eto';
+import { lfsPointerProblem } from './lfs-pointer';
+import { parseScienceWorldGold } from './scienceworld-gold';
 import { ExportError, ImportError, type ImportProblem, type ImportedEpisode } from './types';
 
 export interface ImportOptions {
@@ -34,11 +36,15 @@ function readText(file: string, digest?: Hash): string {
     throw new ImportError([{ file, line: 0, message: `${stat.size} bytes is over the import limit of ${MAX_IMPORT_BYTES}: split the file` }]);
   const bytes = fs.readFileSync(file);
   digest?.update(`${bytes.length}:`).update(bytes);
+  let text: string;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new ImportError([{ file, line: lineOfFirstBadByte(bytes), message: 'the file is not valid UTF-8' }]);
   }
+  const pointer = lfsPointerProblem(text);
+  if (pointer) throw new ImportError([{ file, line: 1, message: pointer }]);
+  return text;
 }
 
 /** The 1-based line holding the first byte sequence that is not UTF-8. */
@@ -106,7 +112,10 @@ function parseImport(format: ImportFormat, files: string[], options: ImportOptio
   for (const file of files) {
     try {
       const text = readText(file, digest);
-      episodes.push(...(format === 'jsonl' ? parseJsonl(text, file) : parseEto(text, { file, ...(options.env ? { env: options.env } : {}) })));
+      const env = options.env ? { env: options.env } : {};
+      if (format === 'scienceworld-gold')
+        episodes.push(...parseScienceWorldGold(text, { file, ...env, ...(options.split ? { split: options.split } : {}) }));
+      else episodes.push(...(format === 'jsonl' ? parseJsonl(text, file) : parseEto(text, { file, ...env })));
     } catch (error) {
       if (error instanceof ImportError) problems.push(...error.problems);
       else throw error;

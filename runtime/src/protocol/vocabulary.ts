@@ -26,7 +26,7 @@ export const EPISODE_SOURCES = ['expert', 'policy', 'human'] as const;
 export const PROVENANCES = ['rule', 'model', 'human', 'policy'] as const;
 
 /** Formats `dataset import` reads (README: "Import and export"). */
-export const IMPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto'] as const;
+export const IMPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto', 'scienceworld-gold'] as const;
 
 /** Formats `dataset export` writes: ours, the reference work's, ETO's, and chat samples for other trainers. */
 export const EXPORT_FORMATS = ['jsonl', 'steprl-raw', 'eto', 'sharegpt', 'openai-chat'] as const;
