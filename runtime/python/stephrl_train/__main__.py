@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     exit_with_runtime()  # before the heavy imports: a runtime killed while torch loads stops us too
     events = Events(enabled=int(os.environ.get("RANK", "0")) == 0)
     from .backbone import BackboneError
-    from .export_gguf import ExportError, export_adapter
+    from .export_gguf import ExportError, check_exportable, export_adapter
     from stephrl_data.dataset import DatasetVersionError
     try:
         if args.command == "export":
@@ -87,6 +87,8 @@ def main(argv=None) -> int:
             from .parity import main as greedy
             greedy(args)
             return 0
+        if not args.no_export:
+            check_exportable(args.model)  # before training, not after it: an adapter llama.cpp could not load
         from .config import preset
         from .session import install_stop_handler
         install_stop_handler()

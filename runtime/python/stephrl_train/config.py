@@ -14,11 +14,16 @@ Algorithm = Literal["bc", "rl"]
 ActorWeighting = Literal["awr", "advantage"]
 
 
+ALL_LINEAR = "all-linear"  # as a target module: every linear layer of the decoder blocks
+
+
 @dataclass
 class LoraConfig:
     r: int = 16
     alpha: float = 32.0
     dropout: float = 0.05
+    # The paper's attention projections (STEP-HRL.md), in Llama's names; every family resolves them to its own layers
+    # (Phi-3: qkv_proj and o_proj), see backbone.lora_target_modules. ["all-linear"]: every linear layer of the blocks.
     target_modules: List[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
 
 

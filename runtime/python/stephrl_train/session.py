@@ -16,7 +16,7 @@ import torch
 from accelerate.utils import DistributedType
 
 from . import checkpoint
-from .backbone import add_lora, load_backbone, precision_dtype, trainable_parameters
+from .backbone import add_lora, attention_window, load_backbone, precision_dtype, trainable_parameters
 from .config import TrainConfig
 from .data import (Batch, Example, PrefixLayout, RoleStream, collate, latest_set_id, load_examples, make_streams,
                    shard, split_validation)
@@ -59,7 +59,11 @@ class Session:
 
     @property
     def share_prefix(self) -> bool:
-        return self.cfg.share_prefix and not self.cfg.gradient_checkpointing  # checkpointing refuses a KV cache
+        # Checkpointing refuses a KV cache; a sliding attention window (Gemma 2/3, Mistral) shorter than a sample keeps
+        # only the window's keys and values of the shared tokens, which the prefix path cannot read back.
+        window = attention_window(self.model)
+        return (self.cfg.share_prefix and not self.cfg.gradient_checkpointing
+                and (window is None or window >= self.cfg.max_length))
 
     @property
     def prefix_steps(self) -> bool:
