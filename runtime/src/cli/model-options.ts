@@ -26,7 +26,10 @@ export function addModelOptions(command: Command): Command {
     .option('--endpoint <url>', 'use an OpenAI-compatible server (vLLM, llama.cpp server) instead of the embedded model')
     .option('--server-model <id>', "the server's model id (default: its first model)")
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
-    .option('--threads <n>', 'CPU threads for the embedded model (default: every core for one episode at a time, half of them with --parallel)')
+    .option(
+      '--threads <n>',
+      'CPU threads for the embedded model (default: every core for one episode at a time, half of them, at least 2, with --parallel)',
+    )
     .option('--context-size <n>', 'tokens per prompt slot (default: 4096 for stephrl, the model maximum for the baselines)')
     .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache");
 }
