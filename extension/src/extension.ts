@@ -17,6 +17,7 @@ import { registerPanelSerializer, type PanelContext } from './panels/panel-host'
 import { InspectorPanel } from './panels/inspector-panel';
 import { AnnotatorPanel } from './panels/annotator-panel';
 import { CurvesPanel, openTrainingCurvesCommand } from './panels/curves-panel';
+import { ComparePanel, compareRunsCommand } from './panels/compare-panel';
 import { openInspectorCommand } from './commands/open-inspector';
 import { annotateEpisodeCommand, deleteEpisodeCommand, deleteRunCommand, exportItemCommand, stopRunCommand } from './commands/item-actions';
 import { trusted } from './settings';
@@ -48,11 +49,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelsView(runtime, log);
   const datasets = new DatasetsView(runtime, log);
   const panels: PanelContext = { extension: context, runtime, log };
+  // Several evaluation runs can be selected at once, to compare them.
+  const runsTree = vscode.window.createTreeView('stephrl.runs', { treeDataProvider: runs, canSelectMany: true });
   context.subscriptions.push(
     log,
     runs,
     models,
-    vscode.window.registerTreeDataProvider('stephrl.runs', runs),
+    runsTree,
     vscode.window.registerTreeDataProvider('stephrl.models', models),
     datasets,
     vscode.window.registerTreeDataProvider('stephrl.datasets', datasets),
@@ -97,6 +100,10 @@ export function activate(context: vscode.ExtensionContext): void {
       AnnotatorPanel.show(panels, typeof target === 'number' ? target : target?.type === 'episode' ? target.episode.id : undefined),
     ),
     vscode.commands.registerCommand('stephrl.openTrainingCurves', (run?: RunSummary) => openTrainingCurvesCommand(panels, run)),
+    // From a run's menu VS Code passes the clicked run and every selected one; from the view's title, nothing.
+    vscode.commands.registerCommand('stephrl.compareRuns', (run?: RunSummary, selected?: RunSummary[]) =>
+      compareRunsCommand(panels, run, selected ?? (run ? undefined : runsTree.selection)),
+    ),
     vscode.commands.registerCommand('stephrl.deleteEpisode', (node?: DatasetNode) =>
       deleteEpisodeCommand(runtime, log, node?.type === 'episode' ? node : undefined, () => datasets.refresh()),
     ),
@@ -113,6 +120,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerPanelSerializer('curves', (panel, state) => CurvesPanel.revive(panel, panels, state)),
     registerPanelSerializer('inspector', (panel, state) => InspectorPanel.revive(panel, panels, state)),
     registerPanelSerializer('annotator', (panel, state) => AnnotatorPanel.revive(panel, panels, state)),
+    registerPanelSerializer('compare', (panel, state) => ComparePanel.revive(panel, panels, state)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => runtime.start()),
   );
   runtime.start();

@@ -187,7 +187,7 @@ test('a running episode grows in place, keeping what the person opened; bad mess
   await page.locator('stephrl-inspector .step').nth(3).waitFor();
   assert.match(await page.locator('stephrl-inspector .status').innerText(), /running \(live\)/);
   await page.locator('stephrl-inspector .step[data-step="2"] > details > summary').click();
-  await view.send({ type: 'episodes', episodes: [{ bogus: true }] });
+  await view.send({ type: 'episodes', episodes: [{ bogus: true }] } as Record<string, unknown>);
   await view.send({ type: 'nonsense' });
   await view.send({ type: 'episodes', episodes: [partial(12, 'complete')] });
   await page.waitForFunction(() => document.querySelector('stephrl-inspector')!.shadowRoot!.querySelectorAll('.step').length === 12);

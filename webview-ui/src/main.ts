@@ -7,6 +7,7 @@ import { renderStatus } from './status-view';
 import { InspectorView } from './inspector/inspector-view';
 import { CurvesView } from './curves/curves-view';
 import { AnnotatorView } from './annotator/annotator-view';
+import { CompareView } from './compare/compare-view';
 
 const app = document.getElementById('app')!;
 const view = document.body.dataset.view as WebviewView;
@@ -25,6 +26,10 @@ if (!(WEBVIEW_VIEWS as readonly string[]).includes(view)) {
 } else if (view === 'curves') {
   const host = new Host('curves');
   app.append(new CurvesView(host));
+  host.post({ type: 'ready' });
+} else if (view === 'compare') {
+  const host = new Host('compare');
+  app.append(new CompareView(host));
   host.post({ type: 'ready' });
 } else {
   const host = new Host('annotator');

@@ -50,3 +50,12 @@ export function runItemView(run: RunSummary, now = new Date()): RunItemView {
     ].join('\n'),
   };
 }
+
+/**
+ * The evaluation runs a "Compare Runs" invocation names: the clicked run and the others selected with it (VS Code
+ * passes both to a context-menu command of a multi-select tree), without other kinds, each once, oldest first.
+ */
+export function compareTargets(clicked?: RunSummary, selected?: readonly RunSummary[]): number[] {
+  const runs = [...(clicked ? [clicked] : []), ...(selected ?? [])].filter((r) => r && typeof r.id === 'number' && r.kind === 'eval');
+  return [...new Set(runs.map((r) => r.id))].sort((a, b) => a - b);
+}

@@ -11,6 +11,7 @@ import { registerTrainCommands } from './train-commands';
 import { registerPipelineCommand } from './pipeline-command';
 import { registerModelsCommand } from './models-command';
 import { registerDecisionsCommand } from './decisions-command';
+import { registerRunsCommand } from './runs-command';
 import { version } from '../util/version';
 import { clipMessage } from '../util/clip';
 import { ExitCodes, StudioError } from '../protocol/errors';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerPipelineCommand(program);
   registerModelsCommand(program);
+  registerRunsCommand(program);
   registerBenchCommands(program);
   registerServeCommand(program);
   return program;

@@ -26,3 +26,18 @@ export function onStopSignals(onFirst: (signal: NodeJS.Signals) => void): () => 
 export function closeOnSignals(close: () => Promise<void>): void {
   onStopSignals((signal) => void close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
 }
+
+/**
+ * Rows as aligned columns under a header and a rule; `right` names the columns aligned to the right (numbers).
+ * Widths count characters, so a table of plain text lines up in any monospace terminal.
+ */
+export function alignedTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, right: ReadonlySet<number> = new Set()): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const head = line(header);
+  return [head, '-'.repeat(head.length), ...rows.map(line)].join('\n');
+}

@@ -131,6 +131,8 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         limit: options.limit ?? null,
         perTaskLimit: options.perTaskLimit ?? null,
         parallel: pool.size,
+        // The items the selection holds (those earlier runs of it finished too): `runs compare` reports done / planned.
+        selected: items.length,
       });
     }
     options.onPlan?.({ total: items.length, skipped: items.length - pending.length, pending: pending.length, runId });

@@ -5,7 +5,7 @@
  */
 export type { EvaluationSummary };
 import type { EnvKind } from '../protocol/environment';
-import type { EvaluationSummary, GroupFigures } from '../protocol/agent';
+import type { EvaluationSummary, GroupFigures, RunFigures } from '../protocol/agent';
 import type { EpisodeSummary } from '../protocol/dataset';
 import type { SplitItem } from '../env/split-items';
 import type { DatasetStore } from '../store/dataset-store';
@@ -15,7 +15,8 @@ import { meanInterval, wilsonInterval } from './intervals';
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-function figures(episodes: EpisodeSummary[]): GroupFigures {
+/** Success, score (with their 95% intervals), invalid actions, steps and tokens per episode of a set of episodes. */
+export function groupFigures(episodes: EpisodeSummary[]): GroupFigures {
   const steps = episodes.reduce((a, e) => a + e.stepCount, 0);
   return {
     episodes: episodes.length,
@@ -27,6 +28,25 @@ function figures(episodes: EpisodeSummary[]): GroupFigures {
     meanSteps: round(mean(episodes.map((e) => e.stepCount))),
     promptTokensPerEpisode: round(mean(episodes.map((e) => e.promptTokens)), 1),
     completionTokensPerEpisode: round(mean(episodes.map((e) => e.completionTokens)), 1),
+  };
+}
+
+/** groupFigures, with the per-task table (tasks in order) and the tokens per decision (model call). */
+export function runFigures(episodes: EpisodeSummary[]): RunFigures {
+  const byTask = new Map<string, EpisodeSummary[]>();
+  for (const e of episodes) byTask.set(e.task, [...(byTask.get(e.task) ?? []), e]);
+  const calls = episodes.reduce((a, e) => a + e.modelCalls, 0);
+  const perCall = (total: number) => round(calls ? total / calls : 0, 1);
+  const prompt = episodes.reduce((a, e) => a + e.promptTokens, 0);
+  const cached = episodes.reduce((a, e) => a + e.cachedPromptTokens, 0);
+  return {
+    ...groupFigures(episodes),
+    perTask: [...byTask.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([task, list]) => ({ task, ...groupFigures(list) })),
+    decisions: calls,
+    promptTokensPerDecision: perCall(prompt),
+    cachedPromptTokensPerDecision: perCall(cached),
+    completionTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.completionTokens, 0)),
+    cachedPromptShare: round(prompt ? cached / prompt : 0, 4),
   };
 }
 
@@ -50,10 +70,7 @@ export async function summarizeEvaluation(
     if (wanted.has(key)) latest.set(key, e);
   }
   const episodes = [...latest.values()];
-  const byTask = new Map<string, EpisodeSummary[]>();
-  for (const e of episodes) byTask.set(e.task, [...(byTask.get(e.task) ?? []), e]);
-  const calls = episodes.reduce((a, e) => a + e.modelCalls, 0);
-  const perCall = (total: number) => round(calls ? total / calls : 0, 1);
+  const { cachedPromptShare: _, ...figures } = runFigures(episodes);
   return {
     env: run.identity.env,
     split: run.split,
@@ -64,12 +81,7 @@ export async function summarizeEvaluation(
     selected: run.items.length,
     missing: run.items.length - episodes.length,
     failures: run.failures,
-    ...figures(episodes),
-    perTask: [...byTask.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([task, list]) => ({ task, ...figures(list) })),
-    decisions: calls,
-    promptTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.promptTokens, 0)),
-    cachedPromptTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.cachedPromptTokens, 0)),
-    completionTokensPerDecision: perCall(episodes.reduce((a, e) => a + e.completionTokens, 0)),
+    ...figures,
     decisionsPerSecond: round(run.seconds > 0 ? run.decisions / run.seconds : 0),
     seconds: round(run.seconds, 1),
   };

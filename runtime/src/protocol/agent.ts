@@ -1,7 +1,7 @@
 /** What crosses a boundary for agent runs: the evaluation request's options and its summary. */
 import { z } from 'zod';
 import { EnvKind } from './environment';
-import { AGENT_KINDS, GPU_CHOICES } from './vocabulary';
+import { AGENT_KINDS, GPU_CHOICES, STATUSES } from './vocabulary';
 
 /** The most episodes (environment workers and model sessions) one request or command runs at once. */
 export const MAX_PARALLEL = 64;
@@ -43,7 +43,7 @@ export const EvaluationRequest = z.object({
 });
 export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
 
-const GroupFigures = z.object({
+export const GroupFigures = z.object({
   episodes: z.number().int(),
   meanScore: z.number(),
   successRate: z.number(),
@@ -79,6 +79,60 @@ export const EvaluationSummary = GroupFigures.extend({
   seconds: z.number(),
 });
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
+
+/** A set of episodes' figures with the per-task table and the token figures per decision (runs side by side). */
+export const RunFigures = GroupFigures.extend({
+  perTask: z.array(GroupFigures.extend({ task: z.string() })),
+  /** Model calls over these episodes. */
+  decisions: z.number().int(),
+  promptTokensPerDecision: z.number(),
+  cachedPromptTokensPerDecision: z.number(),
+  completionTokensPerDecision: z.number(),
+  /** Share of the prompt tokens served from the KV cache (0..1). */
+  cachedPromptShare: z.number(),
+});
+export type RunFigures = z.infer<typeof RunFigures>;
+
+/** The most runs one comparison takes. */
+export const MAX_COMPARED_RUNS = 32;
+
+/** One evaluation run of a comparison: who played (agent, model, adapter), where, and its figures. */
+export const ComparedRun = z.object({
+  runId: z.number().int(),
+  name: z.string(),
+  status: z.enum(STATUSES),
+  env: EnvKind,
+  split: z.string(),
+  /** The agent as its episodes record it: the kind, "+grammar" when constrained, "@t<T>" when sampled. */
+  agent: z.string(),
+  model: z.string().nullable(),
+  /** The adapter file, or null for the base model. */
+  adapter: z.string().nullable(),
+  /** What to call it: a shipped adapter's name, the training run that exported it ("BC run 4"), else the file's name. */
+  adapterName: z.string().nullable(),
+  /** Items the evaluation selected (null for runs recorded before it was kept). */
+  planned: z.number().int().nullable(),
+  /** Earlier runs of the same evaluation this one resumed: their episodes count as this run's. */
+  resumed: z.array(z.number().int()),
+  /** Every complete episode of the run (the latest of each game or variation). */
+  all: RunFigures,
+  /** Only the episodes every compared run has played. */
+  common: RunFigures,
+});
+export type ComparedRun = z.infer<typeof ComparedRun>;
+
+/** Evaluation runs side by side, with the games (ALFWorld) or variations (ScienceWorld) they all played. */
+export const RunComparison = z.object({
+  runs: z.array(ComparedRun),
+  common: z.object({
+    episodes: z.number().int(),
+    /** Item keys: "alfworld:<game>" or "scienceworld:<task>:<variation>:<simplifications>". */
+    items: z.array(z.string()),
+  }),
+  /** What a reader should know: different environments or splits, runs still running, no episodes in common. */
+  notes: z.array(z.string()),
+});
+export type RunComparison = z.infer<typeof RunComparison>;
 
 export const EvaluationProgress = z.object({
   token: z.string(),

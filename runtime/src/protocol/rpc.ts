@@ -5,7 +5,16 @@
  */
 import { z } from 'zod';
 import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
-import { AgentKindSchema, EvaluationProgress, EvaluationRequest, EvaluationSummary, MAX_PARALLEL, ModelChoice } from './agent';
+import {
+  AgentKindSchema,
+  EvaluationProgress,
+  EvaluationRequest,
+  EvaluationSummary,
+  MAX_COMPARED_RUNS,
+  MAX_PARALLEL,
+  ModelChoice,
+  RunComparison,
+} from './agent';
 import { EpisodeCriticValues, ModelList, PipelineRequest, PipelineResult, TrainingRequest, TrainingResult } from './trainer';
 import { EXPORT_FORMATS, IMPORT_FORMATS } from './vocabulary';
 import {
@@ -215,6 +224,15 @@ export const requests = {
   'runs/stop': {
     params: OnDataset.extend({ runId: z.number().int().positive() }),
     result: z.object({ how: z.enum(['cancelled', 'signalled']) }),
+  },
+  /**
+   * Evaluation runs side by side (as `stephrl runs compare`): per run its agent, model, adapter, episodes done and
+   * planned, success or score with the 95% interval, per task, invalid actions, steps and prompt tokens, over all its
+   * episodes and over the games or variations every run played (`common`).
+   */
+  'runs/compare': {
+    params: OnDataset.extend({ runIds: z.array(z.number().int().positive()).min(1).max(MAX_COMPARED_RUNS) }),
+    result: RunComparison,
   },
   /** Deletes a finished run with its metrics and checkpoint records (and its episodes when asked); files stay on disk. */
   'runs/delete': {

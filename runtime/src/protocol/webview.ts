@@ -3,15 +3,16 @@
  * on both sides. The webview never trusts a message it cannot parse; the host never acts on one.
  *
  * Views: `status` (runtime health), `inspector` (one episode, or two side by side), `curves` (training curves of
- * runs), `annotator` (edit a demonstration's subtasks and local progress).
+ * runs), `annotator` (edit a demonstration's subtasks and local progress), `compare` (evaluation runs side by side).
  */
 import { z } from 'zod';
 import { Health } from './rpc';
 import { AnnotationEdit, AnnotationSuggestion, EpisodeAnnotations, EpisodeDetail, RunSummary } from './dataset';
 import { MetricColumns } from './metric-columns';
 import { EpisodeCriticValues } from './trainer';
+import { RunComparison } from './agent';
 
-export const WEBVIEW_VIEWS = ['status', 'inspector', 'curves', 'annotator'] as const;
+export const WEBVIEW_VIEWS = ['status', 'inspector', 'curves', 'annotator', 'compare'] as const;
 export type WebviewView = (typeof WEBVIEW_VIEWS)[number];
 
 const EpisodeId = z.number().int().positive();
@@ -24,6 +25,8 @@ export const ViewState = z.object({
   smoothing: z.number().min(0).max(0.999).optional(),
   logScale: z.boolean().optional(),
   filter: z.string().optional(),
+  /** Compare: figures over only the episodes every run played. */
+  commonOnly: z.boolean().optional(),
 });
 export type ViewState = z.infer<typeof ViewState>;
 
@@ -62,6 +65,9 @@ const AnnotationRefusedMessage = z.object({ type: z.literal('annotationRefused')
 /** Annotator: the rule annotator's proposal for the whole episode (the view applies the chosen range). */
 const SuggestionMessage = z.object({ type: z.literal('suggestion'), episodeId: EpisodeId, suggestion: AnnotationSuggestion });
 
+/** Compare: the runs side by side (sent again on refresh), or why they could not be compared. */
+const ComparisonMessage = z.object({ type: z.literal('comparison'), comparison: RunComparison.nullable(), error: z.string().optional() });
+
 // ---- view -> host ----
 
 const ReadyMessage = z.object({ type: z.literal('ready') });
@@ -84,6 +90,10 @@ const SaveFileMessage = z.object({
   suggestedName: z.string().regex(/^[\w.-]{1,120}$/),
   data: z.string().max(50_000_000),
 });
+/** Compare: put this text (the table as CSV) on the clipboard. */
+const CopyMessage = z.object({ type: z.literal('copy'), text: z.string().max(5_000_000) });
+/** Compare: ask the runtime again (running runs grow). */
+const RefreshMessage = z.object({ type: z.literal('refresh') });
 /** Annotator: store one edit (through the runtime, with its audit row). */
 const EditMessage = z.object({ type: z.literal('edit'), episodeId: EpisodeId, edit: AnnotationEdit });
 const UndoMessage = z.object({ type: z.literal('undo'), episodeId: EpisodeId });
@@ -112,6 +122,10 @@ export const VIEW_MESSAGES = {
     toView: z.discriminatedUnion('type', [AnnotateMessage, AnnotationSavedMessage, AnnotationRefusedMessage, SuggestionMessage]),
     toHost: z.discriminatedUnion('type', [ReadyMessage, StateMessage, EditMessage, UndoMessage, SuggestMessage, NextMessage]),
   },
+  compare: {
+    toView: z.discriminatedUnion('type', [ComparisonMessage]),
+    toHost: z.discriminatedUnion('type', [ReadyMessage, StateMessage, CopyMessage, RefreshMessage]),
+  },
 } as const satisfies Record<WebviewView, { toView: z.ZodType; toHost: z.ZodType }>;
 
 export type ToView<V extends WebviewView> = z.infer<(typeof VIEW_MESSAGES)[V]['toView']>;
@@ -128,6 +142,7 @@ export const HostToWebview = z.discriminatedUnion('type', [
   AnnotationSavedMessage,
   AnnotationRefusedMessage,
   SuggestionMessage,
+  ComparisonMessage,
 ]);
 export type HostToWebview = z.infer<typeof HostToWebview>;
 
@@ -145,6 +160,8 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   UndoMessage,
   SuggestMessage,
   NextMessage,
+  CopyMessage,
+  RefreshMessage,
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;
 

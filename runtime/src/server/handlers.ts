@@ -24,6 +24,7 @@ import type { Logger } from '../util/log';
 import { checkHealth } from './health';
 import { DatasetStore, defaultDatasetPath } from '../store/dataset-store';
 import { datasetStats } from '../store/stats';
+import { compareRuns } from '../evaluate/compare';
 import { RULE_ANNOTATOR, annotatable, annotateStoredEpisodes } from '../annotate/run';
 import { openAnnotator } from '../annotate/choose';
 import { isRunProcess } from '../util/proc-cpu';
@@ -114,6 +115,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'train/criticValues': async ({ db, episodeId, checkpoint, python }, signal) =>
       criticValues(await store(db), { episodeId, signal, ...(checkpoint ? { checkpoint } : {}), ...(python ? { python } : {}) }),
     'dataset/deleteEpisodes': async ({ db, ids }) => ({ deleted: await (await store(db)).episodes.delete(ids) }),
+    'runs/compare': async ({ db, runIds }) => compareRuns(await readStore(db), runIds),
     'runs/delete': async ({ db, runId, episodes }) => {
       if (running.has(runId)) throw new ConflictError(`run ${runId} is running: stop it first`);
       return (await store(db)).runs.delete(runId, { episodes });
