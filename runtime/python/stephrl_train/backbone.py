@@ -115,6 +115,8 @@ def lora_target_modules(model, requested: Sequence[str]) -> List[str]:
 
 def attention_window(model) -> Optional[int]:
     """The sliding attention window of the model's decoder layers (Mistral, Gemma 2/3), None where they see it all."""
+    while not hasattr(model, "config") and hasattr(model, "module"):  # data-parallel wrappers (DDP, FSDP) hold the model
+        model = model.module
     window = getattr(model.config.get_text_config(), "sliding_window", None)
     return int(window) if window else None
 
