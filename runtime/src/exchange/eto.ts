@@ -23,7 +23,7 @@ import { environmentOfConversation } from './conversation-env';
 import { describeJsonValue, formatPath, readJsonOrProblem, type JsonPath } from './json-positions';
 import { looseBoolean, looseNumber, type Loose } from './loose-values';
 import { REJECTED_ACTION } from './steprl-raw';
-import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
+import { ImportError, importedOutcome, type ImportedEpisode, type ImportProblem } from './types';
 
 export const ETO_AGENT = 'imported-eto';
 
@@ -444,15 +444,7 @@ function episodeFields(env: EnvKind, item: Item, task: TaskText, last: StepRecor
     ...task,
     initialLook: null,
     initialInventory: null,
-    maxSteps: null,
-    status: 'complete',
-    stoppedBy: null,
-    error: null,
-    score: last.score,
-    won: last.won,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    seconds: null,
+    ...importedOutcome(last, null),
   };
 }
 

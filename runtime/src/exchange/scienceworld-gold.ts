@@ -19,7 +19,7 @@ import type { EpisodeFields, StepRecord } from '../protocol/dataset';
 import { describeJsonValue, formatPath, readJsonOrProblem, type JsonLayout, type JsonPath } from './json-positions';
 import { looseBoolean, looseIndex, looseNumber, type Loose } from './loose-values';
 import { REJECTED_ACTION } from './steprl-names';
-import { ImportError, type ImportedEpisode, type ImportProblem } from './types';
+import { ImportError, importedOutcome, type ImportedEpisode, type ImportProblem } from './types';
 
 export const SCIENCEWORLD_GOLD_AGENT = 'imported-scienceworld-gold';
 
@@ -180,15 +180,7 @@ function readSequence(
     // Taken before the first action: the state after the opening look.
     initialLook: played[0]!.freelook ?? opening?.freelook ?? null,
     initialInventory: played[0]!.inventory ?? opening?.inventory ?? null,
-    maxSteps: null,
-    status: 'complete',
-    stoppedBy: played.at(-1)!.completed ? 'done' : 'expert_exhausted',
-    error: null,
-    score: last.score,
-    won: last.won,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    seconds: null,
+    ...importedOutcome(last, played.at(-1)!.completed ? 'done' : 'expert_exhausted'),
   };
   return { fields, children: { steps: records, subtasks: [], progress: [] } };
 }

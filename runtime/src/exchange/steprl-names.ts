@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { EnvKind } from '../protocol/environment';
 import type { EpisodeFields, StepRecord } from '../protocol/dataset';
+import { importedOutcome } from './types';
 
 export const STEPRL_RAW_AGENT = 'imported-steprl-raw';
 
@@ -25,15 +26,7 @@ export function rawEpisodeDefaults(
     adapter: null,
     engineName: 'unknown',
     engineVersion: 'unknown',
-    maxSteps: null,
-    status: 'complete',
-    stoppedBy: last.done ? 'done' : null,
-    error: null,
-    score: last.score,
-    won: last.won,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    seconds: null,
+    ...importedOutcome(last, last.done ? 'done' : null),
   };
 }
 

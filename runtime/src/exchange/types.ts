@@ -8,6 +8,24 @@ export interface ImportedEpisode {
   children: EpisodeChildren;
 }
 
+/** The run fields of an imported episode, the same for every format: complete, the outcome of its last step, imported now. */
+export function importedOutcome(
+  last: { score: number; won: boolean },
+  stoppedBy: string | null,
+): Pick<EpisodeFields, 'maxSteps' | 'status' | 'stoppedBy' | 'error' | 'score' | 'won' | 'startedAt' | 'finishedAt' | 'seconds'> {
+  return {
+    maxSteps: null,
+    status: 'complete',
+    stoppedBy,
+    error: null,
+    score: last.score,
+    won: last.won,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    seconds: null,
+  };
+}
+
 /** One problem in an input file: where (file, line, optional JSON path) and what. */
 export interface ImportProblem {
   file: string;
