@@ -95,10 +95,24 @@ function startCli(args: string[]): Job {
   return { child, output, closed };
 }
 
-async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
   const job = startCli(args);
   const { code } = await job.closed;
-  return { code, ...job.output };
+  return { code, ...job.output, ms: performance.now() - started };
+}
+
+/**
+ * Whether another round is due: rounds go on until `rounds` faults have landed, and a round whose job finished before
+ * its fault is played again (at most `rounds` extra), so that a faster machine or a faster job still gets its faults.
+ */
+function moreRounds(tally: Tally, rounds: number): boolean {
+  return tally.report.faultsInjected < rounds && tally.round <= 2 * rounds;
+}
+
+/** A kill moment between 5% and 85% of a job's unfaulted duration on this machine (never before `floorMs`). */
+function momentWithin(random: () => number, durationMs: number, floorMs = 300): number {
+  return Math.max(floorMs, durationMs * (0.05 + 0.8 * random()));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -399,9 +413,13 @@ async function importScenario(options: FaultBenchOptions, random: () => number):
   let serial = 1;
   const dbOf = (n: number) => path.join(options.dir, `import-${n}.db`);
   const argsOf = (n: number) => ['dataset', 'import', file, '--format', 'jsonl', '--db', dbOf(n), '--json'];
-  for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
+  // One unfaulted import times the job on this machine; the kills then land inside that span.
+  const clean = await runToEnd(argsOf(0));
+  if (clean.code !== 0) throw new FaultBenchError(`the unfaulted import failed: ${tail(clean.stderr)}`);
+  options.log(`  import: the unfaulted import took ${(clean.ms / 1000).toFixed(1)} s`);
+  for (tally.round = 1; moreRounds(tally, options.rounds); tally.round++) {
     const running = startCli(argsOf(serial));
-    const at = 300 + random() * 5_000;
+    const at = momentWithin(random, clean.ms);
     await Promise.race([sleep(at), running.closed]);
     const killed = await killRuntime(running, tally);
     options.log(`  import round ${tally.round}: ${killed ? `killed at ${(at / 1000).toFixed(1)} s` : 'finished before its fault'}`);
@@ -558,14 +576,29 @@ async function checkTraining(db: string, tally: Tally, complete: boolean): Promi
   }
 }
 
+/** A copy of a prepared (closed) dataset under a new name, so that each training run starts from the same data. */
+function copyDataset(db: string, name: string): string {
+  const copy = path.join(path.dirname(db), `${name}.db`);
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(db + suffix)) fs.copyFileSync(db + suffix, copy + suffix);
+  return copy;
+}
+
 async function trainScenario(options: FaultBenchOptions, random: () => number): Promise<ScenarioReport> {
   const tally = new Tally('train', 'kill -9 of the runtime during behaviour cloning (its trainer must stop too)', options.rounds);
-  const db = await trainingData(options, 'train');
-  const args = trainArgs(options, db, path.join(options.dir, 'train-killed'));
-  for (tally.round = 1; tally.round <= options.rounds; tally.round++) {
-    const running = startCli(args);
-    // From the start-up (Python, the model) to mid-step: anywhere up to a few steps in.
-    const at = 1_000 + random() * 9_000;
+  const prepared = await trainingData(options, 'train');
+  const runOf = (n: number) => ({ db: copyDataset(prepared, `train-${n}`), out: path.join(options.dir, `train-killed-${n}`) });
+  // One unfaulted run times a whole training on this machine (Python and the model included); kills land inside it.
+  const unfaulted = runOf(0);
+  const clean = await runToEnd(trainArgs(options, unfaulted.db, unfaulted.out));
+  tally.problem('failures', clean.code === 0 ? 0 : 1, `the unfaulted training ended with code ${clean.code}: ${tail(clean.stderr)}`);
+  await checkTraining(unfaulted.db, tally, true);
+  options.log(`  train: the unfaulted run took ${(clean.ms / 1000).toFixed(1)} s`);
+  let serial = 1;
+  let run = runOf(serial);
+  for (tally.round = 1; moreRounds(tally, options.rounds); tally.round++) {
+    // The same command resumes the killed run from its last checkpoint, round after round.
+    const running = startCli(trainArgs(options, run.db, run.out));
+    const at = momentWithin(random, clean.ms, 1_000);
     await Promise.race([sleep(at), running.closed]);
     const killed = await killRuntime(running, tally);
     if (!killed) {
@@ -573,11 +606,12 @@ async function trainScenario(options: FaultBenchOptions, random: () => number): 
       tally.problem('failures', code === 0 ? 0 : 1, `training ended with code ${code} before its fault: ${tail(running.output.stderr)}`);
     }
     options.log(`  train round ${tally.round}: ${killed ? `killed at ${(at / 1000).toFixed(1)} s` : 'finished before its fault'}`);
-    await checkTraining(db, tally, false);
+    await checkTraining(run.db, tally, !killed);
+    if (!killed) run = runOf(++serial); // done: the next kill lands on a fresh run
   }
-  const final = await runToEnd(args);
+  const final = await runToEnd(trainArgs(options, run.db, run.out));
   tally.problem('failures', final.code === 0 ? 0 : 1, `the final training command ended with code ${final.code}: ${tail(final.stderr)}`);
-  await checkTraining(db, tally, true);
+  await checkTraining(run.db, tally, true);
   return tally.done();
 }
 
