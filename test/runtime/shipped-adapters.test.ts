@@ -66,6 +66,15 @@ test('a shipped adapter is found by name, a path stays a path, an unknown name s
   }
 });
 
+test("an environment's name stands for the one adapter shipped for it, and several are named in the error", () => {
+  const one = folder({ 'alfworld-stephrl-bc': { ...card, name: 'alfworld-stephrl-bc' } });
+  assert.equal(resolveAdapter('alfworld', one).shipped?.name, 'alfworld-stephrl-bc');
+  assert.equal(resolveAdapter('alfworld', one).path, path.join(one, 'alfworld-stephrl-bc', 'adapter.gguf'));
+  const two = folder({ 'alfworld-a': { ...card, name: 'alfworld-a' }, 'alfworld-b': { ...card, name: 'alfworld-b' } });
+  assert.throws(() => resolveAdapter('alfworld', two), /several adapters are shipped for alfworld: name one \(alfworld-a, alfworld-b\)/);
+  assert.equal(resolveAdapter('alfworld-b', two).shipped?.name, 'alfworld-b');
+});
+
 test('a card that does not match its folder or lacks its scores is refused', () => {
   assert.throws(() => listShippedAdapters(folder({ other: card })), /names the adapter 'alfworld', but its folder is 'other'/);
   assert.throws(() => listShippedAdapters(folder({ alfworld: { ...card, scores: undefined } })), /scores/);

@@ -32,13 +32,21 @@ export function listShippedAdapters(dir = shippedAdaptersDir): ShippedAdapter[] 
   return found;
 }
 
-/** An adapter argument as a file: an existing path as given, else a shipped adapter's name; a clear error otherwise. */
+/**
+ * An adapter argument as a file: an existing path as given, else a shipped adapter's name, else an environment's name
+ * standing for the one adapter shipped for it (`--adapter alfworld`); a clear error otherwise.
+ */
 export function resolveAdapter(given: string, dir = shippedAdaptersDir): { path: string; shipped: ShippedAdapter | null } {
   if (fs.existsSync(given) || !ADAPTER_NAME.test(given)) return { path: path.resolve(given), shipped: null };
-  const shipped = listShippedAdapters(dir).find((a) => a.name === given);
-  if (!shipped) {
-    const names = listShippedAdapters(dir).map((a) => a.name);
-    throw new ModelError(`no adapter file '${given}' and no shipped adapter of that name (shipped: ${names.join(', ') || 'none'})`);
-  }
-  return { path: shipped.path, shipped };
+  const all = listShippedAdapters(dir);
+  const named = all.find((a) => a.name === given);
+  if (named) return { path: named.path, shipped: named };
+  const forEnv = all.filter((a) => a.env === given);
+  if (forEnv.length === 1) return { path: forEnv[0]!.path, shipped: forEnv[0]! };
+  const names = all.map((a) => a.name);
+  throw new ModelError(
+    forEnv.length > 1
+      ? `several adapters are shipped for ${given}: name one (${forEnv.map((a) => a.name).join(', ')})`
+      : `no adapter file '${given}' and no shipped adapter of that name (shipped: ${names.join(', ') || 'none'})`,
+  );
 }
