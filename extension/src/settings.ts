@@ -24,6 +24,7 @@ export function readSettings(): Settings {
     adapterPath: text('adapterPath'),
     modelEndpoint: text('modelEndpoint'),
     gpu: c.get<ModelSettings['gpu']>('gpu', 'auto'),
+    adapterMode: c.get<ModelSettings['adapterMode']>('adapterMode', 'merged'),
     threads: c.get<number>('threads', 0),
     parallelEnvironments: Math.max(1, c.get<number>('parallelEnvironments', 1)),
     databasePath: text('databasePath'),

@@ -9,6 +9,7 @@ const settings: ModelSettings = {
   adapterPath: '',
   modelEndpoint: '',
   gpu: 'auto',
+  adapterMode: 'merged',
   threads: 0,
   parallelEnvironments: 2,
   databasePath: '',
@@ -23,7 +24,7 @@ test('default settings: the embedded default model, the default dataset, the who
   assert.equal(parsed.parallel, 2);
   assert.equal(parsed.limit, undefined);
   assert.equal(parsed.db, undefined);
-  assert.deepEqual(parsed.model, { gpu: 'auto', prefixReuse: true });
+  assert.deepEqual(parsed.model, { gpu: 'auto', prefixReuse: true, adapterMode: 'merged' });
   assert.equal(parsed.maxSteps, 50, 'the 50-step cap');
   assert.equal(parsed.simplifications, undefined, 'ScienceWorld settings stay out of an ALFWorld request');
 });
@@ -45,12 +46,20 @@ test('a model, an adapter, threads and a dataset from settings; an endpoint repl
     adapterPath: '/m/lora.gguf',
     threads: 8,
     gpu: 'cuda' as const,
+    adapterMode: 'separate' as const,
     databasePath: '/d/x.db',
   };
   const embedded = requests['agent/evaluate'].params.parse(
     evaluationRequest({ env: 'scienceworld', split: 'test', agent: 'react', constrained: true, limit: 10 }, custom, 't2'),
   );
-  assert.deepEqual(embedded.model, { gpu: 'cuda', prefixReuse: true, path: '/m/mistral.gguf', adapter: '/m/lora.gguf', threads: 8 });
+  assert.deepEqual(embedded.model, {
+    gpu: 'cuda',
+    prefixReuse: true,
+    adapterMode: 'separate',
+    path: '/m/mistral.gguf',
+    adapter: '/m/lora.gguf',
+    threads: 8,
+  });
   assert.equal(embedded.db, '/d/x.db');
   assert.equal(embedded.limit, 10);
   assert.equal(embedded.constrained, true);

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { greedyNextTokens } from '../../runtime/src/llm/embedded';
+import { mergedModelPath } from '../../runtime/src/llm/merged-adapter';
 import { resolvePython, stateDir } from '../../runtime/src/util/paths';
 import { root, runCli } from './helpers';
 
@@ -126,16 +127,20 @@ for (const [family, expected] of Object.entries(FAMILIES)) {
     const withAdapter = await greedyNextTokens({ modelPath: c.gguf, adapterPath: c.adapterGguf, threads: 1 }, c.sequences);
     const withoutAdapter = await greedyNextTokens({ modelPath: c.gguf, threads: 1 }, c.sequences);
     const agreement = agreeing(withAdapter, c.pytorch);
+    // The default adapter mode: the adapter merged into a Q8_0 copy of the model.
+    const merged = await mergedModelPath(c.gguf, c.adapterGguf, { dir: path.join(dir, 'merged') });
+    const mergedAgreement = agreeing(await greedyNextTokens({ modelPath: merged, threads: 1 }, c.sequences), c.pytorch);
     const baseAgreement = agreeing(withoutAdapter, c.pytorchBase);
     const changed = positions - agreeing(c.pytorch, c.pytorchBase);
     console.log(
       `${family} (${c.architecture}${c.qkPermuted ? ', q/k permuted' : ''}): llama.cpp + adapter agrees with PyTorch + adapter on ` +
-        `${agreement}/${positions}; the base models agree on ${baseAgreement}/${positions}; the adapter changed ${changed}/${positions}`,
+        `${agreement}/${positions} (merged: ${mergedAgreement}); the base models agree on ${baseAgreement}/${positions}; the adapter changed ${changed}/${positions}`,
     );
     assert.ok(positions >= 40, `${positions} positions`);
     assert.ok(changed >= 0.3 * positions, `the adapter changed only ${changed}/${positions} greedy tokens: the check would mean little`);
     assert.ok(baseAgreement >= 0.95 * positions, `the converted base model itself disagrees: ${baseAgreement}/${positions}`);
     assert.ok(agreement >= 0.95 * positions, `llama.cpp + adapter agrees with PyTorch + adapter on only ${agreement}/${positions}`);
+    assert.ok(mergedAgreement >= 0.95 * positions, `the merged model agrees with PyTorch + adapter on only ${mergedAgreement}/${positions}`);
   });
 }
 

@@ -278,10 +278,13 @@ test('export parity: llama.cpp with the exported adapter picks the same greedy t
     'Progress so far: None\nAction: go to countertop 1\nResult: On the countertop 1, you see a mug 1.',
   ];
   const report = await measureExportParity({ model, adapterDir, adapterGguf: gguf, texts });
-  console.log(`export parity (F32 tiny model): ${report.agreement}/${report.positions} positions; the adapter changed ${report.adapterChanged}`);
+  console.log(
+    `export parity (F32 tiny model): ${report.agreement}/${report.positions} positions (merged: ${report.mergedAgreement}); the adapter changed ${report.adapterChanged}`,
+  );
   assert.ok(report.positions > 100);
   assert.ok(report.adapterChanged > report.positions * 0.3, 'the adapter must change most greedy choices for the check to mean anything');
   assert.ok(report.agreement >= 0.95 * report.positions, `agreement ${report.agreement}/${report.positions}`);
+  assert.ok(report.mergedAgreement >= 0.95 * report.positions, `merged: agreement ${report.mergedAgreement}/${report.positions}`);
 });
 
 test('a cancelled training run is interrupted with a checkpoint, and the same command resumes it to the end', async () => {

@@ -6,6 +6,8 @@ export interface ModelSettings {
   adapterPath: string;
   modelEndpoint: string;
   gpu: 'auto' | 'cpu' | 'cuda' | 'vulkan' | 'metal';
+  /** merged: the adapter merged into a cached copy of the model (faster); separate: applied beside it. */
+  adapterMode: 'merged' | 'separate';
   threads: number;
   parallelEnvironments: number;
   databasePath: string;
@@ -42,6 +44,7 @@ export function evaluationRequest(picks: EvaluationPicks, settings: ModelSetting
     model: {
       gpu: settings.gpu,
       prefixReuse: true,
+      adapterMode: settings.adapterMode,
       ...(settings.modelEndpoint.trim() ? { endpoint: settings.modelEndpoint.trim() } : {}),
       ...(settings.modelPath.trim() && !settings.modelEndpoint.trim() ? { path: settings.modelPath.trim() } : {}),
       ...(settings.adapterPath.trim() && !settings.modelEndpoint.trim() ? { adapter: settings.adapterPath.trim() } : {}),

@@ -4,6 +4,7 @@
                                 [--init-adapter DIR] [--cpu] [--no-export]
   python -m stephrl_train export --adapter DIR --model M --out FILE
   python -m stephrl_train greedy --model M [--adapter DIR] --texts FILE.json
+  python -m stephrl_train merge --model M.gguf --adapter A.gguf --out FILE [--type auto|q8_0|f16|f32]
   python -m stephrl_train score --model M --critics critics.pt --transitions FILE.json [--cpu]
 
 Events go to stdout as JSON lines (events.py); logs to stderr. Exit code 2: bad input (the error event says why).
@@ -44,6 +45,11 @@ def parse(argv):
     e.add_argument("--model", required=True)
     e.add_argument("--out", required=True)
     e.add_argument("--dtype", default="f32", choices=["f32", "f16"])
+    m = sub.add_parser("merge")
+    m.add_argument("--model", required=True)
+    m.add_argument("--adapter", required=True)
+    m.add_argument("--out", required=True)
+    m.add_argument("--type", default="auto", help="auto: float matrices keep their type, quantised ones become q8_0")
     g = sub.add_parser("greedy")
     g.add_argument("--model", required=True)
     g.add_argument("--adapter")
@@ -68,6 +74,15 @@ def main(argv=None) -> int:
     args = parse(argv if argv is not None else sys.argv[1:])
     exit_with_runtime()  # before the heavy imports: a runtime killed while torch loads stops us too
     events = Events(enabled=int(os.environ.get("RANK", "0")) == 0)
+    if args.command == "merge":  # numpy and gguf only: no torch to load
+        from .merge_gguf import MergeError, merge_adapter
+        try:
+            events.emit("merged", **merge_adapter(args.model, args.adapter, args.out, args.type))
+            return 0
+        except (MergeError, ValueError, FileNotFoundError) as error:
+            events.emit("error", message=str(error))
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     from .backbone import BackboneError
     from .export_gguf import ExportError, check_exportable, export_adapter
     from stephrl_data.dataset import DatasetVersionError

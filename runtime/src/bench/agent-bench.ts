@@ -2,7 +2,8 @@
  * `stephrl bench agent`: what step-level prompts buy at inference, measured in one run on the same prompts and model.
  * - tokens: prompt tokens per decision and per episode of each agent on replayed expert trajectories (token-measure);
  * - latency: per-decision time of the STEP-HRL calls with the role prefix's KV cache reused vs evaluated every time;
- * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time.
+ * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time;
+ * - adapter (with an adapter): per-decision time with the adapter merged into the model vs applied beside it.
  * The decisions replayed are the exact calls the STEP-HRL agent makes on real expert episodes (rule-annotated), so
  * the prompts have their real sizes; each asks for as many tokens as the expert's answer has.
  * The streams can be saved to a JSON file (`saveCallsFile`) and read back instead of running ScienceWorld
@@ -17,6 +18,7 @@ import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import { listSplitItems } from '../env/split-items';
 import { loadEmbeddedModel, type GpuMode } from '../llm/embedded';
+import type { AdapterMode } from '../protocol/vocabulary';
 import type { LanguageModel } from '../llm/types';
 import { measureTokens, type TokenReport } from '../agent/token-measure';
 import { replayCalls, transitionEpisode, type ReplayCall } from '../agent/token-replay';
@@ -37,6 +39,8 @@ export interface AgentBenchOptions {
   rounds: number;
   /** Which measurements to make (default all). */
   parts: ReadonlySet<BenchPart>;
+  /** A LoRA adapter GGUF for the adapter part (merged vs separate). */
+  adapterPath?: string;
   /** Decision streams read with readDecisionStreams, used instead of running ScienceWorld (latency, throughput). */
   streams?: ReplayCall[][];
   /** Write the decision streams used (built or given) to this file, in the format readDecisionStreams reads. */
@@ -44,7 +48,7 @@ export interface AgentBenchOptions {
   log: (line: string) => void;
 }
 
-export const BENCH_PARTS = ['tokens', 'latency', 'throughput'] as const;
+export const BENCH_PARTS = ['tokens', 'latency', 'throughput', 'adapter'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 const median = (xs: number[]) => {
@@ -169,6 +173,15 @@ export interface AgentBenchResult {
     meanCachedShareOfPrompt: number;
     speedup: number;
   };
+  adapter?: {
+    decisions: number;
+    medianMsSeparate: number;
+    medianMsMerged: number;
+    secondsSeparate: number;
+    secondsMerged: number;
+    /** Whole-stream time, separate over merged. */
+    speedup: number;
+  };
   throughput?: {
     streams: number;
     decisionsPerStream: number;
@@ -202,7 +215,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     result.met.tokens = tokens.scienceworld.targets.stephrlOverReactPerEpisode.met;
     result.met.flatness = tokens.scienceworld.targets.withinEpisodeP95OverMedian.met;
   }
-  if (!parts.has('latency') && !parts.has('throughput')) return result;
+  if (!parts.has('latency') && !parts.has('throughput') && !parts.has('adapter')) return result;
 
   let streams: ReplayCall[][];
   if (options.streams) {
@@ -271,6 +284,42 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
       speedup: round(speedup),
     };
     result.met.prefixReuse = speedup >= targets.prefixReuseSpeedup;
+  }
+
+  if (parts.has('adapter')) {
+    if (!options.adapterPath) throw new StudioError('the adapter part needs an adapter (--adapter)', ErrorCodes.InvalidParams);
+    const stream = streams[0]!;
+    const load = (adapterMode: AdapterMode) =>
+      loadEmbeddedModel({ modelPath: options.modelPath, adapterPath: options.adapterPath!, adapterMode, gpu: options.gpu, threads });
+    const separate = await load('separate');
+    const merged = await load('merged');
+    const best = { separate: [Infinity, Infinity], merged: [Infinity, Infinity] };
+    try {
+      await playStream(separate, stream.slice(0, 3), answerTokens); // warm-up
+      await playStream(merged, stream.slice(0, 3), answerTokens);
+      for (let r = 0; r < options.rounds; r++) {
+        log(`adapter round ${r + 1}/${options.rounds}`);
+        for (const [name, model] of [
+          ['separate', separate],
+          ['merged', merged],
+        ] as const) {
+          const times = await playStream(model, stream, answerTokens);
+          const total = times.reduce((a, b) => a + b, 0);
+          if (total < best[name][1]!) best[name] = [median(times), total];
+        }
+      }
+    } finally {
+      await separate.close();
+      await merged.close();
+    }
+    result.adapter = {
+      decisions: stream.length,
+      medianMsSeparate: round(best.separate[0]!),
+      medianMsMerged: round(best.merged[0]!),
+      secondsSeparate: round(best.separate[1]! / 1000),
+      secondsMerged: round(best.merged[1]! / 1000),
+      speedup: round(best.separate[1]! / best.merged[1]!),
+    };
   }
 
   if (parts.has('throughput')) {

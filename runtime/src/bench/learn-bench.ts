@@ -110,7 +110,7 @@ export async function runLearnCheck(options: LearnCheckOptions): Promise<LearnCh
     }
 
     const model = await openModel(
-      { path: options.model, adapter: training.adapterGguf, gpu: options.cpu ? 'cpu' : 'auto', prefixReuse: true },
+      { path: options.model, adapter: training.adapterGguf, gpu: options.cpu ? 'cpu' : 'auto', prefixReuse: true, adapterMode: 'merged' },
       { sessions: 1, slotsPerSession: AGENT_ROLES.stephrl.length },
       log,
     );

@@ -13,6 +13,7 @@ import { stderrLogger } from '../util/log';
 import * as path from 'node:path';
 import { benchWebviewCurves, benchWebviewEpisode } from '../bench/webview-bench';
 import { parseGpu } from './model-options';
+import { resolveAdapter } from '../llm/shipped-adapters';
 import { parsePositiveInt, UsageError } from './episode-args';
 import { printJson } from './output';
 import { benchFaults, FAULT_SCENARIOS, type FaultScenario } from '../bench/fault-bench';
@@ -84,7 +85,8 @@ export function registerBenchCommands(program: Command): void {
     .option('--token-episodes <n>', 'episodes per environment in the token replay (default: ScienceWorld test 211, ALFWorld seen 140)')
     .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '16')
     .option('--rounds <n>', 'alternating rounds of each variant; the best of each is kept', '2')
-    .option('--only <list>', `measure only some of ${BENCH_PARTS.join(', ')}`, BENCH_PARTS.join(','))
+    .option('--adapter <path|name>', 'LoRA adapter GGUF or shipped name: adds the adapter part (merged into the model vs applied beside it)')
+    .option('--only <list>', `measure only some of ${BENCH_PARTS.join(', ')} (adapter: with --adapter)`)
     .option('--save-calls <file>', 'write the STEP-HRL decision streams of the latency and throughput runs to this JSON file')
     .option('--calls <file>', 'read the decision streams from a --save-calls file instead of running ScienceWorld')
     .action(
@@ -95,17 +97,20 @@ export function registerBenchCommands(program: Command): void {
         tokenEpisodes?: string;
         decisions: string;
         rounds: string;
-        only: string;
+        only?: string;
+        adapter?: string;
         saveCalls?: string;
         calls?: string;
       }) => {
+        const chosen = opts.only ?? BENCH_PARTS.filter((p) => p !== 'adapter' || opts.adapter).join(',');
         const parts = new Set(
-          opts.only.split(',').map((p) => {
+          chosen.split(',').map((p) => {
             if (!(BENCH_PARTS as readonly string[]).includes(p)) throw new UsageError(`--only takes ${BENCH_PARTS.join(', ')}, not '${p}'`);
             return p as BenchPart;
           }),
         );
-        if ((opts.calls || opts.saveCalls) && !parts.has('latency') && !parts.has('throughput')) {
+        if (parts.has('adapter') && !opts.adapter) throw new UsageError('the adapter part needs --adapter');
+        if ((opts.calls || opts.saveCalls) && !parts.has('latency') && !parts.has('throughput') && !parts.has('adapter')) {
           throw new UsageError('--calls and --save-calls apply to the latency and throughput parts: add one of them to --only');
         }
         let streams;
@@ -126,6 +131,7 @@ export function registerBenchCommands(program: Command): void {
           ...(opts.tokenEpisodes ? { tokenEpisodes: parsePositiveInt(opts.tokenEpisodes, '--token-episodes') } : {}),
           ...(streams ? { streams } : {}),
           ...(opts.saveCalls ? { saveCallsFile: opts.saveCalls } : {}),
+          ...(opts.adapter ? { adapterPath: resolveAdapter(opts.adapter).path } : {}),
         });
         printJson({ machine: { cpus: os.cpus().length, node: process.versions.node, platform: `${os.platform()}-${os.arch()}` }, ...result });
       },

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { GpuMode } from '../llm/embedded';
 import type { ModelChoice } from '../protocol/agent';
 import { parsePositiveInt, UsageError } from './episode-args';
-import { GPU_CHOICES, listed } from '../protocol/vocabulary';
+import { ADAPTER_MODES, GPU_CHOICES, listed, type AdapterMode } from '../protocol/vocabulary';
 
 export interface ModelCliOptions {
   model?: string;
@@ -14,6 +14,7 @@ export interface ModelCliOptions {
   threads?: string;
   contextSize?: string;
   prefixReuse: boolean;
+  adapterMode: string;
 }
 
 export function addModelOptions(command: Command): Command {
@@ -31,7 +32,17 @@ export function addModelOptions(command: Command): Command {
       'CPU threads for the embedded model (default: every core for one episode at a time, half of them, at least 2, with --parallel)',
     )
     .option('--context-size <n>', 'tokens per prompt slot (default: 4096 for stephrl, the model maximum for the baselines)')
-    .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache");
+    .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache")
+    .option(
+      '--adapter-mode <mode>',
+      'merged: the adapter merged into a cached Q8_0 copy of the model (faster; made once, seconds); separate: applied beside it as llama.cpp loads it',
+      'merged',
+    );
+}
+
+export function parseAdapterMode(value: string): AdapterMode {
+  if ((ADAPTER_MODES as readonly string[]).includes(value)) return value as AdapterMode;
+  throw new UsageError(`--adapter-mode must be ${listed(ADAPTER_MODES)}, not '${value}'`);
 }
 
 export function parseGpu(value: string): GpuMode {
@@ -46,6 +57,7 @@ export function modelChoice(o: ModelCliOptions): ModelChoice {
   return {
     gpu: gpu === false ? 'cpu' : gpu,
     prefixReuse: o.prefixReuse,
+    adapterMode: parseAdapterMode(o.adapterMode),
     ...(o.model ? { path: o.model } : {}),
     ...(o.adapter ? { adapter: o.adapter } : {}),
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),

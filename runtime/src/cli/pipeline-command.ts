@@ -93,6 +93,7 @@ export function registerPipelineCommand(program: Command): void {
             model: {
               gpu: gpu === false ? 'cpu' : gpu,
               prefixReuse: true,
+              adapterMode: 'merged',
               ...(o.threads ? { threads: parsePositiveInt(o.threads, '--threads') } : {}),
             },
             out,

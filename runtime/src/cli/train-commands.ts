@@ -155,7 +155,8 @@ export function registerTrainCommands(program: Command): void {
       const report = await measureExportParity({ model: resolveModelPath(o.model), adapterDir, adapterGguf: gguf, texts });
       if (o.json) return printJson({ ...report, rate: report.agreement / report.positions });
       console.log(
-        `${report.agreement}/${report.positions} positions agree (${((100 * report.agreement) / report.positions).toFixed(1)}%); ` +
+        `${report.agreement}/${report.positions} positions agree (${((100 * report.agreement) / report.positions).toFixed(1)}%; ` +
+          `with the adapter merged into the model: ${report.mergedAgreement}); ` +
           `the adapter changed PyTorch's greedy token at ${report.adapterChanged} of them`,
       );
     });

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
-import type { ModelRole } from '../protocol/vocabulary';
+import type { AdapterMode, ModelRole } from '../protocol/vocabulary';
 import type { Logger } from '../util/log';
 import { silentLogger } from '../util/log';
 import {
@@ -27,6 +27,7 @@ import {
 } from './types';
 import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
 import { resolveAdapter } from './shipped-adapters';
+import { mergedModelPath } from './merged-adapter';
 import { grammarNestingDepth, MAX_GRAMMAR_NESTING } from './grammar';
 
 type Nlc = typeof NodeLlamaCpp;
@@ -39,6 +40,8 @@ export interface EmbeddedModelOptions {
   modelPath: string;
   /** A LoRA adapter GGUF (what the trainer exports) applied on top of the base model. */
   adapterPath?: string | null;
+  /** 'merged': load a cached copy of the model with the adapter merged in (merged-adapter.ts); default 'separate'. */
+  adapterMode?: AdapterMode;
   gpu?: GpuMode;
   /** CPU threads for evaluation; default: defaultThreads(sessions). */
   threads?: number;
@@ -170,14 +173,15 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
     );
   }
 
+  const merged = adapterPath && options.adapterMode === 'merged' ? await mergedModelPath(modelPath, adapterPath, { log }) : null;
   const { llama, tail } = await getLlamaHandle(await safeGpu(options.gpu ?? 'auto', modelPath, log), log);
   let mark = tail.total;
   let model: NodeLlamaCpp.LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath });
+    model = await llama.loadModel({ modelPath: merged ?? modelPath });
   } catch (error) {
     await logsSettled();
-    throw new ModelError(`could not load the model ${modelPath}: ${reason(error, tail.since(mark))}`);
+    throw new ModelError(`could not load the model ${merged ?? modelPath}: ${reason(error, tail.since(mark))}`);
   }
   const sessions = Math.max(1, options.sessions ?? 1);
   const slotsPerSession = Math.max(1, options.slotsPerSession ?? 3);
@@ -190,7 +194,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       sequences: sessions * slotsPerSession,
       threads: options.threads ?? defaultThreads(sessions),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-      ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
+      ...(adapterPath && !merged ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
     });
   } catch (error) {
     await Promise.all([model.dispose(), logsSettled()]);
@@ -206,6 +210,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       name: path.basename(modelPath),
       location: modelPath,
       adapter: adapterPath,
+      adapterMode: adapterPath ? (merged ? 'merged' : 'separate') : null,
       device: llama.gpu || 'cpu',
       contextSize: context.contextSize,
     },

@@ -30,6 +30,7 @@ export async function openModel(choice: ModelChoice, shape: ModelShape, log?: Lo
   return loadEmbeddedModel({
     modelPath: resolveModelPath(choice.path),
     adapterPath: choice.adapter ?? null,
+    adapterMode: choice.adapterMode,
     gpu: choice.gpu === 'cpu' ? false : choice.gpu,
     sessions: shape.sessions,
     slotsPerSession: shape.slotsPerSession,

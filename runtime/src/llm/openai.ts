@@ -294,6 +294,7 @@ export async function connectOpenAiModel(options: OpenAiOptions): Promise<Langua
     name: served.id,
     location: root,
     adapter: null,
+    adapterMode: null,
     device: 'remote',
     contextSize: options.contextSize ?? served.max_model_len ?? DEFAULT_CONTEXT_SIZE,
   };

@@ -5,7 +5,7 @@
  * A session is one stream of decisions (one episode at a time). It keeps one KV-cache slot per role, so the fixed
  * role prefix of a step-level prompt is evaluated once and reused by every later decision of that role.
  */
-import type { ModelRole } from '../protocol/vocabulary';
+import type { AdapterMode, ModelRole } from '../protocol/vocabulary';
 import { ErrorCodes, StudioError } from '../protocol/errors';
 
 export interface GenerateRequest {
@@ -47,6 +47,8 @@ export interface ModelInfo {
   /** GGUF path (embedded) or base URL (openai). */
   location: string;
   adapter: string | null;
+  /** How the adapter is applied (null without one); a server applies its own. */
+  adapterMode: AdapterMode | null;
   /** cpu, cuda, vulkan, metal; "remote" for a server. */
   device: string;
   /** Tokens one session's role slot can hold. */

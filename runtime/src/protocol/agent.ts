@@ -1,7 +1,7 @@
 /** What crosses a boundary for agent runs: the evaluation request's options and its summary. */
 import { z } from 'zod';
 import { EnvKind } from './environment';
-import { AGENT_KINDS, GPU_CHOICES, STATUSES } from './vocabulary';
+import { ADAPTER_MODES, AGENT_KINDS, GPU_CHOICES, STATUSES } from './vocabulary';
 
 /** The most episodes (environment workers and model sessions) one request or command runs at once. */
 export const MAX_PARALLEL = 64;
@@ -18,6 +18,8 @@ export const ModelChoice = z.object({
   threads: z.number().int().positive().optional(),
   contextSize: z.number().int().positive().optional(),
   prefixReuse: z.boolean().default(true),
+  /** An adapter merged into a Q8_0 copy of the model (faster on a CPU) or applied beside it as llama.cpp loads it. */
+  adapterMode: z.enum(ADAPTER_MODES).default('merged'),
 });
 export type ModelChoice = z.infer<typeof ModelChoice>;
 
@@ -25,7 +27,7 @@ export const EvaluationRequest = z.object({
   env: EnvKind,
   split: z.string().min(1),
   agent: AgentKindSchema.default('stephrl'),
-  model: ModelChoice.default({ gpu: 'auto', prefixReuse: true }),
+  model: ModelChoice.default({ gpu: 'auto', prefixReuse: true, adapterMode: 'merged' }),
   tasks: z.array(z.string()).optional(),
   /** Only these episodes: ALFWorld game keys (json_2.1.1/<split>/<task>/<trial>) or ScienceWorld task:variation. */
   games: z.array(z.string().min(1)).max(100_000).optional(),

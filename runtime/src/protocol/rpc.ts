@@ -132,7 +132,7 @@ export const requests = {
     params: OnDataset.extend({
       filter: EpisodeQuery.optional(),
       annotator: z.enum(['rule', 'model']).default('rule'),
-      model: ModelChoice.default({ gpu: 'auto', prefixReuse: true }),
+      model: ModelChoice.default({ gpu: 'auto', prefixReuse: true, adapterMode: 'merged' }),
       overwriteUnreviewed: z.boolean().default(false),
       token: z.string().optional(),
     }),

@@ -10,6 +10,9 @@ export const AGENT_KINDS = ['stephrl', 'react', 'hrl-history'] as const;
 
 /** Where the embedded model runs: 'auto' picks the best backend that decodes; 'cpu' uses none. */
 export const GPU_CHOICES = ['auto', 'cpu', 'cuda', 'vulkan', 'metal'] as const;
+/** How an adapter meets the embedded model: merged into a copy of it (one product per projection) or applied beside it. */
+export const ADAPTER_MODES = ['merged', 'separate'] as const;
+export type AdapterMode = (typeof ADAPTER_MODES)[number];
 
 /** Status of a run or of an episode. `interrupted`: its process ended (killed, cancelled) before it finished. */
 export const STATUSES = ['running', 'complete', 'failed', 'interrupted'] as const;

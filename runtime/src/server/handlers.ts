@@ -216,7 +216,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           preset: request.preset,
           slice: PIPELINE_SLICES[request.slice],
           modelPath,
-          model: { gpu: request.gpu, prefixReuse: true, ...(request.threads ? { threads: request.threads } : {}) },
+          model: { gpu: request.gpu, prefixReuse: true, adapterMode: 'merged', ...(request.threads ? { threads: request.threads } : {}) },
           out:
             request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
           alfworldData: resolveAlfworldData(request.alfworldData),

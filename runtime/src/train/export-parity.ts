@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { greedyNextTokens } from '../llm/embedded';
+import { mergedModelPath } from '../llm/merged-adapter';
 import { pythonSourceDir, resolvePython } from '../util/paths';
 import { TrainerError } from './trainer-process';
 
@@ -17,6 +18,8 @@ export interface ParityReport {
   positions: number;
   /** Positions where llama.cpp + adapter.gguf and PyTorch + adapter agree. */
   agreement: number;
+  /** The same for the model with the adapter merged in (the default adapter mode, merged-adapter.ts). */
+  mergedAgreement: number;
   /** Positions where the adapter changed PyTorch's greedy token from the base model's. */
   adapterChanged: number;
 }
@@ -60,17 +63,23 @@ export async function measureExportParity(options: {
     ];
     const sequences = tuned.sequences.map((s) => s.tokens);
     const llama = await greedyNextTokens({ modelPath: options.model, adapterPath: options.adapterGguf, threads: options.threads ?? 1 }, sequences);
+    const merged = await greedyNextTokens(
+      { modelPath: await mergedModelPath(options.model, options.adapterGguf, { python: options.python }), threads: options.threads ?? 1 },
+      sequences,
+    );
     let positions = 0;
     let agreement = 0;
+    let mergedAgreement = 0;
     let adapterChanged = 0;
     tuned.sequences.forEach((s, i) => {
       s.greedy.forEach((token, j) => {
         positions++;
         if (llama[i]![j] === token) agreement++;
+        if (merged[i]![j] === token) mergedAgreement++;
         if (base.sequences[i]!.greedy[j] !== token) adapterChanged++;
       });
     });
-    return { sequences: sequences.length, positions, agreement, adapterChanged };
+    return { sequences: sequences.length, positions, agreement, mergedAgreement, adapterChanged };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ADAPTER_NAME, AdapterCard } from '../protocol/trainer';
 import type { EnvKind } from '../protocol/environment';
+import type { AdapterMode } from '../protocol/vocabulary';
 import type { DatasetStore } from '../store/dataset-store';
 import { wilsonInterval, formatSuccess } from '../evaluate/intervals';
 import { listShippedAdapters, shippedAdaptersDir, type ShippedAdapter } from '../llm/shipped-adapters';
@@ -49,7 +50,8 @@ interface EvalConfigRecord {
   split: string;
   agent: string;
   label: string;
-  model: { adapter: string | null };
+  /** adapterMode: absent in runs recorded before merging existed, which applied the adapter separately. */
+  model: { adapter: string | null; adapterMode?: AdapterMode | null };
   decoding: { constrained: boolean };
   maxSteps: number;
   tasks: string[] | null;
@@ -174,6 +176,7 @@ async function measuredScores(store: DatasetStore, gguf: string, name: string): 
       c.perTaskLimit ? ` --per-task ${c.perTaskLimit}` : '',
       c.limit ? ` --limit ${c.limit}` : '',
       c.maxSteps !== 50 ? ` --max-steps ${c.maxSteps}` : '',
+      (c.model.adapterMode ?? 'separate') === 'separate' ? ' --adapter-mode separate' : '',
     ].join('');
     scores.push({
       env: c.env,
