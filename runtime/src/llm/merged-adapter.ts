@@ -1,8 +1,10 @@
 /**
  * Base model + LoRA adapter as one merged GGUF (`--adapter-mode merged`, the default): llama.cpp then runs one matrix
  * product per projection instead of three. The merge (runtime/python/stephrl_train/merge_gguf.py) writes the adapted
- * matrices in the base's float type, or as Q8_0 where the base is quantised, and is cached under .stephrl/cache/merged/, keyed by the contents of both files, so a retrained
- * adapter or another base model never meets a stale copy.
+ * matrices in the base's float type, or as Q8_0 where the base is quantised. Copies are cached under
+ * .stephrl/cache/merged/, keyed by the contents of both files, so a retrained adapter or another base model never
+ * meets a stale copy. Each copy is as large as the model and every evaluated checkpoint makes one, so the cache keeps
+ * the MERGED_CACHE_SIZE most recently used.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,6 +15,7 @@ import type { Logger } from '../util/log';
 import { ModelError } from './types';
 
 export const mergedModelsDir = path.join(stateDir, 'cache', 'merged');
+export const MERGED_CACHE_SIZE = 6;
 
 async function fileDigest(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -35,14 +38,21 @@ export async function mergedModelPath(
 ): Promise<string> {
   const dir = options.dir ?? mergedModelsDir;
   const out = path.join(dir, await mergedModelName(modelPath, adapterPath));
-  if (fs.existsSync(out)) return out;
+  if (fs.existsSync(out)) {
+    const now = new Date();
+    fs.utimesSync(out, now, now); // used now: the last to be pruned
+    return out;
+  }
   fs.mkdirSync(dir, { recursive: true });
+  pruneMergedModels(dir, MERGED_CACHE_SIZE - 1);
   options.log?.('info', `merging ${path.basename(adapterPath)} into ${path.basename(modelPath)} (once; cached as ${out})`);
   let python: string;
   try {
     python = resolvePython(options.python);
   } catch (error) {
-    throw new ModelError(`merging the adapter needs the Python environment: ${(error as Error).message} (or use --adapter-mode separate)`);
+    throw new ModelError(
+      `merging the adapter needs the Python environment: ${(error as Error).message} (or apply it separately: --adapter-mode separate, setting stephrl.adapterMode)`,
+    );
   }
   const args = ['-m', 'stephrl_train', 'merge', '--model', modelPath, '--adapter', adapterPath, '--out', out];
   await new Promise<void>((resolve, reject) => {
@@ -59,4 +69,17 @@ export async function mergedModelPath(
   });
   if (!fs.existsSync(out)) throw new ModelError(`merging the adapter ${adapterPath} wrote no ${out}`);
   return out;
+}
+
+/** Deletes the least recently used merged models beyond `keep` (files another process is loading stay readable). */
+export function pruneMergedModels(dir: string, keep: number): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const models = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.gguf'))
+    .map((f) => ({ file: path.join(dir, f), used: fs.statSync(path.join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  const removed = models.slice(Math.max(0, keep)).map((m) => m.file);
+  for (const file of removed) fs.rmSync(file, { force: true });
+  return removed;
 }
