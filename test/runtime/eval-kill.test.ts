@@ -20,7 +20,9 @@ interface Progress {
 
 async function progressOf(db: string): Promise<Progress> {
   if (!fs.existsSync(db)) return { counts: {} };
-  const store = await DatasetStore.open(db, { readonly: true });
+  // The file exists a moment before its schema does: a read-only open then refuses it, and the next poll tries again.
+  const store = await DatasetStore.open(db, { readonly: true }).catch(() => null);
+  if (!store) return { counts: {} };
   try {
     const progress: Progress = { counts: {} };
     for (const e of await store.episodes.list({ source: 'policy' })) {
