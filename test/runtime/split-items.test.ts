@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WorkerPool } from '../../runtime/src/env/pool';
-import { episodeName, listSplitItems } from '../../runtime/src/env/split-items';
+import { episodeName, interleavedByTask, listSplitItems } from '../../runtime/src/env/split-items';
 import { resolveAlfworldData } from '../../runtime/src/util/paths';
 
 test('ALFWorld: --games picks exactly the named games in split order, by key or by folder', async () => {
@@ -27,4 +27,14 @@ test('ALFWorld: --games picks exactly the named games in split order, by key or 
   } finally {
     await pool.close();
   }
+});
+
+test('evaluations play the first episode of each task, then the second of each: a run stopped early samples every task', () => {
+  const item = (task: string, variation: number) => ({
+    fields: { env: 'scienceworld' as const, task, variation, simplifications: null, game: null },
+  });
+  const items = [item('boil', 0), item('boil', 1), item('boil', 2), item('melt', 0), item('grow', 0), item('grow', 1)];
+  const order = interleavedByTask(items).map((i) => `${i.fields.task}:${i.fields.variation}`);
+  assert.deepEqual(order, ['boil:0', 'melt:0', 'grow:0', 'boil:1', 'grow:1', 'boil:2']);
+  assert.deepEqual(interleavedByTask([]), []);
 });

@@ -91,3 +91,22 @@ function onlyGames(entries: SplitEntry[], games: string[], selection: SplitSelec
   }
   return chosen;
 }
+
+/**
+ * The items in the order to play them: the first of each task, then the second of each, and so on (each task's own
+ * order kept), so that an evaluation stopped early holds a sample of every task rather than the first tasks whole.
+ */
+export function interleavedByTask<T extends Pick<SplitItem, 'fields'>>(items: readonly T[]): T[] {
+  const byTask = new Map<string, T[]>();
+  for (const item of items) {
+    const queue = byTask.get(item.fields.task);
+    if (queue) queue.push(item);
+    else byTask.set(item.fields.task, [item]);
+  }
+  const queues = [...byTask.values()];
+  const order: T[] = [];
+  for (let round = 0; order.length < items.length; round++) {
+    for (const queue of queues) if (round < queue.length) order.push(queue[round]!);
+  }
+  return order;
+}

@@ -10,7 +10,7 @@ import type { EnvKind, ResetResult } from '../protocol/environment';
 import type { EpisodeFields } from '../protocol/dataset';
 import { DEFAULT_MAX_STEPS, DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { WorkerPool } from '../env/pool';
-import { listSplitItems, type SplitItem } from '../env/split-items';
+import { interleavedByTask, listSplitItems, type SplitItem } from '../env/split-items';
 import { AGENT_RUNNERS } from '../agent/agents';
 import { AGENT_ROLES, type AgentKind, type AgentOutcome, type DecodingSettings, type EpisodeSink } from '../agent/types';
 import type { LanguageModel } from '../llm/types';
@@ -140,7 +140,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
 
     const run = AGENT_RUNNERS[agent];
     await pool.map(
-      pending,
+      interleavedByTask(pending),
       async (environment, item) => {
         const started = performance.now();
         const reset = await environment.reset(item.spec, { maxSteps });
