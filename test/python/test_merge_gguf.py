@@ -57,48 +57,42 @@ def tensors_of(path: str) -> dict:
     return {t.name: t for t in gguf.GGUFReader(path).tensors}
 
 
-def test_merge_adds_the_scaled_product_and_copies_the_rest(tmp_path):
-    base, adapter = str(tmp_path / "base.gguf"), str(tmp_path / "adapter.gguf")
-    write_base(base)
+def merged(tmp_path, base_type=gguf.GGMLQuantizationType.Q8_0, out_type="auto"):
+    """Merges a random adapter into a random base of that type: the base's and the merged model's tensors, the exact
+    merged query matrix (fp32) and the merge's report."""
+    base, adapter, out = (str(tmp_path / n) for n in ("base.gguf", "adapter.gguf", "merged.gguf"))
+    write_base(base, base_type)
     (a, b), = write_adapter(adapter).values()
-    out = str(tmp_path / "merged.gguf")
-    report = merge_adapter(base, adapter, out, "f32")
-    assert report["merged"] == 1 and report["alpha"] == ALPHA
-    merged, original = tensors_of(out), tensors_of(base)
+    report = merge_adapter(base, adapter, out, out_type)
+    original = tensors_of(base)
     q = original["blk.0.attn_q.weight"]
-    expected = gguf.quants.dequantize(q.data, q.tensor_type) + (ALPHA / RANK) * (b @ a)
-    np.testing.assert_allclose(np.asarray(merged["blk.0.attn_q.weight"].data), expected, rtol=1e-6, atol=1e-5)
+    exact = gguf.quants.dequantize(q.data, q.tensor_type).astype(np.float32) + (ALPHA / RANK) * (b @ a)
+    return original, tensors_of(out), exact, report
+
+
+def test_merge_adds_the_scaled_product_and_copies_the_rest(tmp_path):
+    original, result, exact, report = merged(tmp_path, out_type="f32")
+    assert report["merged"] == 1 and report["alpha"] == ALPHA
+    np.testing.assert_allclose(np.asarray(result["blk.0.attn_q.weight"].data), exact, rtol=1e-6, atol=1e-5)
     for name in ("blk.0.attn_v.weight", "blk.0.attn_norm.weight"):  # not adapted: the same bytes, the same type
-        assert merged[name].tensor_type == original[name].tensor_type
-        assert np.array_equal(np.asarray(merged[name].data), np.asarray(original[name].data))
-    assert gguf.GGUFReader(out).fields["general.name"].contents() == "tiny"
+        assert result[name].tensor_type == original[name].tensor_type
+        assert np.array_equal(np.asarray(result[name].data), np.asarray(original[name].data))
+    assert gguf.GGUFReader(str(tmp_path / "merged.gguf")).fields["general.name"].contents() == "tiny"
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]
 
 
 def test_q8_0_output_stays_within_its_rounding(tmp_path):
-    base, adapter = str(tmp_path / "base.gguf"), str(tmp_path / "adapter.gguf")
-    write_base(base)
-    (a, b), = write_adapter(adapter).values()
-    out = str(tmp_path / "merged.gguf")
-    merge_adapter(base, adapter, out)
-    q = tensors_of(out)["blk.0.attn_q.weight"]
+    _, result, exact, _ = merged(tmp_path)
+    q = result["blk.0.attn_q.weight"]
     assert q.tensor_type == gguf.GGMLQuantizationType.Q8_0
-    original = tensors_of(base)["blk.0.attn_q.weight"]
-    exact = gguf.quants.dequantize(original.data, original.tensor_type) + (ALPHA / RANK) * (b @ a)
     error = np.abs(gguf.quants.dequantize(q.data, q.tensor_type) - exact)
     assert error.max() <= np.abs(exact).max() / 127  # half a step of the coarsest Q8_0 block, with margin
 
 
 def test_a_float_base_keeps_its_type(tmp_path):
-    base, adapter = str(tmp_path / "base.gguf"), str(tmp_path / "adapter.gguf")
-    write_base(base, gguf.GGMLQuantizationType.F16)
-    (a, b), = write_adapter(adapter).values()
-    out = str(tmp_path / "merged.gguf")
-    merge_adapter(base, adapter, out)
-    q = tensors_of(out)["blk.0.attn_q.weight"]
+    _, result, exact, _ = merged(tmp_path, gguf.GGMLQuantizationType.F16)
+    q = result["blk.0.attn_q.weight"]
     assert q.tensor_type == gguf.GGMLQuantizationType.F16
-    original = tensors_of(base)["blk.0.attn_q.weight"]
-    exact = np.asarray(original.data, dtype=np.float32) + (ALPHA / RANK) * (b @ a)
     np.testing.assert_allclose(np.asarray(q.data, dtype=np.float32), exact, rtol=1e-3, atol=1e-2)
 
 
