@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
-import { compareRuns } from '../../runtime/src/evaluate/compare';
+import { adapterName, compareRuns } from '../../runtime/src/evaluate/compare';
 import type { EpisodeFields, ModelCallRecord, StepRecord } from '../../runtime/src/protocol/dataset';
 import type { ComparedRun, RunComparison } from '../../runtime/src/protocol/agent';
 import { requests } from '../../runtime/src/protocol/rpc';
@@ -464,3 +464,16 @@ test(
     assert.ok(!fs.existsSync(path.join(dir, 'none.db')), 'a comparison does not create a dataset');
   },
 );
+
+test('a run trained further names each of its adapters by step; a run with one export stays "BC run N"', async () => {
+  const further = await store.runs.start('train', 'BC trained further', { kind: 'bc', agent: 'stephrl', model: 'tiny.gguf', setId: 1 });
+  const earlier = path.join(dir, 'further', 'final-step120', 'adapter.gguf');
+  const latest = path.join(dir, 'further', 'final', 'adapter.gguf');
+  await store.runs.addCheckpoint(further, { step: -1, kind: 'gguf-adapter', path: earlier });
+  await store.runs.addCheckpoint(further, { step: 200, kind: 'lora', path: path.join(dir, 'further', 'step-0000200') });
+  await store.runs.addCheckpoint(further, { step: -1, kind: 'gguf-adapter', path: latest });
+  await store.runs.finish(further, 'complete');
+  assert.equal(await adapterName(store, earlier), `BC run ${further} step 120`);
+  assert.equal(await adapterName(store, latest), `BC run ${further} step 200`);
+  assert.equal(await adapterName(store, ADAPTER), `BC run ${ids.train}`);
+});

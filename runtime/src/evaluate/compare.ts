@@ -54,19 +54,28 @@ function selectionKey(c: EvalConfig): string {
   ]);
 }
 
-/** A shipped adapter's name, the training run that exported the file ("BC run 4"), else the file's own name. */
+/**
+ * A shipped adapter's name, the training run that exported the file ("BC run 4"; "BC run 4 step 120" where the run
+ * exported more than one, as a run trained further does), else the file's own name.
+ */
 export async function adapterName(store: DatasetStore, file: string | null): Promise<string | null> {
   if (!file) return null;
   const shipped = listShippedAdapters().find((a) => path.resolve(a.path) === path.resolve(file));
   if (shipped) return shipped.name;
-  const exported = await store.db.get<{ run_id: number; config: string }>(
-    `SELECT c.run_id, r.config FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.kind = 'gguf-adapter' AND c.path = ? ORDER BY c.id DESC LIMIT 1`,
+  const exported = await store.db.get<{ run_id: number; last_step: number; config: string; exports: number }>(
+    `SELECT c.run_id, r.config,
+            (SELECT COUNT(*) FROM checkpoints o WHERE o.run_id = c.run_id AND o.kind = 'gguf-adapter') AS exports,
+            (SELECT MAX(step) FROM checkpoints o WHERE o.run_id = c.run_id) AS last_step
+       FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.kind = 'gguf-adapter' AND c.path = ? ORDER BY c.id DESC LIMIT 1`,
     [file],
   );
   if (exported) {
     const config = JSON.parse(exported.config) as { kind?: string; agent?: string };
     const agent = config.agent && config.agent !== 'stephrl' ? ` (${config.agent})` : '';
-    return `${(config.kind ?? 'train').toUpperCase()}${agent} run ${exported.run_id}`;
+    // An archived export sits in final-step<N>/ (training.ts, archiveFinal); the run's current one is at its last step.
+    const archived = /final-step(\d+)[\\/]/.exec(file)?.[1];
+    const step = exported.exports > 1 ? ` step ${archived ?? exported.last_step}` : '';
+    return `${(config.kind ?? 'train').toUpperCase()}${agent} run ${exported.run_id}${step}`;
   }
   const base = path.basename(file);
   return base === 'adapter.gguf' ? path.join(path.basename(path.dirname(path.dirname(file))), path.basename(path.dirname(file))) : base;
