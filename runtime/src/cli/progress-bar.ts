@@ -34,7 +34,7 @@ export class ProgressBar {
     const filled = Math.round(share * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     const failures = this.failed ? `, ${this.failed} failed` : '';
-    return `${this.label} [${bar}] ${this.done}/${this.total} ${(share * 100).toFixed(0)}% ${rate.toFixed(2)} ${this.unit}/s ETA ${clock(left)}${failures}`;
+    return `${this.label} [${bar}] ${this.done}/${this.total} ${(share * 100).toFixed(0)}% ${rateText(rate, this.unit)} ETA ${clock(left)}${failures}`;
   }
 
   private draw(): void {
@@ -65,4 +65,9 @@ function clock(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const mmss = `${String(m).padStart(h ? 2 : 1, '0')}:${String(s % 60).padStart(2, '0')}`;
   return h ? `${h}:${mmss}` : mmss;
+}
+
+/** "2.35 episodes/s", or per minute where fewer than one a second would read 0.00 (a CPU evaluation: 0.8/min). */
+export function rateText(perSecond: number, unit: string): string {
+  return perSecond >= 0.1 || perSecond === 0 ? `${perSecond.toFixed(2)} ${unit}/s` : `${(perSecond * 60).toFixed(2)} ${unit}/min`;
 }
