@@ -11,7 +11,7 @@ change away. Every other tensor is copied byte for byte, metadata included.
 from __future__ import annotations
 
 import os
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -27,8 +27,8 @@ def _field(reader, name: str):
     return None if field is None else field.contents()
 
 
-def adapter_deltas(adapter_path: str, gguf) -> Tuple[Dict[str, Tuple[np.ndarray, np.ndarray]], float]:
-    """The adapter's (A, B) pairs by the name of the base tensor they adapt, and its alpha."""
+def adapter_deltas(adapter_path: str, gguf) -> Tuple[Dict[str, Tuple[np.ndarray, np.ndarray]], float, Optional[str]]:
+    """The adapter's (A, B) pairs by the name of the base tensor they adapt, its alpha and its architecture."""
     reader = gguf.GGUFReader(adapter_path)
     if _field(reader, "general.type") != "adapter" or _field(reader, "adapter.type") != "lora":
         raise MergeError(f"{adapter_path} is not a LoRA adapter GGUF (general.type adapter, adapter.type lora)")
@@ -49,7 +49,7 @@ def adapter_deltas(adapter_path: str, gguf) -> Tuple[Dict[str, Tuple[np.ndarray,
     if not pairs:
         raise MergeError(f"{adapter_path} holds no LoRA matrices")
     rank = next(iter(pairs.values()))[0].shape[0]
-    return pairs, float(alpha) if alpha is not None else float(rank)
+    return pairs, float(alpha) if alpha is not None else float(rank), _field(reader, "general.architecture")
 
 
 def merge_adapter(model_path: str, adapter_path: str, out_path: str, out_type: str = "auto") -> Dict[str, object]:
@@ -57,10 +57,9 @@ def merge_adapter(model_path: str, adapter_path: str, out_path: str, out_type: s
 
     if out_type not in MERGED_TYPES:
         raise MergeError(f"merged matrices are written as one of {MERGED_TYPES}, not {out_type!r}")
-    pairs, alpha = adapter_deltas(adapter_path, gguf)
+    pairs, alpha, adapter_architecture = adapter_deltas(adapter_path, gguf)
     base = gguf.GGUFReader(model_path)
     architecture = _field(base, "general.architecture")
-    adapter_architecture = _field(gguf.GGUFReader(adapter_path), "general.architecture")
     if adapter_architecture and adapter_architecture != architecture:
         raise MergeError(f"the adapter is for {adapter_architecture!r}, the model is {architecture!r}")
     missing = sorted(set(pairs) - {t.name for t in base.tensors})

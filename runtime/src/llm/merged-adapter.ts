@@ -17,10 +17,23 @@ import { ModelError } from './types';
 export const mergedModelsDir = path.join(stateDir, 'cache', 'merged');
 export const MERGED_CACHE_SIZE = 6;
 
-async function fileDigest(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** Digests by path, size and modification time: a process evaluating many checkpoints reads the model once. */
+const digests = new Map<string, Promise<string>>();
+
+function fileDigest(file: string): Promise<string> {
+  const stat = fs.statSync(file);
+  const key = `${path.resolve(file)}:${stat.size}:${stat.mtimeMs}`;
+  let digest = digests.get(key);
+  if (!digest) {
+    digest = (async () => {
+      const hash = createHash('sha256');
+      for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    })();
+    digest.catch(() => digests.delete(key));
+    digests.set(key, digest);
+  }
+  return digest;
 }
 
 /** The merged model's file name: both inputs' digests, the base model's name kept readable. */
