@@ -101,6 +101,7 @@ test('GET /v1/models lists the model, and the client takes its id and context fr
     name: 'tiny.gguf',
     location: server.url,
     adapter: null,
+    adapterMode: null,
     device: 'remote',
     contextSize: 1024,
   });
