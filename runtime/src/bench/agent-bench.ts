@@ -193,6 +193,38 @@ export interface AgentBenchResult {
   met: Partial<Record<'tokens' | 'flatness' | 'prefixReuse' | 'parallel', boolean>>;
 }
 
+/** The best (lowest) median decision time and whole-stream time of each variant over alternating rounds. */
+interface BestTimes {
+  medianMs: number;
+  totalMs: number;
+}
+
+/** Plays the stream on every variant in turn, after a short warm-up of each, for `rounds` rounds: alternating keeps a
+ * passing slowdown of the machine from landing on one variant only. */
+async function alternatingBest<K extends string>(
+  variants: Record<K, LanguageModel>,
+  stream: ReplayCall[],
+  answerTokens: (c: ReplayCall) => number,
+  rounds: number,
+  onRound: (round: number) => void,
+): Promise<Record<K, BestTimes>> {
+  const names = Object.keys(variants) as K[];
+  const best = Object.fromEntries(names.map((n) => [n, { medianMs: Infinity, totalMs: Infinity }])) as Record<K, BestTimes>;
+  for (const name of names) await playStream(variants[name], stream.slice(0, 3), answerTokens);
+  for (let r = 0; r < rounds; r++) {
+    onRound(r + 1);
+    for (const name of names) {
+      const times = await playStream(variants[name], stream, answerTokens);
+      best[name].medianMs = Math.min(best[name].medianMs, median(times));
+      best[name].totalMs = Math.min(
+        best[name].totalMs,
+        times.reduce((a, b) => a + b, 0),
+      );
+    }
+  }
+  return best;
+}
+
 export async function benchAgent(options: AgentBenchOptions): Promise<AgentBenchResult> {
   const { log, parts } = options;
   const targets = { stephrlOverReactTokensPerEpisode: 1 / 3, withinEpisodeP95OverMedian: 2, prefixReuseSpeedup: 1.5, parallelSpeedup: 2 };
@@ -242,17 +274,13 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
   if (parts.has('latency')) {
     const withReuse = await load(true, 1);
     const withoutReuse = await load(false, 1);
-    const best = { reuse: Infinity, scratch: Infinity };
     let cachedShare: number;
     const stream = streams[0]!;
+    let best: Record<'reuse' | 'scratch', BestTimes>;
     try {
-      await playStream(withReuse, stream.slice(0, 3), answerTokens); // warm-up
-      await playStream(withoutReuse, stream.slice(0, 3), answerTokens);
-      for (let r = 0; r < options.rounds; r++) {
-        log(`latency round ${r + 1}/${options.rounds}`);
-        best.reuse = Math.min(best.reuse, median(await playStream(withReuse, stream, answerTokens)));
-        best.scratch = Math.min(best.scratch, median(await playStream(withoutReuse, stream, answerTokens)));
-      }
+      best = await alternatingBest({ reuse: withReuse, scratch: withoutReuse }, stream, answerTokens, options.rounds, (r) =>
+        log(`latency round ${r}/${options.rounds}`),
+      );
       // The share of prompt tokens the cache served, for the record.
       const session = await withReuse.openSession(['high', 'low', 'progress']);
       let cached = 0;
@@ -275,11 +303,11 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
       await withReuse.close();
       await withoutReuse.close();
     }
-    const speedup = best.scratch / best.reuse;
+    const speedup = best.scratch.medianMs / best.reuse.medianMs;
     result.latency = {
       decisions: stream.length,
-      medianMsWithPrefixReuse: round(best.reuse),
-      medianMsWithoutPrefixReuse: round(best.scratch),
+      medianMsWithPrefixReuse: round(best.reuse.medianMs),
+      medianMsWithoutPrefixReuse: round(best.scratch.medianMs),
       meanCachedShareOfPrompt: round(cachedShare, 3),
       speedup: round(speedup),
     };
@@ -293,32 +321,20 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
       loadEmbeddedModel({ modelPath: options.modelPath, adapterPath: options.adapterPath!, adapterMode, gpu: options.gpu, threads });
     const separate = await load('separate');
     const merged = await load('merged');
-    const best = { separate: [Infinity, Infinity], merged: [Infinity, Infinity] };
+    let best: Record<AdapterMode, BestTimes>;
     try {
-      await playStream(separate, stream.slice(0, 3), answerTokens); // warm-up
-      await playStream(merged, stream.slice(0, 3), answerTokens);
-      for (let r = 0; r < options.rounds; r++) {
-        log(`adapter round ${r + 1}/${options.rounds}`);
-        for (const [name, model] of [
-          ['separate', separate],
-          ['merged', merged],
-        ] as const) {
-          const times = await playStream(model, stream, answerTokens);
-          const total = times.reduce((a, b) => a + b, 0);
-          if (total < best[name][1]!) best[name] = [median(times), total];
-        }
-      }
+      best = await alternatingBest({ separate, merged }, stream, answerTokens, options.rounds, (r) => log(`adapter round ${r}/${options.rounds}`));
     } finally {
       await separate.close();
       await merged.close();
     }
     result.adapter = {
       decisions: stream.length,
-      medianMsSeparate: round(best.separate[0]!),
-      medianMsMerged: round(best.merged[0]!),
-      secondsSeparate: round(best.separate[1]! / 1000),
-      secondsMerged: round(best.merged[1]! / 1000),
-      speedup: round(best.separate[1]! / best.merged[1]!),
+      medianMsSeparate: round(best.separate.medianMs),
+      medianMsMerged: round(best.merged.medianMs),
+      secondsSeparate: round(best.separate.totalMs / 1000),
+      secondsMerged: round(best.merged.totalMs / 1000),
+      speedup: round(best.separate.totalMs / best.merged.totalMs),
     };
   }
 
