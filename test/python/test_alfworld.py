@@ -84,3 +84,12 @@ def test_missing_data_directory_says_how_to_fix(tmp_path):
     with pytest.raises(WorkerError) as error:
         list_games(str(tmp_path), "valid_sean")
     assert error.value.code == "unknown_split"
+
+
+def test_task_types_select_games_and_a_misspelt_one_is_named(alfworld_data):
+    games = list_games(alfworld_data, "valid_seen", ["pick_and_place_simple"])
+    assert len(games) == 35 and {g["taskType"] for g in games} == {"pick_and_place_simple"}
+    with pytest.raises(WorkerError) as error:
+        list_games(alfworld_data, "valid_seen", ["pick_and_place", "look_at_obj_in_light"])
+    assert error.value.code == "unknown_task" and "'pick_and_place'" in error.value.message
+    assert "pick_and_place_simple" in error.value.message

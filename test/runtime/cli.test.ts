@@ -82,6 +82,13 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['bench', 'faults', '--dir', 'runtime', '--rounds', '1'], /--dir .*runtime holds files the fault bench did not make/, 2],
     [['pipeline', '--recipe', 'scienceworld'], /--recipe must be alfworld, not 'scienceworld'/, 2],
     [['pipeline', '--recipe', 'alfworld', '--env', 'both'], /--recipe alfworld runs on alfworld only/, 2],
+    [['pipeline', '--tasks', 'pick_and_place_simple'], /--tasks names one environment's tasks: give --env scienceworld or --env alfworld/, 2],
+    [['pipeline', '--env', 'alfworld', '--tasks', ' , '], /--tasks needs at least one task name/, 2],
+    [
+      ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--tasks', 'pick_and_place'],
+      /unknown ALFWorld task type 'pick_and_place'; use one of pick_and_place_simple, look_at_obj_in_light/,
+      1,
+    ],
     [['models', 'ship', 'Bad_Name', '--adapter', 'x.gguf', '--title', 't'], /an adapter name is lower-case letters, digits and dashes/, 2],
     [
       ['eval', '--env', 'alfworld', '--split', 'valid_seen', '--adapter', 'no-such-adapter', '--limit', '1'],

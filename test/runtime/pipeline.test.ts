@@ -278,3 +278,36 @@ test('stephrl models ship writes a card from what the dataset measured, and mode
   assert.equal((await runCli(['models', 'list', '--db', missing])).code, 0);
   assert.ok(!fs.existsSync(missing));
 });
+
+test('stephrl pipeline --tasks keeps demonstrations, rollouts and evaluations to one task type, in sets of its own', async () => {
+  const sliceOut = path.join(dir, 'out-pick-and-place');
+  const at = args.indexOf('--out') + 1;
+  const sliceArgs = [...args.slice(0, at), sliceOut, ...args.slice(at + 1), '--tasks', 'pick_and_place_simple'];
+  const r = await runCli(sliceArgs, { timeoutMs: 900_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.deepEqual(result.tasks, ['pick_and_place_simple']);
+  assert.deepEqual(
+    result.rows.map((row: { label: string }) => row.label),
+    ['base model, ReAct', 'base model, STEP-HRL', 'after BC', 'after BC + offline RL'],
+  );
+  for (const row of result.rows)
+    assert.deepEqual(
+      row.perTask.map((t: { task: string }) => t.task),
+      ['pick_and_place_simple'],
+      row.label,
+    );
+  assert.ok(fs.existsSync(path.join(sliceOut, 'pipeline.json')));
+  const store = await DatasetStore.open(db);
+  try {
+    for (const setId of [result.transitionSets.bc, result.transitionSets.rl]) {
+      const set = await store.db.get<{ name: string; selection: string }>('SELECT name, selection FROM transition_sets WHERE id = ?', [setId]);
+      assert.match(set!.name, /:alfworld:pick_and_place_simple:/);
+      const episodes = await store.episodes.list({ ids: (JSON.parse(set!.selection) as { ids: number[] }).ids });
+      assert.ok(episodes.length > 0);
+      assert.deepEqual([...new Set(episodes.map((e) => e.task))], ['pick_and_place_simple'], set!.name);
+    }
+  } finally {
+    await store.close();
+  }
+});

@@ -24,6 +24,15 @@ test('episode specs are validated per environment', () => {
 
 test('rpc params and webview messages are validated', () => {
   assert.ok(!requests['env/listSplit'].params.safeParse({ env: 'alfworld' }).success);
+  // A pipeline's tasks belong to one environment: with both, the request is refused on its tasks field.
+  const pipeline = requests['train/pipeline'].params;
+  assert.ok(pipeline.safeParse({ envs: ['alfworld'], tasks: ['pick_and_place_simple'] }).success);
+  const both = pipeline.safeParse({ tasks: ['pick_and_place_simple'] });
+  assert.deepEqual(
+    both.error?.issues.map((i) => i.path),
+    [['tasks']],
+  );
+  assert.ok(!pipeline.safeParse({ envs: ['alfworld'], tasks: [] }).success);
   assert.ok(WebviewToHost.safeParse({ type: 'recheck' }).success);
   assert.ok(!WebviewToHost.safeParse({ type: 'runCommand', command: 'rm -rf /' }).success);
   assert.ok(!HostToWebview.safeParse({ type: 'runtimeStatus', state: 'ready' }).success);

@@ -71,6 +71,10 @@ def read_game(game_path: str) -> Dict:
 
 
 def list_games(data_dir: str, split: str, task_types: Optional[List[str]] = None) -> List[Dict[str, str]]:
+    unknown = [t for t in task_types or [] if t not in TASK_TYPES]
+    if unknown:
+        raise WorkerError("unknown_task",
+                          f"unknown ALFWorld task type {', '.join(map(repr, unknown))}; use one of {', '.join(TASK_TYPES)}")
     root = split_dir(data_dir, split)
     wanted = set(task_types or TASK_TYPES)
     games = []

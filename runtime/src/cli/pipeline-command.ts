@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { EnvKind } from '../protocol/environment';
 import { TRAIN_PRESETS, type TrainPreset } from '../protocol/trainer';
-import { PIPELINE_SLICES, pipelineTable, runPipeline, PipelineCancelled } from '../pipeline/pipeline';
+import { PIPELINE_SLICES, pipelineTable, runPipeline, PipelineCancelled, defaultPipelineOut } from '../pipeline/pipeline';
 import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
@@ -16,6 +16,7 @@ interface PipelineCliOptions {
   recipe?: string;
   evalPerTask?: string;
   baselines?: boolean;
+  tasks?: string;
   preset: string;
   slice: string;
   model?: string;
@@ -43,6 +44,10 @@ export function registerPipelineCommand(program: Command): void {
       'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)',
     )
     .option('--baselines', 'also train the flat (ReAct) and history-HRL baselines at equal data and evaluate them on the same games')
+    .option(
+      '--tasks <list>',
+      'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated: demonstrations, rollouts and evaluations',
+    )
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
     .option('--eval-per-task <n>', "evaluation episodes per task type (default: the slice's; all with --recipe)")
@@ -65,12 +70,16 @@ export function registerPipelineCommand(program: Command): void {
       if (o.recipe && (envs.length !== 1 || envs[0] !== o.recipe)) throw new UsageError(`--recipe ${o.recipe} runs on ${o.recipe} only`);
       if (!(TRAIN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of ${TRAIN_PRESETS.join(', ')}`);
       if (o.slice !== 'quick' && o.slice !== 'full') throw new UsageError(`--slice must be quick or full, not '${o.slice}'`);
+      const tasks = o.tasks
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      if (o.tasks !== undefined && !tasks?.length) throw new UsageError('--tasks needs at least one task name');
+      if (tasks && envs.length !== 1) throw new UsageError("--tasks names one environment's tasks: give --env scienceworld or --env alfworld");
       const sliceName = (o.recipe ?? o.slice) as keyof typeof PIPELINE_SLICES;
       const modelPath = resolveModelPath(o.model);
       const gpu = parseGpu(o.gpu);
-      const out = path.resolve(
-        o.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${o.preset}-${sliceName}`),
-      );
+      const out = path.resolve(o.out ?? defaultPipelineOut(stateDir, modelPath, o.preset, sliceName, tasks));
       let trainerConfig: Record<string, unknown> = {};
       if (o.config) {
         try {
@@ -89,6 +98,7 @@ export function registerPipelineCommand(program: Command): void {
             slice: PIPELINE_SLICES[sliceName],
             ...(o.evalPerTask ? { evalPerTask: parsePositiveInt(o.evalPerTask, '--eval-per-task') } : {}),
             ...(o.baselines ? { baselines: true } : {}),
+            ...(tasks ? { tasks } : {}),
             modelPath,
             model: {
               gpu: gpu === false ? 'cpu' : gpu,

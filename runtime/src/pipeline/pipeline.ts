@@ -124,6 +124,10 @@ export interface PipelineOptions {
   parallel?: number;
   /** Evaluation episodes per task (default: the slice's): a CPU budget for the recipe's evaluations. */
   evalPerTask?: number;
+  /** Only these tasks (ScienceWorld names or ALFWorld task types) for demonstrations, rollouts and evaluations: one
+   * task type's comparison at a size a CPU affords. The transition sets' names carry them, so a run on all tasks
+   * and one on a slice never share a set. */
+  tasks?: string[];
   /** Also train the baselines at equal data (flat ReAct and history-HRL behaviour cloning on the same demonstrations,
    * the same steps and settings) and evaluate them on the same games: the paper's comparison. */
   baselines?: boolean;
@@ -199,10 +203,17 @@ function evaluationSplits(env: EnvKind, slice: PipelineSlice, alfworldData: stri
 
 class PipelineCancelled extends Error {}
 
+/** Where a pipeline's checkpoints go unless told: one folder per base model, preset, slice and task selection. */
+export function defaultPipelineOut(stateDir: string, modelPath: string, preset: string, slice: string, tasks?: string[]): string {
+  const model = path.basename(modelPath).replace(/\.gguf$/i, '');
+  return path.join(stateDir, 'pipeline', `${model}-${preset}-${slice}${tasks?.length ? `-${tasks.join('+')}` : ''}`);
+}
+
 export async function runPipeline(store: DatasetStore, options: PipelineOptions): Promise<PipelineResult> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const { slice, envs } = options;
+  const tasks = options.tasks?.length ? options.tasks : undefined;
   const foreign = envs.filter((env) => slice.envs && !slice.envs.includes(env));
   if (foreign.length) throw new Error(`this recipe is for ${slice.envs!.join(' and ')} only, not ${foreign.join(' or ')}`);
   const evalSplits = new Map(envs.map((env) => [env, evaluationSplits(env, slice, options.alfworldData, log)]));
@@ -235,14 +246,23 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
       limit: slice.demos,
       alfworldData: options.alfworldData,
       parallel: options.parallel ?? 1,
+      ...(tasks ? { tasks } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const expert = await store.episodes.list({ env, split, source: 'expert', agent: expertAgent(env, true), status: 'complete' });
+    const expert = await store.episodes.list({
+      env,
+      split,
+      source: 'expert',
+      agent: expertAgent(env, true),
+      status: 'complete',
+      ...(tasks ? { tasks } : {}),
+    });
     expertIds.push(...expert.slice(0, slice.demos).map((e) => e.id));
   }
   stage('annotation (rule annotators)');
   await annotateStoredEpisodes(store, { filter: { ids: expertIds }, ...(options.signal ? { signal: options.signal } : {}) });
-  const bcSet = await transitionSet(store, `pipeline:bc:${envs.join('+')}:${expertIds.length}`, expertIds);
+  const scope = [envs.join('+'), ...(tasks ? [tasks.join('+')] : [])].join(':');
+  const bcSet = await transitionSet(store, `pipeline:bc:${scope}:${expertIds.length}`, expertIds);
 
   // 2. Behaviour cloning first: the longest stage, and nothing in it depends on the evaluations.
   stage('behaviour cloning');
@@ -278,7 +298,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   // 3b. The baselines at equal data: the same demonstrations, steps and settings, their own prompts.
   const baselineRuns: Record<string, TrainingResult> = {};
   for (const baseline of baselines) {
-    const setId = await transitionSet(store, `pipeline:bc:${baseline.agent}:${envs.join('+')}:${expertIds.length}`, expertIds, baseline.agent);
+    const setId = await transitionSet(store, `pipeline:bc:${baseline.agent}:${scope}:${expertIds.length}`, expertIds, baseline.agent);
     stage(`behaviour cloning of the ${baseline.agent} baseline`);
     const trained = await train(store, options, 'bc', setId, undefined, baseline.config);
     baselineRuns[baseline.agent] = trained;
@@ -302,13 +322,18 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
       limit: slice.collectEpisodes,
       runKind: 'collect',
     });
-    const collected = await store.episodes.list({ env, split, source: 'policy', agent: summary.agent, adapter: bc.adapterGguf, status: 'complete' });
+    const collected = await store.episodes.list({
+      env,
+      split,
+      source: 'policy',
+      agent: summary.agent,
+      adapter: bc.adapterGguf,
+      status: 'complete',
+      ...(tasks ? { tasks } : {}),
+    });
     collectedIds.push(...collected.map((e) => e.id));
   }
-  const rlSet = await transitionSet(store, `pipeline:rl:${envs.join('+')}:${expertIds.length}+${collectedIds.length}`, [
-    ...expertIds,
-    ...collectedIds,
-  ]);
+  const rlSet = await transitionSet(store, `pipeline:rl:${scope}:${expertIds.length}+${collectedIds.length}`, [...expertIds, ...collectedIds]);
   stage('offline RL');
   const rl = await train(store, options, 'rl', rlSet, bc.adapterDir ?? undefined);
   await evaluate(ROW_LABELS.rl, 'stephrl', rl.adapterGguf);
@@ -320,6 +345,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
     rl,
     transitionSets: { bc: bcSet, rl: rlSet },
     ...(baselines.length ? { baselines: baselineRuns } : {}),
+    ...(tasks ? { tasks } : {}),
     db: store.file,
     out: options.out,
     seconds: (performance.now() - started) / 1000,
@@ -404,6 +430,7 @@ async function play(
       decoding: { temperature: p.temperature, constrained: p.constrained, keepTexts: true },
       perTaskLimit: p.perTask,
       limit: p.limit,
+      ...(options.tasks?.length ? { tasks: options.tasks } : {}),
       parallel,
       maxSteps: options.slice.maxSteps,
       alfworldData: options.alfworldData,

@@ -89,24 +89,28 @@ export const TrainingResult = z.object({
 export type TrainingResult = z.infer<typeof TrainingResult>;
 
 /** `train/pipeline`: demonstrations to offline RL, as `stephrl pipeline` (resumable stage by stage). */
-export const PipelineRequest = z.object({
-  db: z.string().optional(),
-  envs: z.array(z.enum(ENV_KINDS)).min(1).default(['scienceworld', 'alfworld']),
-  preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
-  /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
-  slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
-  /** Evaluation episodes per task (default: the slice's). */
-  evalPerTask: z.number().int().positive().optional(),
-  /** Also train and evaluate the flat and history-HRL baselines at equal data. */
-  baselines: z.boolean().default(false),
-  model: z.string().optional(),
-  gpu: z.enum(GPU_CHOICES).default('auto'),
-  threads: z.number().int().positive().optional(),
-  parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
-  alfworldData: z.string().optional(),
-  out: z.string().optional(),
-  token: z.string().optional(),
-});
+export const PipelineRequest = z
+  .object({
+    db: z.string().optional(),
+    envs: z.array(z.enum(ENV_KINDS)).min(1).default(['scienceworld', 'alfworld']),
+    preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
+    /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
+    slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
+    /** Evaluation episodes per task (default: the slice's). */
+    evalPerTask: z.number().int().positive().optional(),
+    /** Also train and evaluate the flat and history-HRL baselines at equal data. */
+    baselines: z.boolean().default(false),
+    /** Only these tasks of the one environment in envs (ScienceWorld names or ALFWorld task types). */
+    tasks: z.array(z.string().min(1)).min(1).optional(),
+    model: z.string().optional(),
+    gpu: z.enum(GPU_CHOICES).default('auto'),
+    threads: z.number().int().positive().optional(),
+    parallel: z.number().int().positive().max(MAX_PARALLEL).default(1),
+    alfworldData: z.string().optional(),
+    out: z.string().optional(),
+    token: z.string().optional(),
+  })
+  .refine((r) => !r.tasks || r.envs.length === 1, { message: "tasks name one environment's tasks: give one env", path: ['tasks'] });
 
 const Interval = z.tuple([z.number(), z.number()]);
 
@@ -139,6 +143,8 @@ export const PipelineResult = z.object({
   transitionSets: z.object({ bc: z.number().int(), rl: z.number().int() }),
   /** The baselines trained at equal data (with --baselines), by agent. */
   baselines: z.record(z.string(), TrainingResult).optional(),
+  /** The tasks the run was restricted to (with --tasks); absent when it used every task. */
+  tasks: z.array(z.string()).optional(),
   db: z.string(),
   out: z.string(),
   seconds: z.number(),

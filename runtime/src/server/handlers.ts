@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { trainModel } from '../services/train';
 import { evaluateAgent } from '../services/evaluate';
 import { collectDemos } from '../services/demonstrations';
-import { PIPELINE_SLICES, runPipeline } from '../pipeline/pipeline';
+import { PIPELINE_SLICES, runPipeline, defaultPipelineOut } from '../pipeline/pipeline';
 import { listModels } from '../train/models';
 import { criticValues } from '../train/critic-values';
 import { exportEpisodes } from '../exchange/files';
@@ -217,12 +217,12 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           slice: PIPELINE_SLICES[request.slice],
           modelPath,
           model: { gpu: request.gpu, prefixReuse: true, adapterMode: 'merged', ...(request.threads ? { threads: request.threads } : {}) },
-          out:
-            request.out ?? path.join(stateDir, 'pipeline', `${path.basename(modelPath).replace(/\.gguf$/i, '')}-${request.preset}-${request.slice}`),
+          out: request.out ?? defaultPipelineOut(stateDir, modelPath, request.preset, request.slice, request.tasks),
           alfworldData: resolveAlfworldData(request.alfworldData),
           parallel: request.parallel,
           ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
           ...(request.baselines ? { baselines: true } : {}),
+          ...(request.tasks ? { tasks: request.tasks } : {}),
           log,
           signal,
           onStage: (label, index, total) => {
