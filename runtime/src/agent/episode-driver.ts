@@ -54,6 +54,7 @@ export class EpisodeDriver {
       stop: ['\n'],
       ...(decoding.seed !== undefined ? { seed: decoding.seed + this.pendingCalls.length + 1000 * this.steps.length } : {}),
       ...(options.grammar ? { grammar: options.grammar } : {}),
+      ...(prompt.draft ? { draft: prompt.draft } : {}),
       ...(signal ? { signal } : {}),
     });
     this.pendingCalls.push({

@@ -16,6 +16,8 @@ export interface Prompt {
   prefix: string;
   /** The decision's state. */
   state: string;
+  /** What the answer is likely to repeat (not part of the prompt): the backend may decode faster from it. */
+  draft?: string;
 }
 
 export const promptText = (p: Prompt): string => p.prefix + p.state;
@@ -144,6 +146,8 @@ export function progressPrompt(s: ProgressState): Prompt {
     state:
       `Subtask: ${s.subtask}\nPrevious progress: ${s.previousProgress}\nLast action: ${s.action}\n` +
       `Observation:\n${s.observation}\nUpdated progress:`,
+    // The update mostly rewrites the previous progress; the answer starts after "Updated progress:" with a space.
+    ...(s.previousProgress !== NONE ? { draft: ` ${s.previousProgress}` } : {}),
   };
 }
 

@@ -3,7 +3,9 @@
  * - tokens: prompt tokens per decision and per episode of each agent on replayed expert trajectories (token-measure);
  * - latency: per-decision time of the STEP-HRL calls with the role prefix's KV cache reused vs evaluated every time;
  * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time;
- * - adapter (with an adapter): per-decision time with the adapter merged into the model vs applied beside it.
+ * - adapter (with an adapter): per-decision time with the adapter merged into the model vs applied beside it;
+ * - drafts: whole-stream time of STEP-HRL decisions on ALFWorld valid_train expert episodes (the adapter's own kind
+ *   of data) with the progress role's previous progress as a draft vs one token per decode, and how many answers agree.
  * The decisions replayed are the exact calls the STEP-HRL agent makes on real expert episodes (rule-annotated), so
  * the prompts have their real sizes; each asks for as many tokens as the expert's answer has.
  * The streams can be saved to a JSON file (`saveCallsFile`) and read back instead of running ScienceWorld
@@ -19,7 +21,8 @@ import { WorkerPool } from '../env/pool';
 import { listSplitItems } from '../env/split-items';
 import { loadEmbeddedModel, type GpuMode } from '../llm/embedded';
 import type { AdapterMode } from '../protocol/vocabulary';
-import type { LanguageModel } from '../llm/types';
+import type { GenerateRequest, Generation, LanguageModel } from '../llm/types';
+import { DECISION_MAX_TOKENS } from '../agent/episode-driver';
 import { measureTokens, type TokenReport } from '../agent/token-measure';
 import { replayCalls, transitionEpisode, type ReplayCall } from '../agent/token-replay';
 import type { EnvKind } from '../protocol/environment';
@@ -48,7 +51,7 @@ export interface AgentBenchOptions {
   log: (line: string) => void;
 }
 
-export const BENCH_PARTS = ['tokens', 'latency', 'throughput', 'adapter'] as const;
+export const BENCH_PARTS = ['tokens', 'latency', 'throughput', 'adapter', 'drafts'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 const median = (xs: number[]) => {
@@ -57,14 +60,14 @@ const median = (xs: number[]) => {
 };
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
-/** The STEP-HRL calls of the first `episodes` ScienceWorld test episodes (one per task), in the agent's order. */
-async function decisionStreams(episodes: number, decisions: number): Promise<ReplayCall[][]> {
-  const env: EnvKind = 'scienceworld';
+/** The STEP-HRL calls of the first `episodes` episodes of a split (one per task; default ScienceWorld test), in the
+ * agent's order. */
+async function decisionStreams(episodes: number, decisions: number, env: EnvKind = 'scienceworld', split = 'test'): Promise<ReplayCall[][]> {
   const pool = new WorkerPool(env, { size: 1 });
   try {
     const items = await listSplitItems(pool, {
       env,
-      split: 'test',
+      split,
       perTaskLimit: 1,
       limit: episodes,
       simplifications: DEFAULT_SIMPLIFICATIONS,
@@ -144,20 +147,33 @@ export function readDecisionStreams(file: string): ReplayCall[][] {
   return parsed.data.streams;
 }
 
-/** Plays one stream of decisions in one session; returns each decision's latency in ms. */
-async function playStream(model: LanguageModel, stream: ReplayCall[], answerTokens: (c: ReplayCall) => number): Promise<number[]> {
+/** How a replayed call is decoded: greedy, with a token budget, stop strings and a draft as the bench part wants. */
+type CallDecoding = (call: ReplayCall, index: number) => Pick<GenerateRequest, 'maxTokens' | 'stop' | 'draft'>;
+
+/** Plays one stream of decisions in one session; returns each decision's generation. */
+async function playStream(model: LanguageModel, stream: ReplayCall[], decoding: CallDecoding): Promise<Generation[]> {
   const session = await model.openSession(['high', 'low', 'progress']);
   try {
-    const latencies: number[] = [];
-    for (const call of stream) {
+    const generations: Generation[] = [];
+    for (const [index, call] of stream.entries()) {
       const role = call.role === 'flat' ? 'low' : call.role;
-      const g = await session.generate({ role, prefix: '', state: call.prompt, maxTokens: answerTokens(call), temperature: 0, stop: [] });
-      latencies.push(g.latencyMs);
+      generations.push(await session.generate({ role, prefix: '', state: call.prompt, temperature: 0, ...decoding(call, index) }));
     }
-    return latencies;
+    return generations;
   } finally {
     await session.close();
   }
+}
+
+/** The agent's drafts for a stream: each progress call's previous progress in its subtask, as the agent passes it. */
+function progressDrafts(stream: readonly ReplayCall[]): Array<string | undefined> {
+  let previous: { subtask: number; text: string } | null = null;
+  return stream.map((call) => {
+    if (call.role !== 'progress') return undefined;
+    const draft = previous?.subtask === call.subtaskOrdinal ? ` ${previous.text}` : undefined;
+    previous = { subtask: call.subtaskOrdinal, text: call.completion };
+    return draft;
+  });
 }
 
 export interface AgentBenchResult {
@@ -172,6 +188,17 @@ export interface AgentBenchResult {
     medianMsWithoutPrefixReuse: number;
     meanCachedShareOfPrompt: number;
     speedup: number;
+  };
+  drafts?: {
+    decisions: number;
+    secondsPlain: number;
+    secondsDrafted: number;
+    /** Whole-stream time, plain over drafted. */
+    speedup: number;
+    /** Answers identical to plain decoding's (batched products round differently, so a near tie may differ). */
+    identicalAnswers: number;
+    /** Share of the progress answers' tokens taken from their drafts. */
+    draftShareOfProgressTokens: number;
   };
   adapter?: {
     decisions: number;
@@ -204,17 +231,20 @@ interface BestTimes {
 async function alternatingBest<K extends string>(
   variants: Record<K, LanguageModel>,
   stream: ReplayCall[],
-  answerTokens: (c: ReplayCall) => number,
+  decoding: CallDecoding,
   rounds: number,
   onRound: (round: number) => void,
+  onPlayed: (variant: K, generations: Generation[]) => void = () => {},
 ): Promise<Record<K, BestTimes>> {
   const names = Object.keys(variants) as K[];
   const best = Object.fromEntries(names.map((n) => [n, { medianMs: Infinity, totalMs: Infinity }])) as Record<K, BestTimes>;
-  for (const name of names) await playStream(variants[name], stream.slice(0, 3), answerTokens);
+  for (const name of names) await playStream(variants[name], stream.slice(0, 3), decoding);
   for (let r = 0; r < rounds; r++) {
     onRound(r + 1);
     for (const name of names) {
-      const times = await playStream(variants[name], stream, answerTokens);
+      const generations = await playStream(variants[name], stream, decoding);
+      onPlayed(name, generations);
+      const times = generations.map((g) => g.latencyMs);
       best[name].medianMs = Math.min(best[name].medianMs, median(times));
       best[name].totalMs = Math.min(
         best[name].totalMs,
@@ -247,6 +277,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     result.met.tokens = tokens.scienceworld.targets.stephrlOverReactPerEpisode.met;
     result.met.flatness = tokens.scienceworld.targets.withinEpisodeP95OverMedian.met;
   }
+  if (parts.has('drafts')) result.drafts = await benchDrafts(options, threads);
   if (!parts.has('latency') && !parts.has('throughput') && !parts.has('adapter')) return result;
 
   let streams: ReplayCall[][];
@@ -269,7 +300,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
   const lengths = new Map<ReplayCall, number>();
   for (const stream of streams) for (const c of stream) lengths.set(c, Math.max(1, Math.min(48, (await counter.countTokens(c.completion)) + 1)));
   await counter.close();
-  const answerTokens = (c: ReplayCall) => lengths.get(c)!;
+  const answerTokens: CallDecoding = (c) => ({ maxTokens: lengths.get(c)!, stop: [] });
 
   if (parts.has('latency')) {
     const withReuse = await load(true, 1);
@@ -368,4 +399,56 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     result.met.parallel = speedup >= targets.parallelSpeedup;
   }
   return result;
+}
+
+/**
+ * Drafted decoding against plain decoding on the decisions it is for: the STEP-HRL calls of the first ALFWorld
+ * valid_train expert episode of each task type (training data: no evaluation game), decoded as the agent decodes them (greedy, its
+ * token budgets, ending at a new line), the progress calls with their previous progress as the draft.
+ */
+async function benchDrafts(options: AgentBenchOptions, threads: number): Promise<NonNullable<AgentBenchResult['drafts']>> {
+  options.log('drafts: recording STEP-HRL decision streams from ALFWorld valid_train expert episodes...');
+  // The first episode of each task type, up to `decisions` calls of each, played one after another.
+  const stream = (await decisionStreams(6, options.decisions, 'alfworld', 'valid_train')).flat();
+  const drafts = progressDrafts(stream);
+  const decoding: CallDecoding = (call, index) => ({
+    maxTokens: DECISION_MAX_TOKENS[call.role],
+    stop: ['\n'],
+    ...(drafts[index] ? { draft: drafts[index] } : {}),
+  });
+  const load = (withDrafts: boolean) =>
+    loadEmbeddedModel({
+      modelPath: options.modelPath,
+      ...(options.adapterPath ? { adapterPath: options.adapterPath, adapterMode: 'merged' as const } : {}),
+      gpu: options.gpu,
+      threads,
+      drafts: withDrafts,
+    });
+  const plain = await load(false);
+  const drafted = await load(true);
+  const answers: Partial<Record<'plain' | 'drafted', Generation[]>> = {};
+  let best: Record<'plain' | 'drafted', BestTimes>;
+  try {
+    best = await alternatingBest(
+      { plain, drafted },
+      stream,
+      decoding,
+      options.rounds,
+      (r) => options.log(`drafts round ${r}/${options.rounds}`),
+      (variant, generations) => (answers[variant] ??= generations),
+    );
+  } finally {
+    await plain.close();
+    await drafted.close();
+  }
+  const progress = answers.drafted!.filter((_, i) => stream[i]!.role === 'progress');
+  const progressTokens = progress.reduce((n, g) => n + g.completionTokens, 0);
+  return {
+    decisions: stream.length,
+    secondsPlain: round(best.plain.totalMs / 1000),
+    secondsDrafted: round(best.drafted.totalMs / 1000),
+    speedup: round(best.plain.totalMs / best.drafted.totalMs),
+    identicalAnswers: answers.drafted!.filter((g, i) => g.text === answers.plain![i]!.text).length,
+    draftShareOfProgressTokens: round(progressTokens ? progress.reduce((n, g) => n + (g.draftTokensAccepted ?? 0), 0) / progressTokens : 0, 3),
+  };
 }

@@ -78,14 +78,19 @@ export function registerBenchCommands(program: Command): void {
     });
   bench
     .command('agent')
-    .description('prompt tokens per agent on replayed expert episodes, prefix-reuse latency and parallel-episode throughput')
+    .description(
+      'prompt tokens per agent on replayed expert episodes, prefix-reuse latency, parallel-episode throughput, drafted against plain decoding',
+    )
     .option('--model <path>', 'GGUF model (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
     .option('--threads <n>', 'CPU threads for the model (default: all cores)')
     .option('--token-episodes <n>', 'episodes per environment in the token replay (default: ScienceWorld test 211, ALFWorld seen 140)')
-    .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency and throughput runs', '16')
+    .option('--decisions <n>', 'STEP-HRL decisions per episode stream in the latency, throughput, adapter and drafts runs', '16')
     .option('--rounds <n>', 'alternating rounds of each variant; the best of each is kept', '2')
-    .option('--adapter <path|name>', 'LoRA adapter GGUF or shipped name: adds the adapter part (merged into the model vs applied beside it)')
+    .option(
+      '--adapter <path|name>',
+      'LoRA adapter GGUF or shipped name: adds the adapter part (merged into the model vs applied beside it); the drafts part runs with it',
+    )
     .option('--only <list>', `measure only some of ${BENCH_PARTS.join(', ')} (adapter: with --adapter)`)
     .option('--save-calls <file>', 'write the STEP-HRL decision streams of the latency and throughput runs to this JSON file')
     .option('--calls <file>', 'read the decision streams from a --save-calls file instead of running ScienceWorld')

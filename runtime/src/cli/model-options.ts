@@ -14,6 +14,7 @@ export interface ModelCliOptions {
   threads?: string;
   contextSize?: string;
   prefixReuse: boolean;
+  drafts: boolean;
   adapterMode: string;
 }
 
@@ -33,6 +34,7 @@ export function addModelOptions(command: Command): Command {
     )
     .option('--context-size <n>', 'tokens per prompt slot (default: 4096 for stephrl, the model maximum for the baselines)')
     .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache")
+    .option('--no-drafts', 'decode one token at a time instead of checking drafted tokens (the previous progress) in each decode')
     .option(
       '--adapter-mode <mode>',
       'merged: the adapter merged into a cached Q8_0 copy of the model (faster; made once, seconds); separate: applied beside it as llama.cpp loads it',
@@ -57,6 +59,7 @@ export function modelChoice(o: ModelCliOptions): ModelChoice {
   return {
     gpu: gpu === false ? 'cpu' : gpu,
     prefixReuse: o.prefixReuse,
+    ...(o.drafts === false ? { drafts: false } : {}),
     adapterMode: parseAdapterMode(o.adapterMode),
     ...(o.model ? { path: o.model } : {}),
     ...(o.adapter ? { adapter: o.adapter } : {}),

@@ -29,6 +29,7 @@ import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
 import { resolveAdapter } from './shipped-adapters';
 import { mergedModelPath } from './merged-adapter';
 import { grammarNestingDepth, MAX_GRAMMAR_NESTING } from './grammar';
+import { DraftAligner } from './draft-aligner';
 
 type Nlc = typeof NodeLlamaCpp;
 type Sequence = NodeLlamaCpp.LlamaContextSequence;
@@ -53,6 +54,8 @@ export interface EmbeddedModelOptions {
   slotsPerSession?: number;
   /** Keep the common token prefix between decisions (default). Off: evaluate every prompt from scratch. */
   prefixReuse?: boolean;
+  /** Speculative decoding from a request's draft text (default; draft-predictor.ts). Off: one token per decode. */
+  drafts?: boolean;
   batchSize?: number;
   log?: Logger;
 }
@@ -213,8 +216,9 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       adapterMode: adapterPath ? (merged ? 'merged' : 'separate') : null,
       device: llama.gpu || 'cpu',
       contextSize: context.contextSize,
+      drafts: options.drafts ?? true,
     },
-    options.prefixReuse ?? true,
+    { prefixReuse: options.prefixReuse ?? true, drafts: options.drafts ?? true },
   );
 }
 
@@ -260,7 +264,7 @@ class EmbeddedModel implements LanguageModel {
     private readonly model: NodeLlamaCpp.LlamaModel,
     private readonly context: NodeLlamaCpp.LlamaContext,
     readonly info: ModelInfo,
-    private readonly prefixReuse: boolean,
+    private readonly decoding: { prefixReuse: boolean; drafts: boolean },
   ) {}
 
   async countTokens(text: string): Promise<number> {
@@ -328,46 +332,97 @@ class EmbeddedModel implements LanguageModel {
     }
     // Keep what the sequence already holds up to the first differing token; the last prompt token is always
     // evaluated again, since its logits are what the first answer token is sampled from.
-    let keep = this.prefixReuse ? sequence.compareContextTokens(prompt).firstDifferentIndex : 0;
+    let keep = this.decoding.prefixReuse ? sequence.compareContextTokens(prompt).firstDifferentIndex : 0;
     keep = Math.min(keep, prompt.length - 1);
     if (keep < sequence.nextTokenIndex) {
       await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     }
+    const answer = new AnswerText(this.model, request);
+    const drafted = this.decoding.drafts && request.draft && !request.grammar && request.temperature === 0 ? { accepted: 0 } : null;
+    const tokens = drafted
+      ? this.draftedTokens(sequence, prompt.slice(keep), this.model.tokenize(request.draft!), request.maxTokens, drafted)
+      : await this.sampledTokens(sequence, prompt.slice(keep), request);
+    for await (const token of tokens) {
+      if (request.signal?.aborted) throw request.signal.reason ?? new Error('generation was cancelled');
+      if (answer.add(token)) break;
+    }
+    return {
+      text: answer.text,
+      promptTokens: prompt.length,
+      cachedPromptTokens: keep,
+      completionTokens: answer.tokens.length,
+      ...(drafted ? { draftTokensAccepted: Math.min(drafted.accepted, answer.tokens.length) } : {}),
+      latencyMs: performance.now() - started,
+      finish: answer.finish,
+    };
+  }
+
+  /** One token per decode, sampled by node-llama-cpp (with the grammar, if any); ends by itself at end of generation. */
+  private async sampledTokens(sequence: Sequence, input: Token[], request: GenerateRequest): Promise<AsyncIterable<Token>> {
     const nlc = await loadNlc();
     const grammarEvaluationState = request.grammar
       ? new nlc.LlamaGrammarEvaluationState({ model: this.model, grammar: await this.grammar(request.grammar) })
       : undefined;
-
-    const answer: Token[] = [];
-    let text = '';
-    let finish: FinishReason = 'eos'; // the generator ends by itself only at an end-of-generation token
-    for await (const token of sequence.evaluate(prompt.slice(keep), {
+    return sequence.evaluate(input, {
       temperature: request.temperature,
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(grammarEvaluationState ? { grammarEvaluationState } : {}),
-    })) {
-      if (request.signal?.aborted) throw request.signal.reason ?? new Error('generation was cancelled');
-      answer.push(token);
-      text = this.model.detokenize(answer);
-      const cut = stopIndex(text, request.stop);
-      if (cut >= 0) {
-        text = text.slice(0, cut);
-        finish = 'stop';
-        break;
+    });
+  }
+
+  /**
+   * Greedy decoding with drafted tokens checked in the same decode (speculative decoding, draft-aligner.ts): each
+   * decode evaluates the pending tokens and a draft, keeps the drafted tokens the model's own greedy choice agrees
+   * with, and adds the model's token after them; the refuted rest is erased from the KV cache. The answer is the one
+   * plain greedy decoding gives, up to the rounding of batched matrix products. (node-llama-cpp's own token
+   * predictors accept at most one drafted token per decode in 3.21.1, so the checking is done here.)
+   */
+  private async *draftedTokens(
+    sequence: Sequence,
+    input: Token[],
+    draft: Token[],
+    maxTokens: number,
+    count: { accepted: number },
+  ): AsyncGenerator<Token> {
+    const aligner = new DraftAligner(draft);
+    const produced: Token[] = [];
+    const greedy = { generateNext: { token: true, options: { temperature: 0 } } } as const;
+    let pending = input;
+    while (produced.length < maxTokens) {
+      // Never draft past the answer's budget: the prompt check above keeps prompt + maxTokens inside the context.
+      const guess = aligner.next(produced).slice(0, Math.max(0, maxTokens - produced.length - 1));
+      const items: NodeLlamaCpp.ControlledEvaluateInputItem[] = [
+        ...pending.slice(0, -1),
+        [pending.at(-1)!, greedy],
+        ...guess.map((token): NodeLlamaCpp.ControlledEvaluateInputItem => [token, greedy]),
+      ];
+      const results = await sequence.controlledEvaluate(items);
+      const chosen = (index: number): Token => {
+        const token = results[index]?.next.token;
+        if (token == null) throw new ModelError('llama.cpp returned no token for a decoded position');
+        return token;
+      };
+      let next = chosen(pending.length - 1);
+      let accepted = 0;
+      const fresh: Token[] = [];
+      while (accepted < guess.length && guess[accepted] === next && !this.model.isEogToken(next)) {
+        fresh.push(next);
+        next = chosen(pending.length + accepted);
+        accepted++;
       }
-      if (answer.length >= request.maxTokens) {
-        finish = 'length';
-        break;
+      count.accepted += accepted;
+      if (accepted < guess.length) {
+        const end = sequence.nextTokenIndex;
+        await sequence.eraseContextTokenRanges([{ start: end - (guess.length - accepted), end }]);
       }
+      fresh.push(next);
+      for (const token of fresh) {
+        if (this.model.isEogToken(token)) return;
+        produced.push(token);
+        yield token;
+      }
+      pending = [next];
     }
-    return {
-      text,
-      promptTokens: prompt.length,
-      cachedPromptTokens: keep,
-      completionTokens: answer.length,
-      latencyMs: performance.now() - started,
-      finish,
-    };
   }
 
   async close(): Promise<void> {
@@ -470,4 +525,33 @@ export async function detectDevice(modelPath: string): Promise<{ backend: 'cuda'
   if (!llama.gpu) return { backend: 'cpu', name: `CPU (${os.availableParallelism()} threads)`, note };
   const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
   return { backend: llama.gpu, name: `${llama.gpu.toUpperCase()}${names.length ? ` (${names.join(', ')})` : ''}`, note };
+}
+
+/** The answer as its tokens arrive: text, stop strings and the token budget, whichever way the tokens were decoded. */
+class AnswerText {
+  readonly tokens: Token[] = [];
+  text = '';
+  finish: FinishReason = 'eos'; // decoding ends by itself only at an end-of-generation token
+
+  constructor(
+    private readonly model: NodeLlamaCpp.LlamaModel,
+    private readonly request: Pick<GenerateRequest, 'stop' | 'maxTokens'>,
+  ) {}
+
+  /** Adds a token; true when the answer is complete (a stop string, or the budget spent). */
+  add(token: Token): boolean {
+    this.tokens.push(token);
+    this.text = this.model.detokenize(this.tokens);
+    const cut = stopIndex(this.text, this.request.stop);
+    if (cut >= 0) {
+      this.text = this.text.slice(0, cut);
+      this.finish = 'stop';
+      return true;
+    }
+    if (this.tokens.length >= this.request.maxTokens) {
+      this.finish = 'length';
+      return true;
+    }
+    return false;
+  }
 }

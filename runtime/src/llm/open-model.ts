@@ -35,6 +35,7 @@ export async function openModel(choice: ModelChoice, shape: ModelShape, log?: Lo
     sessions: shape.sessions,
     slotsPerSession: shape.slotsPerSession,
     prefixReuse: choice.prefixReuse,
+    ...(choice.drafts === false ? { drafts: false } : {}),
     ...(choice.threads ? { threads: choice.threads } : {}),
     ...(contextSize ? { contextSize } : {}),
     ...(log ? { log } : {}),

@@ -21,6 +21,9 @@ export interface GenerateRequest {
   stop: readonly string[];
   /** A GBNF grammar the completion must follow (constrained decoding), or undefined for free text. */
   grammar?: string;
+  /** Text the answer is expected to repeat, written as the answer would write it (the progress role's previous
+   * progress): a backend may draft tokens from it (speculative decoding); the answer stays the model's own. */
+  draft?: string;
   seed?: number;
   signal?: AbortSignal;
 }
@@ -34,6 +37,8 @@ export interface Generation {
   /** Prompt tokens served from the KV cache instead of being evaluated. */
   cachedPromptTokens: number;
   completionTokens: number;
+  /** Answer tokens taken from the request's draft, checked in batches (embedded backend, greedy); absent: none drafted. */
+  draftTokensAccepted?: number;
   latencyMs: number;
   finish: FinishReason;
 }
@@ -53,6 +58,9 @@ export interface ModelInfo {
   device: string;
   /** Tokens one session's role slot can hold. */
   contextSize: number;
+  /** Embedded backend: greedy answers with a draft are decoded with drafted tokens checked per decode (a run's
+   * settings record it; the answers are the plain ones up to rounding). */
+  drafts?: boolean;
 }
 
 export interface ModelSession {

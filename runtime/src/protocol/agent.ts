@@ -18,6 +18,9 @@ export const ModelChoice = z.object({
   threads: z.number().int().positive().optional(),
   contextSize: z.number().int().positive().optional(),
   prefixReuse: z.boolean().default(true),
+  /** Greedy answers with a draft (the progress role's previous progress) checked several tokens per decode; false:
+   * one token per decode, for comparison. Absent: on. */
+  drafts: z.boolean().optional(),
   /** An adapter merged into a Q8_0 copy of the model (faster on a CPU) or applied beside it as llama.cpp loads it. */
   adapterMode: z.enum(ADAPTER_MODES).default('merged'),
 });
