@@ -70,7 +70,6 @@ export async function summarizeEvaluation(
     if (wanted.has(key)) latest.set(key, e);
   }
   const episodes = [...latest.values()];
-  const { cachedPromptShare: _, ...figures } = runFigures(episodes);
   return {
     env: run.identity.env,
     split: run.split,
@@ -81,7 +80,7 @@ export async function summarizeEvaluation(
     selected: run.items.length,
     missing: run.items.length - episodes.length,
     failures: run.failures,
-    ...figures,
+    ...runFigures(episodes),
     decisionsPerSecond: round(run.seconds > 0 ? run.decisions / run.seconds : 0),
     seconds: round(run.seconds, 1),
   };

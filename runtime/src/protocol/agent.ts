@@ -63,28 +63,6 @@ export const GroupFigures = z.object({
 });
 export type GroupFigures = z.infer<typeof GroupFigures>;
 
-export const EvaluationSummary = GroupFigures.extend({
-  env: EnvKind,
-  split: z.string(),
-  agent: z.string(),
-  model: z.string().nullable(),
-  adapter: z.string().nullable(),
-  runId: z.number().int().nullable(),
-  selected: z.number().int(),
-  /** Selected items with no complete episode (failed or not yet run). */
-  missing: z.number().int(),
-  failures: z.array(z.string()),
-  perTask: z.array(GroupFigures.extend({ task: z.string() })),
-  decisions: z.number().int(),
-  promptTokensPerDecision: z.number(),
-  cachedPromptTokensPerDecision: z.number(),
-  completionTokensPerDecision: z.number(),
-  /** Model calls per second of wall time in this run (0 when it ran nothing). */
-  decisionsPerSecond: z.number(),
-  seconds: z.number(),
-});
-export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
-
 /** A set of episodes' figures with the per-task table and the token figures per decision (runs side by side). */
 export const RunFigures = GroupFigures.extend({
   perTask: z.array(GroupFigures.extend({ task: z.string() })),
@@ -97,6 +75,24 @@ export const RunFigures = GroupFigures.extend({
   cachedPromptShare: z.number(),
 });
 export type RunFigures = z.infer<typeof RunFigures>;
+
+/** An evaluation's figures (a run's, over every selected item) and what the run itself did. */
+export const EvaluationSummary = RunFigures.extend({
+  env: EnvKind,
+  split: z.string(),
+  agent: z.string(),
+  model: z.string().nullable(),
+  adapter: z.string().nullable(),
+  runId: z.number().int().nullable(),
+  selected: z.number().int(),
+  /** Selected items with no complete episode (failed or not yet run). */
+  missing: z.number().int(),
+  failures: z.array(z.string()),
+  /** Model calls per second of wall time in this run (0 when it ran nothing). */
+  decisionsPerSecond: z.number(),
+  seconds: z.number(),
+});
+export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
 /** The most runs one comparison takes. */
 export const MAX_COMPARED_RUNS = 32;
