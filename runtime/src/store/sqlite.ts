@@ -43,6 +43,9 @@ export function diskFullCause(error: unknown): DiskFullError | null {
 }
 
 const isDiskFull = (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_FULL';
+const isBusy = (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY';
+/** Tries of a new connection's set-up while another process holds the file (about 10 s in all). */
+const OPEN_BUSY_ATTEMPTS = 100;
 
 export class SqliteDatabase implements Queryable {
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -69,18 +72,26 @@ export class SqliteDatabase implements Queryable {
     // Another process (the CLI, the trainer) may hold the write lock for a moment: wait rather than fail.
     db.configure('busyTimeout', 10_000);
     const database = new SqliteDatabase(db, file, readonly);
-    try {
-      // A file that is not SQLite fails here, on its first read, with SQLITE_NOTADB.
-      await database.exec('PRAGMA foreign_keys = ON');
-      if (!readonly) {
-        await database.get('PRAGMA journal_mode = WAL');
-        await database.exec('PRAGMA synchronous = NORMAL');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A file that is not SQLite fails here, on its first read, with SQLITE_NOTADB.
+        await database.exec('PRAGMA foreign_keys = ON');
+        if (!readonly) {
+          await database.get('PRAGMA journal_mode = WAL');
+          await database.exec('PRAGMA synchronous = NORMAL');
+        }
+        return database;
+      } catch (error) {
+        // While another process turns a new file to WAL, SQLite answers SQLITE_BUSY at once, without the busy
+        // timeout (it would deadlock otherwise): wait a moment and ask again.
+        if (isBusy(error) && attempt < OPEN_BUSY_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+          continue;
+        }
+        await database.close();
+        throw new StoreError(`${file} is not a usable dataset: ${(error as Error).message}`, { cause: error });
       }
-    } catch (error) {
-      await database.close();
-      throw new StoreError(`${file} is not a usable dataset: ${(error as Error).message}`, { cause: error });
     }
-    return database;
   }
 
   run(sql: string, params: Params = []): Promise<{ lastID: number; changes: number }> {
