@@ -54,7 +54,7 @@ export interface EmbeddedModelOptions {
   slotsPerSession?: number;
   /** Keep the common token prefix between decisions (default). Off: evaluate every prompt from scratch. */
   prefixReuse?: boolean;
-  /** Speculative decoding from a request's draft text (default; draft-predictor.ts). Off: one token per decode. */
+  /** Speculative decoding from a request's draft text (default; draft-aligner.ts). Off: one token per decode. */
   drafts?: boolean;
   batchSize?: number;
   log?: Logger;
