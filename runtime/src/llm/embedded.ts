@@ -218,7 +218,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       contextSize: context.contextSize,
       drafts: options.drafts ?? true,
     },
-    { prefixReuse: options.prefixReuse ?? true, drafts: options.drafts ?? true },
+    options.prefixReuse ?? true,
   );
 }
 
@@ -264,7 +264,7 @@ class EmbeddedModel implements LanguageModel {
     private readonly model: NodeLlamaCpp.LlamaModel,
     private readonly context: NodeLlamaCpp.LlamaContext,
     readonly info: ModelInfo,
-    private readonly decoding: { prefixReuse: boolean; drafts: boolean },
+    private readonly prefixReuse: boolean,
   ) {}
 
   async countTokens(text: string): Promise<number> {
@@ -332,13 +332,13 @@ class EmbeddedModel implements LanguageModel {
     }
     // Keep what the sequence already holds up to the first differing token; the last prompt token is always
     // evaluated again, since its logits are what the first answer token is sampled from.
-    let keep = this.decoding.prefixReuse ? sequence.compareContextTokens(prompt).firstDifferentIndex : 0;
+    let keep = this.prefixReuse ? sequence.compareContextTokens(prompt).firstDifferentIndex : 0;
     keep = Math.min(keep, prompt.length - 1);
     if (keep < sequence.nextTokenIndex) {
       await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     }
     const answer = new AnswerText(this.model, request);
-    const drafted = this.decoding.drafts && request.draft && !request.grammar && request.temperature === 0 ? { accepted: 0 } : null;
+    const drafted = this.info.drafts && request.draft && !request.grammar && request.temperature === 0 ? { accepted: 0 } : null;
     const tokens = drafted
       ? this.draftedTokens(sequence, prompt.slice(keep), this.model.tokenize(request.draft!), request.maxTokens, drafted)
       : await this.sampledTokens(sequence, prompt.slice(keep), request);
