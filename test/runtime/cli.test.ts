@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { cli, groupAlive, root, runCli, waitFor } from './helpers';
+import { PIPELINE_SLICES } from '../../runtime/src/pipeline/pipeline';
 
 test('stephrl --help lists the commands', async () => {
   const { code, stdout } = await runCli(['--help']);
@@ -21,6 +22,33 @@ test('env list: ScienceWorld split counts match the protocol', async () => {
     const listed = JSON.parse(stdout);
     assert.equal(listed.count, count, split);
     assert.equal(listed.episodes.length, count);
+  }
+});
+
+test('the ScienceWorld recipe names tasks with its train and test variations', async () => {
+  const recipe = PIPELINE_SLICES.scienceworld;
+  const variations = async (split: string) => {
+    const { code, stdout, stderr } = await runCli([
+      'env',
+      'list',
+      '--env',
+      'scienceworld',
+      '--split',
+      split,
+      '--tasks',
+      recipe.tasks!.join(','),
+      '--json',
+    ]);
+    assert.equal(code, 0, stderr);
+    const counts = new Map<string, number>();
+    for (const e of JSON.parse(stdout).episodes as Array<{ task: string }>) counts.set(e.task, (counts.get(e.task) ?? 0) + 1);
+    return counts;
+  };
+  const [train, evaluation] = [await variations('train'), await variations('test')];
+  for (const task of recipe.tasks!) {
+    // power-component has 8 train variations: the recipe takes what there is, up to its 10.
+    assert.ok((train.get(task) ?? 0) >= 8, `${task}: ${train.get(task)} train variations`);
+    assert.ok((evaluation.get(task) ?? 0) >= recipe.evalPerTask, `${task}: ${evaluation.get(task)} test variations`);
   }
 });
 
@@ -80,7 +108,8 @@ test('bad input: each error names the thing and the fix, with no stack trace', a
     [['demos', '--env', 'alfworld', '--split', 'valid_train', '--per-task', '0'], /--per-task: Too small/, 2],
     [['train', 'bc', '--steps', '2.5'], /--steps: Invalid input: expected int/, 2],
     [['bench', 'faults', '--dir', 'runtime', '--rounds', '1'], /--dir .*runtime holds files the fault bench did not make/, 2],
-    [['pipeline', '--recipe', 'scienceworld'], /--recipe must be alfworld, not 'scienceworld'/, 2],
+    [['pipeline', '--recipe', 'webshop'], /--recipe must be alfworld or scienceworld, not 'webshop'/, 2],
+    [['pipeline', '--recipe', 'scienceworld', '--env', 'alfworld'], /--recipe scienceworld runs on scienceworld only/, 2],
     [['pipeline', '--recipe', 'alfworld', '--env', 'both'], /--recipe alfworld runs on alfworld only/, 2],
     [['pipeline', '--tasks', 'pick_and_place_simple'], /--tasks names one environment's tasks: give --env scienceworld or --env alfworld/, 2],
     [['pipeline', '--env', 'alfworld', '--tasks', ' , '], /--tasks needs at least one task name/, 2],

@@ -118,12 +118,14 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
       { label: 'quick', description: 'small slices: minutes on a CPU' },
       { label: 'full', description: 'the reference protocol sizes: for a GPU, hours' },
       { label: 'alfworld', description: 'the ALFWorld recipe (ALFWorld only): about 3 hours on 2 CPU cores' },
+      { label: 'scienceworld', description: 'the ScienceWorld slice (ScienceWorld only): 8 tasks, about 2 hours on 2 CPU cores' },
     ],
     { title: 'Full pipeline: size', ignoreFocusOut: true },
   );
   if (!slice) return;
-  if (slice.label === 'alfworld' && (envs.envs.length !== 1 || envs.envs[0] !== 'alfworld')) {
-    void vscode.window.showErrorMessage('The ALFWorld recipe runs on ALFWorld only: choose the "alfworld" environment.');
+  const recipe = slice.label === 'alfworld' || slice.label === 'scienceworld' ? slice.label : undefined;
+  if (recipe && (envs.envs.length !== 1 || envs.envs[0] !== recipe)) {
+    void vscode.window.showErrorMessage(`The ${recipe} recipe runs on ${recipe} only: choose the "${recipe}" environment.`);
     return;
   }
   const settings = readSettings();
@@ -137,7 +139,7 @@ export async function pipelineCommand(runtime: RuntimeClient, log: vscode.LogOut
         {
           envs: [...envs.envs],
           preset,
-          slice: slice.label as 'quick' | 'full' | 'alfworld',
+          slice: slice.label as 'quick' | 'full' | 'alfworld' | 'scienceworld',
           gpu: settings.gpu,
           token,
           parallel: Math.max(1, settings.parallelEnvironments),

@@ -38,10 +38,10 @@ export function registerPipelineCommand(program: Command): void {
     .description(
       'demonstrations, annotation, behaviour cloning, evaluation, rollouts, offline RL, evaluation; compared with the base model (resumable: run it again to continue)',
     )
-    .option('--env <env>', 'scienceworld, alfworld or both (default: both; alfworld with --recipe alfworld)')
+    .option('--env <env>', "scienceworld, alfworld or both (default: both; the recipe's with --recipe)")
     .option(
       '--recipe <name>',
-      'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained; README)',
+      'alfworld: the ALFWorld recipe (all valid_train demonstrations, validated BC, rollouts, offline RL, valid_seen and valid_unseen, greedy and constrained); scienceworld: the ScienceWorld slice (10 train and 2 test variations of 8 tasks); README',
     )
     .option('--baselines', 'also train the flat (ReAct) and history-HRL baselines at equal data and evaluate them on the same games')
     .option(
@@ -50,7 +50,7 @@ export function registerPipelineCommand(program: Command): void {
     )
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
-    .option('--eval-per-task <n>', "evaluation episodes per task type (default: the slice's; all with --recipe)")
+    .option('--eval-per-task <n>', "evaluation episodes per task type (default: the slice's or the recipe's)")
     .option('--model <path>', 'base model GGUF (default: $STEPHRL_MODEL or the model installed by setup)')
     .option('--db <path>', 'dataset file (default: $STEPHRL_DB or ./.stephrl/stephrl.db)')
     .option('--out <dir>', 'checkpoints folder (default: .stephrl/pipeline/<model>-<preset>-<slice>)')
@@ -63,7 +63,8 @@ export function registerPipelineCommand(program: Command): void {
     .option('--config <json>', 'trainer settings over the preset')
     .option('--json', 'print the result as JSON')
     .action(async (o: PipelineCliOptions) => {
-      if (o.recipe !== undefined && o.recipe !== 'alfworld') throw new UsageError(`--recipe must be alfworld, not '${o.recipe}'`);
+      if (o.recipe !== undefined && o.recipe !== 'alfworld' && o.recipe !== 'scienceworld')
+        throw new UsageError(`--recipe must be alfworld or scienceworld, not '${o.recipe}'`);
       const envName = o.env ?? (o.recipe ? o.recipe : 'both');
       const envs: EnvKind[] = envName === 'both' ? [...EnvKind.options] : EnvKind.safeParse(envName).success ? [envName as EnvKind] : [];
       if (!envs.length) throw new UsageError(`--env must be scienceworld, alfworld or both, not '${envName}'`);

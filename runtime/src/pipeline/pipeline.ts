@@ -29,6 +29,8 @@ import { headlineLoss } from '../protocol/metrics';
 export interface PipelineSlice {
   /** The environments the slice is for (default: any). */
   envs?: EnvKind[];
+  /** The tasks it plays when the user names none (default: every task). */
+  tasks?: string[];
   /** Expert episodes for behaviour cloning (first N of each task, at most `demos` in all). */
   demosPerTask: number;
   demos: number;
@@ -84,9 +86,45 @@ export const ALFWORLD_RECIPE: PipelineSlice = {
   constrainedRows: true,
 };
 
+/**
+ * The ScienceWorld slice (`stephrl pipeline --recipe scienceworld`): what a 2-core CPU affords of ScienceWorld. Eight
+ * tasks whose expert sequences are short enough to train on and evaluate in a session (the find, life-span, electrical
+ * and paint tasks: 1 to 38 expert actions), the first 10 train variations of each for behaviour cloning and the first
+ * 2 test variations of each for evaluation, greedy (ScienceWorld's valid-action lists are too long for a grammar).
+ * Training is the ALFWorld comparison's: the same LoRA, 80 steps of 8 transitions per role from lr 1e-3 (cosine), no
+ * validation, so that with --baselines every agent sees the same expert actions as often. The full split is the
+ * `full` slice, a GPU job.
+ */
+export const SCIENCEWORLD_RECIPE: PipelineSlice = {
+  envs: ['scienceworld'],
+  tasks: [
+    'find-animal',
+    'find-plant',
+    'find-non-living-thing',
+    'lifespan-longest-lived',
+    'lifespan-shortest-lived',
+    'power-component',
+    'test-conductivity',
+    'chemistry-mix-paint-secondary-color',
+  ],
+  demosPerTask: 10,
+  demos: 1_000_000,
+  evalPerTask: 2,
+  evalEpisodes: 1_000_000,
+  collectPerTask: 2,
+  collectEpisodes: 1_000_000,
+  maxSteps: 40,
+  trainSteps: { bc: 80, rl: 32 },
+  trainerConfig: ALFWORLD_RECIPE.trainerConfig!,
+  stageConfig: {
+    bc: { bc_lr: 1e-3, lr_schedule: 'cosine', warmup_steps: 6, validation_fraction: 0 },
+    rl: { critic_warmup_steps: 16 },
+  },
+};
+
 /** `quick`: what a 2-core CPU finishes in minutes (the quickstart); `full`: the reference protocol's sizes;
- * `alfworld`: the ALFWorld recipe (ALFWorld only). */
-export const PIPELINE_SLICES: Record<'quick' | 'full' | 'alfworld', PipelineSlice> = {
+ * `alfworld` and `scienceworld`: the recipes (one environment each). */
+export const PIPELINE_SLICES: Record<'quick' | 'full' | 'alfworld' | 'scienceworld', PipelineSlice> = {
   // About 10 minutes on 2 CPU cores with SmolLM2-135M (training there runs at about 240 tokens/s).
   quick: {
     demosPerTask: 1,
@@ -109,6 +147,7 @@ export const PIPELINE_SLICES: Record<'quick' | 'full' | 'alfworld', PipelineSlic
     maxSteps: 50,
   },
   alfworld: ALFWORLD_RECIPE,
+  scienceworld: SCIENCEWORLD_RECIPE,
 };
 
 export interface PipelineOptions {
@@ -213,7 +252,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const { slice, envs } = options;
-  const tasks = options.tasks?.length ? options.tasks : undefined;
+  const tasks = options.tasks?.length ? options.tasks : slice.tasks;
   const foreign = envs.filter((env) => slice.envs && !slice.envs.includes(env));
   if (foreign.length) throw new Error(`this recipe is for ${slice.envs!.join(' and ')} only, not ${foreign.join(' or ')}`);
   const evalSplits = new Map(envs.map((env) => [env, evaluationSplits(env, slice, options.alfworldData, log)]));
@@ -267,6 +306,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   // 2. Behaviour cloning first: the longest stage, and nothing in it depends on the evaluations.
   stage('behaviour cloning');
   const bc = await train(store, options, 'bc', bcSet, undefined);
+  const playOptions = { ...options, ...(tasks ? { tasks } : {}) };
 
   // 3. The BC agent, then the base model (ReAct and STEP-HRL) on the same games; rows keep the table's order.
   const rows = new Map<string, PipelineRow[]>();
@@ -274,7 +314,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
     for (const env of only ? [only] : envs) {
       for (const split of splitsOf(env)) {
         stage(`evaluation: ${label} (${env} ${split})`);
-        const summary = await play(store, options, {
+        const summary = await play(store, playOptions, {
           env,
           split,
           agent,
@@ -311,7 +351,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   for (const env of envs) {
     stage(`rollout collection (${env})`);
     const split = TRAIN_SPLITS[env](options.alfworldData);
-    const summary = await play(store, options, {
+    const summary = await play(store, playOptions, {
       env,
       split,
       agent: 'stephrl',

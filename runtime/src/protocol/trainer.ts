@@ -94,8 +94,8 @@ export const PipelineRequest = z
     db: z.string().optional(),
     envs: z.array(z.enum(ENV_KINDS)).min(1).default(['scienceworld', 'alfworld']),
     preset: z.enum(TRAIN_PRESETS).default('cpu-small'),
-    /** quick, full, or alfworld (the ALFWorld recipe; with envs ['alfworld']). */
-    slice: z.enum(['quick', 'full', 'alfworld']).default('quick'),
+    /** quick, full, or a recipe: alfworld (with envs ['alfworld']) or scienceworld (with envs ['scienceworld']). */
+    slice: z.enum(['quick', 'full', 'alfworld', 'scienceworld']).default('quick'),
     /** Evaluation episodes per task (default: the slice's). */
     evalPerTask: z.number().int().positive().optional(),
     /** Also train and evaluate the flat and history-HRL baselines at equal data. */
