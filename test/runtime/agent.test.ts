@@ -16,7 +16,7 @@ import { runEvaluation } from '../../runtime/src/evaluate/evaluation';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { NONE, parseFlatAction, parseLowLevelOutput, parseProgress, parseSubtask } from '../../runtime/src/agent/prompts';
 import { AGENT_ROLES, type AgentKind, type EpisodeSink } from '../../runtime/src/agent/types';
-import { EpisodeDriver, NO_ACTION } from '../../runtime/src/agent/episode-driver';
+import { DECISION_MAX_TOKENS, EpisodeDriver, NO_ACTION } from '../../runtime/src/agent/episode-driver';
 import { WorkerPool } from '../../runtime/src/env/pool';
 import { defaultModelPath, resolveAlfworldData } from '../../runtime/src/util/paths';
 import type { EnvKind } from '../../runtime/src/protocol/environment';
@@ -322,6 +322,40 @@ test('a prompt longer than the context fails its episode with a clear error; the
   } finally {
     await direct.close();
   }
+});
+
+test('the flat agent leaves out its oldest steps when the whole history outgrows the context, and says so', async () => {
+  const play = async (contextSize: number, db: string) => {
+    const model = await tiny({ contextSize, slots: 1 });
+    try {
+      return await evaluate(path.join(work, db), model, {
+        env: 'alfworld',
+        split: 'valid_seen',
+        agent: 'react',
+        limit: 1,
+        maxSteps: 8,
+        constrained: true,
+      });
+    } finally {
+      await model.close();
+    }
+  };
+  const whole = (await play(8192, 'flat-whole.db')).episodes[0]!;
+  const tokens = whole.modelCalls.map((c) => c.promptTokens);
+  assert.ok(tokens.at(-1)! > tokens[0]! + 100, `the history grows: ${tokens.join(', ')}`);
+  // A context that holds the first prompts but not the last ones.
+  const contextSize = Math.round((tokens[0]! + tokens.at(-1)!) / 2) + DECISION_MAX_TOKENS.flat;
+  const { summary, episodes } = await play(contextSize, 'flat-window.db');
+  const windowed = episodes[0]!;
+  assert.deepEqual(summary.failures, []);
+  assert.equal(windowed.status, 'complete');
+  assert.equal(windowed.steps.length, 8);
+  assert.ok(windowed.modelCalls.every((c) => c.promptTokens + DECISION_MAX_TOKENS.flat <= contextSize));
+  const prompts = windowed.modelCalls.map((c) => c.prompt ?? '');
+  assert.ok(!prompts[0]!.includes('left out to fit the context'));
+  assert.match(prompts.at(-1)!, /\(the first \d+ steps are left out to fit the context\)/);
+  // What is shown is the latest steps: the last prompt ends with the step before it.
+  assert.ok(prompts.at(-1)!.includes(`> ${windowed.steps.at(-2)!.action}`));
 });
 
 test('bad model files give errors that name the file and the reason', async () => {

@@ -185,20 +185,23 @@ export interface FlatState {
   env: EnvKind;
   taskDescription: string;
   initialObservation: string;
-  /** Every step so far, oldest first. */
+  /** Every step so far, oldest first (or the latest ones, with `omittedSteps` before them). */
   history: readonly HistoryEntry[];
+  /** Oldest steps left out because the whole history no longer fits the model's context. */
+  omittedSteps?: number;
   observation: string;
 }
 
 /** The flat (ReAct-style) baseline: the whole interaction history in every prompt, so its length grows. */
 export function flatPrompt(s: FlatState): Prompt {
+  const omitted = s.omittedSteps ? `(the first ${s.omittedSteps} steps are left out to fit the context)\n` : '';
   return {
     role: 'flat',
     prefix: rolePrefix('flat', s.env),
     state:
       `Task: ${s.taskDescription}\n` +
       `Initial observation:\n${s.initialObservation.trim()}\n` +
-      `History:\n${historyText(s.history)}\n` +
+      `History:\n${omitted}${historyText(s.history)}\n` +
       `Observation:\n${s.observation}\n` +
       'Action:',
   };
