@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadEmbeddedModel, stopIndex } from '../../runtime/src/llm/embedded';
+import { loadEmbeddedModel, stopIndex, type ParallelLayout } from '../../runtime/src/llm/embedded';
 import { commandGrammar } from '../../runtime/src/llm/grammar';
 import { ContextOverflowError, ModelError, type LanguageModel } from '../../runtime/src/llm/types';
 import { runEvaluation } from '../../runtime/src/evaluate/evaluation';
@@ -30,11 +30,14 @@ before(async () => {
 });
 const alfworldData = resolveAlfworldData();
 
-async function tiny(options: { sessions?: number; slots?: number; contextSize?: number; prefixReuse?: boolean } = {}): Promise<LanguageModel> {
+async function tiny(
+  options: { sessions?: number; slots?: number; contextSize?: number; prefixReuse?: boolean; parallelLayout?: ParallelLayout; threads?: number } = {},
+): Promise<LanguageModel> {
   return loadEmbeddedModel({
     modelPath: tinyModel,
     gpu: false,
-    threads: 1,
+    threads: options.threads ?? 1,
+    ...(options.parallelLayout ? { parallelLayout: options.parallelLayout } : {}),
     sessions: options.sessions ?? 1,
     slotsPerSession: options.slots ?? 3,
     contextSize: options.contextSize ?? 8192,
@@ -263,6 +266,42 @@ test('parallel episodes share one model; history-HRL keeps the history inside th
         if (s.lastStep > s.firstStep) assert.ok(lows[s.lastStep]!.prompt!.includes(`> ${e.steps[s.firstStep]!.action}`));
       }
     }
+  } finally {
+    await model.close();
+  }
+});
+
+test('parallel sessions on the CPU decode side by side in their own contexts, with the answers each gives alone', async () => {
+  const prompts = ['Task: boil water.\nObservation: a kitchen with a stove.\nAction:', 'Task: find a plant.\nObservation: a greenhouse.\nAction:'];
+  const ask = (session: Awaited<ReturnType<LanguageModel['openSession']>>, state: string) =>
+    session.generate({ role: 'low', prefix: 'You are an agent.\n', state, maxTokens: 12, temperature: 0, stop: [] });
+  const alone = await tiny({ slots: 1 });
+  const expected: string[] = [];
+  try {
+    const session = await alone.openSession(['low']);
+    for (const prompt of prompts) expected.push((await ask(session, prompt)).text);
+    await session.close();
+  } finally {
+    await alone.close();
+  }
+  // Two threads in all: a context and one thread per session.
+  const model = await tiny({ sessions: 2, slots: 1, threads: 2, parallelLayout: 'contexts' });
+  try {
+    const sessions = await Promise.all([model.openSession(['low']), model.openSession(['low'])]);
+    const answers = await Promise.all(sessions.map((session, i) => ask(session, prompts[i]!)));
+    assert.deepEqual(
+      answers.map((a) => a.text),
+      expected,
+    );
+    // A third session waits for a free context, then gets the one given back.
+    let third: Awaited<ReturnType<LanguageModel['openSession']>> | null = null;
+    const waiting = model.openSession(['low']).then((s) => (third = s));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(third, null, 'both contexts are in use');
+    await sessions[0]!.close();
+    await waiting;
+    assert.equal((await ask(third!, prompts[1]!)).text, expected[1]);
+    await Promise.all([sessions[1]!.close(), third!.close()]);
   } finally {
     await model.close();
   }

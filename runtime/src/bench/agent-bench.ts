@@ -2,7 +2,8 @@
  * `stephrl bench agent`: what step-level prompts buy at inference, measured in one run on the same prompts and model.
  * - tokens: prompt tokens per decision and per episode of each agent on replayed expert trajectories (token-measure);
  * - latency: per-decision time of the STEP-HRL calls with the role prefix's KV cache reused vs evaluated every time;
- * - throughput: decisions per second with 4 episodes as parallel sequences of one model vs 1 at a time;
+ * - throughput: decisions per second with 4 episodes at once vs 1 at a time, the parallel ones in both layouts
+ *   (sequences of one context batched into one decode; a context and a share of the threads each);
  * - adapter (with an adapter): per-decision time with the adapter merged into the model vs applied beside it;
  * - drafts: whole-stream time of STEP-HRL decisions on ALFWorld valid_train expert episodes (the adapter's own kind
  *   of data) with the progress role's previous progress as a draft vs one token per decode, and how many answers agree.
@@ -19,7 +20,7 @@ import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import { listSplitItems } from '../env/split-items';
-import { loadEmbeddedModel, type GpuMode } from '../llm/embedded';
+import { loadEmbeddedModel, type GpuMode, type ParallelLayout } from '../llm/embedded';
 import type { AdapterMode } from '../protocol/vocabulary';
 import type { GenerateRequest, Generation, LanguageModel } from '../llm/types';
 import { DECISION_MAX_TOKENS } from '../agent/episode-driver';
@@ -213,7 +214,11 @@ export interface AgentBenchResult {
     streams: number;
     decisionsPerStream: number;
     decisionsPerSecondSequential: number;
+    /** In the layout the device gets by default (CPU: contexts; GPU: batched). */
     decisionsPerSecondParallel: number;
+    decisionsPerSecondBatched: number;
+    decisionsPerSecondContexts: number;
+    /** The default layout's over one at a time. */
     speedup: number;
   };
   targets: { stephrlOverReactTokensPerEpisode: number; withinEpisodeP95OverMedian: number; prefixReuseSpeedup: number; parallelSpeedup: number };
@@ -292,8 +297,16 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     writeDecisionStreams(options.saveCallsFile, streams);
     log(`decision streams written to ${options.saveCallsFile}`);
   }
-  const load = (prefixReuse: boolean, sessions: number) =>
-    loadEmbeddedModel({ modelPath: options.modelPath, gpu: options.gpu, sessions, slotsPerSession: 3, prefixReuse, threads });
+  const load = (prefixReuse: boolean, sessions: number, parallelLayout?: ParallelLayout) =>
+    loadEmbeddedModel({
+      modelPath: options.modelPath,
+      gpu: options.gpu,
+      sessions,
+      slotsPerSession: 3,
+      prefixReuse,
+      threads,
+      ...(parallelLayout ? { parallelLayout } : {}),
+    });
   // Answer lengths are the expert's own (in tokens of this model), so both variants generate the same amounts.
   const counter = await load(true, 1);
   result.device = counter.info.device;
@@ -371,29 +384,46 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
 
   if (parts.has('throughput')) {
     const decisions = streams.reduce((n, s) => n + s.length, 0);
-    const bestRate = { sequential: 0, parallel: 0 };
+    const bestRate = { sequential: 0, batched: 0, contexts: 0 };
     const one = await load(true, 1);
-    const four = await load(true, streams.length);
+    const batched = await load(true, streams.length, 'batched');
+    const contexts = await load(true, streams.length, 'contexts');
+    const rate = async (play: () => Promise<unknown>) => {
+      const started = performance.now();
+      await play();
+      return decisions / ((performance.now() - started) / 1000);
+    };
     try {
       for (let r = 0; r < options.rounds; r++) {
         log(`throughput round ${r + 1}/${options.rounds}`);
-        let started = performance.now();
-        for (const stream of streams) await playStream(one, stream, answerTokens);
-        bestRate.sequential = Math.max(bestRate.sequential, decisions / ((performance.now() - started) / 1000));
-        started = performance.now();
-        await Promise.all(streams.map((stream) => playStream(four, stream, answerTokens)));
-        bestRate.parallel = Math.max(bestRate.parallel, decisions / ((performance.now() - started) / 1000));
+        bestRate.sequential = Math.max(
+          bestRate.sequential,
+          await rate(async () => {
+            for (const stream of streams) await playStream(one, stream, answerTokens);
+          }),
+        );
+        for (const [layout, model] of [
+          ['batched', batched],
+          ['contexts', contexts],
+        ] as const) {
+          bestRate[layout] = Math.max(
+            bestRate[layout],
+            await rate(() => Promise.all(streams.map((stream) => playStream(model, stream, answerTokens)))),
+          );
+        }
       }
     } finally {
-      await one.close();
-      await four.close();
+      await Promise.all([one.close(), batched.close(), contexts.close()]);
     }
-    const speedup = bestRate.parallel / bestRate.sequential;
+    const parallel = one.info.device === 'cpu' ? bestRate.contexts : bestRate.batched;
+    const speedup = parallel / bestRate.sequential;
     result.throughput = {
       streams: streams.length,
       decisionsPerStream: streams[0]!.length,
       decisionsPerSecondSequential: round(bestRate.sequential),
-      decisionsPerSecondParallel: round(bestRate.parallel),
+      decisionsPerSecondParallel: round(parallel),
+      decisionsPerSecondBatched: round(bestRate.batched),
+      decisionsPerSecondContexts: round(bestRate.contexts),
       speedup: round(speedup),
     };
     result.met.parallel = speedup >= targets.parallelSpeedup;

@@ -40,7 +40,10 @@ export function registerLlmCommands(program: Command): void {
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
     .option('--port <n>', 'TCP port (0: any free one)', '8088')
     .option('--host <host>', 'loopback address to bind (127.0.0.1, ::1 or localhost)', '127.0.0.1')
-    .option('--threads <n>', 'CPU threads for evaluation (default: every core for one session, half of them, at least 2, for several)')
+    .option(
+      '--threads <n>',
+      'CPU threads for evaluation, in all (default: every core; several sessions on the CPU each get a context and a share of them)',
+    )
     .option('--context-size <n>', "tokens each request may hold, prompt and answer (default 4096, at most the model's training context)")
     .option(
       '--token <token>',

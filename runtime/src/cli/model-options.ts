@@ -30,7 +30,7 @@ export function addModelOptions(command: Command): Command {
     .option('--gpu <mode>', 'auto, cpu, cuda, vulkan or metal', 'auto')
     .option(
       '--threads <n>',
-      'CPU threads for the embedded model (default: every core for one episode at a time, half of them, at least 2, with --parallel)',
+      'CPU threads for the embedded model, in all (default: every core; with --parallel on the CPU each episode gets a context and a share of them)',
     )
     .option('--context-size <n>', 'tokens per prompt slot (default: 4096 for stephrl, the model maximum for the baselines)')
     .option('--no-prefix-reuse', "evaluate every prompt from scratch instead of reusing the role prefix's KV cache")

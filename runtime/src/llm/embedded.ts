@@ -1,11 +1,13 @@
 /**
  * The embedded backend: llama.cpp through node-llama-cpp, in the runtime process (never the extension host).
  *
- * One loaded model, one context with `sessions × slotsPerSession` sequences. A session leases one sequence per role
- * it uses; every decision keeps the tokens its sequence already holds up to the first token that differs and
- * evaluates only the rest, so a role's fixed prefix is evaluated once and then served from the KV cache. Sessions
- * generate concurrently on their own sequences, and node-llama-cpp batches those evaluations into one decode: the
- * parallel episodes of an evaluation share one model in memory and one batch on the device.
+ * One loaded model. A session leases one sequence per role it uses; every decision keeps the tokens its sequence
+ * already holds up to the first token that differs and evaluates only the rest, so a role's fixed prefix is evaluated
+ * once and then served from the KV cache. Parallel sessions (episodes) share the model's weights in one of two
+ * layouts: on a GPU one context with `sessions × slotsPerSession` sequences, whose concurrent evaluations
+ * node-llama-cpp batches into one decode; on the CPU one context per session with its share of the threads, decoding
+ * side by side (on 2 cores two one-thread contexts made 1.5x the calls per second of one two-thread context, which
+ * batching made slower still: a small model's one-token decodes do not scale across threads, see README).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +38,7 @@ type Sequence = NodeLlamaCpp.LlamaContextSequence;
 type Token = NodeLlamaCpp.Token;
 
 export type GpuMode = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
+export type ParallelLayout = 'batched' | 'contexts';
 
 export interface EmbeddedModelOptions {
   modelPath: string;
@@ -44,12 +47,16 @@ export interface EmbeddedModelOptions {
   /** 'merged': load a cached copy of the model with the adapter merged in (merged-adapter.ts); default 'separate'. */
   adapterMode?: AdapterMode;
   gpu?: GpuMode;
-  /** CPU threads for evaluation; default: defaultThreads(sessions). */
+  /** CPU threads for evaluation, in all (split between the contexts of parallel sessions on the CPU); default:
+   * defaultThreads(sessions, layout). */
   threads?: number;
   /** Tokens each role slot holds (prompt + answer); default 4096, at most the model's training context. */
   contextSize?: number;
   /** Sessions open at once (parallel episodes); default 1. */
   sessions?: number;
+  /** How parallel sessions share the model: 'batched' (one context, one decode for all; the GPU default) or
+   * 'contexts' (a context and threads per session; the CPU default). */
+  parallelLayout?: ParallelLayout;
   /** Role slots per session: 3 for STEP-HRL (high, low, progress); default 3. */
   slotsPerSession?: number;
   /** Keep the common token prefix between decisions (default). Off: evaluate every prompt from scratch. */
@@ -152,13 +159,13 @@ function checkGgufFile(file: string, what: string): void {
 }
 
 /**
- * Every core for one session; for parallel sessions half of them (their environments step while the model runs), but
- * never fewer than two: on 2 cores, 2 parallel ALFWorld episodes with 1 thread made 0.38 model calls/s against 0.53
- * with 2 (and 0.57 for one episode with 2), the environment's steps being short beside the model's.
+ * Every core, in all. Batched parallel sessions get half of them (their environments step while the model runs), but
+ * never fewer than two: on 2 cores, 2 parallel ALFWorld episodes in one context with 1 thread made 0.38 model calls/s
+ * against 0.53 with 2 (and 0.57 for one episode with 2), the environment's steps being short beside the model's.
  */
-export const defaultThreads = (sessions = 1): number => {
+export const defaultThreads = (sessions = 1, layout: ParallelLayout = 'batched'): number => {
   const cores = os.availableParallelism();
-  return sessions > 1 ? Math.min(cores, Math.max(2, Math.floor(cores / 2))) : cores;
+  return sessions > 1 && layout === 'batched' ? Math.min(cores, Math.max(2, Math.floor(cores / 2))) : cores;
 };
 const DEFAULT_CONTEXT = 4096;
 
@@ -189,25 +196,33 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
   const sessions = Math.max(1, options.sessions ?? 1);
   const slotsPerSession = Math.max(1, options.slotsPerSession ?? 3);
   const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT, model.trainContextSize);
+  const layout = sessions === 1 ? 'batched' : (options.parallelLayout ?? (llama.gpu ? 'batched' : 'contexts'));
+  const threads = options.threads ?? defaultThreads(sessions, layout);
+  const contextCount = layout === 'contexts' ? sessions : 1;
   mark = tail.total;
-  let context: NodeLlamaCpp.LlamaContext;
+  const contexts: NodeLlamaCpp.LlamaContext[] = [];
   try {
-    context = await model.createContext({
-      contextSize,
-      sequences: sessions * slotsPerSession,
-      threads: options.threads ?? defaultThreads(sessions),
-      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-      ...(adapterPath && !merged ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
-    });
+    for (let i = 0; i < contextCount; i++) {
+      contexts.push(
+        await model.createContext({
+          contextSize,
+          sequences: (sessions / contextCount) * slotsPerSession,
+          threads: Math.max(1, Math.floor(threads / contextCount)),
+          ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+          ...(adapterPath && !merged ? { lora: { adapters: [{ filePath: adapterPath }] } } : {}),
+        }),
+      );
+    }
   } catch (error) {
-    await Promise.all([model.dispose(), logsSettled()]);
+    await Promise.all([...contexts.map((c) => c.dispose()), logsSettled()]);
+    await model.dispose();
     const what = adapterPath ? `the adapter ${adapterPath} with the model ${modelPath}` : `a context for ${modelPath}`;
     throw new ModelError(`could not set up ${what}: ${reason(error, tail.since(mark))}`);
   }
   return new EmbeddedModel(
     llama,
     model,
-    context,
+    contexts.map((context) => new SlotPool(context)),
     {
       backend: 'embedded',
       name: path.basename(modelPath),
@@ -215,7 +230,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       adapter: adapterPath,
       adapterMode: adapterPath ? (merged ? 'merged' : 'separate') : null,
       device: llama.gpu || 'cpu',
-      contextSize: context.contextSize,
+      contextSize: contexts[0]!.contextSize,
       drafts: options.drafts ?? true,
     },
     options.prefixReuse ?? true,
@@ -250,19 +265,37 @@ function reason(error: unknown, llamaLog: string): string {
 interface Slot {
   sequence: Sequence;
   role: ModelRole | null;
+  pool: SlotPool;
+}
+
+/** One context's sequences: those free, how many were made, how many are leased. */
+class SlotPool {
+  readonly free: Slot[] = [];
+  created = 0;
+  leased = 0;
+  constructor(readonly context: NodeLlamaCpp.LlamaContext) {}
+
+  /** A free slot, preferring one that last served this role (its prefix is cached), then an unused one; null if none. */
+  take(role: ModelRole): Slot | null {
+    let index = this.free.findIndex((s) => s.role === role);
+    if (index < 0) index = this.free.findIndex((s) => s.role === null);
+    if (index < 0 && this.free.length) index = 0;
+    if (index >= 0) return this.free.splice(index, 1)[0]!;
+    if (this.created >= this.context.totalSequences) return null;
+    this.created++;
+    return { sequence: this.context.getSequence(), role: null, pool: this };
+  }
 }
 
 class EmbeddedModel implements LanguageModel {
-  private readonly free: Slot[] = [];
   private readonly waiting: Array<() => void> = [];
   private readonly grammars = new Map<string, Promise<NodeLlamaCpp.LlamaGrammar>>();
-  private created = 0;
   private closed = false;
 
   constructor(
     private readonly llama: NodeLlamaCpp.Llama,
     private readonly model: NodeLlamaCpp.LlamaModel,
-    private readonly context: NodeLlamaCpp.LlamaContext,
+    private readonly pools: SlotPool[],
     readonly info: ModelInfo,
     private readonly prefixReuse: boolean,
   ) {}
@@ -279,32 +312,38 @@ class EmbeddedModel implements LanguageModel {
 
   async openSession(roles: readonly ModelRole[]): Promise<ModelSession> {
     const unique = [...new Set(roles)];
-    if (unique.length > this.context.totalSequences) {
-      throw new ModelError(`a session needs ${unique.length} slots but the context has ${this.context.totalSequences}`);
+    const capacity = this.pools[0]!.context.totalSequences;
+    if (unique.length > capacity) {
+      throw new ModelError(`a session needs ${unique.length} slots but the context has ${capacity}`);
     }
+    // The least used context: with a context per session, each open session decodes in its own.
+    const pool = this.pools.reduce((best, p) => (p.leased < best.leased ? p : best));
+    pool.leased += unique.length;
     const slots = new Map<ModelRole, Slot>();
-    for (const role of unique) slots.set(role, await this.lease(role));
+    try {
+      for (const role of unique) slots.set(role, await this.lease(pool, role));
+    } catch (error) {
+      pool.leased -= unique.length - slots.size;
+      this.release(slots.values());
+      throw error;
+    }
     return new EmbeddedSession(this, slots);
   }
 
-  private async lease(role: ModelRole): Promise<Slot> {
+  private async lease(pool: SlotPool, role: ModelRole): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new ModelError('the model is closed');
-      // Prefer a slot that last served this role (its prefix is cached), then an unused one, then any.
-      let index = this.free.findIndex((s) => s.role === role);
-      if (index < 0) index = this.free.findIndex((s) => s.role === null);
-      if (index < 0 && this.free.length) index = 0;
-      if (index >= 0) return this.free.splice(index, 1)[0]!;
-      if (this.created < this.context.totalSequences) {
-        this.created++;
-        return { sequence: this.context.getSequence(), role: null };
-      }
+      const slot = pool.take(role);
+      if (slot) return slot;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
   }
 
   release(slots: Iterable<Slot>): void {
-    for (const slot of slots) this.free.push(slot);
+    for (const slot of slots) {
+      slot.pool.free.push(slot);
+      slot.pool.leased--;
+    }
     for (const wake of this.waiting.splice(0)) wake();
   }
 
@@ -429,7 +468,7 @@ class EmbeddedModel implements LanguageModel {
     if (this.closed) return;
     this.closed = true;
     for (const wake of this.waiting.splice(0)) wake();
-    await this.context.dispose();
+    for (const pool of this.pools) await pool.context.dispose();
     await this.model.dispose();
   }
 }
