@@ -90,7 +90,7 @@ export const ALFWORLD_RECIPE: PipelineSlice = {
  * The ScienceWorld slice (`stephrl pipeline --recipe scienceworld`): what a 2-core CPU affords of ScienceWorld. Eight
  * tasks whose expert sequences are short enough to train on and evaluate in a session (the find, life-span, electrical
  * and paint tasks: 1 to 38 expert actions), the first 10 train variations of each for behaviour cloning and the first
- * 2 test variations of each for evaluation, greedy (ScienceWorld's valid-action lists are too long for a grammar).
+ * 2 test variations of each for evaluation, greedy and unconstrained (constrained rows would double the evaluations).
  * Training is the ALFWorld comparison's: the same LoRA, 80 steps of 8 transitions per role from lr 1e-3 (cosine), no
  * validation, so that with --baselines every agent sees the same expert actions as often. The full split is the
  * `full` slice, a GPU job.
