@@ -20,7 +20,7 @@ import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../env/expert';
 import { WorkerPool } from '../env/pool';
 import { listSplitItems } from '../env/split-items';
-import { loadEmbeddedModel, type GpuMode, type ParallelLayout } from '../llm/embedded';
+import { defaultParallelLayout, loadEmbeddedModel, type GpuMode, type ParallelLayout } from '../llm/embedded';
 import type { AdapterMode } from '../protocol/vocabulary';
 import type { GenerateRequest, Generation, LanguageModel } from '../llm/types';
 import { DECISION_MAX_TOKENS } from '../agent/episode-driver';
@@ -415,7 +415,7 @@ export async function benchAgent(options: AgentBenchOptions): Promise<AgentBench
     } finally {
       await Promise.all([one.close(), batched.close(), contexts.close()]);
     }
-    const parallel = one.info.device === 'cpu' ? bestRate.contexts : bestRate.batched;
+    const parallel = bestRate[defaultParallelLayout(one.info.device)];
     const speedup = parallel / bestRate.sequential;
     result.throughput = {
       streams: streams.length,

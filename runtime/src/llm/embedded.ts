@@ -39,6 +39,8 @@ type Token = NodeLlamaCpp.Token;
 
 export type GpuMode = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
 export type ParallelLayout = 'batched' | 'contexts';
+/** Parallel sessions on a GPU share one batched context; on the CPU each gets a context (see the header). */
+export const defaultParallelLayout = (device: string): ParallelLayout => (device === 'cpu' ? 'contexts' : 'batched');
 
 export interface EmbeddedModelOptions {
   modelPath: string;
@@ -196,7 +198,7 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
   const sessions = Math.max(1, options.sessions ?? 1);
   const slotsPerSession = Math.max(1, options.slotsPerSession ?? 3);
   const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT, model.trainContextSize);
-  const layout = sessions === 1 ? 'batched' : (options.parallelLayout ?? (llama.gpu ? 'batched' : 'contexts'));
+  const layout = sessions === 1 ? 'batched' : (options.parallelLayout ?? defaultParallelLayout(llama.gpu || 'cpu'));
   const threads = options.threads ?? defaultThreads(sessions, layout);
   const contextCount = layout === 'contexts' ? sessions : 1;
   mark = tail.total;
