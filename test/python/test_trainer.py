@@ -366,7 +366,10 @@ def test_kill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(workspac
     killed_out = str(d / "killed")
     proc = subprocess.Popen([sys.executable, "-m", "stephrl_train", "bc", *common, "--out", killed_out], cwd=ROOT,
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    logged = []
     for line in proc.stdout:  # kill -9 right after the step-3 checkpoint is reported
+        if '"metrics"' in line:
+            logged.append(json.loads(line))
         if '"checkpoint"' in line:
             os.kill(proc.pid, signal.SIGKILL)
             break
@@ -377,6 +380,9 @@ def test_kill_and_resume_gives_the_same_weights_as_an_uninterrupted_run(workspac
     assert resumed.returncode == 0, resumed.stderr
     start = events(resumed.stdout)[0]
     assert start["event"] == "start" and start["start_step"] == 3 and start["resumed_from"].endswith("step-0000003")
+    # The runtime may have died before storing the checkpoint's own metrics line: the resume sends it again.
+    assert start["replays_metrics"] is True
+    assert events(resumed.stdout)[1] == logged[-1] and logged[-1]["step"] == 3
 
     a = adapter_weights(str(d / "straight" / "final" / "adapter"))
     b = adapter_weights(os.path.join(killed_out, "final", "adapter"))

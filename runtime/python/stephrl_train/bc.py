@@ -24,7 +24,8 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
 
     def state(step: int) -> dict:
         return {"kind": "bc", "step": step, "config": s.cfg.to_dict(), "set_id": s.set_id, "best": s.best,
-                "streams": s.stream_state(), "rng": checkpoint.rng_state(), "optimizer": optimizer.state_dict()}
+                "streams": s.stream_state(), "rng": checkpoint.rng_state(), "optimizer": optimizer.state_dict(),
+                "metrics": s.logged_at(step)}
 
     s.model.train()
     for step in range(s.start_step, s.total_steps):
@@ -43,7 +44,7 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
             if s.note_validation(done, values["val_loss"]):
                 s.keep_best_adapter()
         if done % s.cfg.log_every == 0 or done == s.total_steps or "val_loss" in values:
-            s.events.metrics(done, {**values, "lr": optimizer.param_groups[0]["lr"], **s.system_metrics()})
+            s.log_metrics(done, {**values, "lr": optimizer.param_groups[0]["lr"], **s.system_metrics()})
         if s.early_stop_due():
             assert s.best is not None  # early stopping is due only after a validation
             s.events.log(f"validation loss has not improved for {s.cfg.early_stopping_patience} validations: "

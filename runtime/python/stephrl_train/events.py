@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 # Set by the runtime that starts the trainer (train/trainer-process.ts).
 RUNTIME_PID_VARIABLE = "STEPHRL_RUNTIME_PID"
@@ -31,10 +31,12 @@ class Events:
             print("the runtime closed the event pipe; stopping", file=sys.stderr, flush=True)
             os._exit(141)
 
-    def metrics(self, step: int, values: Dict[str, float]) -> None:
-        # JSON has no NaN/inf: a diverged value is reported as null so the runtime can flag it.
-        clean = {k: (float(v) if math.isfinite(float(v)) else None) for k, v in values.items()}
+    def metrics(self, step: int, values: Dict[str, float]) -> Dict[str, Optional[float]]:
+        """Emits one step's metrics; returns them as sent. JSON has no NaN/inf: a diverged value is reported as null
+        so the runtime can flag it."""
+        clean = {k: (float(v) if v is not None and math.isfinite(float(v)) else None) for k, v in values.items()}
         self.emit("metrics", step=step, values=clean)
+        return clean
 
     def log(self, message: str) -> None:
         if self.enabled:

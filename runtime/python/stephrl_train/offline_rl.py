@@ -72,7 +72,8 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
     def state(step: int) -> dict:
         return {"kind": "rl", "step": step, "config": c.to_dict(), "set_id": s.set_id, "streams": s.stream_state(),
                 "rng": checkpoint.rng_state(), "critics": plain.state_dict(),
-                "actor_optimizer": actor_opt.state_dict(), "critic_optimizer": critic_opt.state_dict()}
+                "actor_optimizer": actor_opt.state_dict(), "critic_optimizer": critic_opt.state_dict(),
+                "metrics": s.logged_at(step)}
 
     def save_rl(step: int) -> str:
         path = checkpoint.save(s.out_dir, step, s.unwrapped(), state(step), c.keep_checkpoints)
@@ -109,7 +110,7 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         done_steps = step + 1
         values["actor_active"] = 1.0 if actor_on else 0.0
         if done_steps % c.log_every == 0 or done_steps == s.total_steps:
-            s.events.metrics(done_steps, {**values, "lr": actor_opt.param_groups[0]["lr"], **s.system_metrics()})
+            s.log_metrics(done_steps, {**values, "lr": actor_opt.param_groups[0]["lr"], **s.system_metrics()})
         if done_steps % c.checkpoint_every == 0 and done_steps < s.total_steps:
             s.accelerator.wait_for_everyone()
             if s.accelerator.is_main_process:

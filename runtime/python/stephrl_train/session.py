@@ -56,6 +56,7 @@ class Session:
     started: float = field(default_factory=time.time)
     validation: Dict[str, List[Example]] = field(default_factory=dict)  # whole episodes held apart
     best: Optional[dict] = None  # the best validation so far: step, val_loss, validations_since (checkpointed)
+    logged: Optional[dict] = None  # the last metrics sent: step and values (a checkpoint of that step keeps them)
 
     @property
     def share_prefix(self) -> bool:
@@ -211,6 +212,19 @@ class Session:
                 path = save(done)
                 self.events.emit("stopped", step=done, path=path)
         return True
+
+    def log_metrics(self, step: int, values: Dict[str, float]) -> None:
+        self.logged = {"step": step, "values": self.events.metrics(step, values)}
+
+    def logged_at(self, step: int) -> Optional[dict]:
+        """What a checkpoint of `step` keeps of the metrics: that step's line, if it was logged. The runtime may be
+        killed after the trainer sent the line and before it stored it; the resume sends the line again."""
+        return self.logged if self.logged and self.logged["step"] == step else None
+
+    def replay_logged_metrics(self) -> None:
+        if self.resumed_state and self.resumed_state.get("metrics"):
+            logged = self.resumed_state["metrics"]
+            self.events.emit("metrics", step=logged["step"], values=logged["values"])
 
     def backward(self, loss: torch.Tensor, last: bool) -> None:
         """Accumulates gradients over a step's micro batches; they are averaged across processes once, on the step's
@@ -378,7 +392,8 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
                 examples={r: len(v) for r, v in examples.items()},
                 validation_examples={r: len(v) for r, v in validation.items() if v}, total_steps=total, start_step=session.start_step,
                 trainable_parameters=trainable, parameters=params, config=cfg.to_dict(),
-                resumed_from=resume_from)
+                resumed_from=resume_from, replays_metrics=bool(resumed_state and resumed_state.get("metrics")))
+    session.replay_logged_metrics()
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump({"kind": kind, "model": model_path, "db": db, "set_id": set_id, "config": cfg.to_dict()}, f, indent=2)
     if accelerator.is_main_process:

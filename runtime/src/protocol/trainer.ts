@@ -27,6 +27,11 @@ export const TrainerEvent = z.discriminatedUnion('event', [
     parameters: z.number().int(),
     config: z.record(z.string(), z.unknown()),
     resumed_from: z.string().nullable(),
+    /**
+     * A resumed run sends its checkpoint's step's metrics line again, next: the runtime may have been killed after
+     * the trainer sent it and before it was stored. Absent: older checkpoints, which do not keep it.
+     */
+    replays_metrics: z.boolean().optional(),
   }),
   // null: a value that was not finite (the run diverged there).
   z.object({ event: z.literal('metrics'), step: z.number().int(), values: z.record(z.string(), z.number().nullable()) }),

@@ -95,9 +95,9 @@ export class RunRepository {
     );
   }
 
-  /** Drops metrics logged after `step`: a run resumed from a checkpoint at `step` logs those steps again. */
-  async deleteMetricsAfter(runId: number, step: number): Promise<void> {
-    await this.db.write((tx) => tx.run('DELETE FROM metrics WHERE run_id = ? AND step > ?', [runId, step]));
+  /** Drops metrics logged at `firstStep` and after: a run resumed from a checkpoint logs those steps again. */
+  async deleteMetricsFrom(runId: number, firstStep: number): Promise<void> {
+    await this.db.write((tx) => tx.run('DELETE FROM metrics WHERE run_id = ? AND step >= ?', [runId, firstStep]));
   }
 
   async checkpoints(runId: number): Promise<Array<{ id: number; step: number; kind: string; path: string; metrics: Record<string, number> }>> {

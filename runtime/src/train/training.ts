@@ -135,7 +135,9 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
     switch (event.event) {
       case 'start':
         totalSteps = event.total_steps;
-        if (event.start_step > 0 || previous) await store.runs.deleteMetricsAfter(runId, event.start_step);
+        // The checkpoint's own step is logged again too when the trainer replays it (it may never have been stored).
+        if (event.start_step > 0 || previous)
+          await store.runs.deleteMetricsFrom(runId, event.replays_metrics ? event.start_step : event.start_step + 1);
         log(
           'info',
           `training ${event.kind} on ${event.device} (${event.processes} process${event.processes > 1 ? 'es' : ''}): ` +
