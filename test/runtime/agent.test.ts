@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadEmbeddedModel, stopIndex, type ParallelLayout } from '../../runtime/src/llm/embedded';
+import { loadEmbeddedModel, stopIndex } from '../../runtime/src/llm/embedded';
 import { commandGrammar } from '../../runtime/src/llm/grammar';
-import { ContextOverflowError, ModelError, type LanguageModel } from '../../runtime/src/llm/types';
+import { ContextOverflowError, ModelError, type LanguageModel, type ParallelLayout } from '../../runtime/src/llm/types';
 import { runEvaluation } from '../../runtime/src/evaluate/evaluation';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { NONE, parseFlatAction, parseLowLevelOutput, parseProgress, parseSubtask } from '../../runtime/src/agent/prompts';
@@ -287,6 +287,7 @@ test('parallel sessions on the CPU decode side by side in their own contexts, wi
   // Two threads in all: a context and one thread per session.
   const model = await tiny({ sessions: 2, slots: 1, threads: 2, parallelLayout: 'contexts' });
   try {
+    assert.deepEqual([model.info.threads, model.info.parallelLayout], [2, 'contexts'], 'what a run records of the layout');
     const sessions = await Promise.all([model.openSession(['low']), model.openSession(['low'])]);
     const answers = await Promise.all(sessions.map((session, i) => ask(session, prompts[i]!)));
     assert.deepEqual(

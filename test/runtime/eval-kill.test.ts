@@ -72,6 +72,9 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
     assert.deepEqual(await store.integrityProblems(), []);
     const [run] = await store.runs.list('eval');
     assert.equal(run!.status, 'interrupted');
+    // Threads and layout change how decodes round: the run's settings keep them.
+    const settings = run!.config.model as { threads?: number; parallelLayout?: string };
+    assert.deepEqual([settings.threads, settings.parallelLayout], [1, 'batched']);
     const episodes = await store.episodes.list({ source: 'policy' });
     assert.ok(
       episodes.some((e) => e.status === 'interrupted'),
@@ -92,6 +95,7 @@ test('stephrl eval killed with SIGKILL mid-run keeps its episodes and a rerun fi
   assert.equal(summary.episodes, 4);
   assert.equal(summary.missing, 0);
   assert.match(rerun.stderr, new RegExp(`${completeBefore} already evaluated, ${4 - completeBefore} to run`));
+  assert.match(rerun.stderr, /model: tiny\.gguf \(embedded, cpu, context \d+, 1 thread\)/);
 });
 
 test('Ctrl-C stops stephrl eval cleanly: the episode in flight and the run read as interrupted, exit code 130', async () => {

@@ -7,6 +7,7 @@ import { evaluateAgent } from '../services/evaluate';
 import { cliRequest, numberOption } from '../services/request';
 import { formatSuccess } from '../evaluate/intervals';
 import { resolveAdapter } from '../llm/shipped-adapters';
+import type { ModelInfo } from '../llm/types';
 import type { EvaluationSummary } from '../evaluate/summary';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
@@ -107,7 +108,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
         {
           signal,
           log: stderrLogger('warn'),
-          onModel: (info) => process.stderr.write(`model: ${info.name} (${info.backend}, ${info.device}, context ${info.contextSize})\n`),
+          onModel: (info) => process.stderr.write(`model: ${describeModel(info)}\n`),
           onPlan: ({ total, skipped, pending, runId }) => {
             process.stderr.write(
               `${env} ${o.split}: ${plural(total, 'episode')}, ${skipped} already evaluated, ${pending} to run${runId ? ` (run ${runId})` : ''} in ${store.file}\n`,
@@ -203,4 +204,11 @@ export function registerAgentCommands(program: Command): void {
       o.json,
     );
   });
+}
+
+/** The model line an evaluation prints: backend, device, context, and on the embedded backend its threads and layout. */
+function describeModel(info: ModelInfo): string {
+  const threads = info.threads ? `, ${plural(info.threads, 'thread')}` : '';
+  const layout = info.parallelLayout === 'contexts' ? ', a context per episode' : '';
+  return `${info.name} (${info.backend}, ${info.device}, context ${info.contextSize}${threads}${layout})`;
 }

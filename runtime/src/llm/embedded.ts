@@ -26,6 +26,7 @@ import {
   type LanguageModel,
   type ModelInfo,
   type ModelSession,
+  type ParallelLayout,
 } from './types';
 import { GpuUnusableError, usableGpu, type GpuChoice } from './gpu-probe';
 import { resolveAdapter } from './shipped-adapters';
@@ -38,7 +39,6 @@ type Sequence = NodeLlamaCpp.LlamaContextSequence;
 type Token = NodeLlamaCpp.Token;
 
 export type GpuMode = 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
-export type ParallelLayout = 'batched' | 'contexts';
 /** Parallel sessions on a GPU share one batched context; on the CPU each gets a context (see the header). */
 export const defaultParallelLayout = (device: string): ParallelLayout => (device === 'cpu' ? 'contexts' : 'batched');
 
@@ -234,6 +234,8 @@ export async function loadEmbeddedModel(options: EmbeddedModelOptions): Promise<
       device: llama.gpu || 'cpu',
       contextSize: contexts[0]!.contextSize,
       drafts: options.drafts ?? true,
+      threads,
+      parallelLayout: layout,
     },
     options.prefixReuse ?? true,
   );

@@ -61,7 +61,14 @@ export interface ModelInfo {
   /** Embedded backend: greedy answers with a draft are decoded with drafted tokens checked per decode (a run's
    * settings record it; the answers are the plain ones up to rounding). */
   drafts?: boolean;
+  /** Embedded backend: CPU threads in all, and how parallel sessions share the model (a run's settings record both:
+   * they change how decodes round, so runs compare exactly only with the same ones). */
+  threads?: number;
+  parallelLayout?: ParallelLayout;
 }
+
+/** Parallel sessions of the embedded model: sequences of one batched context, or a context (and threads) each. */
+export type ParallelLayout = 'batched' | 'contexts';
 
 export interface ModelSession {
   generate(request: GenerateRequest): Promise<Generation>;
