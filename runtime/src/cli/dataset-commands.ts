@@ -95,6 +95,7 @@ export function registerDatasetCommands(program: Command): void {
     .option('--parallel <n>', 'environment workers running at once', '1')
     .option('--data <dir>', 'ALFWorld data directory (default: $ALFWORLD_DATA or the one set up by npm run setup)')
     .option('--no-tidy', "ALFWorld: store the expert's own trajectories, detours included (default: tidied, see README)")
+    .option('--seed <n>', "ALFWorld: the expert's random seed (where it looks first); another seed stores one more trajectory per game", '0')
     .option(...dbOption)
     .option('--json', 'print the counts as JSON')
     .action(
@@ -107,6 +108,7 @@ export function registerDatasetCommands(program: Command): void {
         parallel: string;
         data?: string;
         tidy: boolean;
+        seed: string;
         db?: string;
         json?: boolean;
       }) => {
@@ -120,6 +122,7 @@ export function registerDatasetCommands(program: Command): void {
           parallel: parseParallel(o.parallel),
           alfworldData: o.data,
           tidy: o.tidy,
+          seed: numberOption(o.seed),
         });
         const report = await withStore(o.db, async (store, signal) => {
           let bar: ProgressBar | undefined;

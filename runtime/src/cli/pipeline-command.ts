@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { EnvKind } from '../protocol/environment';
-import { TRAIN_PRESETS, type TrainPreset } from '../protocol/trainer';
+import { MAX_EXPERT_SEEDS, TRAIN_PRESETS, type TrainPreset } from '../protocol/trainer';
 import { PIPELINE_SLICES, pipelineTable, runPipeline, PipelineCancelled, defaultPipelineOut } from '../pipeline/pipeline';
 import { resolveAlfworldData, resolveModelPath, stateDir } from '../util/paths';
 import { stderrLogger } from '../util/log';
 import { withStore } from './dataset-commands';
+import { expertSeeds } from '../collect/demos';
 import { parsePositiveInt, UsageError, parseParallel } from './episode-args';
 import { parseGpu } from './model-options';
 import { printJson } from './output';
@@ -17,6 +18,7 @@ interface PipelineCliOptions {
   evalPerTask?: string;
   baselines?: boolean;
   tasks?: string;
+  expertSeeds?: string;
   preset: string;
   slice: string;
   model?: string;
@@ -48,6 +50,7 @@ export function registerPipelineCommand(program: Command): void {
       '--tasks <list>',
       'only these tasks (ScienceWorld names or ALFWorld task types), comma-separated: demonstrations, rollouts and evaluations',
     )
+    .option('--expert-seeds <n>', `ALFWorld: expert trajectories per training game, from expert seeds 0..n-1 (at most ${MAX_EXPERT_SEEDS})`, '1')
     .option('--preset <name>', `trainer hyperparameters: ${TRAIN_PRESETS.join(' or ')}`, 'cpu-small')
     .option('--slice <size>', 'quick (minutes on a CPU) or full (the reference protocol)', 'quick')
     .option('--eval-per-task <n>', "evaluation episodes per task type (default: the slice's or the recipe's)")
@@ -77,6 +80,7 @@ export function registerPipelineCommand(program: Command): void {
         .filter(Boolean);
       if (o.tasks !== undefined && !tasks?.length) throw new UsageError('--tasks needs at least one task name');
       if (tasks && envs.length !== 1) throw new UsageError("--tasks names one environment's tasks: give --env scienceworld or --env alfworld");
+      const seeds = parseExpertSeeds(o.expertSeeds, envs);
       const sliceName = (o.recipe ?? o.slice) as keyof typeof PIPELINE_SLICES;
       const modelPath = resolveModelPath(o.model);
       const gpu = parseGpu(o.gpu);
@@ -100,6 +104,7 @@ export function registerPipelineCommand(program: Command): void {
             ...(o.evalPerTask ? { evalPerTask: parsePositiveInt(o.evalPerTask, '--eval-per-task') } : {}),
             ...(o.baselines ? { baselines: true } : {}),
             ...(tasks ? { tasks } : {}),
+            expertSeeds: seeds,
             modelPath,
             model: {
               gpu: gpu === false ? 'cpu' : gpu,
@@ -136,4 +141,12 @@ export function registerPipelineCommand(program: Command): void {
         }
       });
     });
+}
+
+/** --expert-seeds: 1 to MAX_EXPERT_SEEDS, and 1 wherever an environment's expert has no seed (refused before anything runs). */
+function parseExpertSeeds(value: string | undefined, envs: EnvKind[]): number {
+  const seeds = parsePositiveInt(value ?? '1', '--expert-seeds');
+  if (seeds > MAX_EXPERT_SEEDS) throw new UsageError(`--expert-seeds is at most ${MAX_EXPERT_SEEDS}, not ${seeds}`);
+  for (const env of envs) expertSeeds(env, seeds);
+  return seeds;
 }

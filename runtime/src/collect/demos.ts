@@ -3,7 +3,7 @@
  * finished episode in one transaction. Resumable: items that already have a complete expert episode are skipped,
  * so a run killed at any point loses at most the episodes in flight.
  */
-import type { EnvKind, ExpertTrajectory } from '../protocol/environment';
+import { SEEDLESS_EXPERT, type EnvKind, type ExpertTrajectory } from '../protocol/environment';
 import { stepRecord } from '../store/step-record';
 import type { DemoReport, EpisodeFields, StepRecord } from '../protocol/dataset';
 import { DEFAULT_SIMPLIFICATIONS } from '../env/environment';
@@ -15,6 +15,7 @@ import { listSplitItems, type SplitItem } from '../env/split-items';
 import { tidyTrajectory } from './tidy';
 import { plural } from '../util/plural';
 import { diskFullCause, type DiskFullError } from '../store/sqlite';
+import { UsageError } from '../protocol/errors';
 
 export const EXPERT_AGENTS: Record<EnvKind, string> = {
   scienceworld: 'scienceworld-gold-path',
@@ -24,9 +25,26 @@ export const EXPERT_AGENTS: Record<EnvKind, string> = {
 /** What tidied demonstrations record as their agent (collect/tidy.ts): they are not the expert's own trajectory. */
 export const TIDY_SUFFIX = '+tidy';
 
-/** The agent label of a split's expert episodes; ALFWorld's are tidied unless asked not to be. */
-export function expertAgent(env: EnvKind, tidy: boolean): string {
-  return env === 'alfworld' && tidy ? EXPERT_AGENTS[env] + TIDY_SUFFIX : EXPERT_AGENTS[env];
+/**
+ * The agent label of a split's expert episodes; ALFWorld's are tidied unless asked not to be. A seed other than 0
+ * (ALFWorld's expert breaks ties, such as where to look first, at random) is another expert: its trajectories are
+ * stored beside seed 0's, one more per game.
+ */
+export function expertAgent(env: EnvKind, tidy: boolean, seed = 0): string {
+  const base = env === 'alfworld' && tidy ? EXPERT_AGENTS[env] + TIDY_SUFFIX : EXPERT_AGENTS[env];
+  return seed ? `${base}${SEED_SUFFIX}${seed}` : base;
+}
+
+/** What seeded expert trajectories add to the expert's label (`alfworld-handcoded-expert+tidy#seed1`). */
+export const SEED_SUFFIX = '#seed';
+
+/** Expert seeds 0..n-1, refused where the expert has no randomness (ScienceWorld's gold path is one sequence). */
+export function expertSeeds(env: EnvKind, count: number): number[] {
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`the number of expert seeds must be a whole number from 1, not ${count}`);
+  if (env === 'scienceworld' && count > 1) {
+    throw new UsageError(SEEDLESS_EXPERT);
+  }
+  return Array.from({ length: count }, (_, seed) => seed);
 }
 
 export interface DemoOptions {
@@ -40,6 +58,7 @@ export interface DemoOptions {
   /** ALFWorld data root. */
   alfworldData: string;
   simplifications?: string;
+  /** ALFWorld: the expert's random seed (0 by default); another seed stores another trajectory per game. */
   seed?: number;
   /** ALFWorld: store the tidied trajectory (collect/tidy.ts) instead of the expert's own; default true. */
   tidy?: boolean;
@@ -95,7 +114,9 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   const { env, split } = options;
   const simplifications = options.simplifications ?? DEFAULT_SIMPLIFICATIONS;
   const tidy = options.tidy ?? true;
-  const agent = expertAgent(env, tidy);
+  const seed = options.seed ?? 0;
+  expertSeeds(env, seed + 1); // the same refusal for one seed past 0
+  const agent = expertAgent(env, tidy, seed);
   const report: DemoReport = {
     runId: null,
     env,
@@ -130,7 +151,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
       perTaskLimit: options.perTaskLimit ?? null,
       parallel: pool.size,
       simplifications,
-      seed: options.seed ?? 0,
+      seed,
       agent,
     });
     report.runId = runId;
@@ -139,7 +160,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
       pending,
       async (environment, item) => {
         const startedAt = new Date().toISOString();
-        const expert = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed: options.seed ?? 0 });
+        const expert = await runExpert(environment, item.spec, { maxSteps: EXPERT_MAX_STEPS, seed });
         const trajectory = tidy ? (await tidyTrajectory(environment, item.spec, expert)).trajectory : expert;
         // Written inside the lease: an episode counts as done only once it is in the database. Another writer may
         // have stored the same item meanwhile: the store keeps the first.

@@ -10,7 +10,7 @@ import type { EnvKind } from '../protocol/environment';
 import type { ModelChoice } from '../protocol/agent';
 import type { z } from 'zod';
 import type { TrainPreset, PipelineRow as PipelineRowSchema, PipelineResult as PipelineResultSchema } from '../protocol/trainer';
-import { collectDemonstrations, expertAgent } from '../collect/demos';
+import { collectDemonstrations, expertAgent, expertSeeds } from '../collect/demos';
 import { annotateStoredEpisodes } from '../annotate/run';
 import { runEvaluation, agentLabel } from '../evaluate/evaluation';
 import type { EvaluationSummary } from '../evaluate/summary';
@@ -170,6 +170,8 @@ export interface PipelineOptions {
   /** Also train the baselines at equal data (flat ReAct and history-HRL behaviour cloning on the same demonstrations,
    * the same steps and settings) and evaluate them on the same games: the paper's comparison. */
   baselines?: boolean;
+  /** ALFWorld: expert trajectories per training game, from expert seeds 0..n-1 (default 1; ScienceWorld has one). */
+  expertSeeds?: number;
   /** Settings over the preset and the slice's, for both training stages. */
   trainerConfig?: Record<string, unknown>;
   /** Optimizer steps per training stage (default: the slice's, else the preset's epochs). */
@@ -257,6 +259,7 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   if (foreign.length) throw new Error(`this recipe is for ${slice.envs!.join(' and ')} only, not ${foreign.join(' or ')}`);
   const evalSplits = new Map(envs.map((env) => [env, evaluationSplits(env, slice, options.alfworldData, log)]));
   const splitsOf = (env: EnvKind) => evalSplits.get(env)!;
+  const seedsOf = new Map(envs.map((env) => [env, expertSeeds(env, options.expertSeeds ?? 1)]));
   // Adapters that ship for this base model join the table on the same games: the full recipe beside a few CPU minutes.
   const shipped = listShippedAdapters().filter((a) => envs.includes(a.env) && a.baseModel === path.basename(options.modelPath));
   const baselines = options.baselines ? BASELINES : [];
@@ -278,25 +281,28 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
   for (const env of envs) {
     stage(`expert demonstrations (${env})`);
     const split = TRAIN_SPLITS[env](options.alfworldData);
-    await collectDemonstrations(store, {
-      env,
-      split,
-      perTaskLimit: slice.demosPerTask,
-      limit: slice.demos,
-      alfworldData: options.alfworldData,
-      parallel: options.parallel ?? 1,
-      ...(tasks ? { tasks } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const expert = await store.episodes.list({
-      env,
-      split,
-      source: 'expert',
-      agent: expertAgent(env, true),
-      status: 'complete',
-      ...(tasks ? { tasks } : {}),
-    });
-    expertIds.push(...expert.slice(0, slice.demos).map((e) => e.id));
+    for (const seed of seedsOf.get(env)!) {
+      await collectDemonstrations(store, {
+        env,
+        split,
+        perTaskLimit: slice.demosPerTask,
+        limit: slice.demos,
+        alfworldData: options.alfworldData,
+        parallel: options.parallel ?? 1,
+        seed,
+        ...(tasks ? { tasks } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const expert = await store.episodes.list({
+        env,
+        split,
+        source: 'expert',
+        agent: expertAgent(env, true, seed),
+        status: 'complete',
+        ...(tasks ? { tasks } : {}),
+      });
+      expertIds.push(...expert.slice(0, slice.demos).map((e) => e.id));
+    }
   }
   stage('annotation (rule annotators)');
   await annotateStoredEpisodes(store, { filter: { ids: expertIds }, ...(options.signal ? { signal: options.signal } : {}) });

@@ -9,6 +9,8 @@ export const EnvKind = z.enum(ENV_KINDS);
 export type EnvKind = z.infer<typeof EnvKind>;
 
 export const SCIENCEWORLD_SPLITS = ['train', 'dev', 'test'] as const;
+/** Why expert seeds other than 0 are refused for ScienceWorld (ALFWorld's expert breaks ties at random). */
+export const SEEDLESS_EXPERT = "ScienceWorld's expert (the gold path) is the same for every seed: one demonstration per variation";
 export const ALFWORLD_SPLITS = ['train', 'valid_seen', 'valid_unseen', 'valid_train'] as const;
 
 export const ScienceWorldEpisode = z.object({

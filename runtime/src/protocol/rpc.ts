@@ -4,7 +4,7 @@
  * validate what they receive (see protocol/jsonrpc.ts).
  */
 import { z } from 'zod';
-import { EnvKind, EpisodeSpec, ExpertTrajectory, SplitEntry, TrajectoryStep } from './environment';
+import { EnvKind, EpisodeSpec, ExpertTrajectory, SEEDLESS_EXPERT, SplitEntry, TrajectoryStep } from './environment';
 import {
   AgentKindSchema,
   EvaluationProgress,
@@ -123,8 +123,10 @@ export const requests = {
       simplifications: z.string().min(1).optional(),
       /** ALFWorld: store tidied trajectories (default) or the expert's own. */
       tidy: z.boolean().optional(),
+      /** ALFWorld: the expert's random seed; another seed than 0 stores another trajectory per game beside seed 0's. */
+      seed: z.number().int().min(0).optional(),
       token: z.string().optional(),
-    }),
+    }).refine((r) => !r.seed || r.env !== 'scienceworld', { message: SEEDLESS_EXPERT, path: ['seed'] }),
     result: DemoReport,
   },
   /** Annotates stored episodes that lack annotations (as `stephrl annotate`), with the rule or the model annotator. */

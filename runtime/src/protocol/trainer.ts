@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AgentKindSchema, MAX_PARALLEL } from './agent';
 import { ENV_KINDS, GPU_CHOICES, TRANSITION_ROLES } from './vocabulary';
+import { SEEDLESS_EXPERT } from './environment';
 
 export const TRAIN_KINDS = ['bc', 'rl'] as const;
 export type TrainKind = (typeof TRAIN_KINDS)[number];
@@ -93,6 +94,9 @@ export const TrainingResult = z.object({
 });
 export type TrainingResult = z.infer<typeof TrainingResult>;
 
+/** More expert trajectories per game than this add little but time (each seed replays the whole split). */
+export const MAX_EXPERT_SEEDS = 10;
+
 /** `train/pipeline`: demonstrations to offline RL, as `stephrl pipeline` (resumable stage by stage). */
 export const PipelineRequest = z
   .object({
@@ -107,6 +111,8 @@ export const PipelineRequest = z
     baselines: z.boolean().default(false),
     /** Only these tasks of the one environment in envs (ScienceWorld names or ALFWorld task types). */
     tasks: z.array(z.string().min(1)).min(1).optional(),
+    /** ALFWorld: expert trajectories per training game (expert seeds 0..n-1); ScienceWorld's expert has one. */
+    expertSeeds: z.number().int().positive().max(MAX_EXPERT_SEEDS).default(1),
     model: z.string().optional(),
     gpu: z.enum(GPU_CHOICES).default('auto'),
     threads: z.number().int().positive().optional(),
@@ -115,7 +121,8 @@ export const PipelineRequest = z
     out: z.string().optional(),
     token: z.string().optional(),
   })
-  .refine((r) => !r.tasks || r.envs.length === 1, { message: "tasks name one environment's tasks: give one env", path: ['tasks'] });
+  .refine((r) => !r.tasks || r.envs.length === 1, { message: "tasks name one environment's tasks: give one env", path: ['tasks'] })
+  .refine((r) => r.expertSeeds === 1 || !r.envs.includes('scienceworld'), { message: SEEDLESS_EXPERT, path: ['expertSeeds'] });
 
 const Interval = z.tuple([z.number(), z.number()]);
 

@@ -223,6 +223,7 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
           ...(request.evalPerTask ? { evalPerTask: request.evalPerTask } : {}),
           ...(request.baselines ? { baselines: true } : {}),
           ...(request.tasks ? { tasks: request.tasks } : {}),
+          expertSeeds: request.expertSeeds,
           log,
           signal,
           onStage: (label, index, total) => {

@@ -19,6 +19,7 @@ export function collectDemos(
     alfworldData: resolveAlfworldData(request.alfworldData),
     ...(request.simplifications ? { simplifications: request.simplifications } : {}),
     ...(request.tidy !== undefined ? { tidy: request.tidy } : {}),
+    ...(request.seed !== undefined ? { seed: request.seed } : {}),
     ...(request.tasks ? { tasks: request.tasks } : {}),
     ...(request.limit ? { limit: request.limit } : {}),
     ...(request.perTask ? { perTaskLimit: request.perTask } : {}),
