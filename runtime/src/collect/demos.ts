@@ -41,10 +41,12 @@ export const SEED_SUFFIX = '#seed';
 /** Expert seeds 0..n-1, refused where the expert has no randomness (ScienceWorld's gold path is one sequence). */
 export function expertSeeds(env: EnvKind, count: number): number[] {
   if (!Number.isInteger(count) || count < 1) throw new UsageError(`the number of expert seeds must be a whole number from 1, not ${count}`);
-  if (env === 'scienceworld' && count > 1) {
-    throw new UsageError(SEEDLESS_EXPERT);
-  }
+  refuseSeedless(env, count - 1);
   return Array.from({ length: count }, (_, seed) => seed);
+}
+
+function refuseSeedless(env: EnvKind, seed: number): void {
+  if (env === 'scienceworld' && seed !== 0) throw new UsageError(SEEDLESS_EXPERT);
 }
 
 export interface DemoOptions {
@@ -115,7 +117,7 @@ export async function collectDemonstrations(store: DatasetStore, options: DemoOp
   const simplifications = options.simplifications ?? DEFAULT_SIMPLIFICATIONS;
   const tidy = options.tidy ?? true;
   const seed = options.seed ?? 0;
-  expertSeeds(env, seed + 1); // the same refusal for one seed past 0
+  refuseSeedless(env, seed);
   const agent = expertAgent(env, tidy, seed);
   const report: DemoReport = {
     runId: null,
