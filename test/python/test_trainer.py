@@ -432,7 +432,9 @@ def test_a_resumed_run_takes_only_its_schedule_settings_from_the_command(workspa
     assert (config["eval_every"], config["early_stopping_patience"], config["bc_lr"]) == (2, 0, lr)
     assert "resumed with eval_every 1 -> 2, early_stopping_patience 3 -> 0" in further.stderr
     assert "keeps its own bc_lr" in further.stderr
-    assert [e["step"] for e in ev if e["event"] == "metrics" and "val_loss" in e["values"]] == [4]
+    replayed, *trained = [e for e in ev if e["event"] == "metrics"]
+    assert ev[0]["replays_metrics"] and replayed["step"] == 2  # the checkpoint's own line, sent again
+    assert [e["step"] for e in trained if "val_loss" in e["values"]] == [4]
 
 
 def test_sigterm_checkpoints_the_current_step_and_exits(workspace):
