@@ -34,7 +34,7 @@ class Events:
     def metrics(self, step: int, values: Dict[str, float]) -> Dict[str, Optional[float]]:
         """Emits one step's metrics; returns them as sent. JSON has no NaN/inf: a diverged value is reported as null
         so the runtime can flag it."""
-        clean = {k: (float(v) if v is not None and math.isfinite(float(v)) else None) for k, v in values.items()}
+        clean = {k: (float(v) if math.isfinite(float(v)) else None) for k, v in values.items()}
         self.emit("metrics", step=step, values=clean)
         return clean
 

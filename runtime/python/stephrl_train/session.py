@@ -221,9 +221,14 @@ class Session:
         killed after the trainer sent the line and before it stored it; the resume sends the line again."""
         return self.logged if self.logged and self.logged["step"] == step else None
 
+    @property
+    def checkpointed_metrics(self) -> Optional[dict]:
+        """The metrics line the resumed checkpoint kept (None: a fresh run, an unlogged step, an older checkpoint)."""
+        return self.resumed_state.get("metrics") if self.resumed_state else None
+
     def replay_logged_metrics(self) -> None:
-        if self.resumed_state and self.resumed_state.get("metrics"):
-            logged = self.resumed_state["metrics"]
+        logged = self.checkpointed_metrics
+        if logged:
             self.events.emit("metrics", step=logged["step"], values=logged["values"])
 
     def backward(self, loss: torch.Tensor, last: bool) -> None:
@@ -392,7 +397,7 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
                 examples={r: len(v) for r, v in examples.items()},
                 validation_examples={r: len(v) for r, v in validation.items() if v}, total_steps=total, start_step=session.start_step,
                 trainable_parameters=trainable, parameters=params, config=cfg.to_dict(),
-                resumed_from=resume_from, replays_metrics=bool(resumed_state and resumed_state.get("metrics")))
+                resumed_from=resume_from, replays_metrics=bool(session.checkpointed_metrics))
     session.replay_logged_metrics()
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump({"kind": kind, "model": model_path, "db": db, "set_id": set_id, "config": cfg.to_dict()}, f, indent=2)
