@@ -474,6 +474,51 @@ def test_offline_rl_trains_critics_then_the_actor(workspace):
     assert os.path.getsize(os.path.join(out, "final", "adapter.gguf")) > 0
 
 
+def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(workspace):
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.critic import Critics, FeatureCache
+    from stephrl_train.data import collate, load_examples
+
+    out = str(workspace["dir"] / "rl-fit")
+    fit = {**SMALL, "critic_fit_epochs": 60, "critic_fit_batch": 16, "critic_warmup_steps": 0, "critic_hidden": 64,
+           "critic_lr": 1e-3}
+    r = trainer("rl", "--db", workspace["db"], "--model", workspace["model"], "--steps", "1", "--out", out,
+                "--no-export", "--config", json.dumps(fit))
+    assert r.returncode == 0, r.stderr
+    assert "critics fitted (low" in r.stderr
+    report = json.load(open(os.path.join(out, "critic-fit.json")))
+    assert set(report) == {"high", "low", "progress"}
+    assert all(v == v and abs(v) < 1e6 for role in report.values() for v in role.values())
+
+    # The one-pass features are the ones the per-batch path computes: a reused next state included; a done
+    # transition's next state (never bootstrapped from) is zeros.
+    base, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(base, LoraConfig())
+    examples = load_examples(workspace["db"], 1, tokenizer, SMALL["max_length"], log=lambda _: None)
+    stored = torch.load(os.path.join(out, "critic-features.pt"))
+    low = examples["low"]
+    lazy = FeatureCache().features(model, "low", collate(low, list(range(len(low))), tokenizer.pad_token_id))
+    for i, e in enumerate(low):
+        fs, fu, fn = stored[("low", i)]
+        assert torch.allclose(fs, lazy[0][i], atol=1e-4) and torch.allclose(fu, lazy[1][i], atol=1e-4)
+        assert torch.equal(fn, torch.zeros_like(fn)) if e.done else torch.allclose(fn, lazy[2][i], atol=1e-4)
+    assert any(not e.done for e in low) and any(e.done for e in low)
+
+    # Fitted: Q(s, a) of a transition that ends its subtask is its reward (nothing is bootstrapped there), which a
+    # fresh critic is far from.
+    width = lazy[0].shape[1]
+    fitted, fresh = Critics(["high", "low", "progress"], width, 64), Critics(["high", "low", "progress"], width, 64)
+    fitted.load_state_dict(torch.load(os.path.join(out, "final", "critics.pt")))
+    ends = [i for i, e in enumerate(low) if e.done]
+    feats = torch.stack([stored[("low", i)][1] for i in ends])
+    reward = torch.tensor([low[i].reward for i in ends])
+    with torch.no_grad():
+        error = (fitted.online["low"].q(feats) - reward).abs().mean()
+        before = (fresh.online["low"].q(feats) - reward).abs().mean()
+    assert error < 0.15 and error < before / 3, (float(error), float(before))
+
+
 def test_two_cpu_processes_train_as_one_data_parallel_run(workspace):
     # As `stephrl train --processes 2 --cpu` starts it: torchrun, picked up by accelerate (gloo).
     out = str(workspace["dir"] / "ddp")

@@ -65,6 +65,10 @@ class TrainConfig:
     target_update_rate: float = 0.2
     critic_warmup_steps: int = 100
     critic_hidden: int = 1024
+    # Before the first step, the critics alone for this many epochs over every transition's cached features (one
+    # forward pass over the data, then the small heads only); 0: off, the critics learn only from the steps' batches
+    critic_fit_epochs: int = 0
+    critic_fit_batch: int = 64
     # Checkpoints and logging
     checkpoint_every: int = 200  # optimizer steps
     log_every: int = 1
@@ -89,9 +93,11 @@ class TrainConfig:
             raise ValueError(f"validation_fraction must be in [0, 1), not {self.validation_fraction}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
-        for name in ("eval_every", "early_stopping_patience", "warmup_steps"):
+        for name in ("eval_every", "early_stopping_patience", "warmup_steps", "critic_fit_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        if self.critic_fit_batch < 1:
+            raise ValueError(f"critic_fit_batch must be 1 or more, not {self.critic_fit_batch}")
         return self
 
     def lr_factor(self, step: int, total_steps: int) -> float:

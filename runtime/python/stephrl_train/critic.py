@@ -3,12 +3,13 @@ last token and Q at the utterance's last token, each with a target copy."""
 from __future__ import annotations
 
 import copy
-from typing import Dict, Tuple
+import os
+from typing import Dict, Sequence, Tuple
 
 import torch
 from torch import nn
 
-from .data import Batch
+from .data import Batch, Example, collate
 
 
 def head(width: int, hidden: int) -> nn.Module:
@@ -73,3 +74,72 @@ class FeatureCache:
         rows = [self.store[(role, idx)] for idx in batch.indices]
         device = batch.input_ids.device
         return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))
+
+    @torch.no_grad()
+    def fill(self, base_model, role: str, examples: Sequence[Example], size: int, pad_id: int, device) -> int:
+        """Features of every example of a role, in length-sorted chunks of `size` (little padding). A next state that
+        is some example's state reuses that state's feature (a causal model reads a prefix the same way whatever
+        follows), and a done transition's next state is never bootstrapped from, so most transitions cost one forward
+        pass instead of two. Returns the forward passes made."""
+        todo = sorted((i for i in range(len(examples)) if (role, i) not in self.store),
+                      key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
+        if not todo:
+            return 0
+        was_training = base_model.training
+        base_model.eval()
+        passes = 0
+        own: Dict[Tuple[str, int], Tuple[torch.Tensor, torch.Tensor]] = {}
+        by_state: Dict[Tuple[int, ...], torch.Tensor] = {}
+        with base_model.disable_adapter():
+            for k in range(0, len(todo), size):
+                part = todo[k:k + size]
+                batch = collate([examples[i] for i in part], part, pad_id).to(device)
+                out = base_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                                 position_ids=batch.position_ids, output_hidden_states=True, logits_to_keep=1)
+                last = out.hidden_states[-1].float()
+                fs, fu = gather_last(last, batch.state_last).cpu(), gather_last(last, batch.utterance_last).cpu()
+                for j, i in enumerate(part):
+                    own[(role, i)] = (fs[j], fu[j])
+                    by_state[tuple(examples[i].state_ids)] = fs[j]
+                passes += 1
+            width = next(iter(own.values()))[0].shape[0]
+            nxt: Dict[int, torch.Tensor] = {}
+            rest = []
+            for i in todo:
+                e = examples[i]
+                if e.done:
+                    nxt[i] = torch.zeros(width)
+                elif tuple(e.next_state_ids) in by_state:
+                    nxt[i] = by_state[tuple(e.next_state_ids)]
+                else:
+                    rest.append(i)
+            rest.sort(key=lambda i: len(examples[i].next_state_ids))
+            for k in range(0, len(rest), size):
+                part = rest[k:k + size]
+                batch = collate([examples[i] for i in part], part, pad_id).to(device)
+                out = base_model(input_ids=batch.next_input_ids, attention_mask=batch.next_attention_mask,
+                                 position_ids=batch.next_position_ids, output_hidden_states=True, logits_to_keep=1)
+                fn = gather_last(out.hidden_states[-1].float(), batch.next_last).cpu()
+                for j, i in enumerate(part):
+                    nxt[i] = fn[j]
+                passes += 1
+        base_model.train(was_training)
+        for i in todo:
+            self.store[(role, i)] = (*own[(role, i)], nxt[i])
+        return passes
+
+    def all_of(self, role: str, count: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The stacked (state, utterance, next-state) features of a role's examples 0..count-1 (all filled)."""
+        rows = [self.store[(role, i)] for i in range(count)]
+        return tuple(torch.stack([r[j] for r in rows]) for j in range(3))
+
+    def save(self, path: str) -> None:
+        """Whole or not at all: a resumed run reuses the features instead of another pass over the data."""
+        torch.save(self.store, path + ".partial")
+        os.replace(path + ".partial", path)
+
+    def load(self, path: str) -> bool:
+        if not os.path.exists(path):
+            return False
+        self.store.update(torch.load(path))
+        return True

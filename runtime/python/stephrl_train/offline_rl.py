@@ -7,14 +7,20 @@ Per optimizer step and active role (progress and low every step, high every k-th
   loss_actor = - mean(w * log pi(a|s)),  A = Q(s,a) - V(s) detached,
                w = exp(A / beta) clipped and normalised ('awr', default) or w = A ('advantage', the released code)
 The actor stays still for the first `critic_warmup_steps`; target heads follow by soft updates every step.
+With `critic_fit_epochs`, the critics first fit every transition's cached features for that many epochs, so the
+actor's first step already reads advantages learned from the whole data, not from a few batches.
 """
 from __future__ import annotations
+
+import json
+import os
+from typing import Dict
 
 import torch
 
 from . import checkpoint
 from .critic import Critics, FeatureCache
-from .losses import actor_loss, q_loss, soft_update, td_target, v_loss
+from .losses import actor_loss, awr_weights, q_loss, soft_update, td_target, v_loss
 from .session import finish, open_session
 
 
@@ -49,6 +55,64 @@ def actor_step(s, c, role: str, micro, advantage: torch.Tensor, last: bool):
                   f"weight_max_{role}": float(weights.max())}
 
 
+FEATURES_FILE = "critic-features.pt"
+FIT_FILE = "critic-fit.json"
+
+
+def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache) -> Dict[str, dict]:
+    """The critics alone on every training transition: one forward pass for the frozen features (kept in the output
+    folder, so a resumed run skips it), then `critic_fit_epochs` shuffled epochs of IQL's critic losses in batches of
+    `critic_fit_batch`, each followed by the soft target update. Returns per role what the actor will read."""
+    path = os.path.join(s.out_dir, FEATURES_FILE)
+    for role in s.streams:
+        examples = s.examples[role]
+        passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device)
+        if passes:
+            s.events.log(f"critic features of {len(examples)} {role} transitions: {passes} forward passes")
+            if s.accelerator.is_main_process:
+                cache.save(path)
+    generator = torch.Generator().manual_seed(c.seed)
+    report: Dict[str, dict] = {}
+    for role in s.streams:
+        examples = s.examples[role]
+        features = cache.all_of(role, len(examples))
+        reward = torch.tensor([e.reward for e in examples], dtype=torch.float32)
+        done = torch.tensor([e.done for e in examples], dtype=torch.float32)
+        online, target = critics.online[role], critics.target[role]
+        for _ in range(c.critic_fit_epochs):
+            order = torch.randperm(len(examples), generator=generator)
+            for k in range(0, len(examples), c.critic_fit_batch):
+                rows = order[k:k + c.critic_fit_batch]
+                part = tuple(f[rows].to(s.device) for f in features)
+                _, info, _ = critic_step(c, online, target, part, reward[rows].to(s.device), done[rows].to(s.device), role)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                soft_update(target, online, c.target_update_rate)
+        report[role] = advantage_report(c, online, features, info, role)
+        s.events.log(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
+                     + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
+    if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
+        from accelerate.utils import broadcast
+        for p in critics.parameters():
+            p.data.copy_(broadcast(p.data.clone(), from_process=0))
+    if s.accelerator.is_main_process:
+        with open(os.path.join(s.out_dir, FIT_FILE), "w") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+@torch.no_grad()
+def advantage_report(c, critic, features, last_info: dict, role: str) -> dict:
+    """The fitted critic's advantages over the whole role and the actor weights they give (one batch of all): flat
+    weights mean the actor step would be behaviour cloning of the mix."""
+    f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
+    advantage = critic.q(f_u) - critic.v(f_s)
+    weights = awr_weights(advantage, c.awr_beta, c.awr_clip) if c.actor_weighting == "awr" else advantage
+    return {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
+            "advantage_mean": float(advantage.mean()), "advantage_std": float(advantage.std()),
+            "weight_max": float(weights.max()), "weight_share_over_2": float((weights > 2).float().mean())}
+
+
 def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
              stop_after=None, requested=None) -> str:
     s = open_session("rl", cfg, db, model_path, out_dir, init_adapter, cpu, requested)
@@ -68,6 +132,10 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         critic_opt.load_state_dict(s.resumed_state["critic_optimizer"])
     plain = critics
     cache = FeatureCache()
+    if cache.load(os.path.join(s.out_dir, FEATURES_FILE)):
+        s.events.log(f"critic features read from {os.path.join(s.out_dir, FEATURES_FILE)}")
+    if c.critic_fit_epochs and s.start_step == 0:
+        fit_critics(s, c, plain, critic_opt, cache)
 
     def state(step: int) -> dict:
         return {"kind": "rl", "step": step, "config": c.to_dict(), "set_id": s.set_id, "streams": s.stream_state(),
