@@ -490,6 +490,7 @@ def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(
     report = json.load(open(os.path.join(out, "critic-fit.json")))
     assert set(report) == {"high", "low", "progress"}
     assert all(v == v and abs(v) < 1e6 for role in report.values() for v in role.values())
+    assert "advantage_mean_expert" in report["low"] and "weight_mean_expert" in report["low"]  # the set is expert only
 
     # The one-pass features are the ones the per-batch path computes: a reused next state included; a done
     # transition's next state (never bootstrapped from) is zeros.

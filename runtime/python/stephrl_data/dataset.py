@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional
 
 # Must equal SCHEMA_VERSION in runtime/src/store/schema.ts (a test checks it).
 SCHEMA_VERSION = 1
@@ -62,3 +62,14 @@ def transitions(conn: sqlite3.Connection, set_id: int, role: Optional[str] = Non
     query += " ORDER BY role, ordinal"
     for row in conn.execute(query, params):
         yield Transition(row[0], row[1], row[2], row[3], row[4], row[5], row[6], float(row[7]), bool(row[8]))
+
+
+def episode_sources(conn: sqlite3.Connection, ids: Iterable[int]) -> Dict[int, str]:
+    """episode id -> its source ('expert', 'policy' or 'human')."""
+    wanted = sorted(set(ids))
+    found: Dict[int, str] = {}
+    for k in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+        part = wanted[k:k + 500]
+        query = f"SELECT id, source FROM episodes WHERE id IN ({','.join('?' * len(part))})"
+        found.update({int(r[0]): str(r[1]) for r in conn.execute(query, part)})
+    return found

@@ -18,6 +18,8 @@ from typing import Dict
 
 import torch
 
+from stephrl_data.dataset import episode_sources, open_dataset
+
 from . import checkpoint
 from .critic import Critics, FeatureCache
 from .losses import actor_loss, awr_weights, q_loss, soft_update, td_target, v_loss
@@ -59,10 +61,11 @@ FEATURES_FILE = "critic-features.pt"
 FIT_FILE = "critic-fit.json"
 
 
-def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache) -> Dict[str, dict]:
+def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources: Dict[int, str]) -> Dict[str, dict]:
     """The critics alone on every training transition: one forward pass for the frozen features (kept in the output
     folder, so a resumed run skips it), then `critic_fit_epochs` shuffled epochs of IQL's critic losses in batches of
-    `critic_fit_batch`, each followed by the soft target update. Returns per role what the actor will read."""
+    `critic_fit_batch`, each followed by the soft target update. Returns per role what the actor will read, by
+    the source of the transitions' episodes too (`sources`: episode id -> expert, policy or human)."""
     path = os.path.join(s.out_dir, FEATURES_FILE)
     for role in s.streams:
         examples = s.examples[role]
@@ -88,7 +91,8 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache) -> Dict[
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
                 soft_update(target, online, c.target_update_rate)
-        report[role] = advantage_report(c, online, features, info, role)
+        origin = [sources.get(e.episode_id, "unknown") for e in examples]
+        report[role] = advantage_report(c, online, features, origin, info, role)
         s.events.log(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
                      + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
     if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
@@ -102,15 +106,21 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache) -> Dict[
 
 
 @torch.no_grad()
-def advantage_report(c, critic, features, last_info: dict, role: str) -> dict:
-    """The fitted critic's advantages over the whole role and the actor weights they give (one batch of all): flat
-    weights mean the actor step would be behaviour cloning of the mix."""
+def advantage_report(c, critic, features, origin, last_info: dict, role: str) -> dict:
+    """The fitted critic's advantages over the whole role and the actor weights they give (one batch of all), per
+    source too: flat weights mean the actor step would be behaviour cloning of the mix; a critic that separates good
+    from bad decisions weighs the expert's above the policy's own."""
     f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
-    advantage = critic.q(f_u) - critic.v(f_s)
+    advantage = (critic.q(f_u) - critic.v(f_s)).cpu()
     weights = awr_weights(advantage, c.awr_beta, c.awr_clip) if c.actor_weighting == "awr" else advantage
-    return {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
-            "advantage_mean": float(advantage.mean()), "advantage_std": float(advantage.std()),
-            "weight_max": float(weights.max()), "weight_share_over_2": float((weights > 2).float().mean())}
+    report = {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
+              "advantage_mean": float(advantage.mean()), "advantage_std": float(advantage.std()),
+              "weight_max": float(weights.max()), "weight_share_over_2": float((weights > 2).float().mean())}
+    for source in sorted(set(origin)):
+        rows = torch.tensor([o == source for o in origin])
+        report[f"advantage_mean_{source}"] = float(advantage[rows].mean())
+        report[f"weight_mean_{source}"] = float(weights[rows].mean())
+    return report
 
 
 def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu: bool = False,
@@ -135,7 +145,12 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
     if cache.load(os.path.join(s.out_dir, FEATURES_FILE)):
         s.events.log(f"critic features read from {os.path.join(s.out_dir, FEATURES_FILE)}")
     if c.critic_fit_epochs and s.start_step == 0:
-        fit_critics(s, c, plain, critic_opt, cache)
+        conn = open_dataset(db)
+        try:
+            sources = episode_sources(conn, (e.episode_id for role in s.examples.values() for e in role))
+        finally:
+            conn.close()
+        fit_critics(s, c, plain, critic_opt, cache, sources)
 
     def state(step: int) -> dict:
         return {"kind": "rl", "step": step, "config": c.to_dict(), "set_id": s.set_id, "streams": s.stream_state(),
