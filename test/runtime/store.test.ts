@@ -14,7 +14,8 @@ import { SCHEMA_VERSION } from '../../runtime/src/store/schema';
 import { StoreError } from '../../runtime/src/store/sqlite';
 import { collectDemonstrations } from '../../runtime/src/collect/demos';
 import { loadTransitionEpisodes, materializeTransitions } from '../../runtime/src/store/transitions';
-import { deriveTransitions } from '../../runtime/src/agent/stephrl-transitions';
+import { deriveTransitions, subtaskCutOff } from '../../runtime/src/agent/stephrl-transitions';
+import { agentTransitions } from '../../runtime/src/agent/agent-transitions';
 import { highLevelPrompt, lowLevelPrompt, observationText, promptText } from '../../runtime/src/agent/prompts';
 import { episodeToJsonl, parseJsonl } from '../../runtime/src/exchange/jsonl';
 import { importEpisodes } from '../../runtime/src/exchange/import';
@@ -301,6 +302,30 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
     progress.map((p) => [p.reward, p.done]),
     low.map((l) => [l.reward, l.done]),
   );
+  assert.ok(episode.steps[n - 1]!.done, 'the episode the environment ended');
+
+  // The same episode cut off by a step cap one step before its end (as a sampled rollout can be): its last subtask
+  // did not complete, so no completion reward or True flag, and no high-level successor to bootstrap from.
+  const truncated = {
+    ...loaded!,
+    steps: loaded!.steps.slice(0, n - 1),
+    subtasks: loaded!.subtasks.map((s, k) => (k === 1 ? { ...s, lastStep: n - 2 } : s)),
+    progress: loaded!.progress.slice(0, n - 1),
+  };
+  assert.equal(subtaskCutOff(truncated, 1), true);
+  assert.equal(subtaskCutOff(truncated, 0), false);
+  assert.equal(subtaskCutOff(loaded!, 1), false);
+  const cutLow = deriveTransitions(truncated).filter((t) => t.role === 'low');
+  const cutLast = cutLow[n - 2]!;
+  assert.deepEqual(
+    [cutLast.target, cutLast.reward, cutLast.done],
+    [`${episode.steps[n - 2]!.action}; False`, episode.steps[n - 2]!.invalid ? -1 : 0, true],
+  );
+  assert.deepEqual([cutLow[cut - 1]!.target.endsWith('; True'), cutLow[cut - 1]!.reward], [true, episode.steps[cut - 1]!.invalid ? -1 : 1]);
+  assert.equal(deriveTransitions(truncated).filter((t) => t.role === 'high')[1]!.done, true);
+  const historyActor = agentTransitions('hrl-history')(truncated).filter((t) => t.role === 'low');
+  assert.deepEqual([historyActor.at(-1)!.target.endsWith('; False'), historyActor.at(-1)!.reward], [true, cutLast.reward]);
+
   const progressById = new Map(episode.progress.map((p) => [p.step, p.text]));
   assert.deepEqual(
     progress.map((p) => p.target),

@@ -9,9 +9,17 @@
  * - progress: one per step; state = subtask, previous progress, action, resulting observation; target = the new
  *   progress; reward and done copy the low level's.
  * Where done is 1 the next state is never bootstrapped from; low and progress then use the subtask's final state.
+ * A subtask the step cap cut off (the last of an episode the environment did not end, as a sampled rollout's can be)
+ * did not complete: its last step gets no completion reward and the flag False, and its high-level transition is
+ * done (nothing follows it). Otherwise a rollout that wanders to the cap would read as a finished subtask.
  */
 import { NONE, highLevelPrompt, lowLevelPrompt, lowLevelTarget, observationText, actionResultText, progressPrompt, promptText } from './prompts';
 import { transitionProblem, type Transition, type TransitionEpisode } from '../store/transitions';
+
+/** Whether subtask k ran into the end of an episode the environment did not end: cut off, not completed. */
+export function subtaskCutOff(e: TransitionEpisode, k: number): boolean {
+  return k === e.subtasks.length - 1 && !e.steps[e.steps.length - 1]!.done;
+}
 
 export function deriveTransitions(e: TransitionEpisode): Transition[] {
   if (transitionProblem(e)) return [];
@@ -59,21 +67,23 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
         }),
       ),
       reward,
-      done: e.steps[lastStep]!.done,
+      done: e.steps[lastStep]!.done || subtaskCutOff(e, k),
     });
 
+    const cutOff = subtaskCutOff(e, k);
     for (let t = firstStep; t <= lastStep; t++) {
       const step = e.steps[t]!;
       const last = t === lastStep;
+      const completes = last && !cutOff;
       const progressBefore = t === firstStep ? NONE : progressAfter(t - 1);
-      const lowReward = step.invalid ? -1 : last ? 1 : 0;
+      const lowReward = step.invalid ? -1 : completes ? 1 : 0;
       out.push({
         ...base,
         role: 'low',
         subtaskOrdinal: k,
         stepIdx: t,
         state: promptText(lowLevelPrompt({ env: e.env, subtask: name, progress: progressBefore, observation: before(t) })),
-        target: lowLevelTarget(step.action, last),
+        target: lowLevelTarget(step.action, completes),
         nextState: promptText(lowLevelPrompt({ env: e.env, subtask: name, progress: progressAfter(t), observation: after(t) })),
         reward: lowReward,
         done: last,

@@ -10,7 +10,7 @@
  */
 import type { AnnotatableEpisode, AnnotationDraft } from '../annotate/types';
 import { transitionProblem, type TransitionEpisode } from '../store/transitions';
-import { deriveTransitions } from './stephrl-transitions';
+import { deriveTransitions, subtaskCutOff } from './stephrl-transitions';
 import {
   flatPrompt,
   historyHighPrompt,
@@ -127,7 +127,7 @@ export function historyHrlCalls(e: TransitionEpisode): ReplayCall[] {
         subtaskOrdinal: k,
         stepIdx: t,
         prompt: promptText(historyLowPrompt({ env: e.env, subtask: name, history: historyEntries(e, firstStep, t), observation: before(t) })),
-        completion: lowLevelTarget(e.steps[t]!.action, t === lastStep),
+        completion: lowLevelTarget(e.steps[t]!.action, t === lastStep && !subtaskCutOff(e, k)),
       });
     }
   });
