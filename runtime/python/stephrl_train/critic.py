@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from contextlib import contextmanager
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -43,6 +44,24 @@ def gather_last(hidden: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     return hidden[torch.arange(hidden.shape[0], device=hidden.device), positions]
 
 
+@contextmanager
+def frozen_backbone(base_model):
+    """The backbone without its adapter, in eval mode (no dropout, no random draws: features, and a resumed run, stay
+    deterministic); the training mode comes back after."""
+    was_training = base_model.training
+    base_model.eval()
+    try:
+        with base_model.disable_adapter():
+            yield
+    finally:
+        base_model.train(was_training)
+
+
+def last_hidden(base_model, input_ids, attention_mask, position_ids) -> torch.Tensor:
+    return base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                      output_hidden_states=True, logits_to_keep=1).hidden_states[-1].float()
+
+
 class FeatureCache:
     """The backbone is frozen for the critics (adapter off), so each transition's features never change: compute them
     once and keep them (float32, on CPU) for the later epochs."""
@@ -56,16 +75,10 @@ class FeatureCache:
         missing = [i for i, idx in enumerate(batch.indices) if (role, idx) not in self.store]
         if missing:
             sel = torch.tensor(missing, device=batch.input_ids.device)
-            was_training = base_model.training
-            base_model.eval()  # no dropout, no random draws: features (and a resumed run) stay deterministic
-            with base_model.disable_adapter():
-                out = base_model(input_ids=batch.input_ids[sel], attention_mask=batch.attention_mask[sel],
-                                 position_ids=batch.position_ids[sel], output_hidden_states=True, logits_to_keep=1)
-                last = out.hidden_states[-1].float()
-                nxt = base_model(input_ids=batch.next_input_ids[sel], attention_mask=batch.next_attention_mask[sel],
-                                 position_ids=batch.next_position_ids[sel], output_hidden_states=True,
-                                 logits_to_keep=1).hidden_states[-1].float()
-            base_model.train(was_training)
+            with frozen_backbone(base_model):
+                last = last_hidden(base_model, batch.input_ids[sel], batch.attention_mask[sel], batch.position_ids[sel])
+                nxt = last_hidden(base_model, batch.next_input_ids[sel], batch.next_attention_mask[sel],
+                                  batch.next_position_ids[sel])
             fs = gather_last(last, batch.state_last[sel]).cpu()
             fu = gather_last(last, batch.utterance_last[sel]).cpu()
             fn = gather_last(nxt, batch.next_last[sel]).cpu()
@@ -85,18 +98,14 @@ class FeatureCache:
                       key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
         if not todo:
             return 0
-        was_training = base_model.training
-        base_model.eval()
         passes = 0
         own: Dict[Tuple[str, int], Tuple[torch.Tensor, torch.Tensor]] = {}
         by_state: Dict[Tuple[int, ...], torch.Tensor] = {}
-        with base_model.disable_adapter():
+        with frozen_backbone(base_model):
             for k in range(0, len(todo), size):
                 part = todo[k:k + size]
                 batch = collate([examples[i] for i in part], part, pad_id).to(device)
-                out = base_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                                 position_ids=batch.position_ids, output_hidden_states=True, logits_to_keep=1)
-                last = out.hidden_states[-1].float()
+                last = last_hidden(base_model, batch.input_ids, batch.attention_mask, batch.position_ids)
                 fs, fu = gather_last(last, batch.state_last).cpu(), gather_last(last, batch.utterance_last).cpu()
                 for j, i in enumerate(part):
                     own[(role, i)] = (fs[j], fu[j])
@@ -117,13 +126,11 @@ class FeatureCache:
             for k in range(0, len(rest), size):
                 part = rest[k:k + size]
                 batch = collate([examples[i] for i in part], part, pad_id).to(device)
-                out = base_model(input_ids=batch.next_input_ids, attention_mask=batch.next_attention_mask,
-                                 position_ids=batch.next_position_ids, output_hidden_states=True, logits_to_keep=1)
-                fn = gather_last(out.hidden_states[-1].float(), batch.next_last).cpu()
+                last = last_hidden(base_model, batch.next_input_ids, batch.next_attention_mask, batch.next_position_ids)
+                fn = gather_last(last, batch.next_last).cpu()
                 for j, i in enumerate(part):
                     nxt[i] = fn[j]
                 passes += 1
-        base_model.train(was_training)
         for i in todo:
             self.store[(role, i)] = (*own[(role, i)], nxt[i])
         return passes
