@@ -54,6 +54,14 @@ export interface PipelineSlice {
 }
 
 /**
+ * Offline RL's critics fitted on every transition (one forward pass for their frozen features, then 20 epochs of the
+ * small heads) before the actor's first step, which then reads them: with a few critic-only steps of 8 transitions
+ * instead, the critics had seen a few hundred transitions, their advantages were flat and the actor step was
+ * behaviour cloning of the rollouts (README, the ScienceWorld slice).
+ */
+const CRITICS_FITTED_FIRST = { critic_fit_epochs: 20, critic_warmup_steps: 0 };
+
+/**
  * The ALFWorld recipe (`stephrl pipeline --recipe alfworld`): tidied expert demonstrations of every valid_train game,
  * behaviour cloning with a LoRA on every linear layer (what the learning check showed the default model needs),
  * validated on held-apart valid_train episodes (the best validated adapter is kept; early stopping), one sampled
@@ -80,7 +88,7 @@ export const ALFWORLD_RECIPE: PipelineSlice = {
   },
   stageConfig: {
     bc: { bc_lr: 1e-3, lr_schedule: 'cosine', warmup_steps: 6, validation_fraction: 0.03, eval_every: 40, early_stopping_patience: 2 },
-    rl: { critic_warmup_steps: 16 },
+    rl: CRITICS_FITTED_FIRST,
   },
   evalSplits: { alfworld: ['valid_seen', 'valid_unseen'] },
   constrainedRows: true,
@@ -118,7 +126,7 @@ export const SCIENCEWORLD_RECIPE: PipelineSlice = {
   trainerConfig: ALFWORLD_RECIPE.trainerConfig!,
   stageConfig: {
     bc: { bc_lr: 1e-3, lr_schedule: 'cosine', warmup_steps: 6, validation_fraction: 0 },
-    rl: { critic_warmup_steps: 16 },
+    rl: CRITICS_FITTED_FIRST,
   },
 };
 
@@ -135,7 +143,8 @@ export const PIPELINE_SLICES: Record<'quick' | 'full' | 'alfworld' | 'sciencewor
     collectEpisodes: 2,
     maxSteps: 15,
     trainSteps: { bc: 16, rl: 8 },
-    trainerConfig: { global_batch_size: 4, critic_warmup_steps: 4, checkpoint_every: 4 },
+    trainerConfig: { global_batch_size: 4, checkpoint_every: 4 },
+    stageConfig: { rl: CRITICS_FITTED_FIRST },
   },
   full: {
     demosPerTask: 1_000_000,
