@@ -506,6 +506,22 @@ def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(
         assert torch.equal(fn, torch.zeros_like(fn)) if e.done else torch.allclose(fn, lazy[2][i], atol=1e-4)
     assert any(not e.done for e in low) and any(e.done for e in low)
 
+    # Block by block (a next state across a block's edge costs its own pass, with the same value); stopped after the
+    # first block, a second fill computes only the rest.
+    blocks, seen = FeatureCache(), []
+
+    def stop_after_first(done, total):
+        seen.append((done, total))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        blocks.fill(model, "low", low, 4, tokenizer.pad_token_id, "cpu", block=3, after_block=stop_after_first)
+    assert seen == [(3, len(low))] and len(blocks.store) == 3
+    blocks.fill(model, "low", low, 4, tokenizer.pad_token_id, "cpu", block=3, after_block=lambda d, t: seen.append((d, t)))
+    assert seen[1:] == [(k, len(low)) for k in range(6, len(low), 3)] + [(len(low), len(low))] and len(blocks.store) == len(low)
+    for i in range(len(low)):
+        assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(blocks.store[("low", i)], stored[("low", i)], strict=True))
+
     # Fitted: Q(s, a) of a transition that ends its subtask is its reward (nothing is bootstrapped there), which a
     # fresh critic is far from.
     width = lazy[0].shape[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from contextlib import contextmanager
-from typing import Dict, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -88,19 +88,30 @@ class FeatureCache:
         device = batch.input_ids.device
         return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))
 
+    def fill(self, base_model, role: str, examples: Sequence[Example], size: int, pad_id: int, device,
+             block: int = 512, after_block: Optional[Callable[[int, int], None]] = None) -> int:
+        """Features of every example of a role not yet stored, block by block in derivation order (an episode's
+        transitions are neighbours, so a next state is mostly in its own block); `after_block(stored, of the role's)`
+        runs after each (progress, saving, stopping). Returns the forward passes made."""
+        todo = [i for i in range(len(examples)) if (role, i) not in self.store]
+        kept, passes = len(examples) - len(todo), 0
+        for b in range(0, len(todo), block):
+            passes += self.fill_block(base_model, role, examples, todo[b:b + block], size, pad_id, device)
+            if after_block:
+                after_block(kept + min(b + block, len(todo)), len(examples))
+        return passes
+
     @torch.no_grad()
-    def fill(self, base_model, role: str, examples: Sequence[Example], size: int, pad_id: int, device) -> int:
-        """Features of every example of a role, in length-sorted chunks of `size` (little padding). A next state that
-        is some example's state reuses that state's feature (a causal model reads a prefix the same way whatever
-        follows), and a done transition's next state is never bootstrapped from, so most transitions cost one forward
-        pass instead of two. Returns the forward passes made."""
-        todo = sorted((i for i in range(len(examples)) if (role, i) not in self.store),
-                      key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
-        if not todo:
-            return 0
+    def fill_block(self, base_model, role: str, examples: Sequence[Example], todo: List[int], size: int, pad_id: int,
+                   device) -> int:
+        """One block's features, in length-sorted chunks of `size` (little padding). A next state that is one of the
+        block's states reuses that state's feature (a causal model reads a prefix the same way whatever follows), and
+        a done transition's next state is never bootstrapped from, so most transitions cost one forward pass, not two."""
+        todo = sorted(todo, key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
         passes = 0
-        own: Dict[Tuple[str, int], Tuple[torch.Tensor, torch.Tensor]] = {}
+        own: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
         by_state: Dict[Tuple[int, ...], torch.Tensor] = {}
+        nxt: Dict[int, torch.Tensor] = {}
         with frozen_backbone(base_model):
             for k in range(0, len(todo), size):
                 part = todo[k:k + size]
@@ -108,16 +119,14 @@ class FeatureCache:
                 last = last_hidden(base_model, batch.input_ids, batch.attention_mask, batch.position_ids)
                 fs, fu = gather_last(last, batch.state_last).cpu(), gather_last(last, batch.utterance_last).cpu()
                 for j, i in enumerate(part):
-                    own[(role, i)] = (fs[j], fu[j])
+                    own[i] = (fs[j], fu[j])
                     by_state[tuple(examples[i].state_ids)] = fs[j]
                 passes += 1
-            width = next(iter(own.values()))[0].shape[0]
-            nxt: Dict[int, torch.Tensor] = {}
             rest = []
             for i in todo:
                 e = examples[i]
                 if e.done:
-                    nxt[i] = torch.zeros(width)
+                    nxt[i] = torch.zeros_like(own[i][0])
                 elif tuple(e.next_state_ids) in by_state:
                     nxt[i] = by_state[tuple(e.next_state_ids)]
                 else:
@@ -132,7 +141,7 @@ class FeatureCache:
                     nxt[i] = fn[j]
                 passes += 1
         for i in todo:
-            self.store[(role, i)] = (*own[(role, i)], nxt[i])
+            self.store[(role, i)] = (*own[i], nxt[i])
         return passes
 
     def all_of(self, role: str, count: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

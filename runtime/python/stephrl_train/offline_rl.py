@@ -23,7 +23,7 @@ from stephrl_data.dataset import episode_sources, open_dataset
 from . import checkpoint
 from .critic import Critics, FeatureCache
 from .losses import actor_loss, awr_weights, q_loss, soft_update, td_target, v_loss
-from .session import finish, open_session
+from .session import STOP, finish, open_session
 
 
 def critic_step(c, critic, target, features, reward: torch.Tensor, done: torch.Tensor, role: str):
@@ -69,11 +69,19 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources:
     path = os.path.join(s.out_dir, FEATURES_FILE)
     for role in s.streams:
         examples = s.examples[role]
-        passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device)
-        if passes:
-            s.events.log(f"critic features of {len(examples)} {role} transitions: {passes} forward passes")
+
+        def kept(done: int, total: int, role: str = role) -> None:  # after each block: progress, the features kept, a cancel honoured
+            s.events.log(f"critic features ({role}): {done} of {total} transitions")
             if s.accelerator.is_main_process:
                 cache.save(path)
+            if STOP["requested"]:
+                s.events.log("stopped while computing the critic features: the same command resumes from those kept")
+                raise SystemExit(143)
+
+        passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device,
+                            after_block=kept)
+        if passes:
+            s.events.log(f"critic features of {len(examples)} {role} transitions: {passes} forward passes")
     generator = torch.Generator().manual_seed(c.seed)
     report: Dict[str, dict] = {}
     for role in s.streams:
