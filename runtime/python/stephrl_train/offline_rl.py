@@ -119,9 +119,12 @@ def advantage_report(c, critic, features, origin, last_info: dict, role: str) ->
     source too: flat weights mean the actor step would be behaviour cloning of the mix; a critic that separates good
     from bad decisions weighs the expert's above the policy's own."""
     f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
-    advantage = (critic.q(f_u) - critic.v(f_s)).cpu()
+    q, v = critic.q(f_u).cpu(), critic.v(f_s).cpu()
+    advantage = q - v
     weights = awr_weights(advantage, c.awr_beta, c.awr_clip) if c.actor_weighting == "awr" else advantage
+    # Q far outside what the rewards allow (|Q| <= max |r| / (1 - gamma)) is a diverged critic, not a finding.
     report = {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
+              "q_mean": float(q.mean()), "q_max": float(q.max()), "v_mean": float(v.mean()),
               "advantage_mean": float(advantage.mean()), "advantage_std": float(advantage.std()),
               "weight_max": float(weights.max()), "weight_share_over_2": float((weights > 2).float().mean())}
     for source in sorted(set(origin)):
