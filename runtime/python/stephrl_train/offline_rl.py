@@ -62,15 +62,38 @@ FIT_FILE = "critic-fit.json"
 
 
 def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources: Dict[int, str]) -> Dict[str, dict]:
-    """The critics alone on every training transition: one forward pass for the frozen features (kept in the output
-    folder, so a resumed run skips it), then `critic_fit_epochs` shuffled epochs of IQL's critic losses in batches of
-    `critic_fit_batch`, each followed by the soft target update. Returns per role what the actor will read, by
-    the source of the transitions' episodes too (`sources`: episode id -> expert, policy or human)."""
+    """The critics alone on every training transition before the actor moves: the frozen features once, then
+    `critic_fit_epochs` epochs of the heads per role. Returns (and writes to FIT_FILE) per role what the actor will
+    read, by the source of the transitions' episodes too (`sources`: episode id -> expert, policy or human)."""
+    compute_features(s, c, cache)
+    generator = torch.Generator().manual_seed(c.seed)
+    report: Dict[str, dict] = {}
+    for role in s.streams:
+        examples = s.examples[role]
+        features = cache.all_of(role, len(examples))
+        info = fit_role(s, c, critics, optimizer, role, features, generator)
+        origin = [sources.get(e.episode_id, "unknown") for e in examples]
+        report[role] = advantage_report(c, critics.online[role], features, origin, info, role)
+        s.events.log(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
+                     + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
+    if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
+        from accelerate.utils import broadcast
+        for p in critics.parameters():
+            p.data.copy_(broadcast(p.data.clone(), from_process=0))
+    if s.accelerator.is_main_process:
+        with open(os.path.join(s.out_dir, FIT_FILE), "w") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+def compute_features(s, c, cache: FeatureCache) -> None:
+    """Every role's frozen features in one pass, kept in FEATURES_FILE after each block (a resumed run reads them);
+    a cancel between blocks ends the process as a stopped run."""
     path = os.path.join(s.out_dir, FEATURES_FILE)
     for role in s.streams:
         examples = s.examples[role]
 
-        def kept(done: int, total: int, role: str = role) -> None:  # after each block: progress, the features kept, a cancel honoured
+        def kept(done: int, total: int, role: str = role) -> None:
             s.events.log(f"critic features ({role}): {done} of {total} transitions")
             if s.accelerator.is_main_process:
                 cache.save(path)
@@ -82,35 +105,26 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources:
                             after_block=kept)
         if passes:
             s.events.log(f"critic features of {len(examples)} {role} transitions: {passes} forward passes")
-    generator = torch.Generator().manual_seed(c.seed)
-    report: Dict[str, dict] = {}
-    for role in s.streams:
-        examples = s.examples[role]
-        features = cache.all_of(role, len(examples))
-        reward = torch.tensor([e.reward for e in examples], dtype=torch.float32)
-        done = torch.tensor([e.done for e in examples], dtype=torch.float32)
-        online, target = critics.online[role], critics.target[role]
-        for _ in range(c.critic_fit_epochs):
-            order = torch.randperm(len(examples), generator=generator)
-            for k in range(0, len(examples), c.critic_fit_batch):
-                rows = order[k:k + c.critic_fit_batch]
-                part = tuple(f[rows].to(s.device) for f in features)
-                _, info, _ = critic_step(c, online, target, part, reward[rows].to(s.device), done[rows].to(s.device), role)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                soft_update(target, online, c.target_update_rate)
-        origin = [sources.get(e.episode_id, "unknown") for e in examples]
-        report[role] = advantage_report(c, online, features, origin, info, role)
-        s.events.log(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
-                     + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
-    if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
-        from accelerate.utils import broadcast
-        for p in critics.parameters():
-            p.data.copy_(broadcast(p.data.clone(), from_process=0))
-    if s.accelerator.is_main_process:
-        with open(os.path.join(s.out_dir, FIT_FILE), "w") as f:
-            json.dump(report, f, indent=2)
-    return report
+
+
+def fit_role(s, c, critics: Critics, optimizer, role: str, features, generator) -> dict:
+    """Shuffled epochs of IQL's critic losses on one role's cached features in batches of `critic_fit_batch`, each
+    followed by the soft target update. Returns the last batch's loss terms."""
+    examples = s.examples[role]
+    reward = torch.tensor([e.reward for e in examples], dtype=torch.float32)
+    done = torch.tensor([e.done for e in examples], dtype=torch.float32)
+    online, target = critics.online[role], critics.target[role]
+    info: dict = {}
+    for _ in range(c.critic_fit_epochs):
+        order = torch.randperm(len(examples), generator=generator)
+        for k in range(0, len(examples), c.critic_fit_batch):
+            rows = order[k:k + c.critic_fit_batch]
+            part = tuple(f[rows].to(s.device) for f in features)
+            _, info, _ = critic_step(c, online, target, part, reward[rows].to(s.device), done[rows].to(s.device), role)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            soft_update(target, online, c.target_update_rate)
+    return info
 
 
 @torch.no_grad()
