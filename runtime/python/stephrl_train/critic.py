@@ -93,28 +93,28 @@ class FeatureCache:
         """Features of every example of a role not yet stored, block by block in derivation order (an episode's
         transitions are neighbours, so a next state is mostly in its own block); `after_block(stored, of the role's)`
         runs after each (progress, saving, stopping). Returns the forward passes made."""
-        todo = [i for i in range(len(examples)) if (role, i) not in self.store]
-        kept, passes = len(examples) - len(todo), 0
-        for b in range(0, len(todo), block):
-            passes += self.fill_block(base_model, role, examples, todo[b:b + block], size, pad_id, device)
+        pending = [i for i in range(len(examples)) if (role, i) not in self.store]
+        kept, passes = len(examples) - len(pending), 0
+        for b in range(0, len(pending), block):
+            passes += self.fill_block(base_model, role, examples, pending[b:b + block], size, pad_id, device)
             if after_block:
-                after_block(kept + min(b + block, len(todo)), len(examples))
+                after_block(kept + min(b + block, len(pending)), len(examples))
         return passes
 
     @torch.no_grad()
-    def fill_block(self, base_model, role: str, examples: Sequence[Example], todo: List[int], size: int, pad_id: int,
+    def fill_block(self, base_model, role: str, examples: Sequence[Example], pending: List[int], size: int, pad_id: int,
                    device) -> int:
         """One block's features, in length-sorted chunks of `size` (little padding). A next state that is one of the
         block's states reuses that state's feature (a causal model reads a prefix the same way whatever follows), and
         a done transition's next state is never bootstrapped from, so most transitions cost one forward pass, not two."""
-        todo = sorted(todo, key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
+        pending = sorted(pending, key=lambda i: len(examples[i].state_ids) + len(examples[i].target_ids))
         passes = 0
         own: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
         by_state: Dict[Tuple[int, ...], torch.Tensor] = {}
         nxt: Dict[int, torch.Tensor] = {}
         with frozen_backbone(base_model):
-            for k in range(0, len(todo), size):
-                part = todo[k:k + size]
+            for k in range(0, len(pending), size):
+                part = pending[k:k + size]
                 batch = collate([examples[i] for i in part], part, pad_id).to(device)
                 last = last_hidden(base_model, batch.input_ids, batch.attention_mask, batch.position_ids)
                 fs, fu = gather_last(last, batch.state_last).cpu(), gather_last(last, batch.utterance_last).cpu()
@@ -123,7 +123,7 @@ class FeatureCache:
                     by_state[tuple(examples[i].state_ids)] = fs[j]
                 passes += 1
             rest = []
-            for i in todo:
+            for i in pending:
                 e = examples[i]
                 if e.done:
                     nxt[i] = torch.zeros_like(own[i][0])
@@ -140,7 +140,7 @@ class FeatureCache:
                 for j, i in enumerate(part):
                     nxt[i] = fn[j]
                 passes += 1
-        for i in todo:
+        for i in pending:
             self.store[(role, i)] = (*own[i], nxt[i])
         return passes
 
