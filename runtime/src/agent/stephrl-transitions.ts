@@ -40,6 +40,7 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
 
   e.subtasks.forEach((subtask, k) => {
     const { firstStep, lastStep, name } = subtask;
+    const cutOff = subtaskCutOff(e, k);
     let reward = 0;
     for (let t = firstStep; t <= lastStep; t++) reward += e.steps[t]!.reward;
     out.push({
@@ -67,10 +68,9 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
         }),
       ),
       reward,
-      done: e.steps[lastStep]!.done || subtaskCutOff(e, k),
+      done: e.steps[lastStep]!.done || cutOff,
     });
 
-    const cutOff = subtaskCutOff(e, k);
     for (let t = firstStep; t <= lastStep; t++) {
       const step = e.steps[t]!;
       const last = t === lastStep;
