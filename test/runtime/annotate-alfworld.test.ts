@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { annotatableTrajectory } from '../../runtime/src/annotate/run';
 import { annotateAlfworld } from '../../runtime/src/annotate/alfworld';
+import { alfworldSubtaskReached } from '../../runtime/src/annotate/alfworld-subtask-check';
 import { type AnnotatableEpisode, type AnnotationDraft, MAX_PROGRESS_CHARS } from '../../runtime/src/annotate/types';
 import { WorkerEnvironment } from '../../runtime/src/env/environment';
 import { EXPERT_MAX_STEPS, runExpert } from '../../runtime/src/env/expert';
@@ -150,6 +151,15 @@ for (const type of TASK_TYPES) {
     if (transformed) assert.match(draft.progress[transformed.lastStep]!, /; it is (?:clean|hot|cool) now\.$/);
 
     assert.deepEqual(annotateAlfworld(structuredClone(episode)), draft, 'the same trajectory gives the same annotation');
+
+    // Every subtask the expert finished reads as reached; each one ended a step early (before its milestone or
+    // arrival, as a policy's low level may declare it done) does not, nor a search ended before its take.
+    for (const s of draft.subtasks)
+      assert.equal(alfworldSubtaskReached(s.name, episode.steps, s.firstStep, s.lastStep), true, `${where}: '${s.name}' not reached`);
+    for (const s of draft.subtasks.filter((x) => x.lastStep > x.firstStep))
+      assert.equal(alfworldSubtaskReached(s.name, episode.steps, s.firstStep, s.lastStep - 1), false, `${where}: '${s.name}' cut a step early`);
+    assert.equal(alfworldSubtaskReached(`${search.name} now`, episode.steps, search.firstStep, search.lastStep), false, 'another object');
+    assert.equal(alfworldSubtaskReached('look around the room', episode.steps, 0, 0), null, 'a wording no check reads');
   });
 }
 
@@ -167,6 +177,8 @@ test('a trajectory cut by the step cap is still covered, its last subtask named 
   assert.match(draft.subtasks[cut]!.name, /^find and take the second /);
   assert.deepEqual(draft.progress, full.progress.slice(0, episode.steps.length), 'progress depends only on the steps so far');
   assert.match(draft.progress.at(-1)!, /^Looking for a second /);
+  const last = draft.subtasks[cut]!;
+  assert.equal(alfworldSubtaskReached(last.name, episode.steps, last.firstStep, last.lastStep), false, 'the cut search took nothing');
 });
 
 test('an empty trajectory has no subtasks and no progress', () => {

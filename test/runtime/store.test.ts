@@ -326,6 +326,15 @@ test('transitions follow STEP-HRL.md: counts, targets, rewards, done flags and t
   const historyActor = agentTransitions('hrl-history')(truncated).filter((t) => t.role === 'low');
   assert.deepEqual([historyActor.at(-1)!.target.endsWith('; False'), historyActor.at(-1)!.reward], [true, cutLast.reward]);
 
+  // A subtask ended by the flag without reaching its goal (a policy declaring a search done before taking anything)
+  // keeps its True flag and done, but earns no completion reward; a wording no check reads keeps the +1.
+  const declared = { ...loaded!, subtasks: loaded!.subtasks.map((s, k) => (k === 0 ? { ...s, name: 'find and take the zebra' } : s)) };
+  for (const actor of [deriveTransitions(declared), agentTransitions('hrl-history')(declared)].map((ts) => ts.filter((t) => t.role === 'low'))) {
+    const end = actor[cut - 1]!;
+    assert.deepEqual([end.target.endsWith('; True'), end.done, end.reward], [true, true, episode.steps[cut - 1]!.invalid ? -1 : 0]);
+    assert.equal(actor[n - 1]!.reward, episode.steps[n - 1]!.invalid ? -1 : 1);
+  }
+
   const progressById = new Map(episode.progress.map((p) => [p.step, p.text]));
   assert.deepEqual(
     progress.map((p) => p.target),

@@ -10,7 +10,7 @@
  */
 import type { Transition, TransitionEpisode } from '../store/transitions';
 import { transitionProblem } from '../store/transitions';
-import { deriveTransitions, subtaskCutOff } from './stephrl-transitions';
+import { completionReward, deriveTransitions, subtaskCutOff } from './stephrl-transitions';
 import type { AgentKind } from './types';
 import { historyHrlCalls, reactCalls, type ReplayCall } from './token-replay';
 
@@ -75,7 +75,7 @@ function actorTransition(e: TransitionEpisode, call: ReplayCall, following: Repl
     state: call.prompt,
     target: call.completion,
     nextState: next?.prompt ?? call.prompt,
-    reward: e.steps[t]!.invalid ? -1 : last && !subtaskCutOff(e, call.subtaskOrdinal) ? 1 : 0,
+    reward: e.steps[t]!.invalid ? -1 : last && !subtaskCutOff(e, call.subtaskOrdinal) ? completionReward(e, call.subtaskOrdinal) : 0,
     done: last,
   };
 }

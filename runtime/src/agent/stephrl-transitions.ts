@@ -5,7 +5,8 @@
  *   subtask's start; target = the subtask; reward = the environment rewards inside it; done = environment done at
  *   its last step.
  * - low: one per step; state = subtask, progress before the step, observation before it; target = "action; flag";
- *   reward = -1 when the engine rejected the action, else +1 on the subtask's last step, else 0; done at that step.
+ *   reward = -1 when the engine rejected the action, else +1 on the subtask's last step (on ALFWorld only where the
+ *   engine's answers show the subtask's goal reached: `completionReward`), else 0; done at that step.
  * - progress: one per step; state = subtask, previous progress, action, resulting observation; target = the new
  *   progress; reward and done copy the low level's.
  * Where done is 1 the next state is never bootstrapped from; low and progress then use the subtask's final state.
@@ -15,10 +16,23 @@
  */
 import { NONE, highLevelPrompt, lowLevelPrompt, lowLevelTarget, observationText, actionResultText, progressPrompt, promptText } from './prompts';
 import { transitionProblem, type Transition, type TransitionEpisode } from '../store/transitions';
+import { alfworldSubtaskReached } from '../annotate/alfworld-subtask-check';
 
 /** Whether subtask k ran into the end of an episode the environment did not end: cut off, not completed. */
 export function subtaskCutOff(e: TransitionEpisode, k: number): boolean {
   return k === e.subtasks.length - 1 && !e.steps[e.steps.length - 1]!.done;
+}
+
+/**
+ * The low level's completion reward for ending subtask k: 1 where the environment's answers show the subtask's goal
+ * reached or no check can read its name, 0 where they show it was not. A policy ends a subtask by its own flag; paid
+ * for every ending, its critic learns that ending is always worth more than going on (a sampled rollout then churns
+ * through one-step subtasks, each declared done), so an ending is paid for only where it finished something.
+ */
+export function completionReward(e: TransitionEpisode, k: number): number {
+  if (e.env !== 'alfworld') return 1;
+  const { name, firstStep, lastStep } = e.subtasks[k]!;
+  return alfworldSubtaskReached(name, e.steps, firstStep, lastStep) === false ? 0 : 1;
 }
 
 export function deriveTransitions(e: TransitionEpisode): Transition[] {
@@ -41,6 +55,7 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
   e.subtasks.forEach((subtask, k) => {
     const { firstStep, lastStep, name } = subtask;
     const cutOff = subtaskCutOff(e, k);
+    const endReward = cutOff ? 0 : completionReward(e, k);
     let reward = 0;
     for (let t = firstStep; t <= lastStep; t++) reward += e.steps[t]!.reward;
     out.push({
@@ -76,7 +91,7 @@ export function deriveTransitions(e: TransitionEpisode): Transition[] {
       const last = t === lastStep;
       const completes = last && !cutOff;
       const progressBefore = t === firstStep ? NONE : progressAfter(t - 1);
-      const lowReward = step.invalid ? -1 : completes ? 1 : 0;
+      const lowReward = step.invalid ? -1 : completes ? endReward : 0;
       out.push({
         ...base,
         role: 'low',

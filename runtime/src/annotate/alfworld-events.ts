@@ -92,7 +92,7 @@ const COMMANDS: { pattern: RegExp; read: (m: RegExpMatchArray, observation: stri
 ];
 
 /** One step as an event; refused or unrecognised commands are `nothing`. */
-export function readStep(step: AnnotatableStep): AlfworldEvent {
+export function readStep(step: Pick<AnnotatableStep, 'action' | 'observation' | 'invalid'>): AlfworldEvent {
   if (step.invalid) return { kind: 'nothing' };
   const action = step.action.trim();
   const observation = step.observation.trim();

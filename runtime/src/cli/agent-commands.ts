@@ -184,7 +184,8 @@ export function registerAgentCommands(program: Command): void {
         .option('--split <split>', 'split to sample from', 'train')
         .option('--episodes <n>', 'only the first N episodes of the split')
         .option('--temperature <t>', 'sampling temperature', '1')
-        .option('--seed <n>', 'sampling seed'),
+        .option('--seed <n>', 'sampling seed')
+        .option('--constrained', "sample actions within the environment's valid commands, as an agent evaluated with --constrained acts"),
     ),
   ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
     let { model, adapter } = o;
