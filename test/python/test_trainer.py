@@ -1,6 +1,7 @@
 """The trainer on a tiny random GGUF model and a real dataset (ALFWorld expert episodes, rule-annotated, through the
 real CLI): loss terms against hand-computed values, learning, the high-level interval, kill -9 + resume equality,
 offline RL, accelerate with two CPU processes, and clear errors for bad input."""
+import dataclasses
 import json
 import os
 import signal
@@ -477,7 +478,7 @@ def test_offline_rl_trains_critics_then_the_actor(workspace):
 def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(workspace):
     from stephrl_train.backbone import add_lora, load_backbone
     from stephrl_train.config import LoraConfig
-    from stephrl_train.critic import Critics, FeatureCache
+    from stephrl_train.critic import Critics, FeatureCache, features_fingerprint
     from stephrl_train.data import collate, load_examples
 
     out = str(workspace["dir"] / "rl-fit")
@@ -497,7 +498,9 @@ def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(
     base, tokenizer = load_backbone(workspace["model"])
     model = add_lora(base, LoraConfig())
     examples = load_examples(workspace["db"], 1, tokenizer, SMALL["max_length"], log=lambda _: None)
-    stored = torch.load(os.path.join(out, "critic-features.pt"))
+    kept = torch.load(os.path.join(out, "critic-features.pt"))
+    assert kept["fingerprint"] == features_fingerprint(examples, workspace["model"])
+    stored = kept["features"]
     low = examples["low"]
     lazy = FeatureCache().features(model, "low", collate(low, list(range(len(low))), tokenizer.pad_token_id))
     for i, e in enumerate(low):
@@ -521,6 +524,23 @@ def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(
     assert seen[1:] == [(k, len(low)) for k in range(6, len(low), 3)] + [(len(low), len(low))] and len(blocks.store) == len(low)
     for i in range(len(low)):
         assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(blocks.store[("low", i)], stored[("low", i)], strict=True))
+
+    # The kept file is read back only for the same transitions and backbone: rewards aside, anything else (one
+    # transition fewer, a changed target, another model) computes the features again instead of misreading them.
+    path = os.path.join(out, "critic-features.pt")
+    assert FeatureCache(kept["fingerprint"]).load(path) is None
+    rewarded = {**examples, "low": [dataclasses.replace(e, reward=e.reward + 1) for e in low]}
+    assert FeatureCache(features_fingerprint(rewarded, workspace["model"])).load(path) is None
+    retargeted = {**examples, "low": [dataclasses.replace(low[0], target_ids=low[0].target_ids[1:]), *low[1:]]}
+    for other in ({**examples, "low": low[1:]}, retargeted):
+        refused = FeatureCache(features_fingerprint(other, workspace["model"]))
+        assert refused.load(path) is not None and not refused.store
+    assert FeatureCache(features_fingerprint(examples, workspace["model"] + ".other")).load(path) is not None
+    os.makedirs(out + "-stale")
+    torch.save({**kept, "fingerprint": "other transitions"}, os.path.join(out + "-stale", "critic-features.pt"))
+    stale = trainer("rl", "--db", workspace["db"], "--model", workspace["model"], "--steps", "1", "--out", out + "-stale",
+                    "--no-export", "--config", json.dumps(fit))
+    assert stale.returncode == 0 and "not used (computed from other transitions" in stale.stderr, stale.stderr[-2000:]
 
     # Fitted: Q(s, a) of a transition that ends its subtask is its reward (nothing is bootstrapped there), which a
     # fresh critic is far from.

@@ -3,9 +3,10 @@ last token and Q at the utterance's last token, each with a target copy."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 from contextlib import contextmanager
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -62,11 +63,25 @@ def last_hidden(base_model, input_ids, attention_mask, position_ids) -> torch.Te
                       output_hidden_states=True, logits_to_keep=1).hidden_states[-1].float()
 
 
+def features_fingerprint(examples: Mapping[str, Sequence[Example]], backbone: str) -> str:
+    """What a role's cached features depend on: the frozen backbone and, in order, every transition's tokens (state,
+    target, next state) and done flag (a done transition's next-state feature is zeros). Rewards are not in it: the
+    same transitions rewarded otherwise reuse the features."""
+    digest = hashlib.sha256((os.path.realpath(backbone) if os.path.exists(backbone) else backbone).encode())
+    for role in sorted(examples):
+        digest.update(f"{role}:{len(examples[role])}".encode())
+        for e in examples[role]:
+            digest.update(repr((e.state_ids, e.target_ids, e.next_state_ids, bool(e.done))).encode())
+    return digest.hexdigest()
+
+
 class FeatureCache:
     """The backbone is frozen for the critics (adapter off), so each transition's features never change: compute them
-    once and keep them (float32, on CPU) for the later epochs."""
+    once and keep them (float32, on CPU) for the later epochs. A saved cache carries the fingerprint of what it was
+    computed from, and only a run with the same fingerprint reads it (the features are stored by position)."""
 
-    def __init__(self):
+    def __init__(self, fingerprint: str = ""):
+        self.fingerprint = fingerprint
         self.store: Dict[Tuple[str, int], Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     @torch.no_grad()
@@ -151,11 +166,16 @@ class FeatureCache:
 
     def save(self, path: str) -> None:
         """Whole or not at all: a resumed run reuses the features instead of another pass over the data."""
-        torch.save(self.store, path + ".partial")
+        torch.save({"fingerprint": self.fingerprint, "features": self.store}, path + ".partial")
         os.replace(path + ".partial", path)
 
-    def load(self, path: str) -> bool:
+    def load(self, path: str) -> Optional[str]:
+        """Reads the features kept at `path`. Returns None when they were read, else why not (no file, or features of
+        other transitions or another backbone, which are then computed again)."""
         if not os.path.exists(path):
-            return False
-        self.store.update(torch.load(path))
-        return True
+            return "no file"
+        kept = torch.load(path)
+        if not isinstance(kept, dict) or kept.get("fingerprint") != self.fingerprint:
+            return "computed from other transitions or another backbone"
+        self.store.update(kept["features"])
+        return None

@@ -21,7 +21,7 @@ import torch
 from stephrl_data.dataset import episode_sources, open_dataset
 
 from . import checkpoint
-from .critic import Critics, FeatureCache
+from .critic import Critics, FeatureCache, features_fingerprint
 from .losses import actor_loss, awr_weights, q_loss, soft_update, td_target, v_loss
 from .session import STOP, finish, open_session
 
@@ -166,9 +166,13 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         actor_opt.load_state_dict(s.resumed_state["actor_optimizer"])
         critic_opt.load_state_dict(s.resumed_state["critic_optimizer"])
     plain = critics
-    cache = FeatureCache()
-    if cache.load(os.path.join(s.out_dir, FEATURES_FILE)):
-        s.events.log(f"critic features read from {os.path.join(s.out_dir, FEATURES_FILE)}")
+    cache = FeatureCache(features_fingerprint(s.examples, s.model_path))
+    kept = os.path.join(s.out_dir, FEATURES_FILE)
+    problem = cache.load(kept)
+    if problem is None:
+        s.events.log(f"critic features read from {kept}")
+    elif os.path.exists(kept):
+        s.events.log(f"critic features in {kept} not used ({problem}): computing them again")
     if c.critic_fit_epochs and s.start_step == 0:
         conn = open_dataset(db)
         try:

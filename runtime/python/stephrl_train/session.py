@@ -46,6 +46,7 @@ class Session:
     events: Events
     out_dir: str
     set_id: int
+    model_path: str = ""  # the base model the backbone was loaded from
     start_step: int = 0
     resumed_state: Optional[dict] = None
     total_steps: int = 0
@@ -388,7 +389,7 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     epochs = cfg.epochs if kind == "bc" else cfg.rl_epochs
     total = cfg.max_steps or max(1, math.ceil(epochs * len(examples["low"]) / cfg.global_batch_size))
     session = Session(cfg=cfg, accelerator=accelerator, model=model, tokenizer=tokenizer, examples=examples,
-                      streams=streams, events=events, out_dir=out_dir, set_id=set_id,
+                      streams=streams, events=events, out_dir=out_dir, set_id=set_id, model_path=model_path,
                       start_step=resumed_state["step"] if resumed_state else 0, resumed_state=resumed_state,
                       total_steps=total, accumulation=cfg.accumulation_steps(accelerator.num_processes),
                       validation=validation, best=resumed_state.get("best") if resumed_state else None)
