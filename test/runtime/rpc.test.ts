@@ -266,6 +266,20 @@ test('train/run trains with step progress, records the run, and a cancelled run 
     [[second.adapterGguf, second.runId, 'bc']],
   );
 
+  // Offline RL's preparation before its first step (the critics' features and fit) shows as progress labels.
+  const rl = await sendRequest(connection, 'train/run', {
+    ...request,
+    kind: 'rl',
+    steps: 1,
+    out: path.join(dir, 'rl'),
+    config: { ...request.config, critic_fit_epochs: 2, critic_warmup_steps: 0 },
+    token: 'rl',
+  });
+  assert.equal(rl.status, 'complete');
+  const labels = ticks.filter((t) => t.token === 'rl').map((t) => t.label ?? '');
+  assert.ok(labels.some((l) => /^critic features \(low\): \d+ of \d+ transitions$/.test(l)), labels.join('\n'));
+  assert.ok(labels.some((l) => l.startsWith('critics fitted (low, ')), labels.join('\n'));
+
   // Stop Run: a run of this runtime is cancelled; a CLI run on this machine gets SIGTERM; both end interrupted.
   const longer = { ...request, steps: 40, out: path.join(dir, 'bc-long') };
   const inRuntime = sendRequest(connection, 'train/run', { ...longer, token: 'long' });

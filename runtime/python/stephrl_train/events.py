@@ -38,6 +38,10 @@ class Events:
         self.emit("metrics", step=step, values=clean)
         return clean
 
+    def note(self, message: str) -> None:
+        """What the run is doing between steps, for the user (the runtime logs it at info and shows it as progress)."""
+        self.emit("note", message=message)
+
     def log(self, message: str) -> None:
         if self.enabled:
             print(message, file=sys.stderr, flush=True)

@@ -74,7 +74,7 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources:
         info = fit_role(s, c, critics, optimizer, role, features, generator)
         origin = [sources.get(e.episode_id, "unknown") for e in examples]
         report[role] = advantage_report(c, critics.online[role], features, origin, info, role)
-        s.events.log(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
+        s.events.note(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
                      + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
     if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
         from accelerate.utils import broadcast
@@ -94,11 +94,11 @@ def compute_features(s, c, cache: FeatureCache) -> None:
         examples = s.examples[role]
 
         def kept(done: int, total: int, role: str = role) -> None:
-            s.events.log(f"critic features ({role}): {done} of {total} transitions")
+            s.events.note(f"critic features ({role}): {done} of {total} transitions")
             if s.accelerator.is_main_process:
                 cache.save(path)
             if STOP["requested"]:
-                s.events.log("stopped while computing the critic features: the same command resumes from those kept")
+                s.events.note("stopped while computing the critic features: the same command resumes from those kept")
                 raise SystemExit(143)
 
         passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device,
@@ -170,9 +170,9 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
     kept = os.path.join(s.out_dir, FEATURES_FILE)
     problem = cache.load(kept)
     if problem is None:
-        s.events.log(f"critic features read from {kept}")
+        s.events.note(f"critic features read from {kept}")
     elif os.path.exists(kept):
-        s.events.log(f"critic features in {kept} not used ({problem}): computing them again")
+        s.events.note(f"critic features in {kept} not used ({problem}): computing them again")
     if c.critic_fit_epochs and s.start_step == 0:
         conn = open_dataset(db)
         try:

@@ -56,6 +56,8 @@ export const TrainerEvent = z.discriminatedUnion('event', [
     alpha: z.number(),
   }),
   z.object({ event: z.literal('error'), message: z.string() }),
+  /** What the trainer is doing between steps (a long preparation such as the critics' features, their fit): logged at info. */
+  z.object({ event: z.literal('note'), message: z.string() }),
 ]);
 export type TrainerEvent = z.infer<typeof TrainerEvent>;
 

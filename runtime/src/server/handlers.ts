@@ -189,14 +189,25 @@ export function createHandlers(connection: MessageConnection, log: Logger): { ha
     'train/run': (request, requestSignal) =>
       job(requestSignal, async (signal, track) => {
         let totalSteps = 0;
+        let doneSteps = 0;
         return trainModel(await store(request.db), request, {
           signal,
           log,
           onRun: track,
           onEvent: (event) => {
             if (!request.token) return;
-            if (event.event === 'start') totalSteps = event.total_steps;
+            if (event.event === 'start') [totalSteps, doneSteps] = [event.total_steps, event.start_step];
+            // A note (the critics' features, an hour on a CPU) says what the trainer does before its next step.
+            if (event.event === 'note')
+              sendNotification(connection, 'job/progress', {
+                token: request.token,
+                total: totalSteps,
+                done: doneSteps,
+                failed: 0,
+                label: event.message,
+              });
             if (event.event !== 'metrics') return;
+            doneSteps = event.step;
             const loss = headlineLoss(event.values)?.value;
             sendNotification(connection, 'job/progress', {
               token: request.token,

@@ -176,6 +176,9 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
       case 'error':
         errorMessage = event.message;
         break;
+      case 'note':
+        log('info', event.message);
+        break;
     }
     options.onEvent?.(event, runId);
   };
