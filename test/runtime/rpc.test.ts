@@ -277,8 +277,14 @@ test('train/run trains with step progress, records the run, and a cancelled run 
   });
   assert.equal(rl.status, 'complete');
   const labels = ticks.filter((t) => t.token === 'rl').map((t) => t.label ?? '');
-  assert.ok(labels.some((l) => /^critic features \(low\): \d+ of \d+ transitions$/.test(l)), labels.join('\n'));
-  assert.ok(labels.some((l) => l.startsWith('critics fitted (low, ')), labels.join('\n'));
+  assert.ok(
+    labels.some((l) => /^critic features \(low\): \d+ of \d+ transitions$/.test(l)),
+    labels.join('\n'),
+  );
+  assert.ok(
+    labels.some((l) => l.startsWith('critics fitted (low, ')),
+    labels.join('\n'),
+  );
 
   // Stop Run: a run of this runtime is cancelled; a CLI run on this machine gets SIGTERM; both end interrupted.
   const longer = { ...request, steps: 40, out: path.join(dir, 'bc-long') };
