@@ -572,6 +572,37 @@ def test_two_cpu_processes_train_as_one_data_parallel_run(workspace):
     assert os.path.exists(os.path.join(out, "final", "adapter", "adapter_model.safetensors"))
 
 
+def test_two_processes_share_the_critic_features_instead_of_each_computing_all(workspace):
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.critic import FeatureCache
+    from stephrl_train.data import collate, load_examples
+    from stephrl_train.offline_rl import feature_share
+
+    assert [list(feature_share(5, r, 2)) for r in range(2)] == [[0, 1], [2, 3, 4]]
+    assert [len(feature_share(7, r, 3)) for r in range(3)] == [2, 2, 3]
+    out = str(workspace["dir"] / "ddp-rl")
+    fit = {**SMALL, "critic_fit_epochs": 2, "critic_warmup_steps": 0}
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stephrl_train", "rl",
+                        "--db", workspace["db"], "--model", workspace["model"], "--steps", "1", "--out", out,
+                        "--cpu", "--no-export", "--config", json.dumps(fit)],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    notes = [e["message"] for e in events(r.stdout) if e["event"] == "note"]
+    assert any("(this process's share of " in n for n in notes), notes
+    # Gathered whole, and each the feature one process computes alone.
+    base, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(base, LoraConfig())
+    low = load_examples(workspace["db"], 1, tokenizer, SMALL["max_length"], log=lambda _: None)["low"]
+    stored = torch.load(os.path.join(out, "critic-features.pt"))["features"]
+    alone = FeatureCache().features(model, "low", collate(low, list(range(len(low))), tokenizer.pad_token_id))
+    assert sorted(i for role, i in stored if role == "low") == list(range(len(low)))
+    for i, e in enumerate(low):
+        fs, fu, fn = stored[("low", i)]
+        assert torch.allclose(fs, alone[0][i], atol=1e-4) and torch.allclose(fu, alone[1][i], atol=1e-4)
+        assert torch.equal(fn, torch.zeros_like(fn)) if e.done else torch.allclose(fn, alone[2][i], atol=1e-4)
+
+
 def test_accelerate_configs_load():
     from accelerate.commands.config.config_args import load_config_from_file
 

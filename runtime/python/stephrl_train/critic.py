@@ -104,17 +104,24 @@ class FeatureCache:
         return tuple(torch.stack([r[j] for r in rows]).to(device) for j in range(3))
 
     def fill(self, base_model, role: str, examples: Sequence[Example], size: int, pad_id: int, device,
-             block: int = 512, after_block: Optional[Callable[[int, int], None]] = None) -> int:
-        """Features of every example of a role not yet stored, block by block in derivation order (an episode's
-        transitions are neighbours, so a next state is mostly in its own block); `after_block(stored, of the role's)`
-        runs after each (progress, saving, stopping). Returns the forward passes made."""
-        pending = [i for i in range(len(examples)) if (role, i) not in self.store]
-        kept, passes = len(examples) - len(pending), 0
+             block: int = 512, after_block: Optional[Callable[[int, int], None]] = None,
+             indices: Optional[Sequence[int]] = None) -> int:
+        """Features of every example of a role (or of `indices`, one process's share) not yet stored, block by block in
+        derivation order (an episode's transitions are neighbours, so a next state is mostly in its own block);
+        `after_block(stored, of those asked for)` runs after each (progress, saving, stopping). Returns the forward
+        passes made."""
+        asked = range(len(examples)) if indices is None else indices
+        pending = [i for i in asked if (role, i) not in self.store]
+        kept, passes = len(asked) - len(pending), 0
         for b in range(0, len(pending), block):
             passes += self.fill_block(base_model, role, examples, pending[b:b + block], size, pad_id, device)
             if after_block:
-                after_block(kept + min(b + block, len(pending)), len(examples))
+                after_block(kept + min(b + block, len(pending)), len(asked))
         return passes
+
+    def entries(self, role: str, indices: Sequence[int]) -> List[Tuple[Tuple[str, int], Tuple[torch.Tensor, ...]]]:
+        """The stored features of `indices`, as (key, features) pairs another process can merge."""
+        return [((role, i), self.store[(role, i)]) for i in indices]
 
     @torch.no_grad()
     def fill_block(self, base_model, role: str, examples: Sequence[Example], pending: List[int], size: int, pad_id: int,

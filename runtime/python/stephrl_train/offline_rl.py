@@ -86,15 +86,25 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources:
     return report
 
 
+def feature_share(count: int, rank: int, world: int) -> range:
+    """One process's share of a role's transitions for the feature pass: a contiguous run, so that an episode's
+    transitions (and the next states they reuse) stay mostly in one process."""
+    return range(count * rank // world, count * (rank + 1) // world)
+
+
 def compute_features(s, c, cache: FeatureCache) -> None:
     """Every role's frozen features in one pass, kept in FEATURES_FILE after each block (a resumed run reads them);
-    a cancel between blocks ends the process as a stopped run."""
+    a cancel between blocks ends the process as a stopped run. Under data parallelism each process computes its
+    share and the shares are gathered, so no transition is computed twice."""
     path = os.path.join(s.out_dir, FEATURES_FILE)
+    world, rank = s.accelerator.num_processes, s.accelerator.process_index
     for role in s.streams:
         examples = s.examples[role]
+        share = feature_share(len(examples), rank, world)
+        whole = f" (this process's share of {len(examples)})" if world > 1 else ""
 
-        def kept(done: int, total: int, role: str = role) -> None:
-            s.events.note(f"critic features ({role}): {done} of {total} transitions")
+        def kept(done: int, total: int, role: str = role, whole: str = whole) -> None:
+            s.events.note(f"critic features ({role}): {done} of {total} transitions{whole}")
             if s.accelerator.is_main_process:
                 cache.save(path)
             if STOP["requested"]:
@@ -102,9 +112,14 @@ def compute_features(s, c, cache: FeatureCache) -> None:
                 raise SystemExit(143)
 
         passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device,
-                            after_block=kept)
+                            after_block=kept, indices=share)
+        if world > 1:
+            from accelerate.utils import gather_object
+            cache.store.update(gather_object(cache.entries(role, share)))
+            if s.accelerator.is_main_process:
+                cache.save(path)
         if passes:
-            s.events.log(f"critic features of {len(examples)} {role} transitions: {passes} forward passes")
+            s.events.log(f"critic features of {len(share)} {role} transitions: {passes} forward passes")
 
 
 def fit_role(s, c, critics: Critics, optimizer, role: str, features, generator) -> dict:
