@@ -283,6 +283,8 @@ def test_presets_and_config_checks():
         preset("paper", {"bogus": 1})
     with pytest.raises(ValueError, match="not a multiple"):
         TrainConfig(micro_batch_size=3, global_batch_size=128).accumulation_steps(1)
+    with pytest.raises(ValueError, match="awr_beta_from_fit needs critic_fit_epochs"):
+        preset("paper", {"awr_beta_from_fit": True})
     assert sorted(PRESETS) == sorted(ts_list("trainer.ts", "TRAIN_PRESETS")), "the protocol offers the trainer's presets"
 
 
@@ -483,15 +485,21 @@ def test_offline_rl_fits_the_critics_on_every_transition_before_the_actor_moves(
 
     out = str(workspace["dir"] / "rl-fit")
     fit = {**SMALL, "critic_fit_epochs": 60, "critic_fit_batch": 16, "critic_warmup_steps": 0, "critic_hidden": 64,
-           "critic_lr": 1e-3}
+           "critic_lr": 1e-3, "awr_beta_from_fit": True}
     r = trainer("rl", "--db", workspace["db"], "--model", workspace["model"], "--steps", "1", "--out", out,
                 "--no-export", "--config", json.dumps(fit))
     assert r.returncode == 0, r.stderr
     notes = [e["message"] for e in events(r.stdout) if e["event"] == "note"]
     assert any(n.startswith("critics fitted (low") for n in notes) and any(n.startswith("critic features (low)") for n in notes)
     report = json.load(open(os.path.join(out, "critic-fit.json")))
+    beta = report.pop("awr_beta")
     assert set(report) == {"high", "low", "progress"}
     assert all(v == v and abs(v) < 1e6 for role in report.values() for v in role.values())
+    # awr_beta from the fit: the low-level advantages' spread, to one significant figure, kept for the actor's steps
+    # (the checkpoint's settings, which a resumed run reads).
+    assert 0 < beta <= 1 and beta == min(1.0, float(f"{report['low']['advantage_std']:.1g}")), (beta, report["low"])
+    assert any(n == f"awr_beta {beta:g}: the fitted low-level advantages' standard deviation" for n in notes)
+    assert torch.load(os.path.join(out, "final", "trainer.pt"), weights_only=False)["config"]["awr_beta"] == beta
     assert "advantage_mean_expert" in report["low"] and "weight_mean_expert" in report["low"]  # the set is expert only
 
     # The one-pass features are the ones the per-batch path computes: a reused next state included; a done

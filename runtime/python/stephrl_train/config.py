@@ -69,6 +69,9 @@ class TrainConfig:
     # forward pass over the data, then the small heads only); 0: off, the critics learn only from the steps' batches
     critic_fit_epochs: int = 0
     critic_fit_batch: int = 64
+    # With critic_fit_epochs: awr_beta becomes the fitted low-level advantages' standard deviation (one significant
+    # figure, at most 1), so one standard deviation of advantage weighs e times more whatever the rewards' scale
+    awr_beta_from_fit: bool = False
     # Checkpoints and logging
     checkpoint_every: int = 200  # optimizer steps
     log_every: int = 1
@@ -96,6 +99,8 @@ class TrainConfig:
         for name in ("eval_every", "early_stopping_patience", "warmup_steps", "critic_fit_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        if self.awr_beta_from_fit and not self.critic_fit_epochs:
+            raise ValueError("awr_beta_from_fit needs critic_fit_epochs: the critics must be fitted before the actor runs")
         if self.critic_fit_batch < 1:
             raise ValueError(f"critic_fit_batch must be 1 or more, not {self.critic_fit_batch}")
         return self

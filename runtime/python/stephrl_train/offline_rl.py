@@ -63,27 +63,41 @@ FIT_FILE = "critic-fit.json"
 
 def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources: Dict[int, str]) -> Dict[str, dict]:
     """The critics alone on every training transition before the actor moves: the frozen features once, then
-    `critic_fit_epochs` epochs of the heads per role. Returns (and writes to FIT_FILE) per role what the actor will
-    read, by the source of the transitions' episodes too (`sources`: episode id -> expert, policy or human)."""
+    `critic_fit_epochs` epochs of the heads per role (and awr_beta from them, with `awr_beta_from_fit`). Returns (and
+    writes to FIT_FILE) per role what the actor will read, by the source of the transitions' episodes too (`sources`:
+    episode id -> expert, policy or human)."""
     compute_features(s, c, cache)
     generator = torch.Generator().manual_seed(c.seed)
-    report: Dict[str, dict] = {}
-    for role in s.streams:
-        examples = s.examples[role]
-        features = cache.all_of(role, len(examples))
-        info = fit_role(s, c, critics, optimizer, role, features, generator)
-        origin = [sources.get(e.episode_id, "unknown") for e in examples]
-        report[role] = advantage_report(c, critics.online[role], features, origin, info, role)
-        s.events.note(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
-                     + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
+    features = {role: cache.all_of(role, len(s.examples[role])) for role in s.streams}
+    infos = {role: fit_role(s, c, critics, optimizer, role, features[role], generator) for role in s.streams}
     if s.accelerator.num_processes > 1:  # every process fitted the same data; the main one's heads are the ones kept
         from accelerate.utils import broadcast
         for p in critics.parameters():
             p.data.copy_(broadcast(p.data.clone(), from_process=0))
+    if c.awr_beta_from_fit:
+        c.awr_beta = beta_from_fit(critics.online["low"], features["low"], c.awr_beta)
+        s.events.note(f"awr_beta {c.awr_beta:g}: the fitted low-level advantages' standard deviation")
+    report: Dict[str, dict] = {}
+    for role in s.streams:
+        examples = s.examples[role]
+        origin = [sources.get(e.episode_id, "unknown") for e in examples]
+        report[role] = advantage_report(c, critics.online[role], features[role], origin, infos[role], role)
+        s.events.note(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
+                      + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
     if s.accelerator.is_main_process:
         with open(os.path.join(s.out_dir, FIT_FILE), "w") as f:
-            json.dump(report, f, indent=2)
+            json.dump({**report, "awr_beta": c.awr_beta}, f, indent=2)
     return report
+
+
+@torch.no_grad()
+def beta_from_fit(critic, features, current: float) -> float:
+    """The standard deviation of a fitted critic's advantages, to one significant figure and at most 1 (the current
+    value where they do not vary)."""
+    device = next(critic.parameters()).device
+    f_s, f_u, _ = (f.to(device) for f in features)
+    std = float((critic.q(f_u) - critic.v(f_s)).std())
+    return min(1.0, float(f"{std:.1g}")) if std > 0 else current
 
 
 def feature_share(count: int, rank: int, world: int) -> range:

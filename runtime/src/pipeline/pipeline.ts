@@ -59,9 +59,11 @@ export interface PipelineSlice {
  * small heads) before the actor's first step, which then reads them: with a few critic-only steps of 8 transitions
  * instead, the critics had seen a few hundred transitions, their advantages were flat and the actor step was
  * behaviour cloning of the rollouts (README, the ScienceWorld slice). Targets follow at IQL's rate 0.005: at the
- * paper's 0.2 per step, hundreds of fitting steps drove the high level's Q to 6-10 on rewards of at most 1.
+ * paper's 0.2 per step, hundreds of fitting steps drove the high level's Q to 6-10 on rewards of at most 1. awr_beta
+ * is the fitted low-level advantages' spread (0.2 on the pick-and-place slice, against the default 1, under which
+ * one standard deviation of advantage moves a weight by under a fifth).
  */
-const CRITICS_FITTED_FIRST = { critic_fit_epochs: 20, critic_warmup_steps: 0, target_update_rate: 0.005 };
+const CRITICS_FITTED_FIRST = { critic_fit_epochs: 20, critic_warmup_steps: 0, target_update_rate: 0.005, awr_beta_from_fit: true };
 
 /**
  * The ALFWorld recipe (`stephrl pipeline --recipe alfworld`): tidied expert demonstrations of every valid_train game,
