@@ -49,8 +49,7 @@ export interface PipelineSlice {
   /** Evaluation splits per environment (default: ScienceWorld test, ALFWorld valid_seen); a split the data folder
    * lacks (ALFWorld valid_unseen without the official download) is skipped with a note. */
   evalSplits?: Partial<Record<EnvKind, string[]>>;
-  /** Also evaluate the trained agents with grammar-constrained actions (rows marked "constrained"); offline RL then
-   * samples its rollouts constrained too. */
+  /** Also evaluate the trained agents with grammar-constrained actions (rows marked "constrained"). */
   constrainedRows?: boolean;
 }
 
@@ -376,9 +375,9 @@ export async function runPipeline(store: DatasetStore, options: PipelineOptions)
       agent: 'stephrl',
       adapter: bc.adapterGguf,
       temperature: 1,
-      // Sampled as the agent is evaluated: free text at temperature 1 spends most steps on commands the engine
-      // rejects (1 546 of 1 973 steps of 46 ALFWorld pick-and-place rollouts), which advantage weighting still clones.
-      constrained: Boolean(slice.constrainedRows),
+      // Free text, as measured: constrained rollouts (`collect --constrained`) gave fewer rejected commands but an
+      // actor that stopped taking objects on the pick-and-place slice (README), so the recipe keeps what it measured.
+      constrained: false,
       perTask: slice.collectPerTask,
       limit: slice.collectEpisodes,
       runKind: 'collect',
