@@ -250,6 +250,100 @@ def test_prefix_step_trains_as_the_padded_reference(workspace):
 
 
 @pytest.mark.unit
+def test_prefix_groups_cut_where_openings_differ():
+    from stephrl_train.prefix_step import prefix_groups
+
+    role_a, role_b = list(range(100, 160)), list(range(200, 240))
+    a = [role_a + [1, 2, 3, k] for k in range(3)]
+    b = [role_b + [4, 5, k, 6] for k in range(4)]
+    mixed = [a[0], b[0], a[1], b[1], b[2], a[2], b[3]]
+    assert prefix_groups(mixed) == [[0, 2, 5], [1, 3, 4, 6]]  # one group per opening, rows in their first order
+    assert prefix_groups(a) == [[0, 1, 2]]  # one opening: one group
+    # Openings shorter than MIN_SHARED_TOKENS are not worth a pass of their own: one group, nothing shared.
+    short = [[9, 9, k, k, k] for k in range(4)]
+    assert prefix_groups(short) == [[0, 1, 2, 3]]
+    assert sorted(r for g in prefix_groups(mixed + short) for r in g) == list(range(len(mixed) + len(short)))
+
+
+def test_mixed_openings_train_as_the_padded_reference(workspace):
+    # A batch that mixes prompts of two openings (here two roles; in practice both environments) runs as one prefix
+    # group each, with the padded reference's log-likelihoods and gradients.
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.data import collate, load_examples
+    from stephrl_train.prefix_step import plan_groups, prefix_step
+    from stephrl_train.session import padded_log_likelihood
+
+    torch.manual_seed(0)
+    model, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02)
+    pad = tokenizer.pad_token_id
+    loaded = load_examples(workspace["db"], 1, tokenizer, 4096)
+    examples = [e for pair in zip(loaded["low"][:3], loaded["progress"][:3], strict=True) for e in pair]
+    groups = plan_groups(examples, pad, max_rows=2)
+    assert len(groups) == 2 and all(len(g.shared_ids) >= 16 for g in groups)
+    assert sorted(r for g in groups for b in g.buckets for r in b.rows) == list(range(len(examples)))
+
+    model.zero_grad(set_to_none=True)
+    ref_ll = padded_log_likelihood(model, collate(examples, list(range(len(examples))), pad))
+    losses.bc_loss(ref_ll).backward()
+    ref_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad(set_to_none=True)
+    count = len(examples)
+    fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
+                                loss_of=lambda values, rows: losses.bc_loss(values) * (len(rows) / count))
+    assert torch.allclose(fast_ll, ref_ll.detach(), rtol=1e-4, atol=1e-5), (fast_ll, ref_ll)
+    assert cost.processed_tokens < cost.real_tokens
+    ref_norm = torch.sqrt(sum((g ** 2).sum() for g in ref_grads.values()))
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p.grad, ref_grads[name], rtol=1e-3, atol=1e-4 * ref_norm.item()), name
+
+
+def test_shared_prefix_features_match_the_padded_reference(workspace):
+    # The critics' frozen features through prefix groups and length buckets (the fast path of the feature pass and of
+    # the RL step) must be the padded reference's, fp32, within 1e-4: state, utterance and next-state features, a
+    # next state read from a stored next transition included.
+    from stephrl_train.backbone import add_lora, load_backbone
+    from stephrl_train.config import LoraConfig
+    from stephrl_train.critic import FeatureCache
+    from stephrl_train.data import collate, load_examples
+
+    torch.manual_seed(0)
+    base, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(base, LoraConfig(r=4, alpha=8, dropout=0.0))
+    with torch.no_grad():  # an adapter that changes the output: the features must be read with it switched off
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.02)
+    pad, cpu = tokenizer.pad_token_id, torch.device("cpu")
+    loaded = load_examples(workspace["db"], 1, tokenizer, 4096)
+    for role in ("low", "progress", "high"):
+        examples = loaded[role]
+        count = min(len(examples), 8)
+        reference = FeatureCache()
+        reference.fill(model, role, examples, 2, pad, cpu, indices=range(count))
+        fast = FeatureCache()
+        later = [i for i in range(count) if i % 2 == 1]  # stored first: the others' next states are read from them
+        passes = fast.fill(model, role, examples, 2, pad, cpu, indices=later, share_prefix=True)
+        passes += fast.fill(model, role, examples, 2, pad, cpu, indices=range(count), share_prefix=True)
+        assert passes > 0 and sorted(i for r, i in fast.store if r == role) == list(range(count))
+        alone = FeatureCache().features(model, role, collate(examples[:count], list(range(count)), pad))
+        for i in range(count):
+            for j, name in enumerate(("state", "utterance", "next state")):
+                got, want = fast.store[(role, i)][j], reference.store[(role, i)][j]
+                assert torch.allclose(got, want, rtol=1e-4, atol=1e-4), (role, i, name)
+                if j < 2 or not examples[i].done:
+                    assert torch.allclose(got, alone[j][i], rtol=1e-4, atol=1e-4), (role, i, name)
+        assert any(not examples[i].done and examples[i + 1].state_ids == examples[i].next_state_ids
+                   for i in range(0, count - 1, 2)), role  # the stored-next-transition read was exercised
+
+
+@pytest.mark.unit
 def test_token_log_likelihood_averages_only_target_tokens():
     logits = torch.zeros(1, 3, 4)
     logits[0, 0, 2] = 10.0  # predicts token 2 at position 1 with near certainty

@@ -1,6 +1,7 @@
 """`python -m stephrl_train bench`: training throughput for behaviour cloning and for offline RL, each path in its own
 process: the reference path (every sample computed whole, left-padded) and the fast path (the tokens a role's samples
-open with computed once per step, the rest in length buckets), side by side with their ratio. Per path: real tokens/s (the samples' state and
+open with computed once per step and prefix group, the rest in length buckets, the critics' frozen features through
+the same), side by side with their ratio. Per path: real tokens/s (the samples' state and
 target tokens), processed tokens/s (what was computed: padding and repeated prefixes counted), samples/s, seconds per
 step, peak memory, and the model FLOPs utilisation against a matrix-product ceiling measured in the same run and, on
 a GPU, against its nominal bf16 peak. Prints one JSON object whose `bc` and `rl` each hold `reference`, `fast` (each
@@ -156,7 +157,7 @@ def main(args) -> None:
     results: Dict[str, object] = {}
     for kind in args.kinds.split(","):
         # The reference path computes every sample whole; the fast path computes a role's shared opening once per step
-        # and the rest in length buckets (prefix_step.py).
+        # and prefix group, and the rest in length buckets (prefix_step.py).
         reference = measure(kind, args, extra, {"share_prefix": False})
         fast = measure(kind, args, extra, {"share_prefix": True})
         flops = lora_flops_per_token(args.model, float(fast["tokens"]) / max(1, int(fast["samples"])))

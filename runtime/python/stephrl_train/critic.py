@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .data import Batch, Example, collate
+from .prefix_step import frozen_features
 
 
 def head(width: int, hidden: int) -> nn.Module:
@@ -105,16 +106,18 @@ class FeatureCache:
 
     def fill(self, base_model, role: str, examples: Sequence[Example], size: int, pad_id: int, device,
              block: int = 512, after_block: Optional[Callable[[int, int], None]] = None,
-             indices: Optional[Sequence[int]] = None) -> int:
+             indices: Optional[Sequence[int]] = None, share_prefix: bool = False) -> int:
         """Features of every example of a role (or of `indices`, one process's share) not yet stored, block by block in
         derivation order (an episode's transitions are neighbours, so a next state is mostly in its own block);
-        `after_block(stored, of those asked for)` runs after each (progress, saving, stopping). Returns the forward
-        passes made."""
+        `after_block(stored, of those asked for)` runs after each (progress, saving, stopping). With `share_prefix`
+        each block goes through prefix groups and length buckets (prefix_step.frozen_features) instead of padded
+        chunks: the same features for less work. Returns the forward passes made (buckets, with `share_prefix`)."""
         asked = range(len(examples)) if indices is None else indices
         pending = [i for i in asked if (role, i) not in self.store]
         kept, passes = len(asked) - len(pending), 0
+        fill_block = self.fill_block_shared if share_prefix else self.fill_block
         for b in range(0, len(pending), block):
-            passes += self.fill_block(base_model, role, examples, pending[b:b + block], size, pad_id, device)
+            passes += fill_block(base_model, role, examples, pending[b:b + block], size, pad_id, device)
             if after_block:
                 after_block(kept + min(b + block, len(pending)), len(asked))
         return passes
@@ -164,6 +167,47 @@ class FeatureCache:
                 passes += 1
         for i in pending:
             self.store[(role, i)] = (*own[i], nxt[i])
+        return passes
+
+    def known_state(self, role: str, examples: Sequence[Example], i: int) -> Optional[torch.Tensor]:
+        """The stored state feature of transition i's next state where that state is the next transition's (derivation
+        order makes it so within an episode), else None."""
+        stored = self.store.get((role, i + 1))
+        if stored is not None and examples[i + 1].state_ids == examples[i].next_state_ids:
+            return stored[0]
+        return None
+
+    def fill_block_shared(self, base_model, role: str, examples: Sequence[Example], pending: List[int], size: int,
+                          pad_id: int, device) -> int:
+        """fill_block through prefix groups and length buckets: every pending state with its target, and in the same
+        pass the next states that neither a pending state nor a stored next transition gives (a done transition's is
+        zeros, never bootstrapped from)."""
+        own_state = {tuple(examples[i].state_ids): k for k, i in enumerate(pending)}
+        reused: Dict[int, torch.Tensor] = {}
+        alone: List[int] = []
+        for i in pending:
+            e = examples[i]
+            if e.done or tuple(e.next_state_ids) in own_state:
+                continue
+            known = self.known_state(role, examples, i)
+            if known is not None:
+                reused[i] = known
+            else:
+                alone.append(i)
+        items = [examples[i] for i in pending] + [
+            Example(role, examples[i].next_state_ids, [], [], 0.0, True) for i in alone]
+        with frozen_backbone(base_model):
+            at_state, at_end, passes = frozen_features(base_model, items, pad_id, size, device)
+        next_of = {i: at_state[len(pending) + k] for k, i in enumerate(alone)}
+        for k, i in enumerate(pending):
+            e = examples[i]
+            if e.done:
+                following = torch.zeros_like(at_state[k])
+            elif tuple(e.next_state_ids) in own_state:
+                following = at_state[own_state[tuple(e.next_state_ids)]]
+            else:
+                following = reused[i] if i in reused else next_of[i]
+            self.store[(role, i)] = (at_state[k], at_end[k], following)
         return passes
 
     def all_of(self, role: str, count: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -126,7 +126,7 @@ def compute_features(s, c, cache: FeatureCache) -> None:
                 raise SystemExit(143)
 
         passes = cache.fill(s.unwrapped(), role, examples, 4 * c.micro_batch_size, s.tokenizer.pad_token_id, s.device,
-                            after_block=kept, indices=share)
+                            after_block=kept, indices=share, share_prefix=s.share_prefix)
         if world > 1:
             from accelerate.utils import gather_object
             cache.store.update(gather_object(cache.entries(role, share)))
@@ -228,6 +228,9 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
         roles = s.roles_at(step)
         for role in roles:
             micro = s.local_micro_batches(role)
+            if s.share_prefix:  # the batch's missing features in one pass of prefix groups and length buckets
+                cache.fill(s.unwrapped(), role, s.examples[role], c.micro_batch_size, s.tokenizer.pad_token_id,
+                           s.device, indices=[i for b in micro for i in b.indices], share_prefix=True)
             # Critics: one loss over this process's whole share of the batch (small heads, cached features).
             feats = [cache.features(s.unwrapped(), role, b) for b in micro]
             features = tuple(torch.cat([f[j] for f in feats]) for j in range(3))
