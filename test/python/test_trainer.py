@@ -724,6 +724,23 @@ def test_gradient_checkpointing_trains(workspace):
     assert [e["event"] for e in events(r.stdout)] == ["start", "metrics", "done"]
 
 
+def test_compiled_blocks_train_as_the_eager_model(workspace):
+    # compile_layers (torch.compile of each decoder block, for GPUs) changes how the steps run, not what they compute:
+    # the same losses as the eager run, step by step, and an adapter with the same parameter names.
+    runs = {}
+    for compiled in (False, True):
+        out = str(workspace["dir"] / f"compiled-{compiled}")
+        r = trainer("bc", "--db", workspace["db"], "--model", workspace["model"], "--steps", "2", "--no-export",
+                    "--out", out, "--cpu", "--config", json.dumps({**SMALL, "compile_layers": compiled}), timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        runs[compiled] = [e["values"]["loss"] for e in events(r.stdout) if e["event"] == "metrics"]
+        if compiled:
+            assert any("decoder blocks compile" in e["message"] for e in events(r.stdout) if e["event"] == "note"), r.stdout
+        runs[f"names-{compiled}"] = sorted(load_file(os.path.join(out, "final", "adapter", "adapter_model.safetensors")))
+    assert len(runs[True]) == 2 and runs[True] == pytest.approx(runs[False], rel=1e-4)
+    assert runs["names-True"] == runs["names-False"]
+
+
 def test_bad_model_file_is_a_clear_error(workspace):
     bad = workspace["dir"] / "broken.gguf"
     bad.write_bytes(b"not a model at all")

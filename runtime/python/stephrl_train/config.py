@@ -44,6 +44,7 @@ class TrainConfig:
     high_level_interval: int = 4  # the high-level loss joins every k-th optimizer step
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory for 7B models, ~30% slower
     share_prefix: bool = True  # the tokens a micro batch's samples open with, computed once (same values, less work)
+    compile_layers: bool = False  # torch.compile each decoder block (GPU; the first steps of each new shape compile)
     # Validation (behaviour cloning): whole episodes held apart, their loss measured as training goes
     validation_fraction: float = 0.0  # share of the set's episodes held apart (0: none)
     eval_every: int = 0  # optimizer steps between validation losses (0: only after the last step)

@@ -16,7 +16,7 @@ import torch
 from accelerate.utils import DistributedType
 
 from . import checkpoint
-from .backbone import add_lora, attention_window, load_backbone, precision_dtype, trainable_parameters
+from .backbone import add_lora, attention_window, compile_decoder_blocks, load_backbone, precision_dtype, trainable_parameters
 from .config import TrainConfig
 from .data import (Batch, Example, PrefixLayout, RoleStream, collate, latest_set_id, load_examples, make_streams,
                    shard, split_validation)
@@ -326,8 +326,10 @@ def install_stop_handler() -> None:
 
 
 # Settings a resumed run takes from the command that resumes it: they change how far it goes, when it is validated,
-# stopped early and checkpointed, never what the steps already taken computed. Every other setting is the run's own.
-RESUME_SETTINGS = ("early_stopping_patience", "eval_every", "checkpoint_every", "keep_checkpoints", "log_every")
+# stopped early and checkpointed, or whether its blocks are compiled; never what the steps already taken computed. Every
+# other setting is the run's own.
+RESUME_SETTINGS = ("early_stopping_patience", "eval_every", "checkpoint_every", "keep_checkpoints", "log_every",
+                   "compile_layers")
 
 
 def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir: str,
@@ -377,6 +379,7 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
+    compiled = compile_decoder_blocks(model) if cfg.compile_layers else 0
     set_id = resumed_state["set_id"] if resumed_state else (cfg.transition_set or latest_set_id(db))
     examples, validation = split_validation(load_examples(db, set_id, tokenizer, cfg.max_length, log=events.log),
                                             cfg.validation_fraction, cfg.seed)
@@ -399,6 +402,8 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
                 validation_examples={r: len(v) for r, v in validation.items() if v}, total_steps=total, start_step=session.start_step,
                 trainable_parameters=trainable, parameters=params, config=cfg.to_dict(),
                 resumed_from=resume_from, replays_metrics=bool(session.checkpointed_metrics))
+    if compiled:
+        events.note(f"{compiled} decoder blocks compile (torch.compile) as the first steps of each new shape run")
     session.replay_logged_metrics()
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump({"kind": kind, "model": model_path, "db": db, "set_id": set_id, "config": cfg.to_dict()}, f, indent=2)
