@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { annotateScienceWorld } from '../../runtime/src/annotate/scienceworld';
+import { scienceworldSubtaskReached } from '../../runtime/src/annotate/scienceworld-subtask-check';
+import { completionReward } from '../../runtime/src/agent/stephrl-transitions';
+import type { TransitionEpisode } from '../../runtime/src/store/transitions';
 import { annotatableTrajectory } from '../../runtime/src/annotate/run';
 import { type AnnotatableEpisode, type AnnotationDraft, MAX_PROGRESS_CHARS } from '../../runtime/src/annotate/types';
 import { WorkerEnvironment } from '../../runtime/src/env/environment';
@@ -71,6 +74,39 @@ function assertProgress(episode: AnnotatableEpisode, draft: AnnotationDraft, whe
       for (const place of checked) assert.ok(opened.includes(place), `${where} step ${i}: '${place}' claimed checked in '${text}'`);
     }
   }
+}
+
+/**
+ * The completion check (an offline-RL reward) on a gold path: every subtask whose goal the texts show is reached,
+ * each task has some, and a move, pick-up or put cut a step early is not; a wrong room is not, a wording no check
+ * reads is left unjudged.
+ */
+function assertSubtasksReached(episode: AnnotatableEpisode, draft: AnnotationDraft, where: string): void {
+  const reached = (name: string, first: number, last: number) => scienceworldSubtaskReached(name, episode.steps, first, last);
+  let checked = 0;
+  for (const s of draft.subtasks) {
+    const verdict = reached(s.name, s.firstStep, s.lastStep);
+    assert.notEqual(verdict, false, `${where}: '${s.name}' (steps ${s.firstStep}-${s.lastStep}) not reached`);
+    if (verdict === null) continue;
+    checked++;
+    if (/^(?:go to|pick up|put) /.test(s.name) && !/ and /.test(s.name) && s.lastStep > s.firstStep)
+      assert.equal(reached(s.name, s.firstStep, s.lastStep - 1), false, `${where}: '${s.name}' cut a step early`);
+  }
+  assert.ok(checked >= 2, `${where}: only ${checked} subtasks checked`);
+  const move = draft.subtasks.find((s) => s.name.startsWith('go to the '))!;
+  assert.equal(reached('go to the foundry', move.firstStep, move.lastStep), false, `${where}: another room`);
+  assert.equal(reached('look around the room', 0, 0), null, `${where}: a wording no check reads`);
+  // The low level's completion reward reads the same check: paid for the subtask reached, not for one declared only.
+  const asStored = (subtasks: AnnotationDraft['subtasks']) =>
+    ({
+      env: 'scienceworld',
+      subtasks,
+      steps: episode.steps.map((s) => ({ ...s, look: s.look ?? null, inventory: s.inventory ?? null })),
+    }) as unknown as TransitionEpisode;
+  const k = draft.subtasks.indexOf(move);
+  assert.equal(completionReward(asStored(draft.subtasks), k), 1, `${where}: '${move.name}' unpaid`);
+  const declared = draft.subtasks.map((s, i) => (i === k ? { ...s, name: 'go to the foundry' } : s));
+  assert.equal(completionReward(asStored(declared), k), 0, `${where}: a declared, unreached move paid`);
 }
 
 /** The names in order must contain these patterns in this order (other subtasks may come between). */
@@ -161,6 +197,7 @@ for (const task of TASKS) {
     assertNamesInOrder(names, expectedNames(task, trajectory.taskDescription), where);
     assert.ok(draft.subtasks.length >= 3 && draft.subtasks.length <= 10, `${where}: ${draft.subtasks.length} subtasks`);
     assert.deepEqual(annotateScienceWorld(structuredClone(episode)), draft, 'the same trajectory gives the same annotation');
+    assertSubtasksReached(episode, draft, where);
   });
 }
 

@@ -5,8 +5,8 @@
  *   subtask's start; target = the subtask; reward = the environment rewards inside it; done = environment done at
  *   its last step.
  * - low: one per step; state = subtask, progress before the step, observation before it; target = "action; flag";
- *   reward = -1 when the engine rejected the action, else +1 on the subtask's last step (on ALFWorld only where the
- *   engine's answers show the subtask's goal reached: `completionReward`), else 0; done at that step.
+ *   reward = -1 when the engine rejected the action, else +1 on the subtask's last step (except where the engine's
+ *   answers show the subtask's goal not reached: `completionReward`), else 0; done at that step.
  * - progress: one per step; state = subtask, previous progress, action, resulting observation; target = the new
  *   progress; reward and done copy the low level's.
  * Where done is 1 the next state is never bootstrapped from; low and progress then use the subtask's final state.
@@ -17,6 +17,7 @@
 import { NONE, highLevelPrompt, lowLevelPrompt, lowLevelTarget, observationText, actionResultText, progressPrompt, promptText } from './prompts';
 import { transitionProblem, type Transition, type TransitionEpisode } from '../store/transitions';
 import { alfworldSubtaskReached } from '../annotate/alfworld-subtask-check';
+import { scienceworldSubtaskReached } from '../annotate/scienceworld-subtask-check';
 
 /** Whether subtask k ran into the end of an episode the environment did not end: cut off, not completed. */
 export function subtaskCutOff(e: TransitionEpisode, k: number): boolean {
@@ -30,9 +31,9 @@ export function subtaskCutOff(e: TransitionEpisode, k: number): boolean {
  * through one-step subtasks, each declared done), so an ending is paid for only where it finished something.
  */
 export function completionReward(e: TransitionEpisode, k: number): number {
-  if (e.env !== 'alfworld') return 1;
   const { name, firstStep, lastStep } = e.subtasks[k]!;
-  return alfworldSubtaskReached(name, e.steps, firstStep, lastStep) === false ? 0 : 1;
+  const reached = e.env === 'alfworld' ? alfworldSubtaskReached : scienceworldSubtaskReached;
+  return reached(name, e.steps, firstStep, lastStep) === false ? 0 : 1;
 }
 
 export function deriveTransitions(e: TransitionEpisode): Transition[] {
