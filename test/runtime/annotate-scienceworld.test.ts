@@ -93,6 +93,11 @@ function assertSubtasksReached(episode: AnnotatableEpisode, draft: AnnotationDra
       assert.equal(reached(s.name, s.firstStep, s.lastStep - 1), false, `${where}: '${s.name}' cut a step early`);
   }
   assert.ok(checked >= 2, `${where}: only ${checked} subtasks checked`);
+  // Planting moves a seed into a pot, often by a numbered answer to the engine's question which seed was meant.
+  for (const s of draft.subtasks) {
+    const planted = s.name.match(/^plant the (.+) in (flower pot \d+)$/);
+    if (planted) assert.equal(reached(`put the ${planted[1]} in the ${planted[2]}`, s.firstStep, s.lastStep), true, `${where}: '${s.name}'`);
+  }
   const move = draft.subtasks.find((s) => s.name.startsWith('go to the '))!;
   assert.equal(reached('go to the foundry', move.firstStep, move.lastStep), false, `${where}: another room`);
   assert.equal(reached('look around the room', 0, 0), null, `${where}: a wording no check reads`);

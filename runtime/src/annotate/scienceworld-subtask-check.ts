@@ -5,7 +5,7 @@
  * switching a device, putting things somewhere); the others (filling, heating, mixing, wiring, waiting, measuring)
  * are left to the paper's rule.
  */
-import { type ParsedAction, parseAction } from './scienceworld-actions';
+import { type ParsedAction, isChoice, parseAction } from './scienceworld-actions';
 import { roomOf, inventoryItems } from './scienceworld-text';
 import { sameThing } from './scienceworld-units';
 import type { AnnotatableStep } from './types';
@@ -30,12 +30,16 @@ function allAmong(list: string, names: readonly (string | undefined)[]): boolean
   );
 }
 
-/** The subtask's actions that the engine carried out, as parsed. */
+/** The subtask's actions that the engine carried out, as parsed; a numbered choice reads as the action it answers. */
 function doneWithin(steps: readonly Step[], firstStep: number, lastStep: number): ParsedAction[] {
-  return steps
-    .slice(firstStep, lastStep + 1)
-    .map((s) => parseAction(s.action, s.observation, s.invalid))
-    .filter((a) => !a.failed && !a.ambiguous);
+  const done: ParsedAction[] = [];
+  for (let i = firstStep; i <= lastStep && i < steps.length; i++) {
+    const step = steps[i]!;
+    const asked = i > 0 && isChoice(step.action) ? steps[i - 1]!.action : step.action;
+    const action = parseAction(asked, step.observation, step.invalid);
+    if (!action.failed && !action.ambiguous) done.push(action);
+  }
+  return done;
 }
 
 const did = (kind: ParsedAction['kind'], named: string) => (steps: readonly Step[], first: number, last: number) =>
