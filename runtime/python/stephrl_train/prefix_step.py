@@ -24,6 +24,8 @@ from .losses import token_log_likelihood
 
 # A bucket takes the next (longer) sample while padding stays within this share of its real tokens.
 PADDING_TOLERANCE = 0.1
+# What one more prefix group costs, in tokens of work, beyond its own tokens (its extra passes).
+GROUP_COST = MIN_SHARED_TOKENS
 
 
 @dataclass
@@ -73,8 +75,8 @@ def common_length(a: Sequence[int], b: Sequence[int]) -> int:
 def prefix_groups(states: Sequence[Sequence[int]]) -> List[List[int]]:
     """The samples cut into groups that each share their opening tokens, at the least work: states sorted (a group's
     shared opening is then the least common opening of neighbours), cut by dynamic programming over the tokens a cut
-    computes (each group's shared tokens once, plus every sample's rest, plus MIN_SHARED_TOKENS per group for the
-    extra pass). A batch from one environment and role stays one group; both environments make two."""
+    computes (each group's shared tokens once, plus every sample's rest, plus GROUP_COST per group for its extra
+    passes). A batch from one environment and role stays one group; both environments make two."""
     order = sorted(range(len(states)), key=lambda i: list(states[i]))
     # Each state keeps at least its last token out of the shared part (the first target token is predicted there).
     neighbours = [min(common_length(states[a], states[b]), len(states[a]) - 1, len(states[b]) - 1)
@@ -88,7 +90,7 @@ def prefix_groups(states: Sequence[Sequence[int]]) -> List[List[int]]:
             if start < end - 1:
                 shared = neighbours[start] if shared is None else min(shared, neighbours[start])
             once = shared if shared is not None and shared >= MIN_SHARED_TOKENS else 0
-            cost = best[start] + tokens - once * (end - start - 1) + MIN_SHARED_TOKENS
+            cost = best[start] + tokens - once * (end - start - 1) + GROUP_COST
             if cost < best[end]:
                 best[end], cut[end] = cost, start
     groups: List[List[int]] = []
