@@ -154,21 +154,29 @@ def test_left_padded_batches_score_like_single_sequences(workspace):
             assert together[i].item() == pytest.approx(alone.item(), abs=1e-4)
 
 
-def test_shared_prefix_pass_matches_the_padded_reference(workspace):
-    # The fast path (opening tokens once, their keys and values broadcast) must score and train exactly as the
-    # padded reference: per-sample log-likelihoods and every adapter gradient, fp32, within 1e-4 relative.
+def adapted_model(workspace):
+    """The tiny model with a small LoRA adapter whose B matrices are drawn, not zero (B at zero would leave A without
+    gradient and the adapter without effect), seeded."""
     from stephrl_train.backbone import add_lora, load_backbone
     from stephrl_train.config import LoraConfig
-    from stephrl_train.data import collate, load_examples
-    from stephrl_train.session import padded_log_likelihood, shared_prefix_log_likelihood
 
     torch.manual_seed(0)
-    model, tokenizer = load_backbone(workspace["model"])
-    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
-    with torch.no_grad():  # B starts at zero, which would leave A without gradient
+    base, tokenizer = load_backbone(workspace["model"])
+    model = add_lora(base, LoraConfig(r=4, alpha=8, dropout=0.0))
+    with torch.no_grad():
         for name, p in model.named_parameters():
             if "lora_B" in name:
                 p.normal_(0, 0.02)
+    return model, tokenizer
+
+
+def test_shared_prefix_pass_matches_the_padded_reference(workspace):
+    # The fast path (opening tokens once, their keys and values broadcast) must score and train exactly as the
+    # padded reference: per-sample log-likelihoods and every adapter gradient, fp32, within 1e-4 relative.
+    from stephrl_train.data import collate, load_examples
+    from stephrl_train.session import padded_log_likelihood, shared_prefix_log_likelihood
+
+    model, tokenizer = adapted_model(workspace)
     for role in ("low", "progress", "high"):
         examples = load_examples(workspace["db"], 1, tokenizer, 4096)[role][:4]
         batch = collate(examples, list(range(len(examples))), tokenizer.pad_token_id, share_prefix=True)
@@ -194,19 +202,11 @@ def test_shared_prefix_pass_matches_the_padded_reference(workspace):
 def test_prefix_step_trains_as_the_padded_reference(workspace):
     # A role's step as one prefix pass and length buckets (the prefix's gradient gathered from every bucket, then
     # carried through its pass once) must give the padded reference's per-sample log-likelihoods and gradients.
-    from stephrl_train.backbone import add_lora, load_backbone
-    from stephrl_train.config import LoraConfig
     from stephrl_train.data import collate, load_examples
     from stephrl_train.prefix_step import plan_buckets, prefix_step
     from stephrl_train.session import padded_log_likelihood
 
-    torch.manual_seed(0)
-    model, tokenizer = load_backbone(workspace["model"])
-    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.02)
+    model, tokenizer = adapted_model(workspace)
     pad = tokenizer.pad_token_id
     for role in ("low", "progress", "high"):
         examples = load_examples(workspace["db"], 1, tokenizer, 4096)[role][:6]
@@ -268,19 +268,11 @@ def test_prefix_groups_cut_where_openings_differ():
 def test_mixed_openings_train_as_the_padded_reference(workspace):
     # A batch that mixes prompts of two openings (here two roles; in practice both environments) runs as one prefix
     # group each, with the padded reference's log-likelihoods and gradients.
-    from stephrl_train.backbone import add_lora, load_backbone
-    from stephrl_train.config import LoraConfig
     from stephrl_train.data import collate, load_examples
     from stephrl_train.prefix_step import plan_groups, prefix_step
     from stephrl_train.session import padded_log_likelihood
 
-    torch.manual_seed(0)
-    model, tokenizer = load_backbone(workspace["model"])
-    model = add_lora(model, LoraConfig(r=4, alpha=8, dropout=0.0))
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.02)
+    model, tokenizer = adapted_model(workspace)
     pad = tokenizer.pad_token_id
     loaded = load_examples(workspace["db"], 1, tokenizer, 4096)
     examples = [e for pair in zip(loaded["low"][:3], loaded["progress"][:3], strict=True) for e in pair]
@@ -308,18 +300,10 @@ def test_shared_prefix_features_match_the_padded_reference(workspace):
     # The critics' frozen features through prefix groups and length buckets (the fast path of the feature pass and of
     # the RL step) must be the padded reference's, fp32, within 1e-4: state, utterance and next-state features, a
     # next state read from a stored next transition included.
-    from stephrl_train.backbone import add_lora, load_backbone
-    from stephrl_train.config import LoraConfig
     from stephrl_train.critic import FeatureCache
     from stephrl_train.data import collate, load_examples
 
-    torch.manual_seed(0)
-    base, tokenizer = load_backbone(workspace["model"])
-    model = add_lora(base, LoraConfig(r=4, alpha=8, dropout=0.0))
-    with torch.no_grad():  # an adapter that changes the output: the features must be read with it switched off
-        for name, p in model.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.02)
+    model, tokenizer = adapted_model(workspace)  # an adapter that changes the output: features read with it off
     pad, cpu = tokenizer.pad_token_id, torch.device("cpu")
     loaded = load_examples(workspace["db"], 1, tokenizer, 4096)
     for role in ("low", "progress", "high"):

@@ -4,6 +4,7 @@
  * flag, so this is what tells a finished subtask from one merely declared finished.
  */
 import { type AlfworldEvent, type TransformVerb, heldAfterEachStep, readStep, typeOf } from './alfworld-events';
+import { matchingCheck } from './subtask-wording';
 import type { AnnotatableStep } from './types';
 
 type Check = (events: readonly AlfworldEvent[], firstStep: number, lastStep: number, m: RegExpMatchArray) => boolean;
@@ -75,13 +76,6 @@ export function alfworldSubtaskReached(
   firstStep: number,
   lastStep: number,
 ): boolean | null {
-  const wording = name
-    .trim()
-    .toLowerCase()
-    .replace(/[.!]+$/, '');
-  for (const check of CHECKS) {
-    const m = wording.match(check.pattern);
-    if (m) return check.reached(steps.map(readStep), firstStep, lastStep, m);
-  }
-  return null;
+  const found = matchingCheck(CHECKS, name);
+  return found ? found.check.reached(steps.map(readStep), firstStep, lastStep, found.match) : null;
 }

@@ -8,6 +8,7 @@
 import { type ParsedAction, isChoice, parseAction } from './scienceworld-actions';
 import { roomOf, inventoryItems } from './scienceworld-text';
 import { sameThing } from './scienceworld-units';
+import { matchingCheck } from './subtask-wording';
 import type { AnnotatableStep } from './types';
 
 /** A step as the annotator or the store has it (the store keeps a text it did not record as null). */
@@ -101,13 +102,6 @@ const CHECKS: { pattern: RegExp; reached: Check }[] = [
  * name is none of the checked forms (a person's own wording, or a goal the texts do not show).
  */
 export function scienceworldSubtaskReached(name: string, steps: readonly Step[], firstStep: number, lastStep: number): boolean | null {
-  const wording = name
-    .trim()
-    .toLowerCase()
-    .replace(/[.!]+$/, '');
-  for (const check of CHECKS) {
-    const m = wording.match(check.pattern);
-    if (m) return check.reached(steps, firstStep, lastStep, m);
-  }
-  return null;
+  const found = matchingCheck(CHECKS, name);
+  return found ? found.check.reached(steps, firstStep, lastStep, found.match) : null;
 }
