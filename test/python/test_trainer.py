@@ -199,6 +199,27 @@ def test_shared_prefix_pass_matches_the_padded_reference(workspace):
             assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
 
 
+def bc_padded_and_prefix_step(model, examples, pad):
+    """The BC loss of `examples` backpropagated by the padded reference pass and by prefix_step (micro batches of 2):
+    (reference log-likelihoods, reference gradients, fast log-likelihoods, fast gradients, the fast step's cost)."""
+    from stephrl_train.data import collate
+    from stephrl_train.prefix_step import prefix_step
+    from stephrl_train.session import padded_log_likelihood
+
+    def gradients():
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+
+    model.zero_grad(set_to_none=True)
+    ref_ll = padded_log_likelihood(model, collate(examples, list(range(len(examples))), pad))
+    losses.bc_loss(ref_ll).backward()
+    ref_grads = gradients()
+    model.zero_grad(set_to_none=True)
+    count = len(examples)
+    fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
+                                loss_of=lambda values, rows: losses.bc_loss(values) * (len(rows) / count))
+    return ref_ll, ref_grads, fast_ll, gradients(), cost
+
+
 def test_prefix_step_trains_as_the_padded_reference(workspace):
     # A role's step as one prefix pass and length buckets (the prefix's gradient gathered from every bucket, then
     # carried through its pass once) must give the padded reference's per-sample log-likelihoods and gradients.
@@ -214,16 +235,8 @@ def test_prefix_step_trains_as_the_padded_reference(workspace):
         assert len(shared) >= 16 and len(buckets) >= 3, role
         assert sorted(r for b in buckets for r in b.rows) == list(range(len(examples)))
 
-        model.zero_grad(set_to_none=True)
-        ref_ll = padded_log_likelihood(model, collate(examples, list(range(len(examples))), pad))
-        losses.bc_loss(ref_ll).backward()
-        ref_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
-
-        model.zero_grad(set_to_none=True)
+        ref_ll, ref_grads, fast_ll, fast_grads, cost = bc_padded_and_prefix_step(model, examples, pad)
         count = len(examples)
-        fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
-                                    loss_of=lambda values, rows: losses.bc_loss(values) * (len(rows) / count))
-        fast_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
         assert torch.allclose(fast_ll, ref_ll.detach(), rtol=1e-4, atol=1e-5), (role, fast_ll, ref_ll)
         assert cost.real_tokens == sum(len(e.state_ids) + len(e.target_ids) for e in examples)
         assert cost.processed_tokens < cost.real_tokens  # the shared tokens once, little padding
@@ -268,9 +281,8 @@ def test_prefix_groups_cut_where_openings_differ():
 def test_mixed_openings_train_as_the_padded_reference(workspace):
     # A batch that mixes prompts of two openings (here two roles; in practice both environments) runs as one prefix
     # group each, with the padded reference's log-likelihoods and gradients.
-    from stephrl_train.data import collate, load_examples
-    from stephrl_train.prefix_step import plan_groups, prefix_step
-    from stephrl_train.session import padded_log_likelihood
+    from stephrl_train.data import load_examples
+    from stephrl_train.prefix_step import plan_groups
 
     model, tokenizer = adapted_model(workspace)
     pad = tokenizer.pad_token_id
@@ -280,20 +292,12 @@ def test_mixed_openings_train_as_the_padded_reference(workspace):
     assert len(groups) == 2 and all(len(g.shared_ids) >= 16 for g in groups)
     assert sorted(r for g in groups for b in g.buckets for r in b.rows) == list(range(len(examples)))
 
-    model.zero_grad(set_to_none=True)
-    ref_ll = padded_log_likelihood(model, collate(examples, list(range(len(examples))), pad))
-    losses.bc_loss(ref_ll).backward()
-    ref_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
-    model.zero_grad(set_to_none=True)
-    count = len(examples)
-    fast_ll, cost = prefix_step(model, examples, pad, 2, torch.device("cpu"), backward=lambda loss: loss.backward(),
-                                loss_of=lambda values, rows: losses.bc_loss(values) * (len(rows) / count))
+    ref_ll, ref_grads, fast_ll, fast_grads, cost = bc_padded_and_prefix_step(model, examples, pad)
     assert torch.allclose(fast_ll, ref_ll.detach(), rtol=1e-4, atol=1e-5), (fast_ll, ref_ll)
     assert cost.processed_tokens < cost.real_tokens
     ref_norm = torch.sqrt(sum((g ** 2).sum() for g in ref_grads.values()))
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            assert torch.allclose(p.grad, ref_grads[name], rtol=1e-3, atol=1e-4 * ref_norm.item()), name
+    for name, g in ref_grads.items():
+        assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), name
 
 
 def test_shared_prefix_features_match_the_padded_reference(workspace):
