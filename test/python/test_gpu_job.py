@@ -58,7 +58,7 @@ def test_parts_sent_one_at_a_time_are_joined_and_trained_on(packed):
         r = run_job(transfer(packed, f"transfer-{i}", part), stash)
         assert r.returncode == 0, r.stderr
         assert f"{i + 1} model parts kept" in r.stdout
-    last = transfer(packed, "transfer-last", parts[-1], "dataset.db", "model.sha256", "site")
+    last = transfer(packed, "transfer-last", parts[-1], "dataset.db.gz", "model.sha256", "site")
     out = packed["dir"] / "out"
     config = json.dumps({"max_length": 4096, "micro_batch_size": 2, "global_batch_size": 2})
     r = run_job(last, stash, "bc", "--out", str(out), "--steps", "1", "--cpu", "--no-export", "--config", config)
@@ -75,7 +75,7 @@ def test_parts_sent_one_at_a_time_are_joined_and_trained_on(packed):
 def test_a_missing_or_damaged_part_is_refused_before_training(packed):
     parts = sorted(p.name for p in packed["pack"].glob("part-*"))
     stash = packed["dir"] / "stash-damaged"
-    arrived = transfer(packed, "transfer-without-one", parts[0], parts[-1], "dataset.db", "model.sha256", "site")
+    arrived = transfer(packed, "transfer-without-one", parts[0], parts[-1], "dataset.db.gz", "model.sha256", "site")
     r = run_job(arrived, stash, "bc", "--out", str(packed["dir"] / "never"), "--steps", "1", "--cpu")
     assert r.returncode == 2
     assert "does not match model.sha256" in r.stderr

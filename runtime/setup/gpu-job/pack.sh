@@ -6,8 +6,8 @@
 #
 #   runtime/setup/gpu-job/pack.sh [--db F] [--model F.gguf] [--dir D] [--part-size 36M]
 #
-# Writes D (default .stephrl/gpu-job): dataset.db, model.sha256, part-00, part-01, ... (each holding one piece of the
-# model) and site/gguf. Send D/part-NN in as many transfers as the limit needs, the rest with the last one.
+# Writes D (default .stephrl/gpu-job): dataset.db.gz, model.sha256, part-00, part-01, ... (each holding one piece of
+# the model) and site/gguf. Send D/part-NN in as many transfers as the limit needs, the rest with the last one.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 db=${STEPHRL_DB:-.stephrl/stephrl.db}
@@ -31,6 +31,7 @@ site=$(ls -d .stephrl/venv/lib/python3*/site-packages/gguf 2>/dev/null | head -1
 rm -rf "$dir" && mkdir -p "$dir/site"
 # A consistent copy of a database another process may be writing (WAL included), without free pages.
 python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("VACUUM INTO ?", (sys.argv[2],))' "$db" "$dir/dataset.db"
+gzip -9 "$dir/dataset.db"  # its texts shrink about fivefold: room in the last transfer
 (cd "$(dirname "$model")" && sha256sum "$(basename "$model")") > "$dir/model.sha256"
 split -b "$part_size" -d -a 2 "$model" "$dir/part.tmp-"
 for piece in "$dir"/part.tmp-*; do

@@ -23,13 +23,14 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$stash"
 for piece in "$dir"/part-*/piece-*; do [ -f "$piece" ] && cp "$piece" "$stash/"; done
-for extra in dataset.db model.sha256; do [ -f "$dir/$extra" ] && cp "$dir/$extra" "$stash/"; done
+[ -f "$dir/model.sha256" ] && cp "$dir/model.sha256" "$stash/"
+[ -f "$dir/dataset.db.gz" ] && gunzip -c "$dir/dataset.db.gz" > "$stash/dataset.db"
 [ -d "$dir/site" ] && rm -rf "$stash/site" && cp -r "$dir/site" "$stash/site"
 echo "run.sh: $(ls "$stash"/piece-* 2>/dev/null | wc -l) model parts kept in $stash"
 [ $# -gt 0 ] || exit 0
 
 for need in model.sha256 dataset.db site; do
-  [ -e "$stash/$need" ] || { echo "run.sh: $need has not arrived (send it with the last part)" >&2; exit 2; }
+  [ -e "$stash/$need" ] || { echo "run.sh: $need has not arrived (send it, or its .gz, with the last part)" >&2; exit 2; }
 done
 name=$(awk '{print $2}' "$stash/model.sha256")
 if ! (cd "$stash" && [ -f "$name" ] && sha256sum --quiet -c model.sha256 2>/dev/null); then
