@@ -93,3 +93,16 @@ def test_task_types_select_games_and_a_misspelt_one_is_named(alfworld_data):
         list_games(alfworld_data, "valid_seen", ["pick_and_place", "look_at_obj_in_light"])
     assert error.value.code == "unknown_task" and "'pick_and_place'" in error.value.message
     assert "pick_and_place_simple" in error.value.message
+
+
+def test_state_key_names_the_whole_world_state(session, alfworld_data):
+    """The key changes with what the engine remembers (places visited) and repeats once a walk adds nothing new."""
+    game = list_games(alfworld_data, "valid_seen")[0]["game"]
+    start = session.reset(game, 50, False, 0)["stateKey"]
+    places = [a for a in session.valid_actions() if a.startswith("go to ")][:2]
+    keys = [session.step(places[k % 2])["stateKey"] for k in range(6)]
+    assert start not in keys
+    assert keys[0] != keys[2], "the first walk back marks the place left as visited"
+    assert keys[2] == keys[4] and keys[3] == keys[5], "then the walk between two places repeats the same two states"
+    assert keys[2] != keys[3]
+    assert session.step("look")["stateKey"] != keys[5], "looking around marks the place as checked"

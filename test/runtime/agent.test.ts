@@ -58,6 +58,7 @@ async function evaluate(
     parallel?: number;
     signal?: AbortSignal;
     tasks?: string[];
+    repeatStop?: boolean;
   },
 ) {
   const store = await DatasetStore.open(db);
@@ -67,7 +68,7 @@ async function evaluate(
       split: o.split,
       agent: o.agent,
       model,
-      decoding: { temperature: 0, constrained: o.constrained ?? false, keepTexts: true },
+      decoding: { temperature: 0, constrained: o.constrained ?? false, keepTexts: true, ...(o.repeatStop === false ? { repeatStop: false } : {}) },
       limit: o.limit,
       maxSteps: o.maxSteps,
       alfworldData,
@@ -155,7 +156,7 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
     for (const e of episodes) {
       assert.equal(e.status, 'complete');
       assert.ok(e.stepCount >= 1 && e.stepCount <= 12);
-      if (!e.won) assert.equal(e.stoppedBy, 'step_cap');
+      if (!e.won) assert.ok(['step_cap', 'repeat'].includes(e.stoppedBy ?? ''), e.stoppedBy ?? 'no stop recorded');
       // Subtasks cover the steps exactly and each one ends where the policy's flag said so (or at the last step).
       assert.equal(e.subtasks[0]!.firstStep, 0);
       assert.equal(e.subtasks.at(-1)!.lastStep, e.stepCount - 1);
@@ -192,6 +193,56 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
       assert.ok(e.cachedPromptTokens > 0 && e.cachedPromptTokens < e.promptTokens);
       for (const c of e.modelCalls) assert.ok(c.cachedPromptTokens < c.promptTokens && c.latencyMs > 0);
     }
+  } finally {
+    await model.close();
+  }
+});
+
+test('a greedy STEP-HRL episode that comes back to a state ends there, counted as the episode played out', async () => {
+  const model = await tiny();
+  const run = (repeatStop: boolean) =>
+    evaluate(path.join(work, `repeat-${repeatStop}.db`), model, {
+      env: 'alfworld',
+      split: 'valid_seen',
+      agent: 'stephrl',
+      limit: 3,
+      maxSteps: 30,
+      constrained: true,
+      repeatStop,
+    });
+  try {
+    const played = await run(false);
+    const stopped = await run(true);
+    assert.equal(played.summary.repeatStops, 0);
+    assert.ok(stopped.summary.repeatStops >= 1, 'the random model walks in circles');
+    for (const [k, e] of stopped.episodes.entries()) {
+      const full = played.episodes[k]!;
+      assert.equal(e.game, full.game);
+      assert.equal(e.won, full.won);
+      // The stopped episode is the played one cut short: the same actions, and from the cycle's start on the full
+      // episode goes round it.
+      assert.deepEqual(
+        e.steps.map((s) => s.action),
+        full.steps.slice(0, e.stepCount).map((s) => s.action),
+      );
+      if (e.stoppedBy !== 'repeat') continue;
+      assert.equal(full.stoppedBy, 'step_cap');
+      const store = await DatasetStore.open(path.join(work, 'repeat-true.db'));
+      const from = (await store.episodes.repeatCycles([e.id])).get(e.id)!.from;
+      await store.close();
+      const period = e.stepCount - from;
+      for (let t = e.stepCount; t < full.stepCount; t++) assert.equal(full.steps[t]!.action, full.steps[t - period]!.action, `step ${t}`);
+    }
+    // Counted to the cap, the figures are the played-out run's (cached tokens aside: the cache held other prompts).
+    for (const figure of [
+      'successRate',
+      'meanSteps',
+      'invalidActionRate',
+      'promptTokensPerEpisode',
+      'completionTokensPerEpisode',
+      'decisions',
+    ] as const)
+      assert.equal(stopped.summary[figure], played.summary[figure], figure);
   } finally {
     await model.close();
   }

@@ -87,6 +87,8 @@ test('episode model: subtasks own their steps, progress before comes from the pr
   const policy = episodeView(stephrl);
   assert.equal(policy.subtasks[0]!.highCall?.role, 'high');
   assert.equal(policy.subtasks.at(-1)!.ended, 'step cap');
+  const cut = { ...stephrl, stoppedBy: 'repeat', steps: stephrl.steps.map((s) => ({ ...s, truncated: false, done: false })) };
+  assert.equal(episodeView(cut).subtasks.at(-1)!.ended, 'repeated state');
   assert.equal(policy.firstInvalidStep, stephrl.steps.find((s) => s.invalid)!.idx);
   const flat = episodeView(react);
   assert.match(flat.subtasks[0]!.name, /react is a flat agent/);

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Optional
 
 # Must equal SCHEMA_VERSION in runtime/src/store/schema.ts (a test checks it).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ROLES = ("high", "low", "progress")
 
 

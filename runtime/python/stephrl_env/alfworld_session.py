@@ -5,6 +5,7 @@ Only ALFWorld's text-side modules are imported (its hand-coded expert and name d
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from importlib.metadata import version
@@ -20,6 +21,15 @@ from .errors import WorkerError
 
 REJECTED = "Nothing happens."
 TASK_LINE = re.compile(r"Your task is to:\s*(.+)")
+
+
+def state_key(state: Any) -> str:
+    """A fingerprint of the engine's whole state: its PDDL facts, which include where the agent has been.
+
+    Equal keys mean the same world, so a deterministic agent that meets the same key with the same memory again is in
+    a cycle (the evaluation's repeat stop relies on this)."""
+    facts = sorted(str(fact) for fact in state["facts"])
+    return hashlib.sha1("\n".join(facts).encode()).hexdigest()
 
 
 def engine_info() -> Dict[str, str]:
@@ -82,6 +92,7 @@ class AlfworldSession:
             "taskType": info["taskType"],
             "taskParams": info["taskParams"],
             "engine": engine_info(),
+            "stateKey": state_key(self.state),
         }
 
     def _advance_expert(self, last_action: str) -> None:
@@ -120,6 +131,7 @@ class AlfworldSession:
             "truncated": truncated,
             "invalid": observation.strip() == REJECTED,
             "steps": self.steps,
+            "stateKey": state_key(self.state),
         }
 
     def expert_action(self) -> Optional[str]:

@@ -28,6 +28,16 @@ done
 site=$(ls -d .stephrl/venv/lib/python3*/site-packages/gguf 2>/dev/null | head -1)
 [ -n "$site" ] || { echo "pack.sh: the gguf module is not in .stephrl/venv: run npm run setup first" >&2; exit 2; }
 
+# The trainer there reads one schema version: refuse here, in seconds, a dataset it would refuse there.
+PYTHONPATH=runtime/python python3 -c '
+import sys
+from stephrl_data import DatasetVersionError, open_dataset
+try:
+    open_dataset(sys.argv[1]).close()
+except DatasetVersionError as error:
+    sys.exit(f"pack.sh: {error}")' "$db" ||
+  { echo "pack.sh: open $db once with this runtime (npx stephrl dataset stats --db $db) to bring it to the trainer's schema" >&2; exit 2; }
+
 rm -rf "$dir" && mkdir -p "$dir/site"
 # A consistent copy of a database another process may be writing (WAL included), without free pages.
 python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("VACUUM INTO ?", (sys.argv[2],))' "$db" "$dir/dataset.db"

@@ -26,11 +26,14 @@ export class EpisodeDriver {
   observation: string;
   /** What the last action produced, as the local-progress module sees it. */
   actionResult = '';
+  /** The engine's whole state, where it names one (ALFWorld). */
+  stateKey: string | undefined;
   private pendingCalls: ModelCallRecord[] = [];
   private last: StepResult | null = null;
 
   constructor(private readonly episode: AgentEpisode) {
     const { reset, kind } = episode;
+    this.stateKey = reset.stateKey;
     this.observation = observationText(
       kind,
       { observation: reset.observation, look: reset.look ?? null, inventory: reset.inventory ?? null },
@@ -93,6 +96,7 @@ export class EpisodeDriver {
     const action = written.trim() || NO_ACTION;
     const result = await this.episode.env.step(action);
     this.last = result;
+    this.stateKey = result.stateKey;
     const step = stepRecord(this.steps.length, action, result);
     const before = this.steps.at(-1) ?? { look: this.episode.reset.look ?? null, inventory: this.episode.reset.inventory ?? null };
     this.actionResult = actionResultText(this.episode.kind, step, before);
@@ -108,7 +112,8 @@ export class EpisodeDriver {
     await this.episode.sink.step({ ...update, calls });
   }
 
-  async outcome(): Promise<AgentOutcome> {
+  /** The outcome so far; `repeatFrom`: the episode ends at a repeated state first met at that step count. */
+  async outcome(repeatFrom: number | null = null): Promise<AgentOutcome> {
     if (this.pendingCalls.length) {
       await this.episode.sink.calls(this.pendingCalls);
       this.pendingCalls = [];
@@ -118,7 +123,7 @@ export class EpisodeDriver {
       score: last?.score ?? this.episode.reset.score,
       won: last?.won ?? false,
       steps: this.steps.length,
-      stoppedBy: last?.truncated ? 'step_cap' : 'done',
+      ...(repeatFrom !== null ? { stoppedBy: 'repeat' as const, repeatFrom } : { stoppedBy: last?.truncated ? 'step_cap' : 'done' }),
     };
   }
 }

@@ -2,10 +2,12 @@
  * The STEP-HRL agent (STEP-HRL.md, "Episode loop"): the high level writes a subtask; inside it the low level writes
  * `action; done-flag`, the environment steps, and the local-progress module folds the action and its observation
  * into the progress text. When the flag says the subtask is finished, its final progress goes to the next high-level
- * call. Every prompt holds one augmented step, never the history.
+ * call. Every prompt holds one augmented step, never the history, so a greedy episode that comes back to a state it
+ * has been in is in a cycle: it ends there (repeat-stop.ts).
  */
 import type { ProgressRecord, SubtaskRecord } from '../protocol/dataset';
 import { EpisodeDriver } from './episode-driver';
+import { RepeatWatch, repeatStopApplies } from './repeat-stop';
 import { NONE, highLevelPrompt, lowLevelPrompt, parseLowLevelOutput, parseProgress, progressPrompt } from './prompts';
 import type { AgentEpisode, AgentOutcome } from './types';
 
@@ -15,6 +17,7 @@ export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutco
   const task = episode.reset.taskDescription;
   const subtasks: SubtaskRecord[] = [];
   let lastProgress = NONE;
+  const watch = new RepeatWatch(repeatStopApplies(episode.decoding, episode.reset.stateKey));
 
   while (!driver.finished) {
     const plan = await driver.ask(
@@ -23,8 +26,11 @@ export async function runStephrlAgent(episode: AgentEpisode): Promise<AgentOutco
     const subtask = driver.startSubtask(plan.text);
     subtasks.push(subtask);
     let progress = NONE;
+    watch.startSubtask();
 
     for (;;) {
+      const repeatFrom = watch.repeatOf(driver.steps.length, { progress, observation: driver.observation, stateKey: driver.stateKey });
+      if (repeatFrom !== null) return driver.outcome(repeatFrom);
       const decision = await driver.ask(lowLevelPrompt({ env, subtask: subtask.name, progress, observation: driver.observation }), {
         grammar: await driver.actionGrammar(true),
       });

@@ -22,6 +22,8 @@ export interface DecodingSettings {
   constrained: boolean;
   /** Keep every prompt and completion text in the store (the inspector shows them); token counts are always kept. */
   keepTexts: boolean;
+  /** End a greedy episode at a repeated state (it would cycle to the step cap; see repeat-stop.ts). Absent: on. */
+  repeatStop?: boolean;
 }
 
 export const DEFAULT_DECODING: DecodingSettings = { temperature: 0, constrained: false, keepTexts: true };
@@ -54,8 +56,10 @@ export interface AgentOutcome {
   score: number;
   won: boolean;
   steps: number;
-  /** done: the environment ended the episode; step_cap: the step limit did. */
-  stoppedBy: 'done' | 'step_cap';
+  /** done: the environment ended the episode; step_cap: the step limit did; repeat: a repeated state (a cycle). */
+  stoppedBy: 'done' | 'step_cap' | 'repeat';
+  /** repeat: the step count at which the repeated state was first met (the cycle runs from there to `steps`). */
+  repeatFrom?: number;
 }
 
 export type AgentRunner = (episode: AgentEpisode) => Promise<AgentOutcome>;

@@ -32,6 +32,7 @@ export interface EvalCliOptions extends ModelCliOptions {
   seed?: string;
   constrained?: boolean;
   keepTexts: boolean;
+  repeatStop: boolean;
   data?: string;
   db?: string;
   json?: boolean;
@@ -65,6 +66,10 @@ function printSummary(s: EvaluationSummary): void {
       (s.missing ? ` (${s.missing} missing: rerun to finish)` : ''),
   );
   console.log(`invalid actions ${(s.invalidActionRate * 100).toFixed(1)}%, ${s.meanSteps} steps per episode`);
+  if (s.repeatStops)
+    console.log(
+      `${plural(s.repeatStops, 'episode')} ended at a repeated state (a cycle, lost); steps and tokens count ${s.repeatStops === 1 ? 'it' : 'them'} as played to the step cap`,
+    );
   console.log(
     `tokens per decision: prompt ${s.promptTokensPerDecision} (${s.cachedPromptTokensPerDecision} from cache), completion ${s.completionTokensPerDecision}; ` +
       `per episode: prompt ${s.promptTokensPerEpisode}, completion ${s.completionTokensPerEpisode}`,
@@ -97,6 +102,7 @@ export async function playPolicy(o: EvalCliOptions, runKind: 'eval' | 'collect')
     seed: numberOption(o.seed),
     constrained: Boolean(o.constrained),
     keepTexts: o.keepTexts,
+    repeatStop: o.repeatStop,
     alfworldData: o.data,
   });
   return withStore(o.db, async (store, signal) => {
@@ -165,7 +171,11 @@ export function registerAgentCommands(program: Command): void {
         .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
         .option('--seed <n>', 'sampling seed (with a temperature above 0)')
         .option('--constrained', "restrict actions to the environment's valid commands (grammar-constrained decoding)")
-        .option('--no-keep-texts', 'store token counts but not prompt and completion texts'),
+        .option('--no-keep-texts', 'store token counts but not prompt and completion texts')
+        .option(
+          '--no-repeat-stop',
+          'play every greedy episode out, even one that has come back to a state it was in (a cycle to the step cap; ALFWorld)',
+        ),
     ),
   ).action(async (o: EvalCliOptions) => reportSummary(await playPolicy(o, 'eval'), o.json));
 
@@ -187,7 +197,7 @@ export function registerAgentCommands(program: Command): void {
         .option('--seed <n>', 'sampling seed')
         .option('--constrained', "sample actions within the environment's valid commands, as an agent evaluated with --constrained acts"),
     ),
-  ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts'> & { checkpoint?: string; episodes?: string }) => {
+  ).action(async (o: Omit<EvalCliOptions, 'agent' | 'limit' | 'keepTexts' | 'repeatStop'> & { checkpoint?: string; episodes?: string }) => {
     let { model, adapter } = o;
     if (o.checkpoint) {
       let resolved;
@@ -201,7 +211,10 @@ export function registerAgentCommands(program: Command): void {
     }
     const { episodes, checkpoint: _checkpoint, ...rest } = o;
     reportSummary(
-      await playPolicy({ ...rest, model, adapter, agent: 'stephrl', keepTexts: true, ...(episodes ? { limit: episodes } : {}) }, 'collect'),
+      await playPolicy(
+        { ...rest, model, adapter, agent: 'stephrl', keepTexts: true, repeatStop: true, ...(episodes ? { limit: episodes } : {}) },
+        'collect',
+      ),
       o.json,
     );
   });

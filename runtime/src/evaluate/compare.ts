@@ -19,7 +19,7 @@ import { itemKey } from '../store/episodes';
 import type { RunRecord } from '../store/runs';
 import { listShippedAdapters } from '../llm/shipped-adapters';
 import { plural } from '../util/plural';
-import { runFigures } from './summary';
+import { countedToCap, runFigures } from './summary';
 
 /** What an evaluation run's config records (evaluation.ts). */
 interface EvalConfig {
@@ -81,13 +81,17 @@ export async function adapterName(store: DatasetStore, file: string | null): Pro
   return base === 'adapter.gguf' ? path.join(path.basename(path.dirname(path.dirname(file))), path.basename(path.dirname(file))) : base;
 }
 
-/** The run's episodes: the latest complete one of each item, over the run and the earlier runs it resumed. */
+/**
+ * The run's episodes: the latest complete one of each item, over the run and the earlier runs it resumed (those
+ * that ended at a repeated state counted as played to the cap, as the run's own summary counts them).
+ */
 async function runEpisodes(store: DatasetStore, run: RunRecord, evals: RunRecord[]): Promise<{ episodes: EpisodeSummary[]; resumed: number[] }> {
   const key = selectionKey(run.config as unknown as EvalConfig);
   const chain = evals.filter((r) => r.id <= run.id && selectionKey(r.config as unknown as EvalConfig) === key);
   const latest = new Map<string, EpisodeSummary>();
   for (const r of chain) for (const e of await store.episodes.list({ runId: r.id, status: 'complete' })) latest.set(itemKey(e), e);
-  return { episodes: [...latest.values()], resumed: chain.filter((r) => r.id !== run.id).map((r) => r.id) };
+  const { episodes } = await countedToCap(store, [...latest.values()]);
+  return { episodes, resumed: chain.filter((r) => r.id !== run.id).map((r) => r.id) };
 }
 
 export async function compareRuns(store: DatasetStore, runIds: readonly number[]): Promise<RunComparison> {

@@ -184,6 +184,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
           score: outcome.score,
           won: outcome.won,
           stoppedBy: outcome.stoppedBy,
+          ...(outcome.repeatFrom !== undefined ? { repeatFrom: outcome.repeatFrom } : {}),
           error: null,
           finishedAt: new Date().toISOString(),
           seconds: (performance.now() - started) / 1000,

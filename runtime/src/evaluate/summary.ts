@@ -9,7 +9,7 @@ import type { EvaluationSummary, GroupFigures, RunFigures } from '../protocol/ag
 import type { EpisodeSummary } from '../protocol/dataset';
 import type { SplitItem } from '../env/split-items';
 import type { DatasetStore } from '../store/dataset-store';
-import { itemKey, type EpisodeFilter } from '../store/episodes';
+import { itemKey, type EpisodeFilter, type RepeatCycle } from '../store/episodes';
 import { meanInterval, wilsonInterval } from './intervals';
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
@@ -50,6 +50,38 @@ export function runFigures(episodes: EpisodeSummary[]): RunFigures {
   };
 }
 
+/**
+ * An episode that ended at a repeated state, counted as played to its step cap: the steps after the stop go round
+ * the cycle (its steps again, in order), each with the same action and the same calls. Cached prompt tokens are the
+ * cycle's own; the first lap's first step may have found another prompt in the cache.
+ */
+export function playedToCap(e: EpisodeSummary, cycle: RepeatCycle): EpisodeSummary {
+  const remaining = (e.maxSteps ?? e.stepCount) - e.stepCount;
+  if (remaining <= 0 || !cycle.steps.length) return e;
+  const played = { ...e, stepCount: e.stepCount + remaining };
+  for (let k = 0; k < remaining; k++) {
+    const step = cycle.steps[k % cycle.steps.length]!;
+    played.invalidCount += step.invalid ? 1 : 0;
+    played.modelCalls += step.modelCalls;
+    played.promptTokens += step.promptTokens;
+    played.cachedPromptTokens += step.cachedPromptTokens;
+    played.completionTokens += step.completionTokens;
+  }
+  return played;
+}
+
+/** Episodes as their figures are reported: those that ended at a repeated state counted as played to the cap. */
+export async function countedToCap(store: DatasetStore, episodes: EpisodeSummary[]): Promise<{ episodes: EpisodeSummary[]; repeatStops: number }> {
+  const cycles = await store.episodes.repeatCycles(episodes.filter((e) => e.stoppedBy === 'repeat').map((e) => e.id));
+  return {
+    episodes: episodes.map((e) => {
+      const cycle = cycles.get(e.id);
+      return cycle ? playedToCap(e, cycle) : e;
+    }),
+    repeatStops: cycles.size,
+  };
+}
+
 export async function summarizeEvaluation(
   store: DatasetStore,
   run: {
@@ -69,7 +101,7 @@ export async function summarizeEvaluation(
     const key = itemKey(e);
     if (wanted.has(key)) latest.set(key, e);
   }
-  const episodes = [...latest.values()];
+  const { episodes, repeatStops } = await countedToCap(store, [...latest.values()]);
   return {
     env: run.identity.env,
     split: run.split,
@@ -80,6 +112,7 @@ export async function summarizeEvaluation(
     selected: run.items.length,
     missing: run.items.length - episodes.length,
     failures: run.failures,
+    repeatStops,
     ...runFigures(episodes),
     decisionsPerSecond: round(run.seconds > 0 ? run.decisions / run.seconds : 0),
     seconds: round(run.seconds, 1),

@@ -42,6 +42,8 @@ export const EvaluationRequest = z.object({
   seed: z.number().int().nonnegative().optional(),
   constrained: z.boolean().default(false),
   keepTexts: z.boolean().default(true),
+  /** End a greedy episode at a repeated state, where the engine names its state (ALFWorld); false: play it out. */
+  repeatStop: z.boolean().default(true),
   alfworldData: z.string().optional(),
   /** ScienceWorld's simplifications ("easy", or a comma-separated list such as "teleportAction,openDoors"). */
   simplifications: z.string().min(1).optional(),
@@ -88,6 +90,11 @@ export const EvaluationSummary = RunFigures.extend({
   /** Selected items with no complete episode (failed or not yet run). */
   missing: z.number().int(),
   failures: z.array(z.string()),
+  /**
+   * Episodes that ended at a repeated state (a cycle; lost). Their steps, invalid actions and tokens are counted as
+   * played round the cycle to the step cap, as a run without the repeat stop would have played them.
+   */
+  repeatStops: z.number().int().nonnegative(),
   /** Model calls per second of wall time in this run (0 when it ran nothing). */
   decisionsPerSecond: z.number(),
   seconds: z.number(),

@@ -31,6 +31,12 @@ export type EpisodeSpec = z.infer<typeof EpisodeSpec>;
 export const EngineInfo = z.object({ name: z.string(), version: z.string() });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 
+/**
+ * ALFWorld: a fingerprint of the engine's whole state (its facts, places visited included); equal keys, equal worlds.
+ * ScienceWorld has none: its world changes with time.
+ */
+const StateKey = z.string().optional();
+
 export const ResetResult = z.object({
   observation: z.string(),
   taskDescription: z.string(),
@@ -45,6 +51,7 @@ export const ResetResult = z.object({
   taskType: z.string().nullable().optional(),
   /** ALFWorld: traj_data.json's pddl_params (object_target, parent_target, toggle_target, mrecep_target, object_sliced). */
   taskParams: z.record(z.string(), z.union([z.string(), z.boolean()])).optional(),
+  stateKey: StateKey,
 });
 export type ResetResult = z.infer<typeof ResetResult>;
 
@@ -66,6 +73,7 @@ export const StepResult = z.object({
   steps: z.number().int().nonnegative(),
   look: z.string().optional(),
   inventory: z.string().optional(),
+  stateKey: StateKey,
 });
 export type StepResult = z.infer<typeof StepResult>;
 

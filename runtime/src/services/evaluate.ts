@@ -40,6 +40,7 @@ export async function evaluateAgent(
         temperature: request.temperature,
         constrained: request.constrained,
         keepTexts: request.keepTexts,
+        repeatStop: request.repeatStop,
         ...(request.seed !== undefined ? { seed: request.seed } : {}),
       },
       parallel: request.parallel,

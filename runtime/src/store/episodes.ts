@@ -40,6 +40,19 @@ export interface EpisodeFilter {
   limit?: number;
 }
 
+interface CycleCallTotals {
+  model_calls: number;
+  prompt_tokens: number;
+  cached_prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** A cycle an episode ended in: the step count where it starts, and each of its steps' figures in order. */
+export interface RepeatCycle {
+  from: number;
+  steps: Array<{ invalid: boolean; modelCalls: number; promptTokens: number; cachedPromptTokens: number; completionTokens: number }>;
+}
+
 /** What identifies the environment item an episode played: a ScienceWorld variation or an ALFWorld game. */
 export function itemKey(e: Pick<EpisodeFields, 'env' | 'task' | 'variation' | 'simplifications' | 'game'>): string {
   return e.env === 'scienceworld' ? `scienceworld:${e.task}:${e.variation}:${e.simplifications ?? ''}` : `alfworld:${e.game}`;
@@ -147,22 +160,57 @@ export class EpisodeRepository {
     return this.db.write((tx) => insertChildRows(tx, episodeId, children));
   }
 
+  /** Ends a live episode; `repeatFrom`: it stopped at a repeated state first met at that step count. */
   async finish(
     episodeId: number,
-    outcome: Pick<EpisodeFields, 'status' | 'score' | 'won' | 'stoppedBy' | 'error' | 'finishedAt' | 'seconds'>,
+    outcome: Pick<EpisodeFields, 'status' | 'score' | 'won' | 'stoppedBy' | 'error' | 'finishedAt' | 'seconds'> & { repeatFrom?: number },
   ): Promise<void> {
     await this.db.write((tx) =>
-      tx.run('UPDATE episodes SET status = ?, score = ?, won = ?, stopped_by = ?, error = ?, finished_at = ?, seconds = ? WHERE id = ?', [
-        outcome.status,
-        outcome.score,
-        outcome.won ? 1 : 0,
-        outcome.stoppedBy,
-        outcome.error,
-        outcome.finishedAt,
-        outcome.seconds,
-        episodeId,
-      ]),
+      tx.run(
+        'UPDATE episodes SET status = ?, score = ?, won = ?, stopped_by = ?, error = ?, finished_at = ?, seconds = ?, repeat_from = ? WHERE id = ?',
+        [
+          outcome.status,
+          outcome.score,
+          outcome.won ? 1 : 0,
+          outcome.stoppedBy,
+          outcome.error,
+          outcome.finishedAt,
+          outcome.seconds,
+          outcome.repeatFrom ?? null,
+          episodeId,
+        ],
+      ),
     );
+  }
+
+  /**
+   * The cycles of episodes that ended at a repeated state: for each, the steps from where the state was first met to
+   * the end, with their low-level and progress calls' tokens (a planner call there is not part of the cycle).
+   */
+  async repeatCycles(episodeIds: readonly number[]): Promise<Map<number, RepeatCycle>> {
+    const rows = await this.db.all<{ id: number; repeat_from: number; idx: number; invalid: number } & CycleCallTotals>(
+      `SELECT e.id, e.repeat_from, s.idx, s.invalid,
+         coalesce(sum(c.prompt_tokens), 0) AS prompt_tokens, coalesce(sum(c.cached_prompt_tokens), 0) AS cached_prompt_tokens,
+         coalesce(sum(c.completion_tokens), 0) AS completion_tokens, count(c.id) AS model_calls
+       FROM episodes e JOIN steps s ON s.episode_id = e.id AND s.idx >= e.repeat_from
+       LEFT JOIN model_calls c ON c.episode_id = e.id AND c.step_idx = s.idx AND c.role IN ('low', 'progress')
+       WHERE e.repeat_from IS NOT NULL AND e.id IN (SELECT value FROM json_each(?))
+       GROUP BY e.id, s.idx ORDER BY e.id, s.idx`,
+      [JSON.stringify(episodeIds)],
+    );
+    const cycles = new Map<number, RepeatCycle>();
+    for (const r of rows) {
+      const cycle = cycles.get(r.id) ?? { from: r.repeat_from, steps: [] };
+      cycle.steps.push({
+        invalid: r.invalid === 1,
+        modelCalls: r.model_calls,
+        promptTokens: r.prompt_tokens,
+        cachedPromptTokens: r.cached_prompt_tokens,
+        completionTokens: r.completion_tokens,
+      });
+      cycles.set(r.id, cycle);
+    }
+    return cycles;
   }
 
   async summary(episodeId: number): Promise<EpisodeSummary> {

@@ -196,6 +196,14 @@ CREATE TABLE transitions (
 );
 `;
 
+/**
+ * Version 2: where a greedy episode that ended at a repeated state first met that state (the step index), so that
+ * its figures can be counted as played to the step cap (see agent/repeat-stop.ts).
+ */
+const V2 = `
+ALTER TABLE episodes ADD COLUMN repeat_from INTEGER CHECK (repeat_from IS NULL OR repeat_from >= 0);
+`;
+
 /** MIGRATIONS[i] takes a database from schema version i to i + 1. Append; never edit a released migration. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 export const SCHEMA_VERSION = MIGRATIONS.length;

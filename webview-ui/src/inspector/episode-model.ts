@@ -17,7 +17,7 @@ export interface StepView extends StepRecord {
   latencyMs: number;
 }
 
-export type SubtaskEnd = 'policy flag' | 'won' | 'episode over' | 'step cap' | 'stopped' | 'annotated boundary' | 'running';
+export type SubtaskEnd = 'policy flag' | 'won' | 'episode over' | 'step cap' | 'repeated state' | 'stopped' | 'annotated boundary' | 'running';
 
 export interface SubtaskView {
   ordinal: number;
@@ -64,6 +64,8 @@ function howItEnded(e: EpisodeDetail, isLast: boolean, lastStep: StepRecord | un
   if (e.status === 'running') return 'running';
   if (lastStep?.won || e.won) return 'won';
   if (lastStep?.truncated || e.stoppedBy === 'step_cap') return 'step cap';
+  // A greedy episode back in a state it had been in: it would have gone round that cycle to the cap.
+  if (e.stoppedBy === 'repeat') return 'repeated state';
   if (lastStep?.done) return 'episode over';
   return 'stopped';
 }
