@@ -10,6 +10,7 @@ from stephrl_train.architectures import describe_base_model, gguf_metadata
 from stephrl_train.backbone import add_lora, lora_target_modules
 from stephrl_train.config import LoraConfig
 from stephrl_train.export_gguf import ExportError, check_exportable, export_adapter
+from stephrl_train.import_gguf import import_adapter, linear_shapes
 
 TINY = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2}
@@ -71,6 +72,46 @@ def test_a_multimodal_gemma3_adapts_and_exports_only_its_text_decoder(tmp_path):
 
     names = {t.name for t in GGUFReader(out["path"]).tensors}
     assert "blk.1.attn_q.weight.lora_a" in names and "blk.0.ffn_gate.weight.lora_b" in names
+
+
+@pytest.mark.unit
+def test_an_exported_adapter_reads_back_as_the_same_peft_adapter(tmp_path):
+    # GGUF -> peft is export's inverse: every matrix as it was (the q and k rows permuted back from llama.cpp's rotary
+    # layout), the same rank, alpha and layers; and an adapter made for another base model is refused by its shapes.
+    import torch
+    from safetensors.numpy import load_file
+
+    torch.manual_seed(0)
+    model = tiny("LlamaConfig")
+    base = tmp_path / "llama"
+    model.config.save_pretrained(base)
+    shapes = linear_shapes(model)
+    adapted = add_lora(model, LoraConfig(r=2, alpha=6.0, dropout=0.0, target_modules=LLAMA_NAMES))
+    with torch.no_grad():
+        for name, p in adapted.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.5)
+    adapted.save_pretrained(tmp_path / "adapter")
+    export_adapter(str(tmp_path / "adapter"), str(base), str(tmp_path / "adapter.gguf"))
+
+    out = import_adapter(str(tmp_path / "adapter.gguf"), str(base), shapes, str(tmp_path / "back"))
+    assert (out["layers"], out["rank"], out["alpha"]) == (7 * 2, 2, 6.0)
+    original = load_file(str(tmp_path / "adapter" / "adapter_model.safetensors"))
+    back = load_file(str(tmp_path / "back" / "adapter_model.safetensors"))
+    assert back.keys() == original.keys()
+    for key in original:
+        assert np.array_equal(back[key], original[key]), key
+    config = json.loads((tmp_path / "back" / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"], len(config["target_modules"])) == (2, 6.0, 7 * 2)
+    # A permutation that were not undone would leave q's B rows in another order (4 heads of 8 rows, 2 kv heads).
+    q_b = "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"
+    from gguf import GGUFReader
+    stored = {t.name: np.array(t.data) for t in GGUFReader(str(tmp_path / "adapter.gguf")).tensors}
+    assert not np.array_equal(stored["blk.0.attn_q.weight.lora_b"], original[q_b])
+
+    wider = tiny("LlamaConfig", hidden_size=48)
+    with pytest.raises(ExportError, match="do not fit the base model's model.layers.0"):
+        import_adapter(str(tmp_path / "adapter.gguf"), str(base), linear_shapes(wider), str(tmp_path / "wrong"))
 
 
 @pytest.mark.unit

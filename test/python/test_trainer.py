@@ -437,6 +437,30 @@ def test_validation_holds_episodes_apart_and_keeps_the_best_adapter(workspace):
         preset("cpu-small", {"validation_fraction": 1.0})
 
 
+def test_training_goes_on_from_an_adapter_gguf_as_from_its_folder(workspace):
+    # A shipped adapter is a GGUF file and nothing else: training starts from it as from the peft folder it was
+    # exported from (the same validation loss before and after a step), and validates it first, as step 0, so a run
+    # that trains further keeps the adapter it started from unless a step validates better.
+    d = workspace["dir"]
+    common = ["--db", workspace["db"], "--model", workspace["model"]]
+    first = trainer("bc", *common, "--steps", "2", "--out", str(d / "exported"), "--config", json.dumps(SMALL))
+    assert first.returncode == 0, first.stderr
+    folder = d / "exported" / "final" / "adapter"
+    config = json.dumps({**SMALL, "validation_fraction": 0.5, "eval_every": 1})
+    validated = {}
+    for name, init in (("folder", folder), ("gguf", d / "exported" / "final" / "adapter.gguf")):
+        r = trainer("bc", *common, "--steps", "1", "--out", str(d / f"from-{name}"), "--init-adapter", str(init),
+                    "--config", config, "--no-export")
+        assert r.returncode == 0, r.stderr
+        validated[name] = {e["step"]: e["values"]["val_loss"] for e in events(r.stdout)
+                           if e["event"] == "metrics" and "val_loss" in e["values"]}
+    assert sorted(validated["gguf"]) == [0, 1]
+    for step in (0, 1):
+        assert validated["gguf"][step] == pytest.approx(validated["folder"][step], rel=1e-6), step
+    best = json.loads((d / "from-gguf" / "final" / "best.json").read_text())
+    assert best["step"] == min(validated["gguf"], key=validated["gguf"].get)
+
+
 def adapter_weights(path):
     return load_file(os.path.join(path, "adapter_model.safetensors"))
 

@@ -34,6 +34,7 @@ async function pickSteps(title: string): Promise<string | undefined> {
 /** Completed behaviour-cloning runs, newest first, for offline RL to start from. */
 async function pickBcAdapter(runtime: RuntimeClient, db: string): Promise<string | null | undefined> {
   const { runs } = await runtime.request('dataset/listRuns', { kind: 'train', ...(db ? { db } : {}) });
+  const { shipped } = await runtime.request('models/list', { ...(db ? { db } : {}), extra: [] });
   const bc = runs.filter((r) => r.status === 'complete' && r.config.kind === 'bc' && typeof r.config.out === 'string');
   const items = [
     ...bc.map((r) => ({
@@ -42,6 +43,8 @@ async function pickBcAdapter(runtime: RuntimeClient, db: string): Promise<string
       detail: `${r.config.out}/final/adapter`,
       adapter: `${r.config.out}/final/adapter` as string | null,
     })),
+    // A shipped adapter is a GGUF file; the trainer reads it back into a peft adapter to start from.
+    ...shipped.map((a) => ({ label: `$(package) ${a.name}`, description: `shipped (${a.env})`, detail: a.title, adapter: a.name })),
     { label: 'Start from the base model', description: 'no behaviour cloning first (not the STEP-HRL recipe)', detail: '', adapter: null },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Offline RL: start from', ignoreFocusOut: true });

@@ -3,6 +3,7 @@
   python -m stephrl_train bc|rl --db D --model M --out DIR [--preset P] [--set K] [--steps N] [--config JSON]
                                 [--init-adapter DIR] [--cpu] [--no-export]
   python -m stephrl_train export --adapter DIR --model M --out FILE
+  python -m stephrl_train import --adapter FILE.gguf --model M --out DIR
   python -m stephrl_train greedy --model M [--adapter DIR] --texts FILE.json
   python -m stephrl_train merge --model M.gguf --adapter A.gguf --out FILE [--type auto|q8_0|f16|f32]
   python -m stephrl_train score --model M --critics critics.pt --transitions FILE.json [--cpu]
@@ -45,6 +46,10 @@ def parse(argv):
     e.add_argument("--model", required=True)
     e.add_argument("--out", required=True)
     e.add_argument("--dtype", default="f32", choices=["f32", "f16"])
+    i = sub.add_parser("import", help="a GGUF LoRA adapter as a peft adapter folder (export's inverse)")
+    i.add_argument("--adapter", required=True)
+    i.add_argument("--model", required=True)
+    i.add_argument("--out", required=True)
     m = sub.add_parser("merge")
     m.add_argument("--model", required=True)
     m.add_argument("--adapter", required=True)
@@ -85,10 +90,14 @@ def main(argv=None) -> int:
             return 2
     from .backbone import BackboneError
     from .export_gguf import ExportError, check_exportable, export_adapter
+    from .import_gguf import import_from_file
     from stephrl_data.dataset import DatasetVersionError
     try:
         if args.command == "export":
             events.emit("exported", **export_adapter(args.adapter, args.model, args.out, args.dtype))
+            return 0
+        if args.command == "import":
+            events.emit("imported", **import_from_file(args.adapter, args.model, args.out))
             return 0
         if args.command == "bench":
             from .bench import main as bench

@@ -3,7 +3,8 @@
 Every optimizer step: loss_bc_low + loss_bc_progress, plus loss_bc_high every `high_level_interval`-th step; each
 term is the negative mean per-token log-likelihood of the role's targets (which end with EOS). With a validation set
 (whole episodes held apart), the same terms on it every `eval_every` steps; the best validated adapter is the final
-one, and training stops once `early_stopping_patience` validations pass without a new best.
+one, and training stops once `early_stopping_patience` validations pass without a new best. A run that starts from
+an adapter validates it first (step 0), so training further never ends on a worse one.
 """
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def train_bc(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
                 "streams": s.stream_state(), "rng": checkpoint.rng_state(), "optimizer": optimizer.state_dict(),
                 "metrics": s.logged_at(step)}
 
+    if init_adapter and s.start_step == 0 and any(s.validation.values()):
+        # Where the adapter it starts from stands, as step 0: training further keeps it unless a step validates better.
+        values = s.validation_losses()
+        if s.note_validation(0, values["val_loss"]):
+            s.keep_best_adapter()
+        s.log_metrics(0, values)
     s.model.train()
     for step in range(s.start_step, s.total_steps):
         for group in optimizer.param_groups:

@@ -7,8 +7,9 @@ import math
 import os
 import resource
 import signal
+import tempfile
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -21,6 +22,7 @@ from .config import TrainConfig
 from .data import (Batch, Example, PrefixLayout, RoleStream, collate, latest_set_id, load_examples, make_streams,
                    shard, split_validation)
 from .events import Events
+from .import_gguf import import_adapter, is_gguf_file, linear_shapes
 from stephrl_data.dataset import open_dataset
 from .losses import bc_loss, token_log_likelihood
 from .prefix_step import StepCost, prefix_step
@@ -375,7 +377,8 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     dtype = precision_dtype(cfg.precision, accelerator.device)
     base, tokenizer = load_backbone(model_path, dtype)
     adapter = os.path.join(resume_from, "adapter") if resume_from else init_adapter
-    model = add_lora(base, cfg.lora, adapter)
+    with imported_if_gguf(adapter, model_path, base, cfg.lora.dropout, events) as adapter_dir:
+        model = add_lora(base, cfg.lora, adapter_dir)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()  # the frozen embeddings would otherwise cut the graph
@@ -410,6 +413,20 @@ def open_session(kind: str, cfg: TrainConfig, db: str, model_path: str, out_dir:
     if accelerator.is_main_process:
         write_validation_games(db, validation, os.path.join(out_dir, VALIDATION_GAMES))
     return session
+
+
+@contextmanager
+def imported_if_gguf(adapter: Optional[str], model_path: str, base, dropout: float, events: Events):
+    """The adapter folder to start from: as given, or a GGUF adapter (a shipped one) read back into a peft folder
+    that lives while the model loads it."""
+    if not adapter or not is_gguf_file(adapter):
+        yield adapter
+        return
+    with tempfile.TemporaryDirectory(prefix="stephrl-init-adapter-") as scratch:
+        imported = import_adapter(adapter, model_path, linear_shapes(base), os.path.join(scratch, "adapter"), dropout)
+        events.log(f"starting from {adapter}: {imported['layers']} adapted layers, r {imported['rank']}, "
+                   f"alpha {imported['alpha']:g}")
+        yield imported["path"]
 
 
 VALIDATION_GAMES = "validation-games.txt"

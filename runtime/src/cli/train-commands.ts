@@ -82,7 +82,10 @@ export function registerTrainCommands(program: Command): void {
       .option('--steps <n>', 'optimizer steps (default: from the preset epochs)')
       .option('--out <dir>', 'output folder (default: .stephrl/training/<kind>-<model>-set<id>-<preset>); the same folder resumes')
       .option('--config <json>', 'settings over the preset, as JSON (names as in runtime/python/stephrl_train/config.py)')
-      .option('--init-adapter <dir>', kind === 'rl' ? 'start from this adapter folder (the BC result)' : 'start from this adapter folder')
+      .option(
+        '--init-adapter <adapter>',
+        `start from this adapter: a training folder's adapter${kind === 'rl' ? ' (the BC result)' : ''}, an adapter.gguf, or a shipped adapter's name (alfworld)`,
+      )
       .option('--cpu', 'train on the CPU even where a GPU is present')
       .option('--no-export', 'do not write adapter.gguf for llama.cpp')
       .option('--accelerate-config <file>', 'run under `accelerate launch` with this config (e.g. runtime/python/accelerate/deepspeed-zero2.yaml)')

@@ -77,6 +77,7 @@ export const TrainingRequest = z.object({
   steps: z.number().int().positive().optional(),
   out: z.string().optional(),
   config: z.record(z.string(), z.unknown()).default({}),
+  /** Start from this adapter: a peft folder, an adapter GGUF or a shipped adapter's name (resolved by the runtime). */
   initAdapter: z.string().optional(),
   cpu: z.boolean().default(false),
   token: z.string().optional(),

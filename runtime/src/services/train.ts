@@ -5,6 +5,7 @@ import type { RequestParams } from '../protocol/rpc';
 
 export type TrainingRequest = RequestParams<'train/run'>;
 import type { DatasetStore } from '../store/dataset-store';
+import { resolveAdapter } from '../llm/shipped-adapters';
 import { runTraining, type TrainingResult } from '../train/training';
 import type { TrainerLaunch } from '../train/trainer-process';
 import { resolveModelPath } from '../util/paths';
@@ -35,7 +36,8 @@ export function trainModel(
     ...(request.agent ? { agent: request.agent } : {}),
     ...(request.steps ? { steps: request.steps } : {}),
     ...(request.out ? { out: path.resolve(request.out) } : {}),
-    ...(request.initAdapter ? { initAdapter: path.resolve(request.initAdapter) } : {}),
+    // A folder, an adapter GGUF (the trainer reads it back into a folder) or a shipped adapter's name.
+    ...(request.initAdapter ? { initAdapter: resolveAdapter(request.initAdapter).path } : {}),
     ...launch,
     log: hooks.log,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
