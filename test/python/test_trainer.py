@@ -174,7 +174,8 @@ def test_shared_prefix_pass_matches_the_padded_reference(workspace):
     # The fast path (opening tokens once, their keys and values broadcast) must score and train exactly as the
     # padded reference: per-sample log-likelihoods and every adapter gradient, fp32, within 1e-4 relative.
     from stephrl_train.data import collate, load_examples
-    from stephrl_train.session import padded_log_likelihood, shared_prefix_log_likelihood
+    from stephrl_train.prefix_step import prefix_scores
+    from stephrl_train.session import padded_log_likelihood, padded_scores, shared_prefix_log_likelihood
 
     model, tokenizer = adapted_model(workspace)
     for role in ("low", "progress", "high"):
@@ -197,6 +198,12 @@ def test_shared_prefix_pass_matches_the_padded_reference(workspace):
         assert fast_norm.item() == pytest.approx(ref_norm.item(), rel=1e-4), role
         for name, g in ref_grads.items():
             assert torch.allclose(fast_grads[name], g, rtol=1e-3, atol=1e-4 * ref_norm.item()), (role, name)
+        # Validation's scores through the prefix groups are the reference pass's: log-likelihoods and greedy flags.
+        with torch.no_grad():
+            ref_scores = padded_scores(model, batch)
+            fast_scores = prefix_scores(model, examples, tokenizer.pad_token_id, 2, torch.device("cpu"))
+        assert torch.allclose(fast_scores[0], ref_scores[0], rtol=1e-4, atol=1e-5), role
+        assert torch.equal(fast_scores[1], ref_scores[1]), role
 
 
 def bc_padded_and_prefix_step(model, examples, pad):
@@ -341,6 +348,19 @@ def test_token_log_likelihood_averages_only_target_tokens():
 
 
 @pytest.mark.unit
+def test_greedy_writes_target_only_where_every_target_token_is_the_argmax():
+    logits = torch.zeros(3, 4, 5)
+    logits[:, 0, 1] = logits[:, 1, 2] = 3.0  # the model's choices after positions 0 and 1: tokens 1, then 2
+    logits[2, 1, 3] = 4.0  # sample 2 prefers token 3 at its second target token
+    labels = torch.tensor([[-100, 1, 2, -100], [-100, 1, 2, -100], [-100, 1, 2, -100]])
+    labels[1, 3] = -100  # padding and state positions never count
+    assert losses.greedy_writes_target(logits, labels).tolist() == [True, True, False]
+    tie = torch.zeros(1, 2, 3)  # all equal: argmax is token 0
+    assert losses.greedy_writes_target(tie, torch.tensor([[-100, 0]])).tolist() == [True]
+    assert losses.greedy_writes_target(tie, torch.tensor([[-100, 1]])).tolist() == [False]
+
+
+@pytest.mark.unit
 def test_soft_update_moves_targets_by_the_rate():
     online, target = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
     with torch.no_grad():
@@ -415,6 +435,9 @@ def test_validation_holds_episodes_apart_and_keeps_the_best_adapter(workspace):
     start = next(e for e in ev if e["event"] == "start")
     assert start["validation_examples"]["low"] > 0 and start["examples"]["low"] > 0
     validated = {e["step"]: e["values"]["val_loss"] for e in ev if e["event"] == "metrics" and "val_loss" in e["values"]}
+    for e in ev:  # beside each validation loss, the share of held-apart targets greedy decoding writes exactly
+        if e["event"] == "metrics" and "val_loss" in e["values"]:
+            assert all(0.0 <= e["values"][f"val_exact_{role}"] <= 1.0 for role in ("low", "progress")), e
     assert ts_list("metrics.ts", "HEADLINE_LOSSES")[0] == "loss"  # BC's headline, logged at every step
     assert all("loss" in e["values"] for e in ev if e["event"] == "metrics")
     steps = sorted(validated)

@@ -17,6 +17,15 @@ def token_log_likelihood(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
     return (picked * mask).sum(dim=1) / counts
 
 
+def greedy_writes_target(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per sample, whether greedy decoding writes the labelled tokens exactly: each is the model's most likely token
+    after those before it (teacher-forced argmax; a tie goes to the lower token id). A mean log-likelihood hides the
+    one token where a target is decided (" Seen" or " ||" after "Looking for a book."); this does not."""
+    shifted_labels = labels[:, 1:]
+    hit = logits[:, :-1, :].argmax(dim=-1) == shifted_labels
+    return (hit | (shifted_labels == -100)).all(dim=1)
+
+
 def bc_loss(log_likelihood: torch.Tensor) -> torch.Tensor:
     """Behaviour cloning: the negative mean per-token log-likelihood of the targets."""
     return -log_likelihood.mean()

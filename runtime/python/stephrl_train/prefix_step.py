@@ -7,7 +7,8 @@ its share of their gradient there, and one last backward carries the sum through
 prompts of several openings (both environments, say) is cut into prefix groups, each with its own prefix pass. The
 adapter's gradients are those of the padded reference pass (tested), for the cost of each real token once.
 
-The critics' frozen features (`frozen_features`) go through the same groups and buckets, without gradients.
+The critics' frozen features (`frozen_features`) and validation's scores (`prefix_scores`) go through the same groups
+and buckets, without gradients.
 
 One process only: data-parallel runs synchronise gradients per backward, which this accumulation does not fit, so
 they keep the micro-batch path.
@@ -20,7 +21,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 
 from .data import MIN_SHARED_TOKENS, Example, PrefixLayout, layout_after, shared_prefix_length
-from .losses import token_log_likelihood
+from .losses import greedy_writes_target, token_log_likelihood
 
 # A bucket takes the next (longer) sample while padding stays within this share of its real tokens.
 PADDING_TOLERANCE = 0.1
@@ -191,6 +192,23 @@ def group_step(model, group: PrefixGroup, ll: torch.Tensor, device, backward, lo
         if outputs:
             torch.autograd.backward(outputs, grads)
     return processed
+
+
+@torch.no_grad()
+def prefix_scores(model, examples: Sequence[Example], pad_id: int, max_rows: int,
+                  device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(log-likelihoods, greedy): per sample, the mean log-likelihood of its target and whether greedy decoding writes
+    that target exactly, through the prefix groups and length buckets without gradients (validation)."""
+    ll = torch.empty(len(examples))
+    greedy = torch.zeros(len(examples), dtype=torch.bool)
+    for group in plan_groups(examples, pad_id, max_rows):
+        prefix_kv = prefix_keys_values(model, group.shared_ids, device)
+        for bucket in group.buckets:
+            logits = rest_pass(model, bucket, prefix_kv, device, logits_to_keep=bucket.keep).logits
+            labels = bucket.layout.labels[:, -bucket.keep:].to(device)
+            ll[bucket.rows] = token_log_likelihood(logits, labels).float().cpu()
+            greedy[bucket.rows] = greedy_writes_target(logits, labels).cpu()
+    return ll, greedy
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ import tempfile
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 from accelerate.utils import DistributedType
@@ -24,8 +24,8 @@ from .data import (Batch, Example, PrefixLayout, RoleStream, collate, latest_set
 from .events import Events
 from .import_gguf import import_adapter, is_gguf_file, linear_shapes
 from stephrl_data.dataset import open_dataset
-from .losses import bc_loss, token_log_likelihood
-from .prefix_step import StepCost, prefix_step
+from .losses import bc_loss, greedy_writes_target, token_log_likelihood
+from .prefix_step import StepCost, prefix_scores, prefix_step
 
 
 def active_roles(step: int, high_level_interval: int, available) -> List[str]:
@@ -84,28 +84,33 @@ class Session:
     @torch.no_grad()
     def validation_losses(self) -> Dict[str, float]:
         """The behaviour-cloning loss terms on the held-apart episodes (each role's mean per-sample NLL of its targets),
-        and their sum `val_loss`, the figure early stopping watches. Every process scores the whole set."""
+        their sum `val_loss`, the figure early stopping watches, and per role `val_exact_<role>`: the share of targets
+        greedy decoding writes exactly, which is what an agent does with them. Every process scores the whole set."""
         was_training = self.model.training
         self.model.eval()
         values: Dict[str, float] = {}
+        exact: Dict[str, float] = {}
         for role, examples in self.validation.items():
             if not examples:
                 continue
-            values[f"val_loss_bc_{role}"] = float(-self.scored(examples).sum()) / len(examples)
+            ll, greedy = self.scored(examples)
+            values[f"val_loss_bc_{role}"] = float(-ll.sum()) / len(examples)
+            exact[f"val_exact_{role}"] = float(greedy.float().mean())
         values["val_loss"] = sum(values.values())
         if was_training:
             self.model.train()
-        return values
+        return {**values, **exact}
 
-    def scored(self, examples: List[Example]) -> torch.Tensor:
-        """Per-sample log-likelihoods of the targets (no gradient kept)."""
+    def scored(self, examples: List[Example]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Per-sample log-likelihoods of the targets, and whether greedy decoding writes each exactly (no gradient)."""
         pad, size = self.tokenizer.pad_token_id, self.cfg.micro_batch_size
         if self.share_prefix:
-            return torch.cat([prefix_step(self.model, examples[k:k + VALIDATION_CHUNK], pad, size, self.device)[0]
-                              for k in range(0, len(examples), VALIDATION_CHUNK)])
-        chunks = [examples[k:k + size] for k in range(0, len(examples), size)]
-        return torch.cat([batch_log_likelihood(self.model, collate(c, list(range(len(c))), pad).to(self.device)).float().cpu()
-                          for c in chunks])
+            parts = [prefix_scores(self.model, examples[k:k + VALIDATION_CHUNK], pad, size, self.device)
+                     for k in range(0, len(examples), VALIDATION_CHUNK)]
+        else:
+            parts = [padded_scores(self.model, collate(examples[k:k + size], list(range(len(examples[k:k + size]))), pad)
+                                   .to(self.device)) for k in range(0, len(examples), size)]
+        return torch.cat([ll for ll, _ in parts]), torch.cat([greedy for _, greedy in parts])
 
     def note_validation(self, done: int, val_loss: float) -> bool:
         """Records a validation; True when it is a new best (the caller keeps that adapter)."""
@@ -291,6 +296,15 @@ def padded_log_likelihood(model, batch: Batch) -> torch.Tensor:
     out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
                 logits_to_keep=keep)
     return token_log_likelihood(out.logits, batch.labels[:, -keep:])
+
+
+def padded_scores(model, batch: Batch) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The reference pass's log-likelihoods, and whether greedy decoding writes each target exactly (validation)."""
+    keep = batch.target_span + 1
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
+                   logits_to_keep=keep).logits
+    labels = batch.labels[:, -keep:]
+    return token_log_likelihood(logits, labels).float().cpu(), greedy_writes_target(logits, labels).cpu()
 
 
 def shared_prefix_log_likelihood(model, layout: PrefixLayout, keep: int) -> torch.Tensor:
