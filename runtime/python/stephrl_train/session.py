@@ -108,8 +108,8 @@ class Session:
             parts = [prefix_scores(self.model, examples[k:k + VALIDATION_CHUNK], pad, size, self.device)
                      for k in range(0, len(examples), VALIDATION_CHUNK)]
         else:
-            parts = [padded_scores(self.model, collate(examples[k:k + size], list(range(len(examples[k:k + size]))), pad)
-                                   .to(self.device)) for k in range(0, len(examples), size)]
+            chunks = [examples[k:k + size] for k in range(0, len(examples), size)]
+            parts = [padded_scores(self.model, collate(c, list(range(len(c))), pad).to(self.device)) for c in chunks]
         return torch.cat([ll for ll, _ in parts]), torch.cat([greedy for _, greedy in parts])
 
     def note_validation(self, done: int, val_loss: float) -> bool:
@@ -292,19 +292,21 @@ def batch_log_likelihood(model, batch: Batch) -> torch.Tensor:
 def padded_log_likelihood(model, batch: Batch) -> torch.Tensor:
     """The reference pass: every sample whole, left-padded, logits only where targets are predicted (the vocabulary
     projection is costly)."""
-    keep = batch.target_span + 1
-    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
-                logits_to_keep=keep)
-    return token_log_likelihood(out.logits, batch.labels[:, -keep:])
+    return token_log_likelihood(*padded_logits(model, batch))
 
 
 def padded_scores(model, batch: Batch) -> Tuple[torch.Tensor, torch.Tensor]:
     """The reference pass's log-likelihoods, and whether greedy decoding writes each target exactly (validation)."""
-    keep = batch.target_span + 1
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
-                   logits_to_keep=keep).logits
-    labels = batch.labels[:, -keep:]
+    logits, labels = padded_logits(model, batch)
     return token_log_likelihood(logits, labels).float().cpu(), greedy_writes_target(logits, labels).cpu()
+
+
+def padded_logits(model, batch: Batch) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(logits, labels) of the columns where the batch's targets are predicted, every sample whole and left-padded."""
+    keep = batch.target_span + 1
+    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=batch.position_ids,
+                logits_to_keep=keep)
+    return out.logits, batch.labels[:, -keep:]
 
 
 def shared_prefix_log_likelihood(model, layout: PrefixLayout, keep: int) -> torch.Tensor:
