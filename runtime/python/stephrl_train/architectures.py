@@ -38,6 +38,14 @@ FUSED_LAYERS = {"qkv_proj": ("q_proj", "k_proj", "v_proj"), "gate_up_proj": ("ga
 SUPPORTED = "llama (Llama, Mistral), gemma, gemma2, gemma3, qwen2, qwen3, phi3"  # for error messages
 
 
+def is_gguf_file(path: str) -> bool:
+    """A file that opens with GGUF's magic."""
+    if not os.path.isfile(path):
+        return False
+    with open(path, "rb") as f:
+        return f.read(4) == b"GGUF"
+
+
 @dataclass(frozen=True)
 class BaseModel:
     architecture: str  # the GGUF architecture; for a Hugging Face model llama.cpp's converter is not known for here, its model_type

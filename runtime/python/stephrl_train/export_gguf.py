@@ -18,7 +18,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from .architectures import QK_PERMUTED, SUPPORTED, BaseModel, describe_base_model
+from .architectures import QK_PERMUTED, SUPPORTED, BaseModel, describe_base_model, is_gguf_file
 
 # peft's name of a LoRA matrix: base_model.model.<module of the base model>.lora_A.weight
 LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<matrix>[AB])\.weight$")
@@ -37,9 +37,8 @@ def check_exportable(model_path: str) -> None:
     """Refuses a base model whose adapter could not be exported, before any training is spent on it. Paths that are
     not a model are left to the model loader, which says what is wrong with them."""
     if os.path.isfile(model_path):
-        with open(model_path, "rb") as f:
-            if f.read(4) != b"GGUF":
-                return
+        if not is_gguf_file(model_path):
+            return
     elif not os.path.isfile(os.path.join(model_path, "config.json")):
         return
     base = describe_base_model(model_path)

@@ -14,7 +14,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from .architectures import QK_PERMUTED, describe_base_model
+from .architectures import QK_PERMUTED, describe_base_model, is_gguf_file
 from .export_gguf import ExportError, unsupported
 from .merge_gguf import adapter_deltas
 
@@ -23,13 +23,6 @@ def unpermute_rows(weight: np.ndarray, heads: int) -> np.ndarray:
     """Undoes export_gguf.permute_rows: within each head, contiguous halves become interleaved again."""
     out = weight.shape[0]
     return weight.reshape(heads, out // heads // 2, 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
-
-
-def is_gguf_file(path: str) -> bool:
-    if not os.path.isfile(path):
-        return False
-    with open(path, "rb") as f:
-        return f.read(4) == b"GGUF"
 
 
 def import_adapter(adapter_path: str, base_model: str, linears: Dict[str, tuple], out_dir: str,
