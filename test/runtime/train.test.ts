@@ -64,7 +64,8 @@ test('stephrl train bc records the run, a metric row per step and its checkpoint
       [4],
     ); // every 4th step
     const kinds = (await store.runs.checkpoints(result.runId)).map((c) => `${c.kind}@${c.step}`);
-    assert.deepEqual(kinds, ['gguf-adapter@-1', 'checkpoint@2', 'adapter@4']);
+    // The final folder is the last step's checkpoint; without validation its adapter is that step's too.
+    assert.deepEqual(kinds, ['gguf-adapter@-1', 'checkpoint@2', 'checkpoint@4', 'adapter@4']);
   });
   // The same command again: already complete, nothing retrained.
   const again = JSON.parse(await cliOk(['train', 'bc', '--db', db, '--model', model, '--steps', '4', '--out', out, '--config', small, '--json']));
@@ -289,7 +290,9 @@ test('export parity: llama.cpp with the exported adapter picks the same greedy t
 
 test('a cancelled training run is interrupted with a checkpoint, and the same command resumes it to the end', async () => {
   const out = path.join(dir, 'cancel');
-  const args = ['train', 'bc', '--db', db, '--model', model, '--steps', '12', '--out', out, '--config', small, '--json'];
+  // One of the two episodes held apart, validated every 4 steps: the final adapter is the best validated step's.
+  const validated = { ...JSON.parse(small), validation_fraction: 0.5, eval_every: 4 };
+  const args = ['train', 'bc', '--db', db, '--model', model, '--steps', '12', '--out', out, '--config', JSON.stringify(validated), '--json'];
   const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -304,11 +307,23 @@ test('a cancelled training run is interrupted with a checkpoint, and the same co
   assert.equal(first.status, 'interrupted');
   assert.ok(first.steps >= 3 && first.steps < 12, `stopped at step ${first.steps}`);
 
-  const second = JSON.parse(await cliOk(args));
+  // Resumed with a setting a resumed run may change (early stopping): the run's record says it applied.
+  const resumeArgs = [...args];
+  resumeArgs[resumeArgs.indexOf('--config') + 1] = JSON.stringify({ ...validated, early_stopping_patience: 9 });
+  const second = JSON.parse(await cliOk(resumeArgs));
   assert.equal(second.runId, first.runId);
   assert.equal(second.status, 'complete');
   assert.ok(second.resumed);
   await withStore(async (store) => {
+    const overrides = (await store.runs.get(first.runId))!.config.overrides as Record<string, unknown>;
+    assert.deepEqual([overrides.early_stopping_patience, overrides.eval_every, overrides.micro_batch_size], [9, 4, 2]);
+    const best = JSON.parse(fs.readFileSync(path.join(out, 'final', 'best.json'), 'utf8')) as { step: number; val_loss: number };
+    const adapter = (await store.runs.checkpoints(first.runId)).filter((c) => c.kind === 'adapter');
+    assert.deepEqual(
+      adapter.map((c) => [c.step, c.metrics.val_loss]),
+      [[best.step, best.val_loss]],
+      'the final adapter is recorded at the best validated step, with that step figures',
+    );
     const steps = (await store.runs.metrics(first.runId)).filter((m) => m.name === 'loss_bc_low').map((m) => m.step);
     assert.deepEqual(
       steps,

@@ -25,11 +25,9 @@ export async function recordOnTrainingRun(
     [adapter],
   );
   if (!exported) return null;
-  const taken = await store.db.get<{ step: number }>(`SELECT step FROM checkpoints WHERE run_id = ? AND kind = 'adapter' ORDER BY id DESC LIMIT 1`, [
-    exported.run_id,
-  ]);
+  const taken = await store.runs.adapterStep(exported.run_id);
   const last = await store.db.get<{ step: number | null }>('SELECT max(step) AS step FROM metrics WHERE run_id = ?', [exported.run_id]);
-  const step = taken?.step ?? last?.step ?? 0;
+  const step = taken ?? last?.step ?? 0;
   const names = checkpointMetricNames(summary.split, constrained);
   await store.runs.setMetrics(exported.run_id, step, { [names.success]: summary.successRate, [names.score]: summary.meanScore });
   return { runId: exported.run_id, step };

@@ -165,13 +165,28 @@ export const PipelineResult = z.object({
   seconds: z.number(),
 });
 
+/** A shipped adapter's name: lower-case letters, digits and dashes (it is also a folder name). */
+export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** The adapter a training run started from (`--init-adapter`): its file's hash, and where it was a shipped adapter,
+ * what its card said of it, so a card keeps its whole lineage even after the earlier adapter is replaced. */
+export const AdapterOrigin = z.object({
+  /** The shipped adapter's name, or the file's path. */
+  adapter: z.string(),
+  sha256: z.string(),
+  title: z.string().optional(),
+  data: z.string().optional(),
+  command: z.string().optional(),
+  steps: z.number().int().optional(),
+  trainSeconds: z.number().optional(),
+  machine: z.string().optional(),
+});
+export type AdapterOrigin = z.infer<typeof AdapterOrigin>;
+
 /**
  * A shipped adapter's card (runtime/adapters/<name>/card.json): what it was trained on, how, and what it scores,
  * each score with its interval and the command that measured it.
  */
-/** A shipped adapter's name: lower-case letters, digits and dashes (it is also a folder name). */
-export const ADAPTER_NAME = /^[a-z0-9][a-z0-9-]*$/;
-
 export const AdapterCard = z.object({
   name: z.string().regex(ADAPTER_NAME),
   title: z.string(),
@@ -181,10 +196,14 @@ export const AdapterCard = z.object({
   agent: z.string(),
   data: z.string(),
   command: z.string(),
+  /** The training step the adapter was taken from (the best validated one where validation ran). */
   steps: z.number().int(),
+  /** The steps the run went to, where that is more than `steps` (a later step validated worse). */
+  runSteps: z.number().int().optional(),
   trainSeconds: z.number(),
   machine: z.string(),
   config: z.record(z.string(), z.unknown()),
+  startedFrom: AdapterOrigin.optional(),
   scores: z.array(
     z.object({
       split: z.string(),

@@ -95,6 +95,10 @@ export class RunRepository {
     );
   }
 
+  async updateConfig(runId: number, config: Record<string, unknown>): Promise<void> {
+    await this.db.write((tx) => tx.run('UPDATE runs SET config = ?, updated_at = ? WHERE id = ?', [JSON.stringify(config), nowIso(), runId]));
+  }
+
   /** Drops metrics logged at `firstStep` and after: a run resumed from a checkpoint logs those steps again. */
   async deleteMetricsFrom(runId: number, firstStep: number): Promise<void> {
     await this.db.write((tx) => tx.run('DELETE FROM metrics WHERE run_id = ? AND step >= ?', [runId, firstStep]));
@@ -173,11 +177,12 @@ export class RunRepository {
   }
 
   /** The latest value of each of a run's metrics. */
-  async latestMetrics(runId: number): Promise<Record<string, number>> {
+  /** Each metric's value at its latest step, or at its latest step up to `upToStep`. */
+  async latestMetrics(runId: number, upToStep = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
     // SQLite takes the bare column `value` from the row where max(step) is found.
     const rows = await this.db.all<{ name: string; value: number }>(
-      'SELECT name, value, max(step) FROM metrics WHERE run_id = ? GROUP BY name ORDER BY name',
-      [runId],
+      'SELECT name, value, max(step) FROM metrics WHERE run_id = ? AND step <= ? GROUP BY name ORDER BY name',
+      [runId, upToStep],
     );
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
@@ -200,6 +205,14 @@ export class RunRepository {
       [runId, after, limit],
     );
     return { points: rows.map(({ step, name, value }) => ({ step, name, value })), cursor: rows.length ? rows[rows.length - 1]!.id : after };
+  }
+
+  /** The step a run's latest final adapter was taken from (the best validated step, else the last); undefined before one. */
+  async adapterStep(runId: number): Promise<number | undefined> {
+    const row = await this.db.get<{ step: number }>(`SELECT step FROM checkpoints WHERE run_id = ? AND kind = 'adapter' ORDER BY id DESC LIMIT 1`, [
+      runId,
+    ]);
+    return row?.step;
   }
 
   async addCheckpoint(runId: number, checkpoint: { step: number; kind: string; path: string; metrics?: Record<string, number> }): Promise<number> {

@@ -38,7 +38,8 @@ export async function listModels(store: DatasetStore | null, extra: readonly str
       kind: config.kind === 'rl' ? ('rl' as const) : ('bc' as const),
       baseModel: config.model ?? null,
       createdAt: row.created_at,
-      metrics: await store!.runs.latestMetrics(row.run_id),
+      // The figures of the step the adapter was taken from, not the run's last step.
+      metrics: await store!.runs.latestMetrics(row.run_id, await store!.runs.adapterStep(row.run_id)),
     });
   }
   return { shipped: listShippedAdapters(), baseModels, adapters };

@@ -4,10 +4,11 @@
  * steps and wall time, and every completed evaluation of that exact file with its 95% interval and the command that
  * reproduces it. Nothing on the card is typed by hand, so it cannot claim what was not measured.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ADAPTER_NAME, AdapterCard } from '../protocol/trainer';
+import { ADAPTER_NAME, AdapterCard, type AdapterOrigin } from '../protocol/trainer';
 import type { EnvKind } from '../protocol/environment';
 import type { AdapterMode } from '../protocol/vocabulary';
 import type { DatasetStore } from '../store/dataset-store';
@@ -43,6 +44,8 @@ interface TrainConfigRecord {
   /** Where a finished run was trained further: the steps each command went to. */
   stages?: number[];
   overrides: Record<string, unknown>;
+  /** The adapter the run started from (`--init-adapter`), resolved to its file or folder. */
+  initAdapter?: string | null;
 }
 
 interface EvalConfigRecord {
@@ -63,8 +66,8 @@ interface EvalConfigRecord {
 export const thisMachine = (): string =>
   `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB`;
 
-/** Training time of a run trained in stages: the time between its logged steps, leaving out the pauses between
- * stages (any gap over 15 minutes; a step takes under a minute on the slowest machine measured). */
+/** Training time: the time between a run's logged steps, leaving out pauses (a run stopped and resumed later, or
+ * trained further in stages: any gap over 15 minutes; a step takes under a minute on the slowest machine measured). */
 async function activeSeconds(store: DatasetStore, runId: number): Promise<number> {
   const rows = await store.db.all<{ time: string }>(
     `SELECT min(time) AS time FROM metrics WHERE run_id = ? AND name = 'loss' GROUP BY step ORDER BY step`,
@@ -79,8 +82,9 @@ async function activeSeconds(store: DatasetStore, runId: number): Promise<number
 }
 
 /** The command that trained a run; a run trained further after it finished took one command per stage. */
-function trainingCommand(config: TrainConfigRecord, settings: string): string {
-  const base = `stephrl train ${config.kind} --set ${config.setId} --preset ${config.preset}`;
+function trainingCommand(config: TrainConfigRecord, settings: string, origin: AdapterOrigin | undefined): string {
+  const from = origin ? ` --init-adapter ${origin.adapter}` : '';
+  const base = `stephrl train ${config.kind} --set ${config.setId} --preset ${config.preset}${from}`;
   const stages = config.stages?.length ? config.stages : [config.steps];
   return stages.map((steps) => `${base}${steps ? ` --steps ${steps}` : ''}${settings}`).join(' && ');
 }
@@ -96,13 +100,11 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
   if (!exported) throw new ModelError(`${gguf} is not an adapter a training run in ${store.file} exported: ship it from the dataset that trained it`);
   const run = (await store.db.get<RunRow>('SELECT id, kind, config, started_at, finished_at FROM runs WHERE id = ?', [exported.run_id]))!;
   const config = JSON.parse(run.config) as TrainConfigRecord;
-  const steps = (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
-  const trainSeconds =
-    config.stages && config.stages.length > 1
-      ? await activeSeconds(store, run.id)
-      : run.finished_at
-        ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000
-        : 0;
+  const runSteps =
+    (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
+  const steps = (await store.runs.adapterStep(run.id)) ?? runSteps;
+  const trainSeconds = await activeSeconds(store, run.id);
+  const origin = config.initAdapter ? adapterOrigin(config.initAdapter, options.dir) : undefined;
 
   const data = await describeData(store, config.setId);
   const scores = await measuredScores(store, gguf, options.name);
@@ -117,11 +119,13 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
     baseModel: path.basename(config.model),
     agent: 'stephrl',
     data: data.text,
-    command: trainingCommand(config, trainSettings),
+    command: trainingCommand(config, trainSettings, origin),
     steps,
+    ...(runSteps > steps ? { runSteps } : {}),
     trainSeconds: Math.round(trainSeconds),
     machine: options.machine ?? thisMachine(),
     config: { preset: config.preset, ...config.overrides },
+    ...(origin ? { startedFrom: origin } : {}),
     scores: scores.map(({ env: _env, ...s }) => s),
     createdAt: new Date().toISOString(),
   });
@@ -132,6 +136,36 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
   fs.writeFileSync(path.join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'card.md'), cardMarkdown(card, data.transitions));
   return listShippedAdapters(options.dir ?? shippedAdaptersDir).find((a) => a.name === options.name)!;
+}
+
+/**
+ * What a run started from, read before anything is written: shipping over the name it started from replaces that
+ * file, and the card keeps the earlier one's hash and its card's account of it.
+ */
+function adapterOrigin(initAdapter: string, dir: string | undefined): AdapterOrigin {
+  if (!fs.existsSync(initAdapter))
+    throw new ModelError(`the run started from ${initAdapter}, which is gone: the card could not say what it was trained from`);
+  const sha256 = contentHash(initAdapter);
+  const shipped = [...new Set([dir ?? shippedAdaptersDir, shippedAdaptersDir])]
+    .flatMap((d) => listShippedAdapters(d))
+    .find((a) => path.resolve(a.path) === path.resolve(initAdapter));
+  if (!shipped) return { adapter: initAdapter, sha256 };
+  const { name: adapter, title, data, command, steps, trainSeconds, machine } = shipped;
+  return { adapter, sha256, title, data, command, steps, trainSeconds, machine };
+}
+
+/** SHA-256 of a file, or of a folder's files (an adapter's training folder) by their names and contents in order. */
+function contentHash(file: string): string {
+  const hash = crypto.createHash('sha256');
+  if (fs.statSync(file).isDirectory()) {
+    for (const name of fs.readdirSync(file, { recursive: true }).map(String).sort()) {
+      const inside = path.join(file, name);
+      if (!fs.statSync(inside).isFile()) continue;
+      hash.update(name);
+      hash.update(fs.readFileSync(inside));
+    }
+  } else hash.update(fs.readFileSync(file));
+  return hash.digest('hex');
 }
 
 async function describeData(store: DatasetStore, setId: number): Promise<{ text: string; transitions: string }> {
@@ -192,6 +226,17 @@ async function measuredScores(store: DatasetStore, gguf: string, name: string): 
   return scores;
 }
 
+function originLines(origin: AdapterOrigin | undefined): string[] {
+  if (!origin) return [];
+  const lines = [`- Started from \`${origin.adapter}\` (SHA-256 \`${origin.sha256.slice(0, 16)}\`)${origin.title ? `: ${origin.title}` : ''}.`];
+  if (origin.command)
+    lines.push(
+      `  It was trained by \`${origin.command}\` (${origin.steps} steps, ${((origin.trainSeconds ?? 0) / 60).toFixed(0)} min on ${origin.machine}) on ${origin.data}.`,
+      `  Where this adapter replaced it under the same name, that file is in the repository's history (\`git log -- runtime/adapters/${origin.adapter}/adapter.gguf\`).`,
+    );
+  return lines;
+}
+
 function cardMarkdown(card: AdapterCard, transitions: string): string {
   const rows = card.scores.map(
     (s) =>
@@ -213,8 +258,9 @@ function cardMarkdown(card: AdapterCard, transitions: string): string {
     '',
     `- Data: ${card.data}.`,
     `- Command: \`${card.command}\` (${transitions} transitions).`,
-    `- Steps: ${card.steps}; wall time ${(card.trainSeconds / 60).toFixed(0)} min on ${card.machine}.`,
+    `- Steps: ${card.steps}${card.runSteps ? ` (the best validated step of the run's ${card.runSteps})` : ''}; training time ${(card.trainSeconds / 60).toFixed(0)} min on ${card.machine}.`,
     `- Settings: \`${JSON.stringify(card.config)}\`.`,
+    ...originLines(card.startedFrom),
     `- Written by \`stephrl models ship\` from the dataset that trained and evaluated it, ${card.createdAt.slice(0, 10)}.`,
     '',
   ].join('\n');

@@ -138,6 +138,7 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
         // The checkpoint's own step is logged again too when the trainer replays it (it may never have been stored).
         if (event.start_step > 0 || previous)
           await store.runs.deleteMetricsFrom(runId, event.replays_metrics ? event.start_step : event.start_step + 1);
+        if (previous) await recordAppliedSettings(store, runId, options.config ?? {}, event.config);
         log(
           'info',
           `training ${event.kind} on ${event.device} (${event.processes} process${event.processes > 1 ? 'es' : ''}): ` +
@@ -161,15 +162,20 @@ export async function runTraining(store: DatasetStore, options: TrainingOptions)
         await store.runs.addCheckpoint(runId, { step: event.step, kind: 'checkpoint', path: event.path });
         stopped ||= event.event === 'stopped';
         break;
-      case 'done':
+      case 'done': {
         finished = true;
+        // The final folder holds the last step's state; its adapter is the best validated step's where validation
+        // ran, so the adapter is recorded at that step with that step's figures (evaluations land there too).
+        await store.runs.addCheckpoint(runId, { step: event.step, kind: 'checkpoint', path: event.path });
+        const adapterStep = event.best_step ?? event.step;
         await store.runs.addCheckpoint(runId, {
-          step: event.step,
+          step: adapterStep,
           kind: 'adapter',
           path: event.adapter,
-          metrics: await store.runs.latestMetrics(runId),
+          metrics: await store.runs.latestMetrics(runId, adapterStep),
         });
         break;
+      }
       case 'exported':
         await store.runs.addCheckpoint(runId, { step: -1, kind: 'gguf-adapter', path: event.path });
         break;
@@ -226,6 +232,28 @@ async function archiveFinal(store: DatasetStore, runId: number, finalDir: string
     for (const c of checkpoints.filter((c) => under(c.path))) await tx.run('UPDATE checkpoints SET path = ? WHERE id = ?', [moved(c.path), c.id]);
   });
   return archive;
+}
+
+/**
+ * A resumed run keeps the settings it started with, except the few the trainer lets change on resume (early
+ * stopping, checkpoint and log intervals). Those the trainer applied go into the run's record, so that its command
+ * (and an adapter card's) says what trained it.
+ */
+async function recordAppliedSettings(
+  store: DatasetStore,
+  runId: number,
+  requested: Record<string, unknown>,
+  applied: Record<string, unknown>,
+): Promise<void> {
+  const run = await store.runs.get(runId);
+  if (!run) return;
+  const overrides = { ...((run.config.overrides as Record<string, unknown> | undefined) ?? {}) };
+  const taken = Object.entries(requested).filter(
+    ([key, value]) => (value === null || typeof value !== 'object') && applied[key] === value && overrides[key] !== value,
+  );
+  if (!taken.length) return;
+  for (const [key, value] of taken) overrides[key] = value;
+  await store.runs.updateConfig(runId, { ...run.config, overrides });
 }
 
 /** An unfinished run resumed with another step count: its last stage now goes there. */
