@@ -36,7 +36,7 @@ export function registerModelsCommand(program: Command): void {
   models
     .command('ship <name>')
     .description(
-      'make an adapter a training run exported into a shipped one (runtime/adapters/<name>: the file and a card written from the dataset: data, command, steps, wall time, every evaluation of that file with its interval)',
+      'make an adapter a training run exported into a shipped one (runtime/adapters/<name>: the file and a card written from the dataset: data, command, the adapter it started from (its hash and card), steps, training time, every evaluation of that file with its interval)',
     )
     .requiredOption('--adapter <file>', 'the adapter.gguf a training run in the dataset exported')
     .requiredOption('--title <text>', "the card's one-line title")
