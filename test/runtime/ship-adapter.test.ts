@@ -117,6 +117,24 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
       perTaskLimit: null,
     });
     for (const [i, won] of [true, true, false].entries()) await store.episodes.insert(episode(`game-${i}`, won, gguf), { steps: [] }, evalId);
+    // A fourth game ended at a repeated state after 4 steps (the cycle from step 2): counted as played to the 50-step cap.
+    const { status: _status, ...live } = episode('game-3', false, gguf);
+    const stopped = await store.episodes.begin(live, evalId);
+    const steps = [0, 1, 2, 3].map((idx) => ({
+      idx,
+      action: `go to place ${idx % 2}`,
+      observation: 'nothing here',
+      look: null,
+      inventory: null,
+      reward: 0,
+      score: 0,
+      done: false,
+      won: false,
+      truncated: false,
+      invalid: false,
+    }));
+    await store.episodes.append(stopped, { steps });
+    await store.episodes.finish(stopped, { ...live, status: 'complete', stoppedBy: 'repeat', repeatFrom: 2 });
     await store.runs.finish(evalId, 'complete');
 
     const shipped = await shipAdapter(store, { name: NAME, adapter: gguf, title: 'trained further', dir: adapters, machine: 'test machine' });
@@ -131,8 +149,8 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
       [earlierCard.title, 400, 21_894, earlierCard.command],
     );
     assert.deepEqual(
-      shipped.scores.map((s) => [s.split, s.episodes, s.successRate, s.command]),
-      [['valid_seen', 3, 2 / 3, 'stephrl eval --env alfworld --split valid_seen --adapter alfworld-stephrl-bc --constrained']],
+      shipped.scores.map((s) => [s.split, s.episodes, s.successRate, s.meanSteps, s.command]),
+      [['valid_seen', 4, 2 / 4, 50 / 4, 'stephrl eval --env alfworld --split valid_seen --adapter alfworld-stephrl-bc --constrained']],
     );
     // The folder now holds the new file; the card says where the earlier one went.
     assert.equal(fs.readFileSync(path.join(adapters, NAME, 'adapter.gguf'), 'utf8'), 'GGUF further-trained adapter');
@@ -140,6 +158,9 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
     assert.match(markdown, /Steps: 4 \(the best validated step of the run's 6\)/);
     assert.match(markdown, /Started from `alfworld-stephrl-bc` \(SHA-256 `[0-9a-f]{16}`\): the first BC adapter\./);
     assert.match(markdown, /git log -- runtime\/adapters\/alfworld-stephrl-bc\/adapter\.gguf/);
+    // Shipped again (a new evaluation, a new title): the folder already holds this adapter; the origin stays the earlier one.
+    const again = await shipAdapter(store, { name: NAME, adapter: gguf, title: 'trained further, again', dir: adapters, machine: 'test machine' });
+    assert.deepEqual(again.startedFrom, shipped.startedFrom);
   } finally {
     await store.close();
   }

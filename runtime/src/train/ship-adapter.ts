@@ -13,6 +13,8 @@ import type { EnvKind } from '../protocol/environment';
 import type { AdapterMode } from '../protocol/vocabulary';
 import type { DatasetStore } from '../store/dataset-store';
 import { wilsonInterval, formatSuccess } from '../evaluate/intervals';
+import { countedToCap } from '../evaluate/summary';
+import type { EpisodeSummary } from '../protocol/dataset';
 import { listShippedAdapters, shippedAdaptersDir, type ShippedAdapter } from '../llm/shipped-adapters';
 import { ModelError } from '../llm/types';
 
@@ -104,7 +106,7 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
     (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
   const steps = (await store.runs.adapterStep(run.id)) ?? runSteps;
   const trainSeconds = await activeSeconds(store, run.id);
-  const origin = config.initAdapter ? adapterOrigin(config.initAdapter, options.dir) : undefined;
+  const origin = config.initAdapter ? adapterOrigin(config.initAdapter, gguf, options.dir) : undefined;
 
   const data = await describeData(store, config.setId);
   const scores = await measuredScores(store, gguf, options.name);
@@ -140,9 +142,10 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
 
 /**
  * What a run started from, read before anything is written: shipping over the name it started from replaces that
- * file, and the card keeps the earlier one's hash and its card's account of it.
+ * file, and the card keeps the earlier one's hash and its card's account of it. Shipped again over the same name,
+ * that file is already this adapter: its card still holds the origin.
  */
-function adapterOrigin(initAdapter: string, dir: string | undefined): AdapterOrigin {
+function adapterOrigin(initAdapter: string, gguf: string, dir: string | undefined): AdapterOrigin {
   if (!fs.existsSync(initAdapter))
     throw new ModelError(`the run started from ${initAdapter}, which is gone: the card could not say what it was trained from`);
   const sha256 = contentHash(initAdapter);
@@ -150,6 +153,10 @@ function adapterOrigin(initAdapter: string, dir: string | undefined): AdapterOri
     .flatMap((d) => listShippedAdapters(d))
     .find((a) => path.resolve(a.path) === path.resolve(initAdapter));
   if (!shipped) return { adapter: initAdapter, sha256 };
+  if (sha256 === contentHash(gguf)) {
+    if (shipped.startedFrom) return shipped.startedFrom;
+    throw new ModelError(`${initAdapter}, which the run started from, already holds this adapter, and its card does not say what it replaced`);
+  }
   const { name: adapter, title, data, command, steps, trainSeconds, machine } = shipped;
   return { adapter, sha256, title, data, command, steps, trainSeconds, machine };
 }
@@ -196,11 +203,12 @@ async function measuredScores(store: DatasetStore, gguf: string, name: string): 
   }
   const scores: Score[] = [];
   for (const c of groups.values()) {
-    const latest = new Map<string, { won: boolean; steps: number }>();
+    const latest = new Map<string, EpisodeSummary>();
     for (const e of await store.episodes.list({ env: c.env, split: c.split, agent: c.label, adapter: gguf, status: 'complete' })) {
-      latest.set(e.game ?? `${e.task}:${e.variation}`, { won: e.won, steps: e.stepCount });
+      latest.set(e.game ?? `${e.task}:${e.variation}`, e);
     }
-    const episodes = [...latest.values()];
+    // Steps as the evaluation reports them: an episode ended at a repeated state counts as played to the cap.
+    const episodes = (await countedToCap(store, [...latest.values()])).episodes.map((e) => ({ won: e.won, steps: e.stepCount }));
     const wins = episodes.filter((e) => e.won).length;
     const flags = [
       c.agent !== 'stephrl' ? ` --agent ${c.agent}` : '',
