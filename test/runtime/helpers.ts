@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import type { EpisodeFields } from '../../runtime/src/protocol/dataset';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const cli = path.join(root, 'runtime', 'bin', 'stephrl.js');
@@ -56,4 +57,37 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
   return condition();
+}
+
+/** A finished ALFWorld policy episode's fields, as the evaluation harness records them, with `over` on top. */
+export function episodeFields(over: Partial<EpisodeFields>): EpisodeFields {
+  return {
+    env: 'alfworld',
+    split: 'valid_seen',
+    task: 'pick_and_place_simple',
+    variation: null,
+    simplifications: null,
+    game: null,
+    taskParams: null,
+    source: 'policy',
+    agent: 'stephrl',
+    model: 'tiny.gguf',
+    adapter: null,
+    engineName: 'alfworld',
+    engineVersion: 'test',
+    taskDescription: 'a task',
+    initialObservation: 'you are in a room',
+    initialLook: null,
+    initialInventory: null,
+    maxSteps: 50,
+    status: 'complete',
+    stoppedBy: 'done',
+    error: null,
+    score: 0,
+    won: false,
+    startedAt: '2026-11-30T10:00:00.000Z',
+    finishedAt: '2026-11-30T10:01:00.000Z',
+    seconds: 60,
+    ...over,
+  };
 }

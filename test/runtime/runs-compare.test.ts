@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { adapterName, compareRuns } from '../../runtime/src/evaluate/compare';
-import type { EpisodeFields, ModelCallRecord, StepRecord } from '../../runtime/src/protocol/dataset';
+import type { ModelCallRecord, StepRecord } from '../../runtime/src/protocol/dataset';
 import type { ComparedRun, RunComparison } from '../../runtime/src/protocol/agent';
 import { requests } from '../../runtime/src/protocol/rpc';
 import { COMPARISON_COLUMNS, bestRuns, formatHeadline, taskRows } from '../../runtime/src/protocol/comparison';
 import { UsageError } from '../../runtime/src/protocol/errors';
 import { comparisonTable } from '../../runtime/src/cli/runs-command';
-import { cli, runCli } from './helpers';
+import { cli, episodeFields, runCli } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-compare-'));
 const dbFile = path.join(dir, 'compare.db');
@@ -54,38 +54,6 @@ interface Played {
 }
 
 const repeat = (n: number, call: [number, number, number]) => Array.from({ length: n }, () => call);
-
-function fields(over: Partial<EpisodeFields>): EpisodeFields {
-  return {
-    env: 'alfworld',
-    split: 'valid_seen',
-    task: 'pick_and_place_simple',
-    variation: null,
-    simplifications: null,
-    game: null,
-    taskParams: null,
-    source: 'policy',
-    agent: 'stephrl',
-    model: 'tiny.gguf',
-    adapter: null,
-    engineName: 'alfworld',
-    engineVersion: 'test',
-    taskDescription: 'a task',
-    initialObservation: 'you are in a room',
-    initialLook: null,
-    initialInventory: null,
-    maxSteps: 50,
-    status: 'complete',
-    stoppedBy: 'done',
-    error: null,
-    score: 0,
-    won: false,
-    startedAt: '2026-11-30T10:00:00.000Z',
-    finishedAt: '2026-11-30T10:01:00.000Z',
-    seconds: 60,
-    ...over,
-  };
-}
 
 function children(p: Played): { steps: StepRecord[]; modelCalls: ModelCallRecord[] } {
   const steps = Array.from({ length: p.steps }, (_, idx) => ({
@@ -141,7 +109,7 @@ async function alfworldRun(
   });
   for (const [game, p] of Object.entries(episodes) as Array<[Game, Played]>) {
     await store.episodes.insert(
-      fields({ game: GAMES[game], task: TASK_TYPES[game], agent, adapter, won: p.won, score: p.won ? 1 : 0, status: p.status ?? 'complete' }),
+      episodeFields({ game: GAMES[game], task: TASK_TYPES[game], agent, adapter, won: p.won, score: p.won ? 1 : 0, status: p.status ?? 'complete' }),
       children(p),
       runId,
     );
@@ -167,7 +135,7 @@ async function scienceworldRun(agent: string, scores: Record<number, number>): P
   });
   for (const [variation, score] of Object.entries(scores)) {
     await store.episodes.insert(
-      fields({
+      episodeFields({
         env: 'scienceworld',
         split: 'test',
         task: 'boil',

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { shipAdapter } from '../../runtime/src/train/ship-adapter';
 import type { EpisodeFields } from '../../runtime/src/protocol/dataset';
+import { episodeFields } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stephrl-ship-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -34,36 +35,8 @@ const earlierCard = {
   createdAt: '2026-11-30T00:00:00.000Z',
 };
 
-function episode(game: string, won: boolean, adapter: string): EpisodeFields {
-  return {
-    env: 'alfworld',
-    split: 'valid_seen',
-    task: 'pick_and_place_simple',
-    variation: null,
-    simplifications: null,
-    game,
-    taskParams: null,
-    source: 'policy',
-    agent: 'stephrl+grammar',
-    model: 'tiny.gguf',
-    adapter,
-    engineName: 'alfworld',
-    engineVersion: 'test',
-    taskDescription: 'a task',
-    initialObservation: 'you are in a room',
-    initialLook: null,
-    initialInventory: null,
-    maxSteps: 50,
-    status: 'complete',
-    stoppedBy: won ? 'done' : 'max_steps',
-    error: null,
-    score: won ? 1 : 0,
-    won,
-    startedAt: '2026-12-07T10:00:00.000Z',
-    finishedAt: '2026-12-07T10:01:00.000Z',
-    seconds: 60,
-  };
-}
+const episode = (game: string, won: boolean, adapter: string): EpisodeFields =>
+  episodeFields({ game, won, adapter, agent: 'stephrl+grammar', score: won ? 1 : 0, stoppedBy: won ? 'done' : 'max_steps' });
 
 test('a card of a run trained further from a shipped adapter: its origin, its best step, and the earlier file kept in its hash', async () => {
   const adapters = path.join(dir, 'adapters');
