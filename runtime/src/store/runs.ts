@@ -176,8 +176,7 @@ export class RunRepository {
     });
   }
 
-  /** The latest value of each of a run's metrics. */
-  /** Each metric's value at its latest step, or at its latest step up to `upToStep`. */
+  /** Each of a run's metrics at its latest step, or at its latest step up to `upToStep`. */
   async latestMetrics(runId: number, upToStep = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
     // SQLite takes the bare column `value` from the row where max(step) is found.
     const rows = await this.db.all<{ name: string; value: number }>(
