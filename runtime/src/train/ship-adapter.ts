@@ -31,10 +31,7 @@ export interface ShipOptions {
 
 interface RunRow {
   id: number;
-  kind: string;
   config: string;
-  started_at: string;
-  finished_at: string | null;
 }
 
 interface TrainConfigRecord {
@@ -100,7 +97,7 @@ export async function shipAdapter(store: DatasetStore, options: ShipOptions): Pr
     [gguf],
   );
   if (!exported) throw new ModelError(`${gguf} is not an adapter a training run in ${store.file} exported: ship it from the dataset that trained it`);
-  const run = (await store.db.get<RunRow>('SELECT id, kind, config, started_at, finished_at FROM runs WHERE id = ?', [exported.run_id]))!;
+  const run = (await store.db.get<RunRow>('SELECT id, config FROM runs WHERE id = ?', [exported.run_id]))!;
   const config = JSON.parse(run.config) as TrainConfigRecord;
   const runSteps =
     (await store.db.get<{ n: number | null }>('SELECT max(step) AS n FROM metrics WHERE run_id = ?', [run.id]))?.n ?? config.steps ?? 0;
@@ -192,9 +189,7 @@ type Score = AdapterCard['scores'][number] & { env: EnvKind };
 
 /** Every completed evaluation of the file, one score per split and decoding (the latest episode of each game). */
 async function measuredScores(store: DatasetStore, gguf: string, name: string): Promise<Score[]> {
-  const runs = await store.db.all<RunRow>(
-    `SELECT id, kind, config, started_at, finished_at FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`,
-  );
+  const runs = await store.db.all<RunRow>(`SELECT id, config FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`);
   const groups = new Map<string, EvalConfigRecord>();
   for (const run of runs) {
     const c = JSON.parse(run.config) as EvalConfigRecord;
