@@ -106,3 +106,74 @@ def test_state_key_names_the_whole_world_state(session, alfworld_data):
     assert keys[2] == keys[4] and keys[3] == keys[5], "then the walk between two places repeats the same two states"
     assert keys[2] != keys[3]
     assert session.step("look")["stateKey"] != keys[5], "looking around marks the place as checked"
+
+
+def _current_download_form(game):
+    """A 2.1.1 game file as the current `alfworld-download` writes it: `move X to Y`, `You arrive at <receptacle>.`
+    and a `help` action in grammar and domain (these four differences, and nothing else, separate the two downloads'
+    140 valid_seen files: checked once against a copy of the current download)."""
+    grammar = (game["grammar"]
+               .replace('template :: "put {o} in/on {r}";', 'template :: "move {o} to {r}";')
+               .replace('"rhs": "You put the {o.name} in/on the {r.name}."', '"rhs": "You move the {o.name} to the {r.name}."')
+               .replace('"rhs": "You arrive at {lend.name}.', '"rhs": "You arrive at {r.name}.'))
+    grammar += '\naction help {\n    template :: "help";\n    feedback :: "\nAvailable commands:\n  look: look around\n";\n}\n'
+    closing = game["pddl_domain"].rstrip().rfind(")")
+    domain = (game["pddl_domain"][:closing] + "(:action help\n    :parameters (?a - agent)\n    :precondition\n        ()\n"
+              "    :effect\n        (and\n            (checked ?a)\n        )\n)\n" + game["pddl_domain"][closing:])
+    return {**game, "grammar": grammar, "pddl_domain": domain, "walkthrough": ["look"]}
+
+
+def _copy_as_current_download(game_file, root, split, keep_traj_data):
+    trial = os.path.dirname(game_file)
+    target = root / "json_2.1.1" / split / os.path.basename(os.path.dirname(trial)) / os.path.basename(trial)
+    target.mkdir(parents=True)
+    with open(game_file, "r", encoding="utf-8") as f:
+        original = json.load(f)
+    (target / "game.tw-pddl").write_text(json.dumps(_current_download_form(original)))
+    if keep_traj_data:
+        with open(os.path.join(trial, "traj_data.json"), "r", encoding="utf-8") as f:
+            (target / "traj_data.json").write_text(f.read())
+    return original, str(target / "game.tw-pddl")
+
+
+def test_the_current_downloads_dialect_becomes_2_1_1_exactly(alfworld_data, tmp_path):
+    from stephrl_env.alfworld_games import is_move_dialect, put_dialect
+    game = next(g["game"] for g in list_games(alfworld_data, "valid_seen") if g["taskType"] == "pick_two_obj_and_place")
+    original, current = _copy_as_current_download(game, tmp_path, "valid_unseen", keep_traj_data=False)
+    with open(current, "r", encoding="utf-8") as f:
+        current_game = json.load(f)
+    assert is_move_dialect(current_game) and not is_move_dialect(original)
+    assert put_dialect(current_game, current) == original
+
+
+def test_game_files_without_traj_data_are_selected_by_folder_name_and_play_in_2_1_1(session, alfworld_data, tmp_path):
+    seen = list_games(alfworld_data, "valid_seen")
+    picked = [next(g for g in seen if g["taskType"] == t) for t in ("pick_and_place_simple", "look_at_obj_in_light")]
+    for game in picked:
+        _copy_as_current_download(game["game"], tmp_path, "valid_unseen", keep_traj_data=False)
+    listed = list_games(str(tmp_path), "valid_unseen")
+    assert [g["taskType"] for g in listed] == ["look_at_obj_in_light", "pick_and_place_simple"]
+    assert list_games(str(tmp_path), "valid_unseen", ["look_at_obj_in_light"]) == listed[:1]
+
+    reset = session.reset(listed[1]["game"], 50, False, 0)
+    assert reset["taskType"] == "pick_and_place_simple" and reset["taskDescription"]
+    assert not any(a.startswith(("move ", "help")) for a in session.valid_actions())
+    with pytest.raises(WorkerError) as error:
+        session.reset(listed[1]["game"], 50, True, 0)
+    assert error.value.code == "expert_unavailable"
+
+
+def test_the_expert_wins_a_current_download_game_with_put_commands(session, alfworld_data, tmp_path):
+    game = next(g["game"] for g in list_games(alfworld_data, "valid_seen") if g["taskType"] == "pick_and_place_simple")
+    _original, current = _copy_as_current_download(game, tmp_path, "valid_seen", keep_traj_data=True)
+    session.reset(current, 50, True, 0)
+    actions, observations, result = [], [], None
+    while result is None or not result["done"]:
+        actions.append(session.expert_action())
+        result = session.step(actions[-1])
+        observations.append(result["observation"])
+        assert not result["invalid"], actions[-1]
+    assert result["won"]
+    assert any(a.startswith("put ") and " in/on " in a for a in actions)
+    assert any(o.startswith("You put the ") for o in observations)
+    assert any(o.startswith("You arrive at loc ") for o in observations), "2.1.1's arrival text, as in training"

@@ -16,7 +16,7 @@ import textworld.core
 from alfworld.agents.expert import HandCodedAgentFailed, HandCodedAgentTimeout, HandCodedTWAgent
 from alfworld.agents.utils.misc import Demangler
 
-from .alfworld_games import read_game
+from .alfworld_games import playable_path, read_game
 from .errors import WorkerError
 
 REJECTED = "Nothing happens."
@@ -50,6 +50,7 @@ class AlfworldSession:
     def __init__(self) -> None:
         self.env: Any = None  # a TextWorld environment (untyped)
         self.game_path: Optional[str] = None
+        self.playable = ""
         self.state: Any = None
         self.expert: Optional[HandCodedTWAgent] = None
         self.next_expert: Optional[str] = None
@@ -67,7 +68,8 @@ class AlfworldSession:
             self.close()
             # Facts feed the hand-coded expert; asking for them always costs little and keeps one engine per game.
             requested = textworld.EnvInfos(won=True, admissible_commands=True, facts=True, feedback=True)
-            self.env = textworld.start(info["path"], requested, wrappers=[_DemangledNames])
+            self.playable = playable_path(info)  # the 2.1.1 command dialect whichever download the game came from
+            self.env = textworld.start(self.playable, requested, wrappers=[_DemangledNames])
             self.game_path = info["path"]
         self.state = self.env.reset()
         self.steps = 0
@@ -79,7 +81,7 @@ class AlfworldSession:
         if expert:
             random.seed(seed)  # the expert breaks ties with the global `random`
             self.expert = HandCodedTWAgent(max_steps=200)
-            self.expert.reset(info["path"])
+            self.expert.reset(self.playable)
             self.expert.observe(self.state["feedback"])
             self._advance_expert("")
         observation = self.state["feedback"]
