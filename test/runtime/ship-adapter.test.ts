@@ -109,6 +109,23 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
     await store.episodes.append(stopped, { steps });
     await store.episodes.finish(stopped, { ...live, status: 'complete', stoppedBy: 'repeat', repeatFrom: 2 });
     await store.runs.finish(evalId, 'complete');
+    // valid_unseen is not in the set-up data: its command says to pass the data that has it.
+    const unseenId = await store.runs.start('eval', 'stephrl on alfworld valid_unseen', {
+      env: 'alfworld',
+      split: 'valid_unseen',
+      agent: 'stephrl',
+      label: 'stephrl+grammar',
+      model: { adapter: gguf, adapterMode: 'merged' },
+      decoding: { constrained: true },
+      maxSteps: 50,
+      tasks: null,
+      games: null,
+      limit: null,
+      perTaskLimit: null,
+      alfworldData: '/data/alfworld-current',
+    });
+    await store.episodes.insert({ ...episode('unseen-0', true, gguf), split: 'valid_unseen' }, { steps: [] }, unseenId);
+    await store.runs.finish(unseenId, 'complete');
 
     const shipped = await shipAdapter(store, { name: NAME, adapter: gguf, title: 'trained further', dir: adapters, machine: 'test machine' });
 
@@ -123,7 +140,16 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
     );
     assert.deepEqual(
       shipped.scores.map((s) => [s.split, s.episodes, s.successRate, s.meanSteps, s.command]),
-      [['valid_seen', 4, 2 / 4, 50 / 4, 'stephrl eval --env alfworld --split valid_seen --adapter alfworld-stephrl-bc --constrained']],
+      [
+        ['valid_seen', 4, 2 / 4, 50 / 4, 'stephrl eval --env alfworld --split valid_seen --adapter alfworld-stephrl-bc --constrained'],
+        [
+          'valid_unseen',
+          1,
+          1,
+          0,
+          'stephrl eval --env alfworld --split valid_unseen --adapter alfworld-stephrl-bc --constrained --data <ALFWorld data with valid_unseen>',
+        ],
+      ],
     );
     // The folder now holds the new file; the card says where the earlier one went.
     assert.equal(fs.readFileSync(path.join(adapters, NAME, 'adapter.gguf'), 'utf8'), 'GGUF further-trained adapter');

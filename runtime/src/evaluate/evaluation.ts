@@ -130,6 +130,8 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         games: options.games ?? null,
         limit: options.limit ?? null,
         perTaskLimit: options.perTaskLimit ?? null,
+        // Where the games came from: valid_unseen and train are not in the set-up data.
+        alfworldData: env === 'alfworld' ? options.alfworldData : null,
         parallel: pool.size,
         // The items the selection holds (those earlier runs of it finished too): `runs compare` reports done / planned.
         selected: items.length,

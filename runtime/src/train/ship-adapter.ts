@@ -187,6 +187,9 @@ async function describeData(store: DatasetStore, setId: number): Promise<{ text:
 
 type Score = AdapterCard['scores'][number] & { env: EnvKind };
 
+/** The ALFWorld splits `npm run setup` installs; a card's command for another names the data it needs. */
+const SET_UP_ALFWORLD_SPLITS = ['valid_seen', 'valid_train'];
+
 /** Every completed evaluation of the file, one score per split and decoding (the latest episode of each game). */
 async function measuredScores(store: DatasetStore, gguf: string, name: string): Promise<Score[]> {
   const runs = await store.db.all<RunRow>(`SELECT id, config FROM runs WHERE kind = 'eval' AND status = 'complete' ORDER BY id`);
@@ -213,6 +216,7 @@ async function measuredScores(store: DatasetStore, gguf: string, name: string): 
       c.perTaskLimit ? ` --per-task ${c.perTaskLimit}` : '',
       c.limit ? ` --limit ${c.limit}` : '',
       c.maxSteps !== 50 ? ` --max-steps ${c.maxSteps}` : '',
+      c.env === 'alfworld' && !SET_UP_ALFWORLD_SPLITS.includes(c.split) ? ` --data <ALFWorld data with ${c.split}>` : '',
       (c.model.adapterMode ?? 'separate') === 'separate' ? ' --adapter-mode separate' : '',
     ].join('');
     scores.push({
