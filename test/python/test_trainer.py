@@ -131,6 +131,9 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
     loss_adv, w_adv = losses.actor_loss(ll, adv, "advantage", 1.0, 5.0)
     assert w_adv.tolist() == adv.tolist()
     assert loss_adv.item() == pytest.approx(-(0 * -1 + 1 * -2 + 10 * -3) / 3)
+    loss_bin, w_bin = losses.actor_loss(ll, torch.tensor([-0.5, 0.0, 0.3]), "binary", 1.0, 5.0)
+    assert w_bin.tolist() == [0.0, 0.0, 1.0], "only actions rated above the state's value are cloned"
+    assert loss_bin.item() == pytest.approx(3 / 3), "- mean(0 * -1 + 0 * -2 + 1 * -3)"
 
 
 def test_left_padded_batches_score_like_single_sequences(workspace):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional
 
 Algorithm = Literal["bc", "rl"]
-ActorWeighting = Literal["awr", "advantage"]
+ActorWeighting = Literal["awr", "advantage", "binary"]
 
 
 ALL_LINEAR = "all-linear"  # as a target module: every linear layer of the decoder blocks

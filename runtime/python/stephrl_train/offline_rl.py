@@ -5,7 +5,8 @@ Per optimizer step and active role (progress and low every step, high every k-th
   loss_q     = (Q(s,a) - (r + gamma (1 - done) V_target(s')))^2
   loss_v     = expectile_tau(Q_target(s,a) - V(s))
   loss_actor = - mean(w * log pi(a|s)),  A = Q(s,a) - V(s) detached,
-               w = exp(A / beta) clipped and normalised ('awr', default) or w = A ('advantage', the released code)
+               w = exp(A / beta) clipped and normalised ('awr', default), w = A ('advantage', the released code)
+               or w = 1[A > 0] ('binary', CRR's filter)
 The actor stays still for the first `critic_warmup_steps`; target heads follow by soft updates every step.
 With `critic_fit_epochs`, the critics first fit every transition's cached features for that many epochs, so the
 actor's first step already reads advantages learned from the whole data, not from a few batches.
@@ -22,7 +23,7 @@ from stephrl_data.dataset import episode_sources, open_dataset
 
 from . import checkpoint
 from .critic import Critics, FeatureCache, features_fingerprint
-from .losses import actor_loss, awr_weights, q_loss, soft_update, td_target, v_loss
+from .losses import actor_loss, q_loss, soft_update, td_target, v_loss
 from .session import STOP, finish, open_session
 
 
@@ -164,7 +165,7 @@ def advantage_report(c, critic, features, origin, last_info: dict, role: str) ->
     f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
     q, v = critic.q(f_u).cpu(), critic.v(f_s).cpu()
     advantage = q - v
-    weights = awr_weights(advantage, c.awr_beta, c.awr_clip) if c.actor_weighting == "awr" else advantage
+    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
     # Q far outside what the rewards allow (|Q| <= max |r| / (1 - gamma)) is a diverged critic, not a finding.
     report = {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
               "q_mean": float(q.mean()), "q_max": float(q.max()), "v_mean": float(v.mean()),
