@@ -134,6 +134,8 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
     loss_bin, w_bin = losses.actor_loss(ll, torch.tensor([-0.5, 0.0, 0.3]), "binary", 1.0, 5.0)
     assert w_bin.tolist() == [0.0, 0.0, 1.0], "only actions rated above the state's value are cloned"
     assert loss_bin.item() == pytest.approx(3 / 3), "- mean(0 * -1 + 0 * -2 + 1 * -3)"
+    with pytest.raises(ValueError, match="actor_weighting must be one of awr, advantage, binary, not 'filtered'"):
+        TrainConfig(actor_weighting="filtered").check()  # type: ignore[arg-type]
 
 
 def test_left_padded_batches_score_like_single_sequences(workspace):

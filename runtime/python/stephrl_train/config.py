@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, get_args
 
 Algorithm = Literal["bc", "rl"]
 ActorWeighting = Literal["awr", "advantage", "binary"]
@@ -97,6 +97,8 @@ class TrainConfig:
             raise ValueError(f"validation_fraction must be in [0, 1), not {self.validation_fraction}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
+        if self.actor_weighting not in get_args(ActorWeighting):  # else it fails at the actor's first step, after the critic fit
+            raise ValueError(f"actor_weighting must be one of {', '.join(get_args(ActorWeighting))}, not {self.actor_weighting!r}")
         for name in ("eval_every", "early_stopping_patience", "warmup_steps", "critic_fit_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
