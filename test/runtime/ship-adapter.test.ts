@@ -35,6 +35,21 @@ const earlierCard = {
   createdAt: '2026-11-30T00:00:00.000Z',
 };
 
+/** An evaluation run's settings as `stephrl eval --constrained` records them. */
+const evalConfig = (split: string, adapter: string) => ({
+  env: 'alfworld',
+  split,
+  agent: 'stephrl',
+  label: 'stephrl+grammar',
+  model: { adapter, adapterMode: 'merged' },
+  decoding: { constrained: true },
+  maxSteps: 50,
+  tasks: null,
+  games: null,
+  limit: null,
+  perTaskLimit: null,
+});
+
 const episode = (game: string, won: boolean, adapter: string): EpisodeFields =>
   episodeFields({ game, won, adapter, agent: 'stephrl+grammar', score: won ? 1 : 0, stoppedBy: won ? 'done' : 'max_steps' });
 
@@ -76,19 +91,7 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
     await store.runs.addCheckpoint(runId, { step: 4, kind: 'adapter', path: path.join(dir, 'out', 'final', 'adapter') });
     await store.runs.addCheckpoint(runId, { step: -1, kind: 'gguf-adapter', path: gguf });
     await store.runs.finish(runId, 'complete');
-    const evalId = await store.runs.start('eval', 'stephrl on alfworld valid_seen', {
-      env: 'alfworld',
-      split: 'valid_seen',
-      agent: 'stephrl',
-      label: 'stephrl+grammar',
-      model: { adapter: gguf, adapterMode: 'merged' },
-      decoding: { constrained: true },
-      maxSteps: 50,
-      tasks: null,
-      games: null,
-      limit: null,
-      perTaskLimit: null,
-    });
+    const evalId = await store.runs.start('eval', 'stephrl on alfworld valid_seen', evalConfig('valid_seen', gguf));
     for (const [i, won] of [true, true, false].entries()) await store.episodes.insert(episode(`game-${i}`, won, gguf), { steps: [] }, evalId);
     // A fourth game ended at a repeated state after 4 steps (the cycle from step 2): counted as played to the 50-step cap.
     const { status: _status, ...live } = episode('game-3', false, gguf);
@@ -111,17 +114,7 @@ test('a card of a run trained further from a shipped adapter: its origin, its be
     await store.runs.finish(evalId, 'complete');
     // valid_unseen is not in the set-up data: its command says to pass the data that has it.
     const unseenId = await store.runs.start('eval', 'stephrl on alfworld valid_unseen', {
-      env: 'alfworld',
-      split: 'valid_unseen',
-      agent: 'stephrl',
-      label: 'stephrl+grammar',
-      model: { adapter: gguf, adapterMode: 'merged' },
-      decoding: { constrained: true },
-      maxSteps: 50,
-      tasks: null,
-      games: null,
-      limit: null,
-      perTaskLimit: null,
+      ...evalConfig('valid_unseen', gguf),
       alfworldData: '/data/alfworld-current',
     });
     await store.episodes.insert({ ...episode('unseen-0', true, gguf), split: 'valid_unseen' }, { steps: [] }, unseenId);
