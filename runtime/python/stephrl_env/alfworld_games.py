@@ -88,8 +88,7 @@ def put_dialect(game: Dict[str, Any], path: str) -> Dict[str, Any]:
     """The 2.1.1 (`put X in/on Y`) form of a game file in the current download's dialect; the problem is unchanged."""
     grammar = str(game["grammar"])
     for current, old in _GRAMMAR_EDITS:
-        if current in grammar:
-            grammar = grammar.replace(current, old)
+        grammar = grammar.replace(current, old)
     grammar = _drop_block(grammar, _HELP_ACTION, path).rstrip("\n") + "\n"
     domain = str(game["pddl_domain"])
     domain = _drop_block(domain, _HELP_OPERATOR, path)
