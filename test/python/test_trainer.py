@@ -138,6 +138,30 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
         TrainConfig(actor_weighting="filtered").check()  # type: ignore[arg-type]
 
 
+@pytest.mark.unit
+def test_the_critic_report_tells_won_rollouts_from_lost_ones():
+    # What the actor will weigh, per source and, for a source with both outcomes (the policy's rollouts), per outcome:
+    # the figures that show whether the critics separate the decisions of won rollouts from those of lost ones.
+    from stephrl_train.critic import Critic
+    from stephrl_train.offline_rl import advantage_report, origin_groups
+
+    origin = [("expert", True), ("policy", True), ("policy", False), ("expert", True), ("policy", False)]
+    groups = origin_groups(origin)
+    assert groups == {"expert": [True, False, False, True, False], "policy": [False, True, True, False, True],
+                      "policy_won": [False, True, False, False, False], "policy_lost": [False, False, True, False, True]}
+    torch.manual_seed(0)
+    critic = Critic(8, 16)
+    f_s, f_u = torch.randn(5, 8), torch.randn(5, 8)
+    config = TrainConfig(actor_weighting="binary")
+    report = advantage_report(config, critic, (f_s, f_u, torch.zeros(5, 8)), origin, {"loss_q_low": 0.1, "loss_v_low": 0.2}, "low")
+    with torch.no_grad():
+        advantage = critic.q(f_u) - critic.v(f_s)
+    for group, rows in (("policy_lost", [2, 4]), ("policy_won", [1]), ("expert", [0, 3])):
+        assert report[f"advantage_mean_{group}"] == pytest.approx(float(advantage[rows].mean()), rel=1e-6)
+        assert report[f"weight_mean_{group}"] == pytest.approx(float((advantage[rows] > 0).float().mean()))
+    assert "advantage_mean_expert_won" not in report, "a source with one outcome is not split"
+
+
 def test_left_padded_batches_score_like_single_sequences(workspace):
     # Padding, positions and the logits kept for the targets must not change what a transition scores.
     from stephrl_train.backbone import load_backbone

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 # Must equal SCHEMA_VERSION in runtime/src/store/schema.ts (a test checks it).
 SCHEMA_VERSION = 2
@@ -64,12 +64,12 @@ def transitions(conn: sqlite3.Connection, set_id: int, role: Optional[str] = Non
         yield Transition(row[0], row[1], row[2], row[3], row[4], row[5], row[6], float(row[7]), bool(row[8]))
 
 
-def episode_sources(conn: sqlite3.Connection, ids: Iterable[int]) -> Dict[int, str]:
-    """episode id -> its source ('expert', 'policy' or 'human')."""
+def episode_origins(conn: sqlite3.Connection, ids: Iterable[int]) -> Dict[int, Tuple[str, bool]]:
+    """episode id -> its source ('expert', 'policy' or 'human') and whether it was won."""
     wanted = sorted(set(ids))
-    found: Dict[int, str] = {}
+    found: Dict[int, Tuple[str, bool]] = {}
     for k in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
         part = wanted[k:k + 500]
-        query = f"SELECT id, source FROM episodes WHERE id IN ({','.join('?' * len(part))})"
-        found.update({int(r[0]): str(r[1]) for r in conn.execute(query, part)})
+        query = f"SELECT id, source, won FROM episodes WHERE id IN ({','.join('?' * len(part))})"
+        found.update({int(r[0]): (str(r[1]), bool(r[2])) for r in conn.execute(query, part)})
     return found

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict
+from typing import Dict, List, Tuple
 
 import torch
 
-from stephrl_data.dataset import episode_sources, open_dataset
+from stephrl_data.dataset import episode_origins, open_dataset
 
 from . import checkpoint
 from .critic import Critics, FeatureCache, features_fingerprint
@@ -62,11 +62,12 @@ FEATURES_FILE = "critic-features.pt"
 FIT_FILE = "critic-fit.json"
 
 
-def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources: Dict[int, str]) -> Dict[str, dict]:
+def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache,
+                origins: Dict[int, Tuple[str, bool]]) -> Dict[str, dict]:
     """The critics alone on every training transition before the actor moves: the frozen features once, then
     `critic_fit_epochs` epochs of the heads per role (and awr_beta from them, with `awr_beta_from_fit`). Returns (and
-    writes to FIT_FILE) per role what the actor will read, by the source of the transitions' episodes too (`sources`:
-    episode id -> expert, policy or human)."""
+    writes to FIT_FILE) per role what the actor will read, by the source and outcome of the transitions' episodes too
+    (`origins`: episode id -> expert, policy or human, and whether it was won)."""
     compute_features(s, c, cache)
     generator = torch.Generator().manual_seed(c.seed)
     features = {role: cache.all_of(role, len(s.examples[role])) for role in s.streams}
@@ -81,7 +82,7 @@ def fit_critics(s, c, critics: Critics, optimizer, cache: FeatureCache, sources:
     report: Dict[str, dict] = {}
     for role in s.streams:
         examples = s.examples[role]
-        origin = [sources.get(e.episode_id, "unknown") for e in examples]
+        origin = [origins.get(e.episode_id, ("unknown", False)) for e in examples]
         report[role] = advantage_report(c, critics.online[role], features[role], origin, infos[role], role)
         s.events.note(f"critics fitted ({role}, {len(examples)} transitions, {c.critic_fit_epochs} epochs): "
                       + ", ".join(f"{k} {v:.4g}" for k, v in report[role].items()))
@@ -157,11 +158,23 @@ def fit_role(s, c, critics: Critics, optimizer, role: str, features, generator) 
     return info
 
 
+def origin_groups(origin: List[Tuple[str, bool]]) -> Dict[str, List[bool]]:
+    """Row masks of the report's groups: each source, and where a source has both won and lost episodes (the policy's
+    rollouts), each outcome of it apart, so a critic that tells the rollouts that won from those that lost shows it."""
+    groups = {source: [o[0] == source for o in origin] for source in sorted({o[0] for o in origin})}
+    for source in list(groups):
+        outcomes = {o[1] for o in origin if o[0] == source}
+        if len(outcomes) == 2:
+            for won, name in ((True, "won"), (False, "lost")):
+                groups[f"{source}_{name}"] = [o == (source, won) for o in origin]
+    return groups
+
+
 @torch.no_grad()
-def advantage_report(c, critic, features, origin, last_info: dict, role: str) -> dict:
+def advantage_report(c, critic, features, origin: List[Tuple[str, bool]], last_info: dict, role: str) -> dict:
     """The fitted critic's advantages over the whole role and the actor weights they give (one batch of all), per
-    source too: flat weights mean the actor step would be behaviour cloning of the mix; a critic that separates good
-    from bad decisions weighs the expert's above the policy's own."""
+    source and outcome too: flat weights mean the actor step would be behaviour cloning of the mix; a critic that
+    separates good from bad decisions weighs the expert's and the won rollouts' above the lost rollouts'."""
     f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
     q, v = critic.q(f_u).cpu(), critic.v(f_s).cpu()
     advantage = q - v
@@ -171,10 +184,10 @@ def advantage_report(c, critic, features, origin, last_info: dict, role: str) ->
               "q_mean": float(q.mean()), "q_max": float(q.max()), "v_mean": float(v.mean()),
               "advantage_mean": float(advantage.mean()), "advantage_std": float(advantage.std()),
               "weight_max": float(weights.max()), "weight_share_over_2": float((weights > 2).float().mean())}
-    for source in sorted(set(origin)):
-        rows = torch.tensor([o == source for o in origin])
-        report[f"advantage_mean_{source}"] = float(advantage[rows].mean())
-        report[f"weight_mean_{source}"] = float(weights[rows].mean())
+    for group, mask in origin_groups(origin).items():
+        rows = torch.tensor(mask)
+        report[f"advantage_mean_{group}"] = float(advantage[rows].mean())
+        report[f"weight_mean_{group}"] = float(weights[rows].mean())
     return report
 
 
@@ -206,10 +219,10 @@ def train_rl(cfg, db: str, model_path: str, out_dir: str, init_adapter=None, cpu
     if c.critic_fit_epochs and s.start_step == 0:
         conn = open_dataset(db)
         try:
-            sources = episode_sources(conn, (e.episode_id for role in s.examples.values() for e in role))
+            origins = episode_origins(conn, (e.episode_id for role in s.examples.values() for e in role))
         finally:
             conn.close()
-        fit_critics(s, c, plain, critic_opt, cache, sources)
+        fit_critics(s, c, plain, critic_opt, cache, origins)
 
     def state(step: int) -> dict:
         return {"kind": "rl", "step": step, "config": c.to_dict(), "set_id": s.set_id, "streams": s.stream_state(),
