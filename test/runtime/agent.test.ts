@@ -13,6 +13,7 @@ import { loadEmbeddedModel, stopIndex } from '../../runtime/src/llm/embedded';
 import { commandGrammar } from '../../runtime/src/llm/grammar';
 import { ContextOverflowError, ModelError, type LanguageModel, type ParallelLayout } from '../../runtime/src/llm/types';
 import { runEvaluation } from '../../runtime/src/evaluate/evaluation';
+import { timeLine } from '../../runtime/src/cli/agent-commands';
 import { DatasetStore } from '../../runtime/src/store/dataset-store';
 import { NONE, parseFlatAction, parseLowLevelOutput, parseProgress, parseSubtask } from '../../runtime/src/agent/prompts';
 import { AGENT_ROLES, type AgentKind, type EpisodeSink } from '../../runtime/src/agent/types';
@@ -145,6 +146,20 @@ test('STEP-HRL on ALFWorld with constrained decoding: the loop, the records and 
     assert.equal(summary.episodes, 2);
     assert.equal(summary.agent, 'stephrl+grammar');
     assert.equal(summary.invalidActionRate, 0, 'constrained actions are always valid commands');
+    // Where the episodes' time went: each role's model time is the sum of its calls' latencies, and the parts add up.
+    const time = summary.time!;
+    assert.equal(time.episodes, 2);
+    const calls = episodes.flatMap((e) => e.modelCalls);
+    for (const role of ['high', 'low', 'progress'] as const) {
+      const ms = calls.filter((c) => c.role === role).reduce((a, c) => a + c.latencyMs, 0);
+      assert.ok(Math.abs(time.modelSeconds[role]! - ms / 1000) < 0.006, `${role}: ${time.modelSeconds[role]} s against ${ms} ms`);
+    }
+    assert.ok(time.environmentSeconds > 0 && time.resetSeconds > 0 && time.otherSeconds > -0.05);
+    const parts = Object.values(time.modelSeconds).reduce((a, b) => a + b, 0) + time.environmentSeconds + time.resetSeconds + time.otherSeconds;
+    assert.ok(Math.abs(parts - time.episodeSeconds) < 0.05, `parts ${parts} s, episodes ${time.episodeSeconds} s`);
+    const total = episodes.reduce((a, e) => a + (e.seconds ?? 0), 0);
+    assert.ok(Math.abs(time.episodeSeconds - total) < 0.5, `episode time ${time.episodeSeconds} s, stored ${total} s`);
+    assert.match(timeLine(time), /^time per episode: [\d.]+ s: model [\d.]+ s \(planner [\d.]+, actor [\d.]+, progress [\d.]+\), environment/);
     const store = await DatasetStore.open(db);
     const metrics = await store.runs.metrics(summary.runId!);
     await store.close();

@@ -17,6 +17,8 @@ import { printJson } from './output';
 import { resolveCheckpoint } from '../train/checkpoint-path';
 import { ProgressBar } from './progress-bar';
 import { plural } from '../util/plural';
+import type { EpisodeTime } from '../protocol/agent';
+import type { ModelRole } from '../protocol/vocabulary';
 
 export interface EvalCliOptions extends ModelCliOptions {
   env: string;
@@ -75,11 +77,25 @@ function printSummary(s: EvaluationSummary): void {
       `per episode: prompt ${s.promptTokensPerEpisode}, completion ${s.completionTokensPerEpisode}`,
   );
   if (s.decisionsPerSecond) console.log(`${s.decisionsPerSecond} decisions/s over ${s.seconds} s`);
+  if (s.time) console.log(timeLine(s.time));
   const rows = s.perTask.map(
     (t) =>
       `  ${t.task.padEnd(48)} ${String(t.episodes).padStart(4)}  score ${t.meanScore.toFixed(1).padStart(6)}  success ${(t.successRate * 100).toFixed(0).padStart(3)}%  invalid ${(t.invalidActionRate * 100).toFixed(0).padStart(3)}%`,
   );
   if (rows.length > 1) console.log(['per task:', ...rows].join('\n'));
+}
+
+const ROLE_NAMES: Record<ModelRole, string> = { high: 'planner', low: 'actor', progress: 'progress', flat: 'flat', annotator: 'annotator' };
+
+/** Where an episode's time went, on average over the episodes this run played. */
+export function timeLine(t: EpisodeTime): string {
+  const each = (seconds: number) => (seconds / t.episodes).toFixed(1);
+  const roles = Object.entries(t.modelSeconds) as Array<[ModelRole, number]>;
+  const model = roles.reduce((a, [, s]) => a + s, 0);
+  return (
+    `time per episode: ${each(t.episodeSeconds)} s: model ${each(model)} s (${roles.map(([r, s]) => `${ROLE_NAMES[r]} ${each(s)}`).join(', ')}), ` +
+    `environment ${each(t.environmentSeconds)} s, reset ${each(t.resetSeconds)} s, other ${each(t.otherSeconds)} s (prompts, grammars, store writes)`
+  );
 }
 
 /** Runs a policy over a split and records it: `eval` (greedy by default) and `collect` (sampled rollouts). */

@@ -18,6 +18,7 @@ import type { DatasetStore } from '../store/dataset-store';
 import { itemKey } from '../store/episodes';
 import { diskFullCause, type DiskFullError } from '../store/sqlite';
 import { summarizeEvaluation, type EvaluationSummary } from './summary';
+import { TimeAccount } from './time-account';
 import { plural } from '../util/plural';
 
 export interface EvaluationOptions {
@@ -110,6 +111,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
   let runId: number | null = null;
   const failures: string[] = [];
   let decisions = 0;
+  const time = new TimeAccount();
   const fatal: { diskFull: DiskFullError | null } = { diskFull: null }; // set in a callback
   let items: SplitItem[];
   try {
@@ -143,13 +145,15 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
     const run = AGENT_RUNNERS[agent];
     await pool.map(
       interleavedByTask(pending),
-      async (environment, item) => {
+      async (worker, item) => {
         const started = performance.now();
+        const environment = time.timed(worker);
         const reset = await environment.reset(item.spec, { maxSteps });
         const episodeId = await store.episodes.begin(policyFields(item, reset, options, label, maxSteps), runId);
         const sink: EpisodeSink = {
           step: async ({ step, calls, progress, subtasks }) => {
             decisions += calls.length;
+            time.calls(calls);
             await store.episodes.append(episodeId, {
               steps: [step],
               modelCalls: calls,
@@ -159,6 +163,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
           },
           calls: async (calls) => {
             decisions += calls.length;
+            time.calls(calls);
             await store.episodes.append(episodeId, { modelCalls: calls });
           },
         };
@@ -167,6 +172,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         try {
           outcome = await run({ env: environment, kind: env, reset, session, decoding, sink, ...(options.signal ? { signal: options.signal } : {}) });
         } catch (error) {
+          time.episode(performance.now() - started);
           const interrupted = Boolean(options.signal?.aborted);
           await store.episodes.finish(episodeId, {
             status: interrupted ? 'interrupted' : 'failed',
@@ -181,6 +187,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
         } finally {
           await session.close();
         }
+        time.episode(performance.now() - started);
         await store.episodes.finish(episodeId, {
           status: 'complete',
           score: outcome.score,
@@ -221,6 +228,7 @@ export async function runEvaluation(store: DatasetStore, options: EvaluationOpti
       failures,
       decisions,
       seconds: (performance.now() - started) / 1000,
+      time: time.summary(),
     });
     // The run's figures, where the extension's Runs view and later pipeline stages read them.
     await store.runs.addMetrics(

@@ -5,7 +5,7 @@
  */
 export type { EvaluationSummary };
 import type { EnvKind } from '../protocol/environment';
-import type { EvaluationSummary, GroupFigures, RunFigures } from '../protocol/agent';
+import type { EpisodeTime, EvaluationSummary, GroupFigures, RunFigures } from '../protocol/agent';
 import type { EpisodeSummary } from '../protocol/dataset';
 import type { SplitItem } from '../env/split-items';
 import type { DatasetStore } from '../store/dataset-store';
@@ -92,6 +92,7 @@ export async function summarizeEvaluation(
     failures: string[];
     decisions: number;
     seconds: number;
+    time?: EpisodeTime | undefined;
   },
 ): Promise<EvaluationSummary> {
   const wanted = new Set(run.items.map((i) => itemKey(i.fields)));
@@ -116,5 +117,6 @@ export async function summarizeEvaluation(
     ...runFigures(episodes),
     decisionsPerSecond: round(run.seconds > 0 ? run.decisions / run.seconds : 0),
     seconds: round(run.seconds, 1),
+    ...(run.time ? { time: run.time } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /** What crosses a boundary for agent runs: the evaluation request's options and its summary. */
 import { z } from 'zod';
 import { EnvKind } from './environment';
-import { ADAPTER_MODES, AGENT_KINDS, GPU_CHOICES, STATUSES } from './vocabulary';
+import { ADAPTER_MODES, AGENT_KINDS, GPU_CHOICES, MODEL_ROLES, STATUSES } from './vocabulary';
 
 /** The most episodes (environment workers and model sessions) one request or command runs at once. */
 export const MAX_PARALLEL = 64;
@@ -78,6 +78,21 @@ export const RunFigures = GroupFigures.extend({
 });
 export type RunFigures = z.infer<typeof RunFigures>;
 
+/**
+ * Where the episodes a run played spent their time, summed over them (parallel episodes overlap in wall time, so these
+ * are shares of episode time, not of the run's): the model calls by role (their own latencies), the environment's
+ * steps and valid-action lists, its resets, and the rest (prompts, grammars, store writes).
+ */
+export const EpisodeTime = z.object({
+  episodes: z.number().int().nonnegative(),
+  episodeSeconds: z.number().nonnegative(),
+  modelSeconds: z.partialRecord(z.enum(MODEL_ROLES), z.number().nonnegative()),
+  environmentSeconds: z.number().nonnegative(),
+  resetSeconds: z.number().nonnegative(),
+  otherSeconds: z.number(),
+});
+export type EpisodeTime = z.infer<typeof EpisodeTime>;
+
 /** An evaluation's figures (a run's, over every selected item) and what the run itself did. */
 export const EvaluationSummary = RunFigures.extend({
   env: EnvKind,
@@ -98,6 +113,8 @@ export const EvaluationSummary = RunFigures.extend({
   /** Model calls per second of wall time in this run (0 when it ran nothing). */
   decisionsPerSecond: z.number(),
   seconds: z.number(),
+  /** Where the time of the episodes this run played went; absent when it played none. */
+  time: EpisodeTime.optional(),
 });
 export type EvaluationSummary = z.infer<typeof EvaluationSummary>;
 
