@@ -134,8 +134,22 @@ def test_awr_weights_are_exponentiated_clipped_and_normalised():
     loss_bin, w_bin = losses.actor_loss(ll, torch.tensor([-0.5, 0.0, 0.3]), "binary", 1.0, 5.0)
     assert w_bin.tolist() == [0.0, 0.0, 1.0], "only actions rated above the state's value are cloned"
     assert loss_bin.item() == pytest.approx(3 / 3), "- mean(0 * -1 + 0 * -2 + 1 * -3)"
-    with pytest.raises(ValueError, match="actor_weighting must be one of awr, advantage, binary, not 'filtered'"):
+    loss_bc, w_bc = losses.actor_loss(ll, torch.tensor([-0.5, 0.0, 0.3]), "bc", 1.0, 5.0)
+    assert w_bc.tolist() == [1.0, 1.0, 1.0], "behaviour cloning: every target, whatever the critic says"
+    assert loss_bc.item() == pytest.approx(6 / 3)
+    with pytest.raises(ValueError, match="actor_weighting must be one of awr, advantage, binary, bc, not 'filtered'"):
         TrainConfig(actor_weighting="filtered").check()  # type: ignore[arg-type]
+
+
+@pytest.mark.unit
+def test_a_role_can_have_its_own_actor_weighting():
+    config = TrainConfig.from_dict({"actor_weighting": "binary", "role_actor_weighting": {"progress": "bc"}})
+    assert [config.weighting(r) for r in ("high", "low", "progress")] == ["binary", "binary", "bc"]
+    assert TrainConfig.from_dict(config.to_dict()).role_actor_weighting == {"progress": "bc"}, "kept in checkpoints"
+    with pytest.raises(ValueError, match="role_actor_weighting names the role 'planner'; the roles are high, low, progress"):
+        TrainConfig.from_dict({"role_actor_weighting": {"planner": "bc"}})
+    with pytest.raises(ValueError, match=r"role_actor_weighting\['low'\] must be one of awr, advantage, binary, bc, not 'x'"):
+        TrainConfig.from_dict({"role_actor_weighting": {"low": "x"}})
 
 
 @pytest.mark.unit

@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional, get_args
 
+from stephrl_data.dataset import ROLES
+
 Algorithm = Literal["bc", "rl"]
-ActorWeighting = Literal["awr", "advantage", "binary"]
+ActorWeighting = Literal["awr", "advantage", "binary", "bc"]
 
 
 ALL_LINEAR = "all-linear"  # as a target module: every linear layer of the decoder blocks
@@ -63,6 +65,9 @@ class TrainConfig:
     awr_beta: float = 1.0
     awr_clip: float = 20.0
     actor_weighting: ActorWeighting = "awr"
+    # Per role, a weighting in place of actor_weighting: {"progress": "bc"} clones every progress target (weight 1)
+    # while the other roles follow their critics, for a role whose critic does not tell good from bad decisions
+    role_actor_weighting: Dict[str, ActorWeighting] = field(default_factory=dict)
     target_update_rate: float = 0.2
     critic_warmup_steps: int = 100
     critic_hidden: int = 1024
@@ -99,6 +104,11 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
         if self.actor_weighting not in get_args(ActorWeighting):  # else it fails at the actor's first step, after the critic fit
             raise ValueError(f"actor_weighting must be one of {', '.join(get_args(ActorWeighting))}, not {self.actor_weighting!r}")
+        for role, weighting in self.role_actor_weighting.items():
+            if role not in ROLES:
+                raise ValueError(f"role_actor_weighting names the role {role!r}; the roles are {', '.join(ROLES)}")
+            if weighting not in get_args(ActorWeighting):
+                raise ValueError(f"role_actor_weighting[{role!r}] must be one of {', '.join(get_args(ActorWeighting))}, not {weighting!r}")
         for name in ("eval_every", "early_stopping_patience", "warmup_steps", "critic_fit_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
@@ -107,6 +117,10 @@ class TrainConfig:
         if self.critic_fit_batch < 1:
             raise ValueError(f"critic_fit_batch must be 1 or more, not {self.critic_fit_batch}")
         return self
+
+    def weighting(self, role: str) -> ActorWeighting:
+        """The actor weighting of one role: its own in role_actor_weighting, else actor_weighting."""
+        return self.role_actor_weighting.get(role, self.actor_weighting)
 
     def lr_factor(self, step: int, total_steps: int) -> float:
         """The learning rate of optimizer step `step` (0-based) as a share of the base rate: stateless, so a resumed

@@ -60,13 +60,16 @@ def awr_weights(advantage: torch.Tensor, beta: float, clip: float) -> torch.Tens
 def actor_loss(log_likelihood: torch.Tensor, advantage: torch.Tensor, weighting: str, beta: float, clip: float):
     """- mean(w * log pi(a|s)). weighting 'awr': w = exp(A/beta) clipped and normalised; 'advantage': w = A (the
     released code); 'binary': w = 1[A > 0] (CRR's binary filter: clone only the actions the critic rates above the
-    state's value, with no weight on the rest however many there are). Returns (loss, weights)."""
+    state's value, with no weight on the rest however many there are); 'bc': w = 1 (behaviour cloning, the critic
+    unread). Returns (loss, weights)."""
     if weighting == "awr":
         weights = awr_weights(advantage, beta, clip)
     elif weighting == "advantage":
         weights = advantage.detach()
     elif weighting == "binary":
         weights = (advantage.detach() > 0).to(log_likelihood.dtype)
+    elif weighting == "bc":
+        weights = torch.ones_like(advantage.detach(), dtype=log_likelihood.dtype)
     else:
         raise ValueError(f"unknown actor weighting {weighting!r}")
     return -(weights * log_likelihood).mean(), weights

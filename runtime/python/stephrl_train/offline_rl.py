@@ -6,7 +6,7 @@ Per optimizer step and active role (progress and low every step, high every k-th
   loss_v     = expectile_tau(Q_target(s,a) - V(s))
   loss_actor = - mean(w * log pi(a|s)),  A = Q(s,a) - V(s) detached,
                w = exp(A / beta) clipped and normalised ('awr', default), w = A ('advantage', the released code)
-               or w = 1[A > 0] ('binary', CRR's filter)
+               or w = 1[A > 0] ('binary', CRR's filter); per role by role_actor_weighting ('bc': w = 1)
 The actor stays still for the first `critic_warmup_steps`; target heads follow by soft updates every step.
 With `critic_fit_epochs`, the critics first fit every transition's cached features for that many epochs, so the
 actor's first step already reads advantages learned from the whole data, not from a few batches.
@@ -51,7 +51,7 @@ def critic_step(c, critic, target, features, reward: torch.Tensor, done: torch.T
 def actor_step(s, c, role: str, micro, advantage: torch.Tensor, last: bool):
     """The advantage-weighted actor on one role's batch: weights over this process's whole share, then each part's
     share of actor_loss = -mean(w * log pi(a|s)), backpropagated into the adapter. Returns (loss, info)."""
-    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
+    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.weighting(role), c.awr_beta, c.awr_clip)
     mine = [i for b in micro for i in b.indices]
     loss = s.trained_step(role, mine, lambda ll, rows: -(weights[rows] * ll).sum() / len(mine), last=last, micro=micro)
     return loss, {f"loss_actor_{role}": loss, f"weight_mean_{role}": float(weights.mean()),
@@ -178,7 +178,7 @@ def advantage_report(c, critic, features, origin: List[Tuple[str, bool]], last_i
     f_s, f_u, _ = (f.to(next(critic.parameters()).device) for f in features)
     q, v = critic.q(f_u).cpu(), critic.v(f_s).cpu()
     advantage = q - v
-    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.actor_weighting, c.awr_beta, c.awr_clip)
+    _, weights = actor_loss(torch.zeros_like(advantage), advantage, c.weighting(role), c.awr_beta, c.awr_clip)
     # Q far outside what the rewards allow (|Q| <= max |r| / (1 - gamma)) is a diverged critic, not a finding.
     report = {"loss_q": last_info[f"loss_q_{role}"], "loss_v": last_info[f"loss_v_{role}"],
               "q_mean": float(q.mean()), "q_max": float(q.max()), "v_mean": float(v.mean()),
