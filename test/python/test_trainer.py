@@ -174,6 +174,9 @@ def test_the_critic_report_tells_won_rollouts_from_lost_ones():
         assert report[f"advantage_mean_{group}"] == pytest.approx(float(advantage[rows].mean()), rel=1e-6)
         assert report[f"weight_mean_{group}"] == pytest.approx(float((advantage[rows] > 0).float().mean()))
     assert "advantage_mean_expert_won" not in report, "a source with one outcome is not split"
+    cloned = TrainConfig(actor_weighting="binary", role_actor_weighting={"low": "bc"})
+    report = advantage_report(cloned, critic, (f_s, f_u, torch.zeros(5, 8)), origin, {"loss_q_low": 0.1, "loss_v_low": 0.2}, "low")
+    assert report["weight_mean_policy_lost"] == 1.0, "a role cloned whole weighs every decision 1, the critic unread"
 
 
 def test_left_padded_batches_score_like_single_sequences(workspace):
